@@ -1,0 +1,1 @@
+"""Evaluation harness, baseline, gold sets and benchmarks."""

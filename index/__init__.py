@@ -1,0 +1,1 @@
+"""Ingestion: parse documents into sections, tables and facts; store and index them."""

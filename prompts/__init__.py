@@ -1,0 +1,1 @@
+"""Prompt and answer templates (plain text files loaded with importlib.resources)."""

@@ -1,0 +1,79 @@
+"""Settings: the only module that reads the environment.
+
+Every setting has a name, an environment variable and a help text; `budgetqa --help` and the
+README list them (a test checks the README covers each one).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+import platformdirs
+
+# Offline by construction: no hub downloads, no telemetry, no analytics.
+OFFLINE_ENV = {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "ANONYMIZED_TELEMETRY": "False",
+    "GRADIO_ANALYTICS_ENABLED": "False",
+    "TOKENIZERS_PARALLELISM": "false",
+}
+
+
+def set_offline_env() -> None:
+    for key, value in OFFLINE_ENV.items():
+        os.environ.setdefault(key, value)
+
+
+def _env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path = field(metadata={"env": "BUDGETQA_HOME", "help": "存放索引、事实库和向量库的目录"})
+    chroma_url: str = field(default="", metadata={"env": "BUDGETQA_CHROMA_URL", "help": "chroma 服务地址（如 http://127.0.0.1:8000）；为空时使用内嵌向量库"})
+    dense: bool = field(default=True, metadata={"env": "BUDGETQA_DENSE", "help": "是否启用向量检索（0 关闭，只用 BM25）"})
+    llm_base_url: str = field(default="", metadata={"env": "BUDGETQA_LLM_BASE_URL", "help": "OpenAI 兼容接口地址；为空时使用确定性回答器"})
+    llm_model: str = field(default="", metadata={"env": "BUDGETQA_LLM_MODEL", "help": "大模型名称"})
+    llm_api_key: str = field(default="", metadata={"env": "BUDGETQA_LLM_API_KEY", "help": "大模型接口密钥"})
+    ollama_url: str = field(default="", metadata={"env": "BUDGETQA_OLLAMA_URL", "help": "Ollama 服务地址（与 BUDGETQA_LLM_MODEL 一起使用）"})
+    llm_timeout: float = field(default=20.0, metadata={"env": "BUDGETQA_LLM_TIMEOUT", "help": "大模型请求超时（秒）"})
+
+    @property
+    def store_path(self) -> Path:
+        return self.home / "facts.sqlite3"
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.home / "chroma"
+
+    @property
+    def llm_enabled(self) -> bool:
+        return bool(self.llm_model and (self.llm_base_url or self.ollama_url))
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment; keyword overrides (from CLI options) win when not None."""
+    home = Path(_env("BUDGETQA_HOME") or platformdirs.user_data_dir("budgetqa"))
+    values: dict[str, object] = {
+        "home": home.expanduser(),
+        "chroma_url": _env("BUDGETQA_CHROMA_URL"),
+        "dense": _env("BUDGETQA_DENSE", "1").lower() not in ("0", "false", "no", "off"),
+        "llm_base_url": _env("BUDGETQA_LLM_BASE_URL"),
+        "llm_model": _env("BUDGETQA_LLM_MODEL"),
+        "llm_api_key": _env("BUDGETQA_LLM_API_KEY"),
+        "ollama_url": _env("BUDGETQA_OLLAMA_URL"),
+        "llm_timeout": float(_env("BUDGETQA_LLM_TIMEOUT", "20") or 20),
+    }
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    if isinstance(values["home"], str):
+        values["home"] = Path(values["home"]).expanduser()
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def settings_help() -> list[tuple[str, str]]:
+    """(environment variable, help) for every setting."""
+    return [(f.metadata["env"], f.metadata["help"]) for f in fields(Settings)]
