@@ -1,0 +1,141 @@
+"""Document -> Facts: one fact per numeric table cell, plus the figures stated in the narrative.
+
+Table facts are the ground truth the checker verifies answers against, so a cell becomes a fact
+only when it is a printed figure (or a blank that the table's convention says is zero).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Any
+
+from budgetqa.index.model import MONEY_FACTORS, Document, Fact, Row, Table, parse_number
+from budgetqa.index.narrative import narrative_facts
+
+# Columns that number rows or lines rather than hold amounts (决算 tables print 行次/栏次).
+_INDEX_COLUMNS = re.compile(r"^(行次|栏次|序号|项次|编号|行号)$")
+# A measure stated in a column name, "金额（万元）" / "比例(%)" / "单位：元".
+_BRACKET_MEASURE = re.compile(r"[（(【\[]\s*(?:单位[:：])?\s*(亿元|万元|元|%|％|人|辆|台|个|件|次|平方米|户|项|套)\s*[）)】\]]")
+_UNIT_MEASURE = re.compile(r"单位[:：]\s*(亿元|万元|元)")
+_PERCENT_WORDS = re.compile(r"%|％|百分比|比例|比重|占比|增长率|增减率|下降率|执行率|完成率|使用率|率$")
+_COUNT_WORDS: tuple[tuple[str, str], ...] = (("人数", "人"), ("人次", "人次"), ("车辆数", "辆"), ("辆数", "辆"))
+# A figure printed with its measure and maybe a comparator: "≥90%", "100%", "≤5万元", "3个".
+_FIGURE_CELL = re.compile(
+    r"^\s*(?P<cmp>[≥≤><=＞＜]|大于等于|小于等于|不低于|不高于|不少于|不超过|大于|小于)?\s*"
+    r"(?P<num>[-－]?[0-9０-９][0-9０-９,，.．]*)\s*"
+    r"(?P<measure>个百分点|亿元|万元|元|%|％|人次|人|辆|台|个|件|次|平方米|户|家|项|套|所|天|小时|篇|份|场)?\s*$"
+)
+_DASHES = ("-", "—", "－", "--", "——")
+
+
+def extract_facts(doc: Document) -> list[Fact]:
+    """All facts of a document, table facts first, in reading order."""
+    fallback = _document_measure(doc)
+    facts = [f for table in doc.tables for f in table_facts(doc, table, fallback)]
+    facts.extend(narrative_facts(doc))
+    return facts
+
+
+def _document_measure(doc: Document) -> str:
+    """The most common money measure among the document's tables.
+
+    Used for tables whose title block lost its "单位：万元" line (page breaks, broken renderings):
+    a department prints all its money tables in one measure far more often than not, whereas the
+    narrative often uses another one (西安: 万元 in the text, 元 in every table), so the narrative is
+    no guide. "" when no table states a measure.
+    """
+    counts = Counter(t.measure for t in doc.tables if t.measure in MONEY_FACTORS)
+    return counts.most_common(1)[0][0] if counts else ""
+
+
+def table_facts(doc: Document, table: Table, fallback: str = "") -> list[Fact]:
+    """One fact per numeric cell of every row of `table`."""
+    default = table.measure or ("" if _is_target_table(table) else fallback)
+    measures = [column_measure(name, default) for name in table.columns]
+    skip = [bool(_INDEX_COLUMNS.match(name.strip())) for name in table.columns]
+    out: list[Fact] = []
+    for row in table.rows:
+        out.extend(_row_facts(doc, table, row, measures, skip, default))
+    return out
+
+
+def _is_target_table(table: Table) -> bool:
+    """绩效目标表 hold target values (≥90%, 12次) next to amounts; their bare numbers have no money measure."""
+    return "绩效" in table.title
+
+
+def column_measure(name: str, default: str) -> str:
+    """The measure a column's name states, else the table's."""
+    m = _BRACKET_MEASURE.search(name) or _UNIT_MEASURE.search(name)
+    if m:
+        return _norm_measure(m.group(1))
+    if _PERCENT_WORDS.search(name.strip()):
+        return "%"
+    for word, measure in _COUNT_WORDS:
+        if word in name:
+            return measure
+    return default
+
+
+def _norm_measure(measure: str) -> str:
+    return "%" if measure == "％" else measure
+
+
+def _row_facts(doc: Document, table: Table, row: Row, measures: list[str], skip: list[bool],
+               default: str) -> list[Fact]:
+    parsed = [_parse_cell(cell) for cell in row.cells]
+    if not any(p is not None for i, p in enumerate(parsed) if not _skipped(skip, i)):
+        return []  # an all-blank or all-text row: headers, sub-headings, notes
+    out = []
+    for i, cell in enumerate(row.cells):
+        if _skipped(skip, i):
+            continue
+        column = table.columns[i] if i < len(table.columns) else ""
+        measure = measures[i] if i < len(measures) else default
+        figure = parsed[i]
+        if figure is None:
+            if not (table.blank_is_zero and _is_zero_mark(cell)):
+                continue
+            figure = ("0", "", "")
+        value, printed_measure, printed = figure
+        out.append(_fact(doc, table, row, column, value, printed_measure or measure, printed))
+    return out
+
+
+def _skipped(skip: list[bool], i: int) -> bool:
+    return i < len(skip) and skip[i]
+
+
+def _is_zero_mark(cell: str) -> bool:
+    return cell.strip() in ("", *_DASHES)
+
+
+def _parse_cell(cell: str) -> tuple[str, str, str] | None:
+    """(value, measure printed in the cell or "", cell as printed when it carried more than a number)."""
+    text = cell.strip()
+    if not text or text in _DASHES:
+        return None
+    if parse_number(text) is not None and not text.endswith(("%", "％")):
+        return text, "", ""
+    m = _FIGURE_CELL.match(text)
+    if not m or parse_number(m.group("num")) is None:
+        return None
+    return m.group("num"), _norm_measure(m.group("measure") or ""), text
+
+
+def _fact(doc: Document, table: Table, row: Row, column: str, value: str, measure: str,
+          printed: str) -> Fact:
+    return Fact(doc=doc.name, unit=doc.unit, year=doc.year, kind=doc.kind, section=table.section,
+                table=table.title, row=row.label, code=row.code, column=column, value=value,
+                measure=measure, page=row.page if row.page is not None else table.page,
+                quote=row.quote, source="table", context=printed)
+
+
+_JSON_KEYS = ("doc", "unit", "year", "kind", "section", "table", "row", "code", "column", "value",
+              "measure", "page", "quote")
+
+
+def fact_to_json(f: Fact) -> dict[str, Any]:
+    """CONTRACT.md's `budgetqa facts` line."""
+    return {key: getattr(f, key) for key in _JSON_KEYS}

@@ -1,0 +1,199 @@
+"""Figures stated in the prose of a document ("公务接待费5.00万元，比上年增加1.00万元").
+
+Each figure with a measure becomes a text fact. Its row is the budget item the sentence attaches
+it to: the words between the previous figure (or the clause start) and this one, cleaned of
+connectives. Comparisons ("同比增加", "增长") borrow the sentence's subject so that "增长72.7%"
+after "收入总计93.42万元" reads 收入总计增长. A generic label ("2024年预算安排") takes the item
+named by the section heading ("（二）公务接待费").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from budgetqa.index.model import Document, Fact, Section
+
+# Longest first so 万元 wins over 元 and 个百分点 over 个.
+MEASURES: tuple[str, ...] = (
+    "个百分点", "百分点", "万人次", "人次", "万人", "亿元", "万元", "元", "%", "％", "平方米", "平米",
+    "公里", "台（套）", "台套", "个月", "人", "名", "辆", "台", "个", "件", "次", "户", "家", "项", "套",
+    "所", "场", "篇", "份", "亩", "座",
+)
+_NUM = r"(?<![0-9A-Za-z.,，．])(?P<num>\d{1,3}(?:[,，]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
+_FIGURE = re.compile(_NUM + r"\s*(?P<measure>" + "|".join(re.escape(m) for m in MEASURES) + r")?")
+_SENTENCE_END = re.compile(r"[。！？!?\n]+")
+_CLAUSE_BREAK = re.compile(r"[，,；;：:、。]")
+# A bare number right after these words is a count even without a measure ("在职人数39").
+_COUNT_LABELS: tuple[tuple[str, str], ...] = (("人数", "人"), ("人员", "人"), ("车辆数", "辆"), ("车辆", "辆"),
+                                               ("用车", "辆"))
+_COMPARISON = re.compile(
+    r"^(?:同比|比上年度?|较上年度?|与上年度?相比|比\d{4}年度?|较\d{4}年度?)?"
+    r"(?:增加|减少|增长|下降|增|减|降低|提高|上升|持平|节约|节省|占|占比|增幅|降幅|增长率|下降率)(?:了|为|达)?$"
+)
+_LEADING = re.compile(
+    r"^(?:[\s（(]*[一二三四五六七八九十]+[）)、.．]|[\s（(]*\d{1,2}[）)、.．](?!\d)|其中|主要是|主要用于|主要包括|"
+    r"包括|主要为|分别为|分别是|即|全年|本年度?|今年|年初|共|合计|涉及|设置|安排|用于|\d{4}\s*年度?|"
+    r"[\s\u3000*“”\"])+"
+)
+_TRAILING = re.compile(r"(?:为|是|达到|达|共计|约|有|了|的|共|预计|[\s\u3000*:：])+$")
+_CODE = re.compile(r"^(?P<code>\d{3,9})\s*[-－—]?\s*")
+_GENERIC = re.compile(r"^(?:预算|决算|预算数|决算数|预算安排|安排|支出|金额|资金|总额|经费|年初预算|当年|上年)?$")
+_HEADING_NUMBER = re.compile(r"^[\s*#]*(?:第[一二三四五六七八九十]+部分|[（(]?[一二三四五六七八九十\d]+[)）、.．])?\s*")
+MAX_LABEL = 24
+
+
+@dataclass(frozen=True)
+class _Figure:
+    value: str
+    measure: str
+    label: str  # cleaned words before the figure
+    code: str | None
+    clause: str
+    start: int
+    end: int
+
+
+def narrative_facts(doc: Document) -> list[Fact]:
+    strip_names = tuple(sorted({doc.unit, *doc.aliases, *doc.subunits} - {""}, key=len, reverse=True))
+    out: list[Fact] = []
+    for section in doc.sections:
+        out.extend(_section_facts(doc, section, strip_names))
+    return out
+
+
+def _section_facts(doc: Document, section: Section, names: tuple[str, ...]) -> Iterator[Fact]:
+    item = _heading_item(section.title)
+    subject = ""
+    for sentence in _sentences(section.text):
+        for fig in figures(sentence, names):
+            row, subject = _row_for(fig, subject, item)
+            yield Fact(doc=doc.name, unit=doc.unit, year=doc.year, kind=doc.kind, section=section.title,
+                       table="", row=row, code=fig.code, column="", value=fig.value, measure=fig.measure,
+                       page=section.page, quote=sentence, source="text", context=fig.clause)
+
+
+def _row_for(fig: _Figure, subject: str, item: str) -> tuple[str, str]:
+    """The row label for a figure and the subject later comparisons in the sentence refer to."""
+    label = fig.label
+    if _COMPARISON.match(label):
+        base = _base(subject) or item
+        return (base + _drop_previous_year(label)) if base else label, subject
+    if _GENERIC.match(label):
+        return item or label, item or subject
+    return label, label
+
+
+def _base(label: str) -> str:
+    """上年收入总计 compares against 收入总计."""
+    return re.sub(r"^(?:上年度?|去年|\d{4}年度?)", "", label)
+
+
+def _drop_previous_year(label: str) -> str:
+    return re.sub(r"^(?:比上年度?|较上年度?|与上年度?相比|比\d{4}年度?|较\d{4}年度?)", "", label)
+
+
+def _heading_item(title: str) -> str:
+    """"（二）公务接待费" -> 公务接待费; headings that are not an item name give ""."""
+    text = _HEADING_NUMBER.sub("", title).strip(" *#\u3000")
+    if len(text) > 14 or "情况" in text or "说明" in text:
+        return ""
+    return text
+
+
+def _sentences(text: str) -> Iterator[str]:
+    for part in _SENTENCE_END.split(text):
+        part = part.strip()
+        if part and any(ch.isdigit() for ch in part):
+            yield part
+
+
+def figures(sentence: str, names: tuple[str, ...] = ()) -> list[_Figure]:
+    """Every figure with a measure in a sentence, with its cleaned label."""
+    out: list[_Figure] = []
+    prev_end = 0
+    for m in _FIGURE.finditer(sentence):
+        raw_label = sentence[prev_end:m.start()]
+        measure = m.group("measure") or _count_measure(raw_label, sentence, m.end())
+        if not measure or _is_year(sentence, m):
+            continue
+        label, code = clean_label(raw_label, names)
+        if out and label.startswith(("以上", "以下", "以内")) and out[-1].end == m.start() - len(raw_label):
+            # "单位价值50万元以上设备8台": the threshold belongs to the item
+            label = f"{out[-1].label}{out[-1].value}{out[-1].measure}{label}"
+        if measure not in ("%", "％", "个百分点", "百分点") and not _MONEY.match(measure):
+            label = label or _following_noun(sentence, m.end())
+        out.append(_Figure(value=m.group("num").replace("，", ","), measure="%" if measure == "％" else measure,
+                           label=label, code=code, clause=_clause(sentence, m.start(), m.end()),
+                           start=m.start(), end=m.end()))
+        prev_end = m.end()
+    return out
+
+
+_MONEY = re.compile(r"^(?:亿元|万元|元)$")
+
+
+def _count_measure(raw_label: str, sentence: str, end: int) -> str:
+    tail = raw_label.rstrip(" \u3000为是有共计")
+    following = sentence[end:end + 1]
+    if following and (following.isdigit() or following in "年月日号.-－—"):
+        return ""
+    for word, measure in _COUNT_LABELS:
+        if tail.endswith(word):
+            return measure
+    return ""
+
+
+def _is_year(sentence: str, m: re.Match[str]) -> bool:
+    """"2024年" never reaches here (年 is no measure), but "2024 年度 5 个" must not eat 2024."""
+    return m.group("measure") is None and len(m.group("num")) == 4 and sentence[m.end():m.end() + 1] == "年"
+
+
+def clean_label(raw: str, names: tuple[str, ...] = ()) -> tuple[str, str | None]:
+    """The item name in the words before a figure, and a 科目编码 printed in front of it."""
+    text = _CLAUSE_BREAK.split(raw)[-1]
+    text = _after_open_bracket(text)
+    text = text.lstrip("）) \u3000")
+    for _ in range(3):  # connectives, numbering, unit names and years can stack up
+        before = text
+        text = _LEADING.sub("", text)
+        for name in names:
+            text = text.removeprefix(name)
+        text = text.removeprefix("本部门").removeprefix("本单位").removeprefix("部门")
+        if text == before:
+            break
+    code = None
+    m = _CODE.match(text)
+    if m:
+        code, text = m.group("code"), text[m.end():]
+    text = _TRAILING.sub("", text).strip()
+    return text[-MAX_LABEL:], code
+
+
+def _after_open_bracket(text: str) -> str:
+    """"（上年收入总计" -> 上年收入总计, but "因公出国（境）费" stays whole."""
+    depth_open = -1
+    depth = 0
+    for i, ch in enumerate(text):
+        if ch in "（(":
+            if depth == 0:
+                depth_open = i
+            depth += 1
+        elif ch in "）)" and depth:
+            depth -= 1
+    return text[depth_open + 1:] if depth and depth_open >= 0 else text
+
+
+def _following_noun(sentence: str, end: int) -> str:
+    """"设置13个项目绩效目标": a count's item may follow it."""
+    tail = _CLAUSE_BREAK.split(sentence[end:], maxsplit=1)[0]
+    tail = re.split(r"[\d（(]", tail, maxsplit=1)[0].strip()
+    return tail[:MAX_LABEL] if tail else ""
+
+
+def _clause(sentence: str, start: int, end: int) -> str:
+    left = max((m.end() for m in re.finditer(r"[，,；;。]", sentence[:start])), default=0)
+    right_m = re.search(r"[，,；;。]", sentence[end:])
+    right = end + right_m.start() if right_m else len(sentence)
+    return sentence[left:right].strip()

@@ -1,0 +1,159 @@
+"""Table facts from hand-built Documents, and on the real seeds once they parse."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from budgetqa.index.extract import column_measure, extract_facts, fact_to_json, table_facts
+from budgetqa.index.model import Document, Fact, Row, Section, Table
+
+CORPUS = Path(__file__).parents[1] / "index" / "corpus"
+
+
+def _row(label: str, *cells: str, code: str | None = None) -> Row:
+    return Row(label=label, code=code, cells=cells, page=3, quote="\t".join((code or "", label, *cells)))
+
+
+def _doc(*tables: Table, sections: tuple[Section, ...] = ()) -> Document:
+    return Document(name="t.txt", sha256="0", unit="某市某局", aliases=(), year=2024, kind="预算",
+                    subunits=(), sections=sections, tables=tables, pages=None, layout="seed")
+
+
+def _table(title: str, columns: tuple[str, ...], rows: tuple[Row, ...], measure: str = "万元",
+           blank_is_zero: bool = True) -> Table:
+    return Table(title=title, section="八、基本支出表", measure=measure, columns=columns, rows=rows,
+                 page=3, blank_is_zero=blank_is_zero)
+
+
+ECON = _table("一般公共预算基本支出经济分类情况表", ("合计", "人员经费", "公用经费"), (
+    _row("科目名称", "", "", ""),
+    _row("公务接待费", "5.00", "", "5.00", code="30217"),
+    _row("办公费", "1,353.26", "", "1,353.26", code="30201"),
+    _row("说明", "详见附表", "", ""),
+))
+
+
+def _find(facts: list[Fact], row: str, column: str) -> list[Fact]:
+    return [f for f in facts if f.row == row and f.column == column]
+
+
+def test_cell_becomes_fact_with_provenance() -> None:
+    facts = table_facts(_doc(ECON), ECON)
+    [f] = _find(facts, "公务接待费", "合计")
+    assert (f.value, f.measure, f.code, f.page, f.source) == ("5.00", "万元", "30217", 3, "table")
+    assert f.table == ECON.title and f.section == ECON.section and f.quote == "30217\t公务接待费\t5.00\t\t5.00"
+    assert f.unit == "某市某局" and f.year == 2024 and f.kind == "预算"
+
+
+def test_thousands_separator_kept_as_printed() -> None:
+    [f] = _find(table_facts(_doc(ECON), ECON), "办公费", "合计")
+    assert f.value == "1,353.26" and f.number == Decimal("1353.26")
+
+
+def test_blank_is_zero_only_in_rows_with_figures() -> None:
+    facts = table_facts(_doc(ECON), ECON)
+    [blank] = _find(facts, "公务接待费", "人员经费")
+    assert blank.value == "0" and blank.number == 0
+    assert not [f for f in facts if f.row in ("科目名称", "说明")]
+
+
+def test_blank_not_zero_when_table_says_so() -> None:
+    table = _table("表", ("合计", "人员经费"), (_row("公务接待费", "5.00", ""),), blank_is_zero=False)
+    assert [f.column for f in table_facts(_doc(table), table)] == ["合计"]
+
+
+def test_non_numeric_cells_skipped() -> None:
+    table = _table("表", ("合计", "备注"), (_row("公务接待费", "5.00", "详见说明"),), blank_is_zero=False)
+    assert [f.column for f in table_facts(_doc(table), table)] == ["合计"]
+
+
+def test_dash_is_zero_in_blank_zero_tables() -> None:
+    table = _table("表", ("上年", "本年"), (_row("会议费", "—", "2.00"),))
+    [f] = _find(table_facts(_doc(table), table), "会议费", "上年")
+    assert f.number == 0
+
+
+def test_percentage_column_and_cell() -> None:
+    table = _table("收支表", ("本年", "增减率(%)", "占比"), (_row("收入合计", "93.42", "72.7", "100%"),))
+    facts = table_facts(_doc(table), table)
+    assert [(f.column, f.value, f.measure) for f in facts] == [
+        ("本年", "93.42", "万元"), ("增减率(%)", "72.7", "%"), ("占比", "100", "%")]
+
+
+def test_column_measure_overrides_table_measure() -> None:
+    table = _table("三公经费表", ("金额（元）", "人数", "车辆（辆）", "合计"),
+                   (_row("公务接待费", "5000", "12", "3", "0.50"),))
+    facts = table_facts(_doc(table), table)
+    assert [f.measure for f in facts] == ["元", "人", "辆", "万元"]
+
+
+@pytest.mark.parametrize(("name", "measure"), [
+    ("金额（万元）", "万元"), ("单位：元", "元"), ("比上年增长%", "%"), ("执行率", "%"), ("在职人数", "人"),
+    ("预算数", "亿元"), ("公务用车购置及运行费/公务用车购置", "亿元"),
+])
+def test_column_measure(name: str, measure: str) -> None:
+    assert column_measure(name, "亿元") == measure
+
+
+def test_target_values_in_performance_table() -> None:
+    table = _table("2024年某项目绩效目标表", ("指标值",), (
+        _row("满意度", "≥90%"), _row("培训次数", "12次"), _row("完成时间", "2024年12月"), _row("金额", "≤5万元"),
+    ), measure="", blank_is_zero=False)
+    facts = table_facts(_doc(table, ECON), table, "万元")
+    assert [(f.row, f.value, f.measure, f.context) for f in facts] == [
+        ("满意度", "90", "%", "≥90%"), ("培训次数", "12", "次", "12次"), ("金额", "5", "万元", "≤5万元")]
+
+
+def test_table_without_measure_takes_documents_common_measure() -> None:
+    bare = _table("一般公共预算支出表", ("合计",), (_row("会议费", "2.00"),), measure="")
+    other = _table("收支总表", ("合计",), (_row("收入", "9"),), measure="元")
+    facts = extract_facts(_doc(ECON, bare, other, _table("x", ("合计",), (), measure="万元")))
+    [f] = [f for f in facts if f.row == "会议费"]
+    assert f.measure == "万元"
+
+
+def test_line_number_columns_are_not_facts() -> None:
+    table = _table("收入支出决算总表", ("行次", "金额"), (_row("一般公共预算财政拨款收入", "1", "8.00"),))
+    assert [f.value for f in table_facts(_doc(table), table)] == ["8.00"]
+
+
+def test_extract_includes_narrative_facts() -> None:
+    section = Section(title="六、“三公”经费支出情况", level=2, text="公务接待费0.14万元。", page=7)
+    facts = extract_facts(_doc(ECON, sections=(section,)))
+    text = [f for f in facts if f.source == "text"]
+    assert [(f.row, f.value, f.measure, f.page) for f in text] == [("公务接待费", "0.14", "万元", 7)]
+
+
+def test_fact_to_json_has_contract_keys() -> None:
+    [f] = _find(table_facts(_doc(ECON), ECON), "公务接待费", "合计")
+    out = fact_to_json(f)
+    assert list(out) == ["doc", "unit", "year", "kind", "section", "table", "row", "code", "column", "value",
+                         "measure", "page", "quote"]
+    assert out["value"] == "5.00" and out["code"] == "30217"
+
+
+def _seed(prefix: str) -> Document:
+    from budgetqa.index.readers import read_document
+
+    [path] = CORPUS.glob(f"{prefix}_*.txt")
+    return read_document(path)
+
+
+@pytest.mark.slow
+def test_seed_001_reception_fee_in_table_and_text() -> None:
+    facts = extract_facts(_seed("001"))
+    table = [f for f in facts if f.source == "table" and f.code == "30217" and "公务接待费" in f.row]
+    assert any(f.number == Decimal("5.00") and f.measure == "万元" for f in table), table
+    text = [f for f in facts if f.source == "text" and "公务接待费" in f.row]
+    assert any(f.number == Decimal("5.00") and f.measure == "万元" for f in text), text
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("prefix", ["000", "001", "002", "003", "004"])
+def test_every_seed_yields_many_measured_facts(prefix: str) -> None:
+    facts = extract_facts(_seed(prefix))
+    table = [f for f in facts if f.source == "table"]
+    assert len(table) > 100
+    assert all(f.measure for f in table if "绩效" not in f.table)

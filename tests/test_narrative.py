@@ -1,0 +1,96 @@
+"""Narrative figures: one test per phrasing budget disclosures use."""
+
+from __future__ import annotations
+
+import pytest
+from budgetqa.index.model import Document, Fact, Section
+from budgetqa.index.narrative import clean_label, narrative_facts
+
+
+def _facts(text: str, title: str = "一、预算收支总体情况") -> list[Fact]:
+    doc = Document(name="t.txt", sha256="0", unit="某市医疗保障局", aliases=("某市医保局",), year=2024,
+                   kind="预算", subunits=(), sections=(Section(title=title, level=2, text=text, page=9),),
+                   tables=(), pages=None, layout="seed")
+    return narrative_facts(doc)
+
+
+def _triples(text: str, title: str = "一、预算收支总体情况") -> list[tuple[str, str, str]]:
+    return [(f.row, f.value, f.measure) for f in _facts(text, title)]
+
+
+def test_item_then_amount() -> None:
+    [f] = _facts("2024年一般公共预算“三公”经费中，公务接待费0.14万元。")
+    assert (f.row, f.value, f.measure, f.source, f.table, f.column) == ("公务接待费", "0.14", "万元", "text", "", "")
+    assert f.section == "一、预算收支总体情况" and f.page == 9 and f.unit == "某市医疗保障局"
+    assert f.quote == "2024年一般公共预算“三公”经费中，公务接待费0.14万元" and f.context == "公务接待费0.14万元"
+
+
+def test_previous_year_and_comparison_in_brackets() -> None:
+    assert _triples("收入总计93.42万元（上年收入总计54.07万元，同比增加39.35万元，增长72.7%）。") == [
+        ("收入总计", "93.42", "万元"), ("上年收入总计", "54.07", "万元"),
+        ("收入总计同比增加", "39.35", "万元"), ("收入总计增长", "72.7", "%")]
+
+
+def test_spaces_around_numbers() -> None:
+    assert _triples("部门收入预算 68632.12 万元，其中：一般公共预算拨款 1,234.50 万元。") == [
+        ("收入预算", "68632.12", "万元"), ("一般公共预算拨款", "1,234.50", "万元")]
+
+
+def test_yuan_versus_wan_yuan() -> None:
+    assert _triples("公务接待费5000元，比上年减少1000元，下降16.7%；会议费2万元。") == [
+        ("公务接待费", "5000", "元"), ("公务接待费减少", "1000", "元"), ("公务接待费下降", "16.7", "%"),
+        ("会议费", "2", "万元")]
+
+
+def test_people_with_and_without_measure() -> None:
+    assert _triples("在职人数39，在职人员39人，离退休人员12名。") == [
+        ("在职人数", "39", "人"), ("在职人员", "39", "人"), ("离退休人员", "12", "名")]
+
+
+def test_vehicles() -> None:
+    assert _triples("车辆0辆；公务用车3辆。") == [("车辆", "0", "辆"), ("公务用车", "3", "辆")]
+
+
+def test_code_and_numbering_before_item() -> None:
+    [f] = _facts("(十)2101506-医疗保障经办事务 1223.00 万元。主要用于经办。")
+    assert (f.row, f.code, f.value) == ("医疗保障经办事务", "2101506", "1223.00")
+
+
+def test_generic_label_takes_heading_item() -> None:
+    facts = _facts("2024 年预算安排 5.00 万元，与上年预算数持平。", title="（二）公务接待费")
+    assert [(f.row, f.value) for f in facts] == [("公务接待费", "5.00")]
+
+
+def test_list_of_items_in_one_clause() -> None:
+    assert _triples("因公出国（境）费0万元、公务用车购置及运行费0万元、公务接待费5.00万元。") == [
+        ("因公出国（境）费", "0", "万元"), ("公务用车购置及运行费", "0", "万元"), ("公务接待费", "5.00", "万元")]
+
+
+def test_count_names_the_item_that_follows() -> None:
+    assert _triples("2024 年，某市医疗保障局共设置 13 个项目绩效目标，共涉及财政拨款资金 215169.80 万元。") == [
+        ("项目绩效目标", "13", "个"), ("财政拨款资金", "215169.80", "万元")]
+
+
+def test_threshold_stays_with_item() -> None:
+    assert _triples("单位价值50万元以上设备8台。") == [("单位价值", "50", "万元"), ("单位价值50万元以上设备", "8", "台")]
+
+
+def test_years_dates_and_codes_are_not_figures() -> None:
+    assert _triples("2024年1月起，按照财预〔2023〕12号文件执行，科目2101506。") == []
+
+
+def test_percentage_points_and_fullwidth_percent() -> None:
+    assert _triples("执行率98.5％，比上年提高2.1个百分点。") == [
+        ("执行率", "98.5", "%"), ("执行率提高", "2.1", "个百分点")]
+
+
+def test_billions() -> None:
+    assert _triples("支出总计3.2亿元。") == [("支出总计", "3.2", "亿元")]
+
+
+@pytest.mark.parametrize(("raw", "label"), [
+    ("其中：", ""), ("其中基本支出", "基本支出"), ("主要是公用经费", "公用经费"), ("某市医疗保障局收入总计为", "收入总计"),
+    ("（上年收入总计", "上年收入总计"), ("因公出国（境）费", "因公出国（境）费"), ("本部门2024年度支出合计", "支出合计"),
+])
+def test_clean_label(raw: str, label: str) -> None:
+    assert clean_label(raw, ("某市医疗保障局",))[0] == label
