@@ -52,6 +52,8 @@ def _document_measure(doc: Document) -> str:
 def table_facts(doc: Document, table: Table, fallback: str = "") -> list[Fact]:
     """One fact per numeric cell of every row of `table`."""
     default = table.measure or ("" if _is_target_table(table) else fallback)
+    if _is_form(table):
+        return _form_facts(doc, table, default)
     measures = [column_measure(name, default) for name in table.columns]
     skip = [bool(_INDEX_COLUMNS.match(name.strip())) for name in table.columns]
     out: list[Fact] = []
@@ -63,6 +65,36 @@ def table_facts(doc: Document, table: Table, fallback: str = "") -> list[Fact]:
 def _is_target_table(table: Table) -> bool:
     """绩效目标表 hold target values (≥90%, 12次) next to amounts; their bare numbers have no money measure."""
     return "绩效" in table.title
+
+
+def _is_form(table: Table) -> bool:
+    """Key-value forms (绩效目标表, 项目概况) name each figure in the cell before it, not in a header."""
+    return _is_target_table(table) or not any(name.strip() for name in table.columns)
+
+
+def _form_facts(doc: Document, table: Table, default: str) -> list[Fact]:
+    """Each figure is labelled by the nearest text cell before it; blanks are layout, never zero.
+
+    A row label that states a measure ("项目资金（万元）") holds for the rows merged under it.
+    """
+    out: list[Fact] = []
+    group_measure = default
+    for row in table.rows:
+        if row.label.strip():
+            m = _BRACKET_MEASURE.search(row.label) or _UNIT_MEASURE.search(row.label)
+            group_measure = _norm_measure(m.group(1)) if m else default
+        label = row.label
+        for i, cell in enumerate(row.cells):
+            figure = _parse_cell(cell)
+            if figure is None:
+                if cell.strip() and not _is_zero_mark(cell):
+                    label = cell.strip().rstrip("：:").strip()
+                continue
+            value, printed_measure, printed = figure
+            column = table.columns[i] if i < len(table.columns) else ""
+            out.append(_fact(doc, table, row, column, value, printed_measure or group_measure, printed,
+                             label=label))
+    return out
 
 
 def column_measure(name: str, default: str) -> str:
@@ -125,9 +157,9 @@ def _parse_cell(cell: str) -> tuple[str, str, str] | None:
 
 
 def _fact(doc: Document, table: Table, row: Row, column: str, value: str, measure: str,
-          printed: str) -> Fact:
+          printed: str, label: str | None = None) -> Fact:
     return Fact(doc=doc.name, unit=doc.unit, year=doc.year, kind=doc.kind, section=table.section,
-                table=table.title, row=row.label, code=row.code, column=column, value=value,
+                table=table.title, row=row.label if label is None else label, code=row.code, column=column, value=value,
                 measure=measure, page=row.page if row.page is not None else table.page,
                 quote=row.quote, source="table", context=printed)
 

@@ -29,12 +29,12 @@ _CLAUSE_BREAK = re.compile(r"[，,；;：:、。]")
 _COUNT_LABELS: tuple[tuple[str, str], ...] = (("人数", "人"), ("人员", "人"), ("车辆数", "辆"), ("车辆", "辆"),
                                                ("用车", "辆"))
 _COMPARISON = re.compile(
-    r"^(?:同比|比上年度?|较上年度?|与上年度?相比|比\d{4}年度?|较\d{4}年度?)?"
+    r"^(?:同比|比上年度?|较上年度?|与上年度?相比|比\d{4}年度?|较\d{4}年度?)?各?"
     r"(?:增加|减少|增长|下降|增|减|降低|提高|上升|持平|节约|节省|占|占比|增幅|降幅|增长率|下降率)(?:了|为|达)?$"
 )
 _LEADING = re.compile(
     r"^(?:[\s（(]*[一二三四五六七八九十]+[）)、.．]|[\s（(]*\d{1,2}[）)、.．](?!\d)|其中|主要是|主要用于|主要包括|"
-    r"包括|主要为|分别为|分别是|即|全年|本年度?|今年|年初|共|合计|涉及|设置|安排|用于|\d{4}\s*年度?|"
+    r"包括|主要原因是|原因是|主要为|分别为|分别是|即|全年|本年度?|今年|年初|共有|现有|拥有|实有|共|合计|涉及|设置|安排|用于|\d{4}\s*年度?|"
     r"[\s\u3000*“”\"])+"
 )
 _TRAILING = re.compile(r"(?:为|是|达到|达|共计|约|有|了|的|共|预计|[\s\u3000*:：])+$")
@@ -103,10 +103,27 @@ def _heading_item(title: str) -> str:
 
 
 def _sentences(text: str) -> Iterator[str]:
-    for part in _SENTENCE_END.split(text):
+    for part in _SENTENCE_END.split(_join_wrapped(text)):
         part = part.strip()
         if part and any(ch.isdigit() for ch in part):
             yield part
+
+
+def _join_wrapped(text: str) -> str:
+    """PDF renderings wrap sentences mid-word; a line break ends a sentence only after punctuation
+    or before a numbered item."""
+    lines = [line.strip() for line in text.splitlines()]
+    out: list[str] = []
+    for line in lines:
+        if out and out[-1] and line and not _LINE_END.search(out[-1]) and not _ITEM_START.match(line):
+            out[-1] += line
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
+_LINE_END = re.compile(r"[。！？!?；;：:]$")
+_ITEM_START = re.compile(r"^(?:[（(][一二三四五六七八九十\d]+[）)]|[一二三四五六七八九十]+、|\d{1,2}[.．、](?!\d)|第[一二三四五六七八九十]+)")
 
 
 def figures(sentence: str, names: tuple[str, ...] = ()) -> list[_Figure]:
@@ -116,14 +133,17 @@ def figures(sentence: str, names: tuple[str, ...] = ()) -> list[_Figure]:
     for m in _FIGURE.finditer(sentence):
         raw_label = sentence[prev_end:m.start()]
         measure = m.group("measure") or _count_measure(raw_label, sentence, m.end())
-        if not measure or _is_year(sentence, m):
+        if not measure or _is_year(sentence, m) or _run_together(m.group("num")):
             continue
         label, code = clean_label(raw_label, names)
         if out and label.startswith(("以上", "以下", "以内")) and out[-1].end == m.start() - len(raw_label):
             # "单位价值50万元以上设备8台": the threshold belongs to the item
             label = f"{out[-1].label}{out[-1].value}{out[-1].measure}{label}"
-        if measure not in ("%", "％", "个百分点", "百分点") and not _MONEY.match(measure):
-            label = label or _following_noun(sentence, m.end())
+        if _THRESHOLD.search(label):
+            prev_end = m.end()  # scoring rules ("低于90%得2分") state limits, not amounts
+            continue
+        if measure not in ("%", "％", "个百分点", "百分点") and not _MONEY.match(measure) and _COUNT_VERB.match(label):
+            label = label + _following_noun(sentence, m.end())
         out.append(_Figure(value=m.group("num").replace("，", ","), measure="%" if measure == "％" else measure,
                            label=label, code=code, clause=_clause(sentence, m.start(), m.end()),
                            start=m.start(), end=m.end()))
@@ -132,6 +152,10 @@ def figures(sentence: str, names: tuple[str, ...] = ()) -> list[_Figure]:
 
 
 _MONEY = re.compile(r"^(?:亿元|万元|元)$")
+_THRESHOLD = re.compile(r"(?:低于|高于|小于|大于|等于|超过|不足|每少|每超过|每出现|每增加|每减少|得|扣|[≥≤<>＜＞=])$")
+# Counts whose item follows the figure: "设置13个项目绩效目标", "新增1辆公务用车".
+_COUNT_VERB = re.compile(r"^(?:新增|购置|配备|设置|更新|共有|现有|拥有|实有|有|包括|下属|涉及|开展|组织|委托|接待|"
+                         r"组织对|对)?$")
 
 
 def _count_measure(raw_label: str, sentence: str, end: int) -> str:
@@ -145,6 +169,11 @@ def _count_measure(raw_label: str, sentence: str, end: int) -> str:
     return ""
 
 
+def _run_together(num: str) -> bool:
+    """Cells of a broken table read as one number ("40434043404310100.00"): no budget prints 13+ digits."""
+    return len(num.split(".")[0].replace(",", "").replace("，", "")) > 12
+
+
 def _is_year(sentence: str, m: re.Match[str]) -> bool:
     """"2024年" never reaches here (年 is no measure), but "2024 年度 5 个" must not eat 2024."""
     return m.group("measure") is None and len(m.group("num")) == 4 and sentence[m.end():m.end() + 1] == "年"
@@ -153,8 +182,9 @@ def _is_year(sentence: str, m: re.Match[str]) -> bool:
 def clean_label(raw: str, names: tuple[str, ...] = ()) -> tuple[str, str | None]:
     """The item name in the words before a figure, and a 科目编码 printed in front of it."""
     text = _CLAUSE_BREAK.split(raw)[-1]
+    text = re.split(r"[ \u3000]{2,}", text.strip())[-1]  # layout text: columns are runs of spaces
     text = _after_open_bracket(text)
-    text = text.lstrip("）) \u3000")
+    text = re.sub(r"^[）)]+|^[（(][^（()）]{1,2}[）)]", "", text.strip())  # "（含）以上设备"
     for _ in range(3):  # connectives, numbering, unit names and years can stack up
         before = text
         text = _LEADING.sub("", text)
@@ -168,7 +198,20 @@ def clean_label(raw: str, names: tuple[str, ...] = ()) -> tuple[str, str | None]
     if m:
         code, text = m.group("code"), text[m.end():]
     text = _TRAILING.sub("", text).strip()
-    return text[-MAX_LABEL:], code
+    text = re.sub(r"(?<=[^\x00-\x7f]) (?=[^\x00-\x7f])", "", text)  # "单位 公务用车" from wrapped lines
+    return _shorten(text), code
+
+
+def _shorten(text: str) -> str:
+    """Keep the specific item of a long label: the （项） of a class path, the words after the last 的."""
+    m = re.search(r"(?:（款）|\(款\))([^（(]+)(?:（项）|\(项\))", text)
+    if m:
+        return m.group(1)
+    if len(text) > MAX_LABEL and "的" in text:
+        tail = text.rsplit("的", 1)[1]
+        if len(tail) >= 2:
+            text = tail
+    return text[-MAX_LABEL:]
 
 
 def _after_open_bracket(text: str) -> str:

@@ -106,6 +106,20 @@ def test_target_values_in_performance_table() -> None:
         ("满意度", "90", "%", "≥90%"), ("培训次数", "12", "次", "12次"), ("金额", "5", "万元", "≤5万元")]
 
 
+def test_form_table_labels_figures_by_preceding_cell() -> None:
+    table = _table("2024年某项目绩效目标表", ("", "", "", ""), (
+        _row("项目资金（万元）", "资金总额：", "", "268.00", ""),
+        _row("", "其他资金：", "", "", "0.00"),
+        _row("绩效目标指标", "一级指标", "二级指标", "三级指标", "目标值"),
+        _row("", "产出指标", "数量指标", "开展医保宣传活动次数", "≥18 次"),
+        _row("", "成本指标", "经济成本指标", "补助资金金额", "=268 万元"),
+    ), measure="", blank_is_zero=True)
+    facts = table_facts(_doc(table), table, "元")
+    assert [(f.row, f.value, f.measure) for f in facts] == [
+        ("资金总额", "268.00", "万元"), ("其他资金", "0.00", "万元"), ("开展医保宣传活动次数", "18", "次"),
+        ("补助资金金额", "268", "万元")]
+
+
 def test_table_without_measure_takes_documents_common_measure() -> None:
     bare = _table("一般公共预算支出表", ("合计",), (_row("会议费", "2.00"),), measure="")
     other = _table("收支总表", ("合计",), (_row("收入", "9"),), measure="元")
