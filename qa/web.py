@@ -1,0 +1,294 @@
+"""The citizens' chat page (Gradio): ask, read the checked answer and its sources, add documents.
+
+Thin on purpose: answering is `Engine.ask`, indexing is `index_paths`, HTML is `web_render`.
+This module wires widgets to those calls, keeps each visitor's conversation in `gr.State`,
+and turns failures into Chinese messages.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from budgetqa.config import Settings, set_offline_env
+
+# Before gradio is imported: it reads GRADIO_ANALYTICS_ENABLED at import time.
+set_offline_env()
+
+import gradio as gr  # noqa: E402
+from budgetqa import web_render as R  # noqa: E402
+from budgetqa.errors import BudgetQAError  # noqa: E402
+from budgetqa.index.model import Table  # noqa: E402
+from budgetqa.pipeline import Engine, Turn  # noqa: E402
+from budgetqa.types import Answer, Citation  # noqa: E402
+
+log = logging.getLogger(__name__)
+
+UPLOAD_TYPES = [".pdf", ".md", ".html", ".htm", ".txt", ".csv", ".tsv"]
+MAX_HISTORY = 10  # turns passed to the Engine; enough for "那差旅费呢？" chains
+ASK_CONCURRENCY = 4  # Engine.ask is thread-safe; 2 cores, so a few at once is plenty
+MAX_UPLOAD = "50mb"
+
+# System fonts only: the default theme would otherwise reference web fonts, and offline the
+# page must render with nothing fetched from a CDN.
+_SANS = ["Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", "WenQuanYi Micro Hei",
+         "system-ui", "sans-serif"]
+_MONO = ["Noto Sans Mono CJK SC", "DejaVu Sans Mono", "Consolas", "monospace"]
+
+CSS = """
+.bq-badge{display:inline-block;padding:2px 8px;border-radius:6px;font-weight:600;margin:2px 0 6px 0}
+.bq-badge-ok{background:#e6f4ea;color:#137333;border:1px solid #137333}
+.bq-badge-warn{background:#fff4e5;color:#a14d00;border:1px solid #e37400}
+.bq-badge-error{background:#fce8e6;color:#a50e0e;border:1px solid #d93025}
+.bq-badge-missing{background:#eef1f5;color:#3c4043;border:1px solid #9aa0a6}
+mark.bq-fig{background:#fff3a3;color:inherit;font-weight:700;padding:0 2px;border-radius:3px}
+mark.bq-fig-unverified{background:#ffe0cc;text-decoration:underline dashed #e37400}
+.bq-sources{margin-top:8px;font-size:0.92em}
+.bq-sources-title{font-weight:600;margin-bottom:4px}
+details.bq-citation{border:1px solid #dadce0;border-radius:6px;padding:4px 8px;margin:4px 0}
+details.bq-citation summary{cursor:pointer}
+.bq-citation-body{margin-top:6px}
+.bq-quote code{white-space:pre-wrap}
+table.bq-table{border-collapse:collapse;margin-top:6px;font-size:0.9em}
+table.bq-table th,table.bq-table td{border:1px solid #dadce0;padding:2px 6px;text-align:left}
+tr.bq-row-cited td{background:#fff3a3;font-weight:600}
+.bq-notes,.bq-candidates{color:#5f6368;margin-top:4px}
+"""
+
+THEME = gr.themes.Default(font=_SANS, font_mono=_MONO)
+
+ChatMessages = list[dict[str, Any]]
+ProgressFn = Callable[..., Any]
+
+
+class Handlers:
+    """The page's event handlers; plain methods so tests call them without a browser."""
+
+    def __init__(self, engine: Engine, settings: Settings) -> None:
+        self.engine = engine
+        self.settings = settings
+
+    # ---- chat --------------------------------------------------------------------------------
+
+    def ask(self, question: str, chat: ChatMessages | None, history: Sequence[Turn] | None,
+            unit_choice: str | None, year_choice: str | None) -> Iterator[tuple[ChatMessages, tuple[Turn, ...], str]]:
+        """Show the question at once, then the answer; the new turn joins this visitor's history."""
+        chat = list(chat or [])
+        turns = tuple(history or ())
+        question = question or ""
+        chat.append({"role": "user", "content": R.render_question(question)})
+        chat.append({"role": "assistant", "content": '<div class="bq-answer">正在查找…</div>'})
+        yield list(chat), turns, ""
+        unit, year = R.parse_filters(unit_choice, year_choice)
+        answer, content = self._answer(question, unit, year, turns)
+        chat[-1] = {"role": "assistant", "content": content}
+        if answer is not None and answer.status == "answered":
+            turns = (*turns, Turn(question.strip(), *_scope(answer, unit, year)))[-MAX_HISTORY:]
+        yield chat, turns, ""
+
+    def _answer(self, question: str, unit: str | None, year: int | None,
+                turns: Sequence[Turn]) -> tuple[Answer | None, str]:
+        try:
+            answer = self.engine.ask(question, unit=unit, year=year, history=list(turns))
+        except BudgetQAError as exc:
+            return None, R.render_failure(str(exc))
+        except Exception:  # the page must answer something; the traceback goes to the log
+            log.exception("ask failed for %r", question[:200])
+            return None, R.render_failure("处理这个问题时出了内部错误，请换个说法再试，或联系管理员。")
+        return answer, R.render_answer(answer, [self._context(c) for c in answer.citations])
+
+    def _context(self, citation: Citation) -> R.TableContext | None:
+        """The cited table around its row, from the fact store; None shows the quote only."""
+        if not citation.table:
+            return None
+        try:
+            from budgetqa.index.store import FactStore
+
+            tables = FactStore(self.settings.store_path).tables(citation.doc)
+        except Exception:  # an unreadable store: the quote alone still cites
+            log.debug("no table context for %s / %s", citation.doc, citation.table, exc_info=True)
+            return None
+        return table_context([t for t in tables if t.title == citation.table], citation)
+
+    @staticmethod
+    def clear() -> tuple[ChatMessages, tuple[Turn, ...], str]:
+        return [], (), ""
+
+    # ---- documents ---------------------------------------------------------------------------
+
+    def documents(self) -> list[Any]:
+        try:
+            from budgetqa.index.store import FactStore
+
+            return list(FactStore(self.settings.store_path).documents())
+        except Exception:
+            log.exception("cannot list documents")
+            return []
+
+    def upload(self, files: Sequence[str] | str | None, unit_choice: str | None, year_choice: str | None,
+               progress: ProgressFn | None = None) -> tuple[str, Any, Any, Any, Any]:
+        """Index the uploaded files one by one; a bad file is reported and leaves the index as it was."""
+        from budgetqa.index.ingest import index_paths
+
+        paths = [files] if isinstance(files, str) else list(files or [])
+        indexed: list[str] = []
+        unchanged: list[str] = []
+        failed: list[tuple[str, str]] = []
+        facts = 0
+        for i, src in enumerate(paths):
+            name = Path(src).name
+            if progress is not None:
+                progress(i / max(len(paths), 1), desc=f"正在读取并索引 {name}（{i + 1}/{len(paths)}）")
+            dest = self._keep(Path(src))
+            try:
+                report = index_paths([dest], self.settings, progress=False)
+            except BudgetQAError as exc:
+                report = None
+                failed.append((name, getattr(exc, "reason", str(exc))))
+            except Exception as exc:
+                log.exception("indexing %s failed", name)
+                report = None
+                failed.append((name, f"索引时出错（{type(exc).__name__}）"))
+            if report is not None:
+                indexed += [_name(x) for x in report.indexed]
+                unchanged += [_name(x) for x in report.unchanged]
+                failed += [(_name(n), r) for n, r in report.failed]
+                facts += int(report.facts)
+            if report is None or report.failed:
+                dest.unlink(missing_ok=True)  # keep no copy of what the index refused
+        if progress is not None:
+            progress(1.0, desc="完成")
+        if indexed:
+            _refresh(self.engine)
+        message = R.ingest_message(indexed, unchanged, failed, facts)
+        return (message, *self.refreshed(unit_choice, year_choice))
+
+    def refreshed(self, unit_choice: str | None, year_choice: str | None) -> tuple[Any, Any, Any, Any]:
+        """Documents table, filters (keeping the current choice when still valid) and examples."""
+        docs = self.documents()
+        units, years = R.filter_choices(docs)
+        return (R.document_rows(docs),
+                gr.Dropdown(choices=units, value=unit_choice if unit_choice in units else R.ALL_UNITS),
+                gr.Dropdown(choices=years, value=year_choice if year_choice in years else R.ALL_YEARS),
+                gr.Dataset(samples=[[q] for q in R.example_questions(docs)]))
+
+    def _keep(self, src: Path) -> Path:
+        """Copy an upload out of gradio's temp folder so the index cites a stable file."""
+        folder = self.settings.home / "uploads"
+        folder.mkdir(parents=True, exist_ok=True)
+        dest = folder / Path(src.name).name
+        if src.resolve() != dest.resolve():
+            shutil.copyfile(src, dest)
+        return dest
+
+
+def _scope(answer: Answer, unit: str | None, year: int | None) -> tuple[str | None, int | None]:
+    """The unit and year a follow-up inherits: what was answered, else what was filtered."""
+    years = {c.year for c in answer.citations if c.year}
+    units = {c.unit for c in answer.citations if c.unit}
+    return (answer.unit or (units.pop() if len(units) == 1 else unit),
+            years.pop() if len(years) == 1 else year)
+
+
+def table_context(tables: Sequence[Table], citation: Citation) -> R.TableContext | None:
+    """The table a citation names, around the cited row; the first same-titled table holding it."""
+    fallback = None
+    for t in tables:
+        rows = tuple((r.label, tuple(r.cells)) for r in t.rows)
+        if not rows:
+            continue
+        ctx = R.TableContext(columns=tuple(t.columns), rows=rows, focus=R.find_focus(rows, citation.row, citation.quote))
+        if ctx.focus is not None:
+            return ctx
+        fallback = fallback or ctx
+    return fallback
+
+
+def _name(x: Any) -> str:
+    return Path(str(x)).name
+
+
+def _refresh(engine: Engine) -> None:
+    """Let the Engine pick up newly indexed documents, if it caches anything."""
+    reload = getattr(engine, "reload", None)
+    if callable(reload):
+        reload()
+
+
+# ---- page -----------------------------------------------------------------------------------------
+
+
+def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
+    h = Handlers(engine, settings)
+    docs = h.documents()
+    units, years = R.filter_choices(docs)
+    with gr.Blocks(title="预算问答 · budgetqa", analytics_enabled=False) as app:
+        gr.Markdown("## 政府预算决算问答\n输入问题，例如某单位的公务接待费；回答给出数字、单位、年度和出处，"
+                    "并标明数字是否已与原表核对。")
+        turns = gr.State(())
+        with gr.Tab("问答"):
+            with gr.Row():
+                unit_dd = gr.Dropdown(units, value=R.ALL_UNITS, label="单位", scale=3, elem_id="bq-unit")
+                year_dd = gr.Dropdown(years, value=R.ALL_YEARS, label="年度", scale=1, elem_id="bq-year")
+            chat = gr.Chatbot(label="问答", height=560, elem_id="bq-chat", buttons=["copy"],
+                              feedback_options=None, sanitize_html=True,
+                              placeholder="在下方输入问题，或点击示例问题。")
+            with gr.Row():
+                box = gr.Textbox(show_label=False, placeholder="例如：福州市医疗保障局的公务接待费是多少",
+                                 scale=8, lines=1, elem_id="bq-question", autofocus=True)
+                send = gr.Button("提问", variant="primary", scale=1, elem_id="bq-send")
+                clear = gr.Button("新对话", scale=1, elem_id="bq-clear")
+            examples = gr.Dataset(components=[box], samples=[[q] for q in R.example_questions(docs)],
+                                  label="示例问题（点击即问）", elem_id="bq-examples")
+        with gr.Tab("文档", elem_id="bq-docs-tab"):
+            table = gr.Dataframe(value=R.document_rows(docs), headers=R.DOC_HEADERS, interactive=False,
+                                 label="已索引的文档", elem_id="bq-docs", wrap=True)
+            files = gr.File(file_count="multiple", file_types=UPLOAD_TYPES, type="filepath",
+                            label="上传预算/决算文档（PDF 或文本：.pdf .md .html .txt .csv .tsv）",
+                            elem_id="bq-upload")
+            add = gr.Button("加入索引", variant="primary", elem_id="bq-index")
+            status = gr.Markdown(elem_id="bq-upload-status")
+
+        ask_io: dict[str, Any] = {"fn": h.ask, "inputs": [box, chat, turns, unit_dd, year_dd],
+                                  "outputs": [chat, turns, box], "concurrency_id": "ask",
+                                  "concurrency_limit": ASK_CONCURRENCY, "show_progress": "minimal"}
+        box.submit(**ask_io)
+        send.click(**ask_io)
+        examples.click(lambda sample: sample[0], inputs=[examples], outputs=[box],
+                       queue=False).then(**ask_io)
+        clear.click(h.clear, outputs=[chat, turns, box], queue=False)
+
+        def upload(files_: Any, unit_: str | None, year_: str | None,
+                   progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008 (gradio's idiom)
+            return h.upload(files_, unit_, year_, progress)
+
+        add.click(upload, inputs=[files, unit_dd, year_dd], outputs=[status, table, unit_dd, year_dd, examples],
+                  concurrency_id="ingest", concurrency_limit=1)
+        app.load(h.refreshed, inputs=[unit_dd, year_dd], outputs=[table, unit_dd, year_dd, examples],
+                 concurrency_id="ask", concurrency_limit=ASK_CONCURRENCY)
+    return app
+
+
+def launch_options(settings: Settings, host: str = "127.0.0.1", port: int = 7860,
+                   share: bool = False) -> dict[str, Any]:
+    """Keyword arguments for Blocks.launch: offline, loopback by default, nothing served from disk."""
+    return {"server_name": host, "server_port": port, "share": share, "theme": THEME, "css": CSS,
+            "allowed_paths": [], "blocked_paths": [str(settings.home)], "max_file_size": MAX_UPLOAD,
+            "ssr_mode": False, "mcp_server": False, "pwa": False, "enable_monitoring": False,
+            "show_error": False, "inbrowser": False, "footer_links": ["settings"]}
+
+
+def launch(settings: Settings, host: str = "127.0.0.1", port: int = 7860, share: bool = False,
+           block: bool = True) -> gr.Blocks:
+    """Serve the page; with block=False return at once (tests stop it with app.close())."""
+    from budgetqa.index.ingest import ensure_index
+
+    ensure_index(settings)
+    app = build_app(Engine(settings), settings)
+    # Uploads get their own concurrency group, so a slow PDF never holds up someone's question.
+    app.queue(default_concurrency_limit=1, max_size=64)
+    app.launch(prevent_thread_lock=not block, **launch_options(settings, host, port, share))
+    return app
