@@ -1,0 +1,260 @@
+"""Raw PDF text (PyMuPDF get_text): one table cell per line, `===== 第N页 =====` page markers.
+
+Rows are rebuilt from the cell stream: a row starts at a 科目编码 or a label, and takes the
+numbers after it. The column count comes from the 栏次 numbering (1 2 3 …) when the header has
+one. PyMuPDF drops empty cells, so a row with fewer figures than columns is left-aligned: its
+first figure (the 合计 column in budget tables) is right, later ones may shift left.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from budgetqa.index.blocks import Block, Grid, Heading, Paragraph
+
+PAGE_RE = re.compile(r"^=====\s*第\s*(\d+)\s*页\s*=====\s*$")
+NUM_RE = re.compile(r"^[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?%?$")
+CODE_RE = re.compile(r"^\d{3}(?:\d{2}){0,3}$")
+ROWNO_RE = re.compile(r"^\d{1,3}$")
+MIXED_RE = re.compile(r"^([-+]?(?:\d{1,3}(?:,\d{3})+|\d+)\.\d+)\s+(\S.*)$")
+DASH = {"-", "—", "－", "——", "/"}
+TITLE_RE = re.compile(r"^(?:.{0,40}(?:表|情况表|明细表)|表\s*\d+|公开\s*\d+\s*表|[^，。；]{2,40}表[（(][^）)]*[）)])$")
+MEASURE_RE = re.compile(r"(?:金额)?单位\s*[：:]\s*(?:万元|元|亿元|千元)")
+NOTE_RE = re.compile(r"^\s*(?:注|说明)\s*[：:]")
+HEADING_RE = re.compile(
+    r"^(?:第[一二三四五六七八九十]+部分|[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\d{1,2}[.．、](?!\d))"
+)
+SENTENCE_END = ("。", "：", ":", "；", "！", "？")
+LABEL_WORDS = {"项目", "科目编码", "科目代码", "功能分类", "经济分类", "科目名称", "项目名称", "类", "款", "项",
+               "功能分类科目编码", "经济分类科目编码", "单位名称", "部门名称", "收入", "支出"}
+STANDALONE = {"合计", "小计", "项目", "行次", "金额", "栏次", "决算数", "预算数"}
+
+
+@dataclass(frozen=True)
+class Tok:
+    kind: str  # NUM, TEXT, BLANK
+    text: str
+    page: int | None
+
+
+@dataclass
+class Half:
+    """One table row (or one side of a side-by-side 收入/支出 row) while it is being read."""
+
+    code: str = ""
+    label: str = ""
+    values: list[str] = field(default_factory=list)
+    page: int | None = None
+    raw: list[str] = field(default_factory=list)
+
+
+def looks_raw(text: str) -> bool:
+    """One short cell per line with page markers: most non-blank lines are short, few hold tabs."""
+    lines = [ln for ln in text.splitlines()[:4000] if ln.strip()]
+    if not lines or "\t" in text[:20000]:
+        return False
+    markers = sum(1 for ln in lines if PAGE_RE.match(ln.strip()))
+    short = sum(1 for ln in lines if len(ln.strip()) <= 40)
+    return markers > 0 or short / len(lines) > 0.6
+
+
+def read_raw(text: str) -> tuple[list[Block], int | None, str]:
+    pages = split_pages(text)
+    lines = [(page, ln) for page, page_lines in pages for ln in strip_page_numbers(page, page_lines)]
+    blocks = LineReader(lines).run()
+    numbers = [p for p, _ in pages if p is not None]
+    return blocks, (max(numbers) if numbers else None), "raw"
+
+
+def split_pages(text: str) -> list[tuple[int | None, list[str]]]:
+    pages: list[tuple[int | None, list[str]]] = [(None, [])]
+    for line in text.splitlines():
+        m = PAGE_RE.match(line.strip())
+        if m:
+            pages.append((int(m.group(1)), []))
+        else:
+            pages[-1][1].append(line.rstrip())
+    return [p for p in pages if p[0] is not None or any(ln.strip() for ln in p[1])]
+
+
+def strip_page_numbers(page: int | None, lines: list[str]) -> list[str]:
+    """Drop printed page numbers ("3", "- 3 -", "第3页") among the first and last two lines."""
+    nonblank = [i for i, ln in enumerate(lines) if ln.strip()]
+    edge = set(nonblank[:2] + nonblank[-1:])
+    return [ln for i, ln in enumerate(lines) if not (i in edge and _is_page_number(ln, page))]
+
+
+def _is_page_number(line: str, page: int | None) -> bool:
+    t = re.sub(r"[-－—\s第页]", "", line)
+    return t.isdigit() and (page is None or abs(int(t) - page) <= 3 or len(t) <= 2) and len(line.strip()) < 12
+
+
+def tokenize(page: int | None, line: str) -> list[Tok]:
+    s = line.strip().replace("\u3000", " ").strip()
+    if not s:
+        return [Tok("BLANK", "", page)]
+    m = MIXED_RE.match(s)
+    if m and not NUM_RE.match(m.group(2).split()[0]):
+        return [Tok("NUM", m.group(1), page), Tok("TEXT", m.group(2).strip(), page)]
+    parts = s.split()
+    if len(parts) > 1 and all(NUM_RE.match(p) for p in parts):
+        return [Tok("NUM", p, page) for p in parts]
+    if NUM_RE.match(s) or s in DASH:
+        return [Tok("NUM", s, page)]
+    return [Tok("TEXT", s, page)]
+
+
+def is_title(s: str) -> bool:
+    s = s.strip()
+    return bool(TITLE_RE.match(s)) and not s.endswith(SENTENCE_END) and "，" not in s and len(s) <= 60
+
+
+class LineReader:
+    """Walks the lines once: prose becomes paragraphs, a title/unit line opens a table."""
+
+    def __init__(self, lines: list[tuple[int | None, str]]) -> None:
+        self.lines = lines
+        self.i = 0
+        self.blocks: list[Block] = []
+        self.para: list[str] = []
+        self.para_page: int | None = None
+        self.last_title = ""
+
+    def run(self) -> list[Block]:
+        while self.i < len(self.lines):
+            page, line = self.lines[self.i]
+            s = line.strip()
+            if s and (MEASURE_RE.search(s) or (is_title(s) and self._table_follows())):
+                self._flush()
+                self._table()
+                continue
+            self._prose(page, s)
+            self.i += 1
+        self._flush()
+        return self.blocks
+
+    def _table_follows(self) -> bool:
+        """A title opens a table only when a unit line or a 栏次 row comes soon after it."""
+        ahead = [ln.strip() for _, ln in self.lines[self.i + 1 : self.i + 30]]
+        return any(MEASURE_RE.search(t) or t.replace(" ", "") == "栏次" for t in ahead)
+
+    def _data_continues(self) -> bool:
+        """At a page break: the table goes on unless the new page opens with a title or prose."""
+        for _, line in self.lines[self.i : self.i + 4]:
+            s = line.strip()
+            if s:
+                return not (MEASURE_RE.search(s) or is_title(s) or HEADING_RE.match(s) or _prose_line(s)
+                            or s.startswith(("编制", "部门：", "单位名称")))
+        return False
+
+    def _prose(self, page: int | None, s: str) -> None:
+        if not s:
+            if self.para and self.para[-1].endswith(SENTENCE_END):
+                self._flush()
+            return
+        numbered = HEADING_RE.match(s)
+        heading = numbered and len(s) <= 40 and not any(c in s for c in "，。；")
+        if numbered and not heading:
+            self._flush()  # a numbered sentence starts a new paragraph
+        if heading or (self.para and self.para[-1].endswith(("。", "！", "？"))):
+            self._flush()
+        if heading:
+            self.blocks.append(Heading(s, 0, page))
+            return
+        if not self.para:
+            self.para_page = page
+        self.para.append(s)
+
+    def _flush(self) -> None:
+        if self.para:
+            self.blocks.append(Paragraph("".join(self.para), self.para_page))
+        self.para = []
+
+    def _table(self) -> None:
+        """Title and unit lines as paragraphs, then header tokens, then data rows up to a 注 line.
+
+        A page that repeats the column header without a title starts a new segment of the same table.
+        """
+        from budgetqa.index.raw_table import build_table  # noqa: PLC0415 - keeps this module short
+
+        pre: list[tuple[int | None, str]] = []
+        segments: list[list[Tok]] = [[]]
+        while self.i < len(self.lines):
+            page, line = self.lines[self.i]
+            s = line.strip()
+            body = segments[-1]
+            if NOTE_RE.match(s) or (body and _prose_line(s)):
+                break
+            if body and page != self.lines[self.i - 1][0]:
+                if not self._data_continues():
+                    break
+                if self._header_repeats():
+                    segments.append(body := [])
+            if not s and not any(t.kind != "BLANK" for t in body):
+                self.i += 1
+                continue
+            if len(segments) == 1 and not body and s and (MEASURE_RE.search(s) or is_title(s) or s.startswith(("编制", "部门：", "单位名称"))):
+                pre.append((page, s))
+            else:
+                body.extend(tokenize(page, line))
+            self.i += 1
+        title = next((s for _, s in reversed(pre) if is_title(s) and not re.match(r"^(?:表\s*\d+|公开\s*\d+\s*表)$", s)), "")
+        grids = [g for g in (build_table(seg) for seg in segments) if g is not None]
+        continued = bool(title) and title == self.last_title and self.blocks and isinstance(self.blocks[-1], Grid)
+        if continued and grids:
+            prev = self.blocks.pop()
+            assert isinstance(prev, Grid)
+            grids.insert(0, prev)
+        else:
+            for page, s in pre:
+                heading = HEADING_RE.match(s) and s != title
+                self.blocks.append(Heading(s, 0, page) if heading else Paragraph(s, page))
+        if title:
+            self.last_title = title
+        if grids:
+            merged = grids[0]
+            for g in grids[1:]:
+                merged = merge_grids(merged, g)
+            self.blocks.append(merged)
+        else:
+            text = " ".join(t.text for seg in segments for t in seg if t.text)
+            if text:
+                self.blocks.append(Paragraph(text, self.lines[self.i - 1][0]))
+
+    def _header_repeats(self) -> bool:
+        """The new page opens with header cells: a 栏次 label before the first figure."""
+        for _, line in self.lines[self.i : self.i + 60]:
+            s = line.strip().replace(" ", "")
+            if s == "栏次":
+                return True
+            if NUM_RE.match(s) and not s.isdigit():
+                return False
+        return False
+
+
+def _prose_line(s: str) -> bool:
+    """A long sentence line ends a table that had no 注 line."""
+    return len(s) > 45 and s.endswith(SENTENCE_END) or bool(re.match(r"^第[一二三四五六七八九十]+部分", s))
+
+
+def merge_grids(prev: Grid, new: Grid) -> Grid:
+    """Append the data rows of a table continued on the next page, dropping its repeated header."""
+    seen = set(prev.rows)
+    # Word tables repeat the 合计 row under the header on every page: keep it once.
+    keep = [i for i in range(_header_len(new), len(new.rows)) if new.rows[i] not in seen]
+    return Grid(
+        rows=prev.rows + tuple(new.rows[i] for i in keep),
+        page=prev.page,
+        quotes=tuple(prev.quote(i) for i in range(len(prev.rows))) + tuple(new.quote(i) for i in keep),
+        pages=tuple(prev.page_of(i) for i in range(len(prev.rows))) + tuple(new.page_of(i) for i in keep),
+    )
+
+
+def _header_len(grid: Grid) -> int:
+    n = 0
+    for row in grid.rows:
+        if any(NUM_RE.match(c) and "." in c for c in row):
+            break
+        n += 1
+    return min(n, 1)
