@@ -28,18 +28,19 @@ _CLAUSE_BREAK = re.compile(r"[，,；;：:、。]")
 # A bare number right after these words is a count even without a measure ("在职人数39").
 _COUNT_LABELS: tuple[tuple[str, str], ...] = (("人数", "人"), ("人员", "人"), ("车辆数", "辆"), ("车辆", "辆"),
                                                ("用车", "辆"))
+_PREVIOUS = r"(?:同比|(?:比|较|与)(?:上年度?|去年|\d{4}\s*年度?)(?:预算|决算)?(?:数|安排)?(?:相比)?)"
 _COMPARISON = re.compile(
-    r"^(?:同比|比上年度?|较上年度?|与上年度?相比|比\d{4}年度?|较\d{4}年度?)?各?"
+    r"^" + _PREVIOUS + r"?各?"
     r"(?:增加|减少|增长|下降|增|减|降低|提高|上升|持平|节约|节省|占|占比|增幅|降幅|增长率|下降率)(?:了|为|达)?$"
 )
 _LEADING = re.compile(
     r"^(?:[\s（(]*[一二三四五六七八九十]+[）)、.．]|[\s（(]*\d{1,2}[）)、.．](?!\d)|其中|主要是|主要用于|主要包括|"
-    r"包括|主要原因是|原因是|主要为|分别为|分别是|即|全年|本年度?|今年|年初|共有|现有|拥有|实有|共|合计|涉及|设置|安排|用于|\d{4}\s*年度?|"
+    r"包括|为|主要原因是|原因是|主要为|分别为|分别是|即|全年|本年度?|今年|年初|共有|现有|拥有|实有|共|合计|涉及|设置|安排|用于|\d{4}\s*年度?|"
     r"[\s\u3000*“”\"])+"
 )
 _TRAILING = re.compile(r"(?:为|是|达到|达|共计|约|有|了|的|共|预计|[\s\u3000*:：])+$")
 _CODE = re.compile(r"^(?P<code>\d{3,9})\s*[-－—]?\s*")
-_GENERIC = re.compile(r"^(?:预算|决算|预算数|决算数|预算安排|安排|支出|金额|资金|总额|经费|年初预算|当年|上年)?$")
+_GENERIC = re.compile(r"^(?:年度)?(?:预算|决算|预算数|决算数|预算安排|安排|支出|金额|资金|总额|经费|年初预算|当年|上年)?$")
 _HEADING_NUMBER = re.compile(r"^[\s*#]*(?:第[一二三四五六七八九十]+部分|[（(]?[一二三四五六七八九十\d]+[)）、.．])?\s*")
 MAX_LABEL = 24
 
@@ -78,20 +79,22 @@ def _row_for(fig: _Figure, subject: str, item: str) -> tuple[str, str]:
     """The row label for a figure and the subject later comparisons in the sentence refer to."""
     label = fig.label
     if _COMPARISON.match(label):
-        base = _base(subject) or item
+        base = subject or item
         return (base + _drop_previous_year(label)) if base else label, subject
     if _GENERIC.match(label):
         return item or label, item or subject
+    if subject and _prior_of(label) == subject:
+        return label, subject  # "收入总计…（上年收入总计…，同比增加…）": the comparison is about 收入总计
     return label, label
 
 
-def _base(label: str) -> str:
-    """上年收入总计 compares against 收入总计."""
+def _prior_of(label: str) -> str:
+    """上年收入总计 -> 收入总计; labels that do not name the previous year stay as they are."""
     return re.sub(r"^(?:上年度?|去年|\d{4}年度?)", "", label)
 
 
 def _drop_previous_year(label: str) -> str:
-    return re.sub(r"^(?:比上年度?|较上年度?|与上年度?相比|比\d{4}年度?|较\d{4}年度?)", "", label)
+    return re.sub("^" + _PREVIOUS.replace("同比|", ""), "", label)
 
 
 def _heading_item(title: str) -> str:
@@ -181,7 +184,11 @@ def _is_year(sentence: str, m: re.Match[str]) -> bool:
 
 def clean_label(raw: str, names: tuple[str, ...] = ()) -> tuple[str, str | None]:
     """The item name in the words before a figure, and a 科目编码 printed in front of it."""
-    text = _CLAUSE_BREAK.split(raw)[-1]
+    parts = _CLAUSE_BREAK.split(raw)
+    text = parts[-1]
+    if not text.strip() and len(parts) > 1 and raw.rstrip().endswith(("：", ":")):
+        text = parts[-2]  # "年度预算安排：138.8万元"
+    text = text.lstrip("①②③④⑤⑥⑦⑧⑨⑩")
     text = re.split(r"[ \u3000]{2,}", text.strip())[-1]  # layout text: columns are runs of spaces
     text = _after_open_bracket(text)
     text = re.sub(r"^[）)]+|^[（(][^（()）]{1,2}[）)]", "", text.strip())  # "（含）以上设备"
@@ -197,6 +204,8 @@ def clean_label(raw: str, names: tuple[str, ...] = ()) -> tuple[str, str | None]
     m = _CODE.match(text)
     if m:
         code, text = m.group("code"), text[m.end():]
+    if text in ("共计", "合计", "总计", "计", "共"):
+        return "合计", code
     text = _TRAILING.sub("", text).strip()
     text = re.sub(r"(?<=[^\x00-\x7f]) (?=[^\x00-\x7f])", "", text)  # "单位 公务用车" from wrapped lines
     return _shorten(text), code

@@ -94,3 +94,14 @@ def test_billions() -> None:
 ])
 def test_clean_label(raw: str, label: str) -> None:
     assert clean_label(raw, ("某市医疗保障局",))[0] == label
+
+
+def test_comparison_against_last_years_budget() -> None:
+    assert _triples("上年结转（结余）209.81万元，较上年预算安排增加12.02万元；机关运行费105.76万元，比2023年预算减少262.3万元，下降71.27%。") == [
+        ("上年结转（结余）", "209.81", "万元"), ("上年结转（结余）增加", "12.02", "万元"),
+        ("机关运行费", "105.76", "万元"), ("机关运行费减少", "262.3", "万元"), ("机关运行费下降", "71.27", "%")]
+
+
+def test_total_and_label_before_colon() -> None:
+    assert _triples("④实施方案：差旅费15万元、办公费35万元，共计50万元。⑥年度预算安排：50万元。", title="（一）某项目") == [
+        ("差旅费", "15", "万元"), ("办公费", "35", "万元"), ("合计", "50", "万元"), ("某项目", "50", "万元")]
