@@ -5,11 +5,21 @@ The CLI, the web page and the evaluation harness only talk to `Engine`.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from budgetqa.catalog import Catalog, FactSource, MemorySource, Passage
+from budgetqa.chain import Request, build_chain
+from budgetqa.check import check_text, cite, figures, matches, verdict
 from budgetqa.config import Settings
-from budgetqa.types import Answer, Check
+from budgetqa.errors import BadQuestion
+from budgetqa.index.model import Fact
+from budgetqa.select import choose
+from budgetqa.types import Answer, Check, FigureCheck
+from budgetqa.understand import Understander, validate
 
 
 @dataclass(frozen=True)
@@ -24,12 +34,114 @@ class Turn:
 class Engine:
     """Owns the fact store, the retrievers and the answer chain. Thread-safe for concurrent `ask`."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, source: FactSource | None = None) -> None:
         self.settings = settings
+        self._source = source
+        self._lock = threading.Lock()
+        self._ready: tuple[Catalog, Understander, Any] | None = None
+        self._retriever: Any = None
+
+    def _load(self) -> tuple[Catalog, Understander, Any]:
+        with self._lock:
+            if self._ready is None:
+                source = self._source or _default_source(self.settings)
+                catalog = Catalog(source)
+                understander = Understander(catalog)
+                self._ready = (catalog, understander, build_chain(catalog, understander, self._search))
+            return self._ready
+
+    def reload(self) -> None:
+        """Forget the in-memory indices (after `budgetqa index` changed the store)."""
+        with self._lock:
+            self._ready = None
 
     def ask(self, question: str, *, unit: str | None = None, year: int | None = None,
             history: Sequence[Turn] = (), qid: str | None = None) -> Answer:
-        raise NotImplementedError  # filled by the answering stage
+        start = time.perf_counter()
+        try:
+            _, _, chain = self._load()
+            ans: Answer = chain.invoke(Request(question, unit, year, tuple(history)))
+        except BadQuestion as exc:
+            ans = Answer(question=question or "", status="error", answer=str(exc))
+        ms = int((time.perf_counter() - start) * 1000)
+        return Answer(**{**ans.__dict__, "id": qid, "latency_ms": ms})
 
     def verify(self, claim: str, qid: str | None = None) -> Check:
-        raise NotImplementedError
+        """Each figure of the claim against the facts of the unit and item the claim names."""
+        catalog, understander, _ = self._load()
+        try:
+            validate(claim)
+            query = understander.understand(claim)
+        except BadQuestion:
+            return Check(claim=claim or "", verdict="unverifiable", id=qid)
+        docs = {d for t in query.targets for d in t.docs} or set(catalog.docs)
+        pool = [f for d in docs for f in catalog.facts.get(d, [])]
+        expected: list[Fact] = []
+        for t in query.targets:
+            for item in query.items:
+                c = choose(catalog, t, item)
+                if c is not None:
+                    expected.append(c.fact)
+        relevant = _item_facts(pool, expected) if expected else pool
+        checks = list(check_text(claim, relevant))
+        if expected:
+            checks = [_with_expected(c, expected, claim) for c in checks]
+        return Check(claim=claim, verdict=verdict(checks), figures=tuple(checks), id=qid)  # type: ignore[arg-type]
+
+    def _search(self, text: str, target: Any) -> list[Passage]:
+        """Passages from the hybrid retriever, when it is available; [] otherwise."""
+        try:
+            if self._retriever is None:
+                from budgetqa.index.ingest import open_store
+                from budgetqa.retrieve import HybridRetriever  # type: ignore[import-not-found]
+
+                self._retriever = HybridRetriever(self.settings, open_store(self.settings))
+            hits = self._retriever.search(text, 3, unit=target.ref.name, year=target.year)
+        except Exception:  # the retriever is an optional helper for text questions
+            return []
+        out = []
+        for h in hits or []:
+            meta = getattr(h, "metadata", {}) or {}
+            body = getattr(h, "page_content", "") or getattr(h, "text", "")
+            out.append(Passage(meta.get("doc", ""), meta.get("section", "") or meta.get("title", ""), body,
+                               meta.get("page")))
+        return out
+
+
+def _item_facts(pool: list[Fact], expected: list[Fact]) -> list[Fact]:
+    keys = {(f.doc, f.row) for f in expected}
+    return [f for f in pool if (f.doc, f.row) in keys]
+
+
+def _with_expected(c: FigureCheck, expected: list[Fact], claim: str) -> FigureCheck:
+    if c.verified:
+        return c
+    fig = next((g for g in figures(claim) if float(g.value) == c.value and g.measure == c.measure), None)
+    best = expected[0]
+    if fig is not None and any(matches(fig, f) for f in expected):
+        return c
+    return FigureCheck(c.value, c.measure, False, f"{best.value.strip()}{best.measure}", (cite(best),))
+
+
+def _default_source(settings: Settings) -> FactSource:
+    """The fact store under BUDGETQA_HOME (indexing the bundled corpus on first use)."""
+    try:
+        from budgetqa.index.ingest import ensure_index, open_store
+    except ImportError:
+        return _bundled_memory_source()
+    ensure_index(settings)
+    return open_store(settings)
+
+
+def _bundled_memory_source() -> MemorySource:
+    from pathlib import Path
+
+    from budgetqa.index.extract import extract_facts
+    from budgetqa.index.readers import read_document
+
+    corpus = Path(__file__).resolve().parent.parent / "index" / "corpus"
+    pairs = []
+    for p in sorted(corpus.iterdir()):
+        doc = read_document(p)
+        pairs.append((doc, extract_facts(doc)))
+    return MemorySource(pairs)

@@ -1,0 +1,203 @@
+"""The deterministic answerer: Query + facts -> a Draft (sentence, facts used, computations).
+
+Sentences come from the templates in prompts/; every figure is printed as the source prints it,
+with its measure. Figures in the question itself are never used (injection cannot change them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import budgetqa.prompts as _prompts
+from budgetqa.arith import ArithmeticError_, Derived, compute, fmt
+from budgetqa.catalog import Catalog, norm
+from budgetqa.index.model import Fact
+from budgetqa.select import Choice, choose, clean_label, scope
+from budgetqa.textanswer import answer_text
+from budgetqa.understand import Item, Query, Target, item_words
+
+MAX_EACH = 6  # ambiguous questions: answer for each candidate up to this many, else ask which one
+
+
+@dataclass(frozen=True)
+class Draft:
+    status: str  # answered / not_found / error
+    text: str
+    facts: tuple[Fact, ...] = ()
+    derived: tuple[Derived, ...] = ()
+    notes: tuple[str, ...] = ()
+    candidates: tuple[str, ...] = ()
+    unit: str | None = None
+    extra_citations: tuple[Fact, ...] = field(default=())
+
+
+@lru_cache(maxsize=None)
+def template(name: str) -> str:
+    return (Path(_prompts.__file__).with_name(f"{name}.txt")).read_text(encoding="utf-8").strip()
+
+
+def answer(query: Query, catalog: Catalog, passages_search: object = None) -> Draft:
+    if query.problem:
+        return Draft("not_found", template("not_found").format(what=_what(query), why=query.problem))
+    if query.candidates and len(query.targets) > MAX_EACH:
+        return Draft("answered", template("ask_which").format(names="、".join(query.candidates)),
+                     candidates=query.candidates)
+    if query.qtype == "text":
+        return answer_text(query, catalog, passages_search)
+    if not query.items:
+        words = item_words(query.residue)
+        why = "请说明要查询的项目，例如“办公费”“公务接待费”“支出合计”。" if not words else \
+            f"文件中没有与“{words}”对应的项目。"
+        return Draft("not_found", template("not_found").format(what=_what(query), why=why))
+    if query.qtype in ("sum", "difference", "ratio", "growth", "average"):
+        draft = _arith(query, catalog)
+    else:
+        draft = _lookups(query, catalog)
+    if query.candidates and draft.status == "answered":
+        lead = template("ambiguous").format(names="、".join(query.candidates))
+        draft = Draft(draft.status, lead + draft.text, draft.facts, draft.derived, draft.notes,
+                      query.candidates, None)
+    return draft
+
+
+def _lookups(query: Query, catalog: Catalog) -> Draft:
+    lines: list[str] = []
+    facts: list[Fact] = []
+    missing: list[str] = []
+    for t in query.targets:
+        for item in query.items:
+            choice = choose(catalog, t, item)
+            if choice is None:
+                missing.append(f"{t.ref.name}{_year(t)}{t.kind or ''}中的“{_item_name(item)}”")
+                continue
+            lines.append(_lookup_sentence(t, choice))
+            facts += [choice.fact, *choice.also[:1], *choice.conflicts]
+            if choice.conflicts:
+                lines.append(_conflict(choice))
+    if not lines:
+        return Draft("not_found", "未找到" + "、".join(missing) + "的数据。" + _holdings(query, catalog))
+    if missing:
+        lines.append("未找到" + "、".join(missing) + "的数据。")
+    lines += _year_note(query)
+    unit = query.targets[0].ref.name if len({t.ref.name for t in query.targets}) == 1 else None
+    return Draft("answered", "".join(lines), tuple(facts), unit=unit)
+
+
+def _lookup_sentence(t: Target, c: Choice) -> str:
+    f = c.fact
+    item = clean_label(f.row) if f.source == "table" or not f.context else clean_label(f.row)
+    col = f.column.strip()
+    if col and f.source == "table" and not _is_main(col, f):
+        item = f"{item}（{col}）"
+    sc = scope(f) or clean_label(f.section)
+    kindword = {"预算": "预算", "决算": "决算数"}.get(f.kind or "", "")
+    unit = t.ref.name
+    return template("lookup").format(unit=unit, year=f.year or t.year or "", scope=sc, item=item,
+                                     kindword=kindword, value=f.value.strip(), measure=f.measure)
+
+
+def _is_main(col: str, f: Fact) -> bool:
+    from budgetqa.select import column_rank
+
+    return column_rank(f, Target(ref=None, docs=(), year=f.year, kind=f.kind)) == 0  # type: ignore[arg-type]
+
+
+def _conflict(c: Choice) -> str:
+    f = c.fact
+    table_side = f"表格“{f.table}”为{f.value}{f.measure}"
+    text_side = "、".join(f"“{x.quote[:60]}”中的{x.value}{x.measure}" for x in c.conflicts)
+    return template("conflict").format(table_side=table_side, text_side=text_side)
+
+
+def _arith(query: Query, catalog: Catalog) -> Draft:
+    inputs, missing = _inputs(query, catalog)
+    if missing:
+        return Draft("not_found", "未找到" + "、".join(missing) + "的数据，无法计算。" + _holdings(query, catalog))
+    op = query.qtype
+    facts = [f for _, f in inputs]
+    if op == "ratio" and len(facts) == 1:
+        total = _total_of(catalog, facts[0])
+        if total is None:
+            return Draft("not_found", "未找到计算占比所需的合计数，请说明要与哪一项相比。")
+        inputs.append((query.targets[0], total))
+        facts.append(total)
+    if op in ("difference", "growth", "ratio") and len(facts) != 2:
+        return Draft("not_found", f"计算{_OP_NAME[op]}需要恰好两个数值，问题中找到{len(facts)}个，请说明要比较的两项。")
+    if op == "growth":
+        facts = _later_first(facts)
+    try:
+        d = compute(op, facts)  # type: ignore[arg-type]
+        extra = [compute("difference", facts)] if op == "growth" else []
+    except ArithmeticError_ as exc:
+        return Draft("not_found", f"无法计算：{exc}。")
+    parts = [f"{_label_of(t, f)}为{f.value.strip()}{f.measure}" for t, f in inputs]
+    what = _OP_NAME[op]
+    t0 = query.targets[0]
+    sentence = "，".join(parts) + f"；{what}为{fmt(d.value)}{d.measure}（计算：{d.formula}）"
+    if extra:
+        sentence += f"，增减额为{fmt(extra[0].value)}{extra[0].measure}"
+    lines = [f"{t0.ref.name}：" if len({t.ref.name for t, _ in inputs}) == 1 else "", sentence, "。"]
+    lines += _year_note(query)
+    return Draft("answered", "".join(lines), tuple(facts), (d, *extra), unit=t0.ref.name)
+
+
+_OP_NAME = {"sum": "合计", "difference": "差额", "ratio": "占比", "growth": "增长率", "average": "平均值"}
+
+
+def _inputs(query: Query, catalog: Catalog) -> tuple[list[tuple[Target, Fact]], list[str]]:
+    """One fact per (target, item); several targets with one item, or one target with several items."""
+    pairs: list[tuple[Target, Fact]] = []
+    missing: list[str] = []
+    for t in query.targets:
+        for item in query.items:
+            c = choose(catalog, t, item)
+            if c is None:
+                missing.append(f"{t.ref.name}{_year(t)}的“{_item_name(item)}”")
+            else:
+                pairs.append((t, c.fact))
+    return pairs, missing
+
+
+def _total_of(catalog: Catalog, f: Fact) -> Fact | None:
+    """The 合计 row of the same table and column, as the denominator of a share."""
+    for g in catalog.facts.get(f.doc, []):
+        if g.table == f.table and g.column == f.column and norm(g.row) in ("合计", "总计") and g.number:
+            return g
+    return None
+
+
+def _later_first(facts: Sequence[Fact]) -> list[Fact]:
+    return sorted(facts, key=lambda f: f.year or 0, reverse=True)
+
+
+def _label_of(t: Target, f: Fact) -> str:
+    return f"{t.ref.name}{f.year or ''}{'年' if f.year else ''}{clean_label(f.row)}"
+
+
+def _item_name(item: Item) -> str:
+    return item.text if not item.labels else (item.text if item.text not in item.labels else item.labels[0])
+
+
+def _year(t: Target) -> str:
+    return f"{t.year}年" if t.year else ""
+
+
+def _year_note(query: Query) -> list[str]:
+    if not query.year_defaulted or not query.targets or query.years:
+        return []
+    t = query.targets[0]
+    return [template("year_default").format(year=t.year, kind=t.kind or "")]
+
+
+def _what(query: Query) -> str:
+    unit = query.targets[0].ref.name if query.targets else ""
+    words = item_words(query.residue)
+    return f"{unit}{'的' if unit and words else ''}“{words}”" if words else (unit or "所问内容")
+
+
+def _holdings(query: Query, catalog: Catalog) -> str:
+    docs = {d for t in query.targets for d in t.docs}
+    return "" if not docs else f"（已查找的文件：{'、'.join(sorted(docs))}。）"

@@ -1,0 +1,90 @@
+"""Arithmetic over facts: sums, differences, ratios, growth and averages, with the formula shown.
+
+All in Decimal. Money facts are brought to one measure (the first input's) before computing, so a
+table in 元 and a narrative in 万元 can be combined; the checker recomputes every result from the
+same facts, so a printed result is only trusted when it follows from its inputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Literal
+
+from budgetqa.index.model import MONEY_FACTORS, Fact
+
+Op = Literal["sum", "difference", "ratio", "growth", "average"]
+TWO = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class Derived:
+    """A computed figure: the operation and the facts it was computed from."""
+
+    op: Op
+    inputs: tuple[Fact, ...]
+    value: Decimal
+    measure: str
+    formula: str
+
+
+class ArithmeticError_(ValueError):
+    """Inputs that cannot be combined (no number, different measures, division by zero)."""
+
+
+def in_measure(fact: Fact, measure: str) -> Decimal:
+    """The fact's value in `measure` (元/万元/亿元 converted; other measures must be equal)."""
+    n = fact.number
+    if n is None:
+        if fact.source == "table" and fact.value.strip() in ("", "-", "—"):
+            return Decimal(0)  # budget tables print zero as blank
+        raise ArithmeticError_(f"“{fact.row}”没有数值")
+    if fact.measure == measure:
+        return n
+    if fact.measure in MONEY_FACTORS and measure in MONEY_FACTORS:
+        return n * MONEY_FACTORS[fact.measure] / MONEY_FACTORS[measure]
+    raise ArithmeticError_(f"“{fact.row}”的计量单位（{fact.measure}）与{measure}不同，不能直接计算")
+
+
+def compute(op: Op, inputs: Sequence[Fact], measure: str | None = None) -> Derived:
+    if not inputs:
+        raise ArithmeticError_("没有可计算的数值")
+    m = measure or inputs[0].measure
+    xs = [in_measure(f, m) for f in inputs]
+    shown = [f"{_fmt(x)}{m}" for x in xs]
+    if op == "sum":
+        value, out_m = sum(xs, Decimal(0)), m
+        formula = " + ".join(shown) + f" = {_fmt(value)}{out_m}"
+    elif op == "average":
+        value, out_m = sum(xs, Decimal(0)) / len(xs), m
+        formula = f"({' + '.join(shown)}) ÷ {len(xs)} = {_fmt(value)}{out_m}"
+    elif len(xs) != 2:
+        raise ArithmeticError_("需要恰好两个数值")
+    elif op == "difference":
+        value, out_m = xs[0] - xs[1], m
+        formula = f"{shown[0]} - {shown[1]} = {_fmt(value)}{out_m}"
+    elif op == "ratio":
+        if xs[1] == 0:
+            raise ArithmeticError_("分母为零，无法计算占比")
+        value, out_m = xs[0] / xs[1] * 100, "%"
+        formula = f"{shown[0]} ÷ {shown[1]} × 100% = {_fmt(value)}%"
+    else:  # growth of xs[0] (later) over xs[1] (earlier)
+        if xs[1] == 0:
+            raise ArithmeticError_("上一期为零，无法计算增长率")
+        value, out_m = (xs[0] - xs[1]) / xs[1] * 100, "%"
+        formula = f"({shown[0]} - {shown[1]}) ÷ {shown[1]} × 100% = {_fmt(value)}%"
+    return Derived(op, tuple(inputs), round2(value), out_m, formula)
+
+
+def round2(x: Decimal) -> Decimal:
+    return x.quantize(TWO, rounding=ROUND_HALF_UP)
+
+
+def _fmt(x: Decimal) -> str:
+    return f"{round2(x):f}"
+
+
+def fmt(x: Decimal) -> str:
+    """A computed figure as printed in answers: two decimals, no thousands separators."""
+    return _fmt(x)

@@ -1,0 +1,156 @@
+"""Choosing the fact that answers for an item among all facts that match it.
+
+Preferences, in order: the label the question used (or the vocabulary's first choice), table over
+narrative, the table a budget reader would look in (三公 table for 三公 items, 基本支出经济分类 for
+经济分类 codes, the expenditure totals table for 功能分类 codes), and the main column (合计, 预算数,
+决算数, this year) over sub-columns and last year's.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from budgetqa.catalog import Catalog, norm
+from budgetqa.index.model import Fact
+from budgetqa.understand import Item, Target
+
+_TOTAL_ROWS = {"合计", "总计", "本年支出合计", "支出合计", "本年收入合计", "收入合计", "支出总计", "收入总计"}
+_SANGONG = ("三公", "公务接待", "因公出国", "公务用车")
+_MAIN_COL = re.compile(r"合计|总计|预算数|决算数|本年|金额|小计|全年|执行数|^数额$|^数值$")
+_OLD_COL = re.compile(r"上年|增减|比较|变动|增长|同比|去年|减少|增加")
+_YEARS = re.compile(r"(?:19|20)\d{2}")
+_NUMBERING = re.compile(r"^\s*(?:[（(]?\s*(?:[一二三四五六七八九十]+|\d{1,2})\s*[）)、.．]\s*|其中\s*[：:]\s*)+")
+
+
+@dataclass(frozen=True)
+class Choice:
+    fact: Fact
+    also: tuple[Fact, ...]  # other facts giving the same figure (other tables)
+    conflicts: tuple[Fact, ...]  # narrative figures for the same item that disagree
+
+
+def candidates(catalog: Catalog, target: Target, item: Item) -> list[tuple[int, Fact]]:
+    """(label rank, fact) for every fact of the target's documents that stands for the item."""
+    out: list[tuple[int, Fact]] = []
+    for d in target.docs:
+        per_label = catalog.by_label.get(d, {})
+        for i, lab in enumerate(item.labels):
+            out += [(i, f) for f in per_label.get(lab, [])]
+        if item.code:
+            out += [(0, f) for f in catalog.by_code.get(d, {}).get(item.code, [])]
+        if not out:
+            out += _column_or_narrative(catalog.facts.get(d, []), item)
+    out = [(r, f) for r, f in out if f.table != "目录" and "目录" not in f.section[:4]]
+    if target.ref.subunit:
+        out = _subunit_rows(catalog, target, item) or []
+    return out
+
+
+def _column_or_narrative(facts: list[Fact], item: Item) -> list[tuple[int, Fact]]:
+    """"项目支出" as a column of a totals row, or a narrative figure whose item contains the label."""
+    out = []
+    for f in facts:
+        row, col = norm(f.row), norm(f.column)
+        for i, lab in enumerate(item.labels):
+            if f.source == "table" and row in _TOTAL_ROWS and col and (col == lab or col.endswith(lab)):
+                out.append((i + 1, f))
+            elif f.source == "text" and lab in row and len(lab) >= 2:
+                out.append((i + 2, f))
+    return out
+
+
+def _subunit_rows(catalog: Catalog, target: Target, item: Item) -> list[tuple[int, Fact]]:
+    """Rows labelled with a sub-unit inside its department's document (the item is then a column)."""
+    name = norm(target.ref.name)
+    out = []
+    for d in target.docs:
+        for f in catalog.facts.get(d, []):
+            if name not in norm(f.row) and name not in norm(f.context):
+                continue
+            col = norm(f.column)
+            for i, lab in enumerate(item.labels):
+                if lab and (lab in col or lab in norm(f.row) or lab in norm(f.context)):
+                    out.append((i, f))
+    return out
+
+
+def table_rank(f: Fact, item: Item) -> int:
+    t = f.table
+    if item.table:
+        return 0 if item.table in t else 2
+    label = norm(f.row)
+    code = f.code or ""
+    if any(w in label for w in _SANGONG):
+        return 0 if "三公" in t else 1
+    if code.startswith("3") and len(code) in (3, 5):
+        return 0 if ("基本支出" in t and "经济分类" in t) else 1 if "经济分类" in t else 2
+    if code.startswith("2") and len(code) in (3, 5, 7):
+        if "支出" in t and "总表" in t and "收入" not in t:
+            return 0
+        return 1 if "支出" in t and "收入" not in t else 3 if "收入" in t else 2
+    if "收入" in label:
+        return 0 if "收入" in t or "收支" in t else 1
+    if "支出" in label:
+        return 0 if "收支" in t or ("支出" in t and "总表" in t) else 1
+    return 1
+
+
+def column_rank(f: Fact, target: Target) -> int:
+    c = norm(f.column)
+    if not c:
+        return 0
+    if _OLD_COL.search(c):
+        return 4
+    years = _YEARS.findall(c)
+    if years:
+        return 0 if str(target.year) in years else 4
+    if f.kind == "决算" and "预算" in c:
+        return 2
+    return 0 if _MAIN_COL.search(c) else 1
+
+
+def choose(catalog: Catalog, target: Target, item: Item) -> Choice | None:
+    cands = candidates(catalog, target, item)
+    if not cands:
+        return None
+    ranked = sorted(enumerate(cands), key=lambda p: (
+        p[1][0], p[1][1].source != "table", table_rank(p[1][1], item), column_rank(p[1][1], target),
+        p[1][1].number is None, p[0]))
+    best = ranked[0][1][1]
+    same = tuple(f for _, (_, f) in ranked[1:] if f.number is not None and _same(f, best))
+    conflicts = tuple(f for _, (r, f) in ranked if f.source == "text" and r == ranked[0][1][0]
+                      and f.number is not None and best.source == "table" and not _same(f, best))
+    return Choice(best, same[:3], _dedupe(conflicts)[:2])
+
+
+def _same(a: Fact, b: Fact) -> bool:
+    ya, yb = a.yuan, b.yuan
+    if ya is not None and yb is not None:
+        return abs(ya - yb) < 1
+    return a.number == b.number and a.measure == b.measure
+
+
+def _dedupe(facts: tuple[Fact, ...]) -> tuple[Fact, ...]:
+    seen: dict[tuple[str, str], Fact] = {}
+    for f in facts:
+        seen.setdefault((f.value, f.measure), f)
+    return tuple(seen.values())
+
+
+def clean_label(row: str) -> str:
+    """A row label as shown in answers: numbering dropped, wording kept ("2、公务接待费" -> "公务接待费")."""
+    t = re.sub(r"</?\w+>", "", row).strip()
+    return _NUMBERING.sub("", t).strip() or t
+
+
+def scope(f: Fact) -> str:
+    """What the figure belongs to, from its table title or section ("一般公共预算“三公”经费")."""
+    title = f.table or ""
+    if not title:
+        return ""
+    t = re.sub(r"^.*?(?:19|20)\d{2}\s*年度?", "", title).strip() or title
+    t = re.sub(r"^(?:公开)?\d+表\s*", "", t)
+    t = re.sub(r"[（(]?(?:公开)?\d+表[）)]?$", "", t).strip()
+    t = re.sub(r"(?:支出预算表|预算表|决算表|情况表|明细表|总表|支出表|表)$", "", t).strip()
+    return t

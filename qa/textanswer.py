@@ -1,0 +1,108 @@
+"""Text questions (主要职责, 机构设置, 为什么增加, 主要用于 …) answered from the best section, cited.
+
+The section is chosen by its title for the standard topics, else by the sentences that name the
+item together with the topic word, else by character overlap (or the hybrid retriever when the
+pipeline passes one in).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from budgetqa.catalog import Catalog, Passage, norm
+from budgetqa.index.model import Fact
+from budgetqa.understand import Query, Target, item_words
+
+if TYPE_CHECKING:
+    from budgetqa.answer import Draft
+
+Search = Callable[[str, Target], list[Passage]]
+
+_TITLE_WORDS = {"职责": ("职责", "职能"), "机构": ("机构设置", "单位构成", "预算单位构成", "机构", "人员情况", "基本情况"),
+                "任务": ("工作任务", "主要任务", "工作总结", "工作计划"), "绩效": ("绩效目标", "绩效")}
+_SENTENCE_WORDS = {"原因": ("主要原因", "原因", "主要是"), "用途": ("主要用于", "用于")}
+MAX_EXCERPT = 300
+
+
+def answer_text(query: Query, catalog: Catalog, search: object = None) -> Draft:
+    from budgetqa.answer import Draft, template
+
+    parts: list[str] = []
+    cites: list[Fact] = []
+    for t in query.targets[:3]:
+        found = _best(query, catalog, t, search if callable(search) else None)
+        if found is None:
+            continue
+        passage, excerpt = found
+        parts.append(template("text").format(unit=t.ref.name, year=t.year or "", kind=t.kind or "",
+                                             title=passage.title, excerpt=excerpt))
+        cites.append(_as_fact(passage, t, catalog, excerpt))
+    if not parts:
+        words = item_words(query.residue) or "所问内容"
+        return Draft("not_found", f"未找到与“{words}”相关的文字说明。")
+    return Draft("answered", "\n".join(parts), extra_citations=tuple(cites),
+                 unit=query.targets[0].ref.name if query.targets else None)
+
+
+def _best(query: Query, catalog: Catalog, t: Target, search: Search | None) -> tuple[Passage, str] | None:
+    passages = [p for d in t.docs for p in catalog.passages.get(d, []) if p.text.strip()]
+    words = _TITLE_WORDS.get(query.topic)
+    if words:
+        for w in words:
+            hit = next((p for p in passages if w in p.title and "目录" not in p.title), None)
+            if hit:
+                return hit, _excerpt(hit.text)
+    keys = _SENTENCE_WORDS.get(query.topic, ())
+    labels = [lab for item in query.items for lab in item.labels[:1]] or [item_words(query.residue)]
+    if keys:
+        for p in passages:
+            sentences = [s for s in _sentences(p.text) if any(k in s for k in keys)
+                         and any(lab and lab in norm(s) for lab in labels)]
+            if sentences:
+                return p, _clip("".join(sentences))
+    if search is not None:
+        hits = search(query.question, t)
+        if hits:
+            return hits[0], _excerpt(hits[0].text)
+    return _overlap(query, passages)
+
+
+def _overlap(query: Query, passages: list[Passage]) -> tuple[Passage, str] | None:
+    core = set(item_words(query.residue)) - set("的了是么什")
+    if len(core) < 2:
+        return None
+    scored = [(len(core & set(p.title)) * 3 + len(core & set(p.text[:400])), i, p) for i, p in enumerate(passages)]
+    scored.sort(key=lambda x: (-x[0], x[1]))
+    if not scored or scored[0][0] < 2 * len(core):
+        return None
+    return scored[0][2], _excerpt(scored[0][2].text)
+
+
+def _sentences(text: str) -> list[str]:
+    flat = _flatten(text)
+    return [s + "。" for s in flat.split("。") if s.strip()]
+
+
+def _flatten(text: str) -> str:
+    """Join hard-wrapped lines: Chinese prose has no spaces between words."""
+    return re.sub(r"\s*\n\s*", "", text).strip()
+
+
+def _excerpt(text: str) -> str:
+    return _clip(_flatten(text))
+
+
+def _clip(text: str) -> str:
+    if len(text) <= MAX_EXCERPT:
+        return text
+    cut = text.rfind("。", 0, MAX_EXCERPT)
+    return text[: cut + 1] if cut > MAX_EXCERPT // 3 else text[:MAX_EXCERPT] + "……"
+
+
+def _as_fact(p: Passage, t: Target, catalog: Catalog, excerpt: str) -> Fact:
+    meta = catalog.docs.get(p.doc)
+    return Fact(doc=p.doc, unit=meta.unit if meta else t.ref.name, year=t.year, kind=t.kind, section=p.title,
+                table="", row=p.title, code=None, column="", value="", measure="", page=p.page,
+                quote=excerpt[:200], source="text")
