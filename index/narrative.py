@@ -18,7 +18,7 @@ from budgetqa.index.model import Document, Fact, Section
 # Longest first so 万元 wins over 元 and 个百分点 over 个.
 MEASURES: tuple[str, ...] = (
     "个百分点", "百分点", "万人次", "人次", "万人", "亿元", "万元", "元", "%", "％", "平方米", "平米",
-    "公里", "台（套）", "台套", "个月", "人", "名", "辆", "台", "个", "件", "次", "户", "家", "项", "套",
+    "公里", "台（套）", "台套", "个月", "批次", "人", "名", "辆", "台", "个", "件", "次", "户", "家", "项", "套",
     "所", "场", "篇", "份", "亩", "座",
 )
 _NUM = r"(?<![0-9A-Za-z.,，．])(?P<num>\d{1,3}(?:[,，]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
@@ -35,7 +35,7 @@ _COMPARISON = re.compile(
 )
 _LEADING = re.compile(
     r"^(?:[\s（(]*[一二三四五六七八九十]+[）)、.．]|[\s（(]*\d{1,2}[）)、.．](?!\d)|其中|主要是|主要用于|主要包括|"
-    r"包括|为|主要原因是|原因是|主要为|分别为|分别是|即|全年|本年度?|今年|年初|共有|现有|拥有|实有|共|合计|涉及|设置|安排|用于|\d{4}\s*年度?|"
+    r"包括|为|累计|主要原因是|原因是|主要为|分别为|分别是|即|全年|本年度?|今年|年初|共有|现有|拥有|实有|共|合计|涉及|设置|安排|用于|\d{4}\s*年度?|"
     r"[\s\u3000*“”\"])+"
 )
 _TRAILING = re.compile(r"(?:为|是|达到|达|共计|约|有|了|的|共|预计|[\s\u3000*:：])+$")
@@ -78,6 +78,8 @@ def _section_facts(doc: Document, section: Section, names: tuple[str, ...]) -> I
 def _row_for(fig: _Figure, subject: str, item: str) -> tuple[str, str]:
     """The row label for a figure and the subject later comparisons in the sentence refer to."""
     label = fig.label
+    if fig.measure in _RATIOS and subject and _RELATION.match(label):
+        return subject + label, subject  # "占政府采购支出总额的8.64%", "完成全年预算的24%"
     if _COMPARISON.match(label):
         base = subject or item
         return (base + _drop_previous_year(label)) if base else label, subject
@@ -86,6 +88,10 @@ def _row_for(fig: _Figure, subject: str, item: str) -> tuple[str, str]:
     if subject and _prior_of(label) == subject:
         return label, subject  # "收入总计…（上年收入总计…，同比增加…）": the comparison is about 收入总计
     return label, label
+
+
+_RATIOS = ("%", "个百分点", "百分点")
+_RELATION = re.compile(r"^(?:占|完成|达到|相当于|为)")
 
 
 def _prior_of(label: str) -> str:
