@@ -1,0 +1,324 @@
+"""The `budgetqa` command line: argument handling and printing only (CONTRACT.md "Commands").
+
+Heavy modules (torch, chroma, langchain) are imported inside the commands so `budgetqa --help`
+stays fast. Every BudgetQAError goes through one funnel (`_Group.invoke`) and comes out as a
+Chinese message with exit status 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+import click
+from budgetqa.config import Settings, load_settings, set_offline_env, settings_help
+from budgetqa.errors import BudgetQAError
+
+if TYPE_CHECKING:
+    from budgetqa.pipeline import Engine
+    from budgetqa.types import Answer, Check
+
+_VERDICTS = {"supported": "与文件相符", "contradicted": "与文件不符", "unverifiable": "无法核对"}
+
+
+class _Group(click.Group):
+    """The one error funnel: library errors become ClickException with their Chinese message."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BudgetQAError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+def _env_epilog() -> str:
+    lines = ["\b", "环境变量："]
+    lines += [f"  {env:<24}{help_}" for env, help_ in settings_help()]
+    return "\n".join(lines)
+
+
+@click.group(cls=_Group, epilog=_env_epilog())
+@click.version_option(package_name="budgetqa")
+@click.option("--home", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="索引目录，覆盖环境变量 BUDGETQA_HOME")
+@click.pass_context
+def cli(ctx: click.Context, home: Path | None) -> None:
+    """预算公开文件问答：每个数字都与原表核对，并给出出处。"""
+    set_offline_env()
+    ctx.obj = {"home": home}
+
+
+def main() -> None:
+    cli(prog_name="budgetqa")
+
+
+def _settings(ctx: click.Context) -> Settings:
+    return load_settings(home=(ctx.obj or {}).get("home"))
+
+
+def _engine(settings: Settings) -> Engine:
+    """A ready engine; a fresh install first indexes the bundled corpus (CONTRACT.md)."""
+    from budgetqa.index.ingest import ensure_index
+    from budgetqa.pipeline import Engine
+
+    ensure_index(settings)
+    return Engine(settings)
+
+
+def _emit(obj: dict[str, Any]) -> None:
+    # Flushed per line so a batch streams to a pipe as it goes.
+    click.echo(json.dumps(obj, ensure_ascii=False))
+    sys.stdout.flush()
+
+
+# ---------------------------------------------------------------- index
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--quiet", "-q", is_flag=True, help="不显示进度")
+@click.pass_context
+def index(ctx: click.Context, paths: tuple[Path, ...], quiet: bool) -> None:
+    """解析并索引文件或文件夹（PDF、md、html、txt、csv、tsv）；不给 PATH 时索引自带语料。
+
+    重复索引未改动的文件不做任何事；改动过的文件替换旧条目。有文件失败时退出码为 1。
+    """
+    from budgetqa.index.ingest import default_corpus, index_paths
+
+    settings = _settings(ctx)
+    targets = list(paths) if paths else list(default_corpus())
+    report = index_paths(targets, settings, progress=not quiet)
+    failed = list(report.failed)
+    click.echo(f"索引完成：新增或更新 {_count(report.indexed)} 个文件，未改动 {_count(report.unchanged)} 个，"
+               f"失败 {len(failed)} 个；共 {_count(report.facts)} 条数字事实，用时 {float(report.seconds):.1f} 秒。"
+               f"索引目录：{settings.home}")
+    for name, reason in failed:
+        click.echo(f"失败：{name}：{reason}", err=True)
+    if failed:
+        ctx.exit(1)
+
+
+def _count(value: object) -> int:
+    """IngestReport counts may be ints or the lists of names they count."""
+    if isinstance(value, int):
+        return value
+    return len(value) if hasattr(value, "__len__") else int(str(value))
+
+
+# ---------------------------------------------------------------- ask
+@cli.command()
+@click.argument("question", required=False)
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON 答案对象")
+@click.option("--batch", type=click.File("r", encoding="utf-8"), default=None,
+              help="JSONL 文件（每行含 id 与 q 或 question）；- 表示标准输入")
+@click.option("--unit", default=None, help="限定单位（全称或简称）")
+@click.option("--year", type=int, default=None, help="限定年度")
+@click.pass_context
+def ask(ctx: click.Context, question: str | None, as_json: bool, batch: IO[str] | None,
+        unit: str | None, year: int | None) -> None:
+    """回答一个问题，例如：budgetqa ask "福州市医疗保障局的公务接待费是多少"。"""
+    if (question is None) == (batch is None):
+        raise click.UsageError("请给出一个问题，或用 --batch 指定问题文件（二者取一）。")
+    engine = _engine(_settings(ctx))
+    if batch is not None:
+        for qid, text, error in _jsonl_items(batch, ("q", "question")):
+            if error:
+                answer_json = _error_answer(qid, text, error)
+            else:
+                answer_json = _safe_ask(engine, text, qid, unit, year)
+            if as_json:
+                _emit(answer_json)
+            else:
+                click.echo(f"[{qid}] {answer_json['answer']}")
+        return
+    assert question is not None
+    answer = engine.ask(question, unit=unit, year=year)
+    if as_json:
+        _emit(answer.to_json())
+    else:
+        click.echo(_answer_text(answer))
+    if answer.status == "error":
+        ctx.exit(1)
+
+
+def _jsonl_items(stream: IO[str], keys: tuple[str, ...]) -> Iterator[tuple[str, str, str]]:
+    """(id, text, error) for every non-blank line; error is "" for a good line."""
+    for number, line in enumerate(stream, 1):
+        if not line.strip():
+            continue
+        fallback = f"line{number}"
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield fallback, "", f"第 {number} 行不是合法的 JSON：{exc.msg}"
+            continue
+        if not isinstance(obj, dict):
+            yield fallback, "", f"第 {number} 行应是 JSON 对象"
+            continue
+        qid = str(obj.get("id") or fallback)
+        text = next((obj[k] for k in keys if isinstance(obj.get(k), str)), "")
+        if not text.strip():
+            yield qid, "", f"第 {number} 行缺少 {' 或 '.join(keys)} 字段"
+            continue
+        yield qid, text, ""
+
+
+def _safe_ask(engine: Engine, text: str, qid: str, unit: str | None, year: int | None) -> dict[str, Any]:
+    try:
+        return engine.ask(text, unit=unit, year=year, qid=qid).to_json()
+    except BudgetQAError as exc:
+        return _error_answer(qid, text, str(exc))
+    except Exception as exc:  # noqa: BLE001 — one broken question must not stop a batch
+        return _error_answer(qid, text, f"内部错误：{type(exc).__name__}: {exc}")
+
+
+def _error_answer(qid: str, question: str, message: str) -> dict[str, Any]:
+    return {"id": qid, "question": question, "status": "error", "answer": message,
+            "values": [], "citations": [], "latency_ms": 0}
+
+
+def _answer_text(answer: Answer) -> str:
+    lines = [answer.answer]
+    if answer.status == "answered" and answer.values:
+        lines.append("【已核对】数字与原表一致" if answer.verified else "【未核对】以下数字未能与原表核对，请以原文为准")
+    for number, cite in enumerate(answer.citations, 1):
+        where = " · ".join(x for x in (cite.section, cite.table, cite.row) if x)
+        page = f"，第 {cite.page} 页" if cite.page else ""
+        lines.append(f"  [{number}] {cite.doc}（{cite.unit} {cite.year or ''}{cite.kind or ''}{page}）{where}")
+        if cite.quote:
+            lines.append(f"      原文：{cite.quote}")
+    if answer.candidates:
+        lines.append("可能指的单位：" + "、".join(answer.candidates))
+    lines.extend(f"注：{note}" for note in answer.notes)
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- verify
+@cli.command()
+@click.argument("claim", required=False)
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON 核对结果")
+@click.option("--batch", type=click.File("r", encoding="utf-8"), default=None,
+              help="JSONL 文件（每行含 id 与 claim）；- 表示标准输入")
+@click.pass_context
+def verify(ctx: click.Context, claim: str | None, as_json: bool, batch: IO[str] | None) -> None:
+    """核对一句话里的每个数字是否与文件中的表格一致。"""
+    if (claim is None) == (batch is None):
+        raise click.UsageError("请给出一句陈述，或用 --batch 指定文件（二者取一）。")
+    engine = _engine(_settings(ctx))
+    if batch is not None:
+        for qid, text, error in _jsonl_items(batch, ("claim",)):
+            result: dict[str, Any] = (_safe_verify(engine, text, qid) if not error else
+                                      {"id": qid, "claim": text, "verdict": "error", "error": error, "figures": []})
+            if as_json:
+                _emit(result)
+            else:
+                click.echo(f"[{qid}] {_VERDICTS.get(str(result['verdict'])) or result.get('error', '')}")
+        return
+    assert claim is not None
+    check = engine.verify(claim)
+    if as_json:
+        _emit(check.to_json())
+    else:
+        click.echo(_check_text(check))
+
+
+def _safe_verify(engine: Engine, text: str, qid: str) -> dict[str, Any]:
+    try:
+        out = engine.verify(text, qid=qid).to_json()
+    except BudgetQAError as exc:
+        return {"id": qid, "claim": text, "verdict": "error", "error": str(exc), "figures": []}
+    except Exception as exc:  # noqa: BLE001 — one broken claim must not stop a batch
+        return {"id": qid, "claim": text, "verdict": "error", "error": f"内部错误：{exc}", "figures": []}
+    out["id"] = qid
+    return out
+
+
+def _check_text(check: Check) -> str:
+    lines = [f"结论：{_VERDICTS[check.verdict]}"]
+    for fig in check.figures:
+        mark = "✓ 已核对" if fig.verified else "✗ 未核对"
+        extra = f"（文件中为 {fig.expected}）" if fig.expected else ""
+        lines.append(f"  {_fmt_number(fig.value)}{fig.measure} {mark}{extra}")
+        for cite in fig.citations[:3]:
+            lines.append(f"      出处：{cite.doc} · {cite.table or cite.section} · {cite.row}")
+    if not check.figures:
+        lines.append("  这句话里没有可核对的数字。")
+    return "\n".join(lines)
+
+
+def _fmt_number(value: float) -> str:
+    return f"{value:,.2f}".rstrip("0").rstrip(".") if value % 1 else f"{int(value):,}"
+
+
+# ---------------------------------------------------------------- facts
+@cli.command()
+@click.option("--doc", default=None, help="只列出此文件（索引时的文件名）")
+@click.option("--unit", default=None, help="只列出此单位")
+@click.option("--json", "as_json", is_flag=True, help="每行一个 JSON 对象")
+@click.pass_context
+def facts(ctx: click.Context, doc: str | None, unit: str | None, as_json: bool) -> None:
+    """列出从表格和正文中抽取的数字事实。"""
+    from budgetqa.index.extract import fact_to_json
+    from budgetqa.index.store import FactStore
+
+    settings = _settings(ctx)
+    if not settings.store_path.exists():
+        raise click.ClickException(f"{settings.home} 下还没有索引，请先运行 budgetqa index。")
+    found = 0
+    for fact in FactStore(settings.store_path).facts(doc=doc, unit=unit):
+        found += 1
+        if as_json:
+            _emit(fact_to_json(fact))
+        else:
+            click.echo("\t".join([fact.doc, fact.unit, fact.table or fact.section, fact.row, fact.column,
+                                  fact.value + fact.measure]))
+    if not found:
+        click.echo("没有符合条件的事实。", err=True)
+
+
+# ---------------------------------------------------------------- serve
+@cli.command(epilog="索引位于 --home 或环境变量 BUDGETQA_HOME 指定的目录（默认是用户数据目录）；"
+                    "首次启动时自动索引自带语料。")
+@click.option("--host", default="127.0.0.1", show_default=True, help="监听地址（对外开放用 0.0.0.0）")
+@click.option("--port", default=7860, show_default=True, type=int, help="监听端口")
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int) -> None:
+    """启动网页问答界面（Gradio）。"""
+    from budgetqa.index.ingest import ensure_index
+    from budgetqa.web import launch
+
+    settings = _settings(ctx)
+    ensure_index(settings)
+    click.echo(f"索引目录：{settings.home}；打开 http://{host}:{port}/", err=True)
+    launch(settings, host, port)
+
+
+# ---------------------------------------------------------------- eval
+@cli.command(name="eval")
+@click.argument("gold", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("reports"), show_default=True, help="报告（Markdown + HTML）输出目录")
+@click.option("--baseline", type=click.Choice(["naive"]), default=None,
+              help="同时运行朴素 RAG 基线，比较检索召回率")
+@click.option("--min", "min_accuracy", type=float, default=None, help="准确率低于此值时退出码为 1")
+@click.option("--min-accuracy-from", "--min-from", "min_from", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="从 thresholds.json 的 min_accuracy 读取阈值")
+@click.pass_context
+def eval_cmd(ctx: click.Context, gold: Path, report_dir: Path, baseline: str | None,
+             min_accuracy: float | None, min_from: Path | None) -> None:
+    """评测：逐题提问，按题型统计准确率、引用准确率、核对比例和延迟，并写出报告。"""
+    from budgetqa.eval.harness import run_eval
+
+    if min_from is not None and min_accuracy is None:
+        min_accuracy = float(json.loads(min_from.read_text(encoding="utf-8"))["min_accuracy"])
+    settings = _settings(ctx)
+    summary = run_eval(gold, settings, engine=_engine(settings), report_dir=report_dir,
+                       baseline=baseline, echo=click.echo)
+    if min_accuracy is not None and summary.accuracy < min_accuracy:
+        click.echo(f"准确率 {summary.accuracy:.3f} 低于阈值 {min_accuracy:.3f}", err=True)
+        ctx.exit(1)
+
+
+if __name__ == "__main__":
+    main()
