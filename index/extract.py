@@ -92,8 +92,8 @@ def _form_facts(doc: Document, table: Table, default: str) -> list[Fact]:
                 continue
             value, printed_measure, printed = figure
             column = table.columns[i] if i < len(table.columns) else ""
-            out.append(_fact(doc, table, row, column, value, printed_measure or group_measure, printed,
-                             label=label))
+            measure = printed_measure or column_measure(column, group_measure)
+            out.append(_fact(doc, table, row, column, value, measure, printed, label=label))
     return out
 
 

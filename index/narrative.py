@@ -31,18 +31,20 @@ _COUNT_LABELS: tuple[tuple[str, str], ...] = (("人数", "人"), ("人员", "人
 _PREVIOUS = r"(?:同比|(?:比|较|与)(?:上年度?|去年|\d{4}\s*年度?)(?:预算|决算)?(?:数|安排)?(?:相比)?)"
 _COMPARISON = re.compile(
     r"^" + _PREVIOUS + r"?各?"
-    r"(?:增加|减少|增长|下降|增|减|降低|提高|上升|持平|节约|节省|占|占比|增幅|降幅|增长率|下降率)(?:了|为|达)?$"
+    r"(?:增加|减少|增长|下降|增|减|降低|提高|上升|持平|节约|节省|占|占比|增幅|降幅|增长率|下降率)"
+    r"(?:[（(](?:增加|减少|下降|增长)[)）])?(?:了|为|达)?$"
 )
 _LEADING = re.compile(
     r"^(?:[\s（(]*[一二三四五六七八九十]+[）)、.．]|[\s（(]*\d{1,2}[）)、.．](?!\d)|其中|主要是|主要用于|主要包括|"
-    r"包括|为|累计|主要原因是|原因是|主要为|分别为|分别是|即|全年|本年度?|今年|年初|共有|现有|拥有|实有|共|合计|涉及|设置|安排|用于|\d{4}\s*年度?|"
+    r"包括|为|累计|当年(?!度)|主要原因是|原因是|主要为|分别为|分别是|即|全年|本年度?|今年|年初|共有|现有|拥有|实有|共|合计|涉及|设置|安排|用于|\d{4}\s*年度?|"
     r"[\s\u3000*“”\"])+"
 )
 _TRAILING = re.compile(r"(?:为|是|达到|达|共计|约|有|了|的|共|预计|[\s\u3000*:：])+$")
 _CODE = re.compile(r"^(?P<code>\d{3,9})\s*[-－—]?\s*")
+_CODE_AFTER = re.compile(r"[（(](?P<code>\d{3,9})[)）]\s*$")
 _GENERIC = re.compile(r"^(?:年度)?(?:预算|决算|预算数|决算数|预算安排|安排|支出|金额|资金|总额|经费|年初预算|当年|上年)?$")
 _HEADING_NUMBER = re.compile(r"^[\s*#]*(?:第[一二三四五六七八九十]+部分|[（(]?[一二三四五六七八九十\d]+[)）、.．])?\s*")
-MAX_LABEL = 24
+MAX_LABEL = 30
 
 
 @dataclass(frozen=True)
@@ -68,8 +70,13 @@ def _section_facts(doc: Document, section: Section, names: tuple[str, ...]) -> I
     item = _heading_item(section.title)
     subject = ""
     for sentence in _sentences(section.text):
+        previous = ""
         for fig in figures(sentence, names):
-            row, subject = _row_for(fig, subject, item)
+            if not fig.label and fig.measure in _RATIOS and previous:
+                row = previous  # "较上年增加0.46万元（15.13%）": the rate of the change before it
+            else:
+                row, subject = _row_for(fig, subject, item)
+            previous = row
             yield Fact(doc=doc.name, unit=doc.unit, year=doc.year, kind=doc.kind, section=section.title,
                        table="", row=row, code=fig.code, column="", value=fig.value, measure=fig.measure,
                        page=section.page, quote=sentence, source="text", context=fig.clause)
@@ -210,6 +217,9 @@ def clean_label(raw: str, names: tuple[str, ...] = ()) -> tuple[str, str | None]
     m = _CODE.match(text)
     if m:
         code, text = m.group("code"), text[m.end():]
+    m = _CODE_AFTER.search(text)
+    if m:  # "住房公积金（2210201）"
+        code, text = m.group("code"), text[:m.start()]
     if text in ("共计", "合计", "总计", "计", "共"):
         return "合计", code
     text = _TRAILING.sub("", text).strip()
