@@ -36,8 +36,8 @@ _COMPARISON = re.compile(
 )
 _LEADING = re.compile(
     r"^(?:[\s（(]*[一二三四五六七八九十]+[）)、.．]|[\s（(]*\d{1,2}[）)、.．](?!\d)|其中|主要是|主要用于|主要包括|"
-    r"包括|为|累计|当年(?!度)|主要原因是|原因是|主要为|分别为|分别是|即|全年|本年度?|今年|年初|共有|现有|拥有|实有|共|合计|涉及|设置|安排|用于|\d{4}\s*年度?|"
-    r"[\s\u3000*“”\"])+"
+    r"包括|为|累计|当年(?!度)|主要原因是|原因是|主要为|分别为|分别是|即|本年度?|今年|共有|现有|拥有|实有|共|合计|涉及|设置|安排|用于|\d{4}\s*年度?|"
+    r"[\s\u3000*])+"
 )
 _TRAILING = re.compile(r"(?:为|是|达到|达|共计|约|有|了|的|共|预计|[\s\u3000*:：])+$")
 _CODE = re.compile(r"^(?P<code>\d{3,9})\s*[-－—]?\s*")
@@ -67,15 +67,21 @@ def narrative_facts(doc: Document) -> list[Fact]:
 
 
 def _section_facts(doc: Document, section: Section, names: tuple[str, ...]) -> Iterator[Fact]:
-    item = _heading_item(section.title)
+    heading = _heading_item(section.title)
+    topic = ""  # the item a numbered line without figures introduces ("1、…行政运行（项）。")
     subject = ""
     for sentence in _sentences(section.text):
+        found = figures(sentence, names)
+        if not found:
+            if _ITEM_START.match(sentence):
+                topic = _heading_item(sentence)
+            continue
         previous = ""
-        for fig in figures(sentence, names):
+        for fig in found:
             if not fig.label and fig.measure in _RATIOS and previous:
                 row = previous  # "较上年增加0.46万元（15.13%）": the rate of the change before it
             else:
-                row, subject = _row_for(fig, subject, item)
+                row, subject = _row_for(fig, subject, topic or heading)
             previous = row
             yield Fact(doc=doc.name, unit=doc.unit, year=doc.year, kind=doc.kind, section=section.title,
                        table="", row=row, code=fig.code, column="", value=fig.value, measure=fig.measure,
@@ -90,11 +96,25 @@ def _row_for(fig: _Figure, subject: str, item: str) -> tuple[str, str]:
     if _COMPARISON.match(label):
         base = subject or item
         return (base + _drop_previous_year(label)) if base else label, subject
+    if _ASPECT.match(label):
+        # "年初预算为1560.05万元，支出决算为1511.89万元" under "…行政运行（项）": budget vs actual of one item
+        base = item or _ASPECT_SUFFIX.sub("", subject)
+        return _join(base, label), subject or _join(base, label)
     if _GENERIC.match(label):
         return item or label, item or subject
     if subject and _prior_of(label) == subject:
         return label, subject  # "收入总计…（上年收入总计…，同比增加…）": the comparison is about 收入总计
     return label, label
+
+
+_ASPECT = re.compile(r"^(?:年初|全年|调整)?(?:支出)?(?:预算|决算)数?$")
+_ASPECT_SUFFIX = re.compile(r"(?:年初|全年|调整)?(?:预算|决算)数?$")
+
+
+def _join(base: str, label: str) -> str:
+    if base.endswith("支出") and label.startswith("支出"):
+        return base + label[2:]
+    return base + label
 
 
 _RATIOS = ("%", "个百分点", "百分点")
@@ -112,7 +132,8 @@ def _drop_previous_year(label: str) -> str:
 
 def _heading_item(title: str) -> str:
     """"（二）公务接待费" -> 公务接待费; headings that are not an item name give ""."""
-    text = _HEADING_NUMBER.sub("", title).strip(" *#\u3000")
+    text = _HEADING_NUMBER.sub("", title).strip(" *#\u3000。")
+    text = _shorten(text) if re.search(r"[（(]项[)）]", text) else text
     if len(text) > 14 or "情况" in text or "说明" in text:
         return ""
     return text
@@ -121,7 +142,7 @@ def _heading_item(title: str) -> str:
 def _sentences(text: str) -> Iterator[str]:
     for part in _SENTENCE_END.split(_join_wrapped(text)):
         part = part.strip()
-        if part and any(ch.isdigit() for ch in part):
+        if part:
             yield part
 
 
