@@ -6,6 +6,7 @@ with its measure. Figures in the question itself are never used (injection canno
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -69,7 +70,7 @@ def _lookups(query: Query, catalog: Catalog) -> Draft:
     missing: list[str] = []
     for t in query.targets:
         for item in query.items:
-            choice = choose(catalog, t, item)
+            choice = choose(catalog, t, item, query.columns)
             if choice is None:
                 missing.append(f"{t.ref.name}{_year(t)}{t.kind or ''}中的“{_item_name(item)}”")
                 continue
@@ -95,7 +96,10 @@ def _lookup_sentence(t: Target, c: Choice) -> str:
     sc = scope(f) or clean_label(f.section)
     kindword = {"预算": "预算", "决算": "决算数"}.get(f.kind or "", "")
     unit = t.ref.name
-    return template("lookup").format(unit=unit, year=f.year or t.year or "", scope=sc, item=item,
+    year = t.year if t.prior else (f.year or t.year or "")
+    if t.prior:
+        sc = f"{f.year}年{f.kind or ''}文件{sc}（上年数）"
+    return template("lookup").format(unit=unit, year=year, scope=sc, item=item,
                                      kindword=kindword, value=f.value.strip(), measure=f.measure)
 
 
@@ -108,7 +112,7 @@ def _is_main(col: str, f: Fact) -> bool:
 def _conflict(c: Choice) -> str:
     f = c.fact
     table_side = f"表格“{f.table}”为{f.value}{f.measure}"
-    text_side = "、".join(f"“{x.quote[:60]}”中的{x.value}{x.measure}" for x in c.conflicts)
+    text_side = "、".join(f"“{clean_label(x.section)}”中的{x.value}{x.measure}" for x in c.conflicts)
     return template("conflict").format(table_side=table_side, text_side=text_side)
 
 
@@ -126,6 +130,8 @@ def _arith(query: Query, catalog: Catalog) -> Draft:
         facts.append(total)
     if op in ("difference", "growth", "ratio") and len(facts) != 2:
         return Draft("not_found", f"计算{_OP_NAME[op]}需要恰好两个数值，问题中找到{len(facts)}个，请说明要比较的两项。")
+    if op == "growth" and len(facts) == 1:
+        return _stated_change(query, catalog, inputs[0][0], facts[0])
     if op == "growth":
         facts = _later_first(facts)
     try:
@@ -133,13 +139,15 @@ def _arith(query: Query, catalog: Catalog) -> Draft:
         extra = [compute("difference", facts)] if op == "growth" else []
     except ArithmeticError_ as exc:
         return Draft("not_found", f"无法计算：{exc}。")
-    parts = [f"{_label_of(t, f)}为{f.value.strip()}{f.measure}" for t, f in inputs]
+    one_unit = len({t.ref.name for t, _ in inputs}) == 1
+    parts = [f"{_label_of(t, f, one_unit)}为{f.value.strip()}{f.measure}" for t, f in inputs]
     what = _OP_NAME[op]
     t0 = query.targets[0]
     sentence = "，".join(parts) + f"；{what}为{fmt(d.value)}{d.measure}（计算：{d.formula}）"
     if extra:
         sentence += f"，增减额为{fmt(extra[0].value)}{extra[0].measure}"
-    lines = [f"{t0.ref.name}：" if len({t.ref.name for t, _ in inputs}) == 1 else "", sentence, "。"]
+    lead = f"{t0.ref.name}{_year(t0)}{t0.kind or ''}中，" if one_unit and len({f.year for f in facts}) == 1 else ""
+    lines = [lead, sentence, "。"]
     lines += _year_note(query)
     return Draft("answered", "".join(lines), tuple(facts), (d, *extra), unit=t0.ref.name)
 
@@ -153,7 +161,7 @@ def _inputs(query: Query, catalog: Catalog) -> tuple[list[tuple[Target, Fact]], 
     missing: list[str] = []
     for t in query.targets:
         for item in query.items:
-            c = choose(catalog, t, item)
+            c = choose(catalog, t, item, query.columns)
             if c is None:
                 missing.append(f"{t.ref.name}{_year(t)}的“{_item_name(item)}”")
             else:
@@ -169,12 +177,31 @@ def _total_of(catalog: Catalog, f: Fact) -> Fact | None:
     return None
 
 
+def _stated_change(query: Query, catalog: Catalog, t: Target, base: Fact) -> Draft:
+    """Growth over one year: the document's own 比上年增加/增长 sentence about the item."""
+    label = norm(base.row)
+    want_pct = bool(re.search(r"百分|%|％|率|幅", query.question))
+    found = [f for d in t.docs for f in catalog.facts.get(d, []) if f.source == "text"
+             and norm(f.row).startswith(label) and _CHANGE.search(norm(f.row)[len(label):])]
+    found.sort(key=lambda f: (f.measure == "%") != want_pct)
+    if not found:
+        return Draft("not_found", f"未找到{t.ref.name}{_year(t)}“{clean_label(base.row)}”与上年相比的数据。")
+    f = found[0]
+    text = (f"{t.ref.name}{_year(t)}{t.kind or ''}中，{clean_label(base.row)}为{base.value.strip()}{base.measure}，"
+            f"文件写明{clean_label(f.row)}{f.value.strip()}{f.measure}（{clean_label(f.section)}）。")
+    return Draft("answered", text, (base, f), unit=t.ref.name)
+
+
+_CHANGE = re.compile(r"增长|增加|减少|下降|增幅|降幅|变动")
+
+
 def _later_first(facts: Sequence[Fact]) -> list[Fact]:
     return sorted(facts, key=lambda f: f.year or 0, reverse=True)
 
 
-def _label_of(t: Target, f: Fact) -> str:
-    return f"{t.ref.name}{f.year or ''}{'年' if f.year else ''}{clean_label(f.row)}"
+def _label_of(t: Target, f: Fact, one_unit: bool) -> str:
+    unit = "" if one_unit else t.ref.name
+    return f"{unit}{f.year or ''}{'年' if f.year else ''}{clean_label(f.row)}" if unit else clean_label(f.row)
 
 
 def _item_name(item: Item) -> str:

@@ -61,7 +61,7 @@ def finalize(d: _Drafted) -> Answer:
     citations = _citations(draft)
     notes = tuple(d.query.notes) + draft.notes
     return Answer(question=d.request.question, status=draft.status, answer=text,  # type: ignore[arg-type]
-                  values=tuple(Value(c.value, c.measure, c.verified) for c in checks),
+                  values=tuple(dict.fromkeys(Value(c.value, c.measure, c.verified) for c in checks)),
                   citations=citations, notes=notes, candidates=draft.candidates,
                   unit=draft.unit)
 

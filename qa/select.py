@@ -19,6 +19,10 @@ _TOTAL_ROWS = {"合计", "总计", "本年支出合计", "支出合计", "本年
 _SANGONG = ("三公", "公务接待", "因公出国", "公务用车")
 _MAIN_COL = re.compile(r"合计|总计|预算数|决算数|本年|金额|小计|全年|执行数|^数额$|^数值$")
 _OLD_COL = re.compile(r"上年|增减|比较|变动|增长|同比|去年|减少|增加")
+_GENERIC = {"合计", "小计", "总计", "其他", "项目"}
+_DERIVED = re.compile(r"占|增长|增加|减少|下降|增幅|降幅|比上年|较上年|同比")
+_PROJECT = re.compile(r"绩效|项目|实施方案|上年|比上年|增加|减少")
+_SCOPES = ("三公", "基本支出", "机关运行", "收入预算", "收支", "政府采购", "经济分类")
 _YEARS = re.compile(r"(?:19|20)\d{2}")
 _NUMBERING = re.compile(r"^\s*(?:[（(]?\s*(?:[一二三四五六七八九十]+|\d{1,2})\s*[）)、.．]\s*|其中\s*[：:]\s*)+")
 
@@ -32,30 +36,37 @@ class Choice:
 
 def candidates(catalog: Catalog, target: Target, item: Item) -> list[tuple[int, Fact]]:
     """(label rank, fact) for every fact of the target's documents that stands for the item."""
+    if target.ref is not None and target.ref.subunit:
+        return _subunit_rows(catalog, target, item)
     out: list[tuple[int, Fact]] = []
     for d in target.docs:
         per_label = catalog.by_label.get(d, {})
         for i, lab in enumerate(item.labels):
-            out += [(i, f) for f in per_label.get(lab, [])]
+            hits = per_label.get(lab, [])
+            if lab in _GENERIC or len(lab) < 2:  # "合计" only counts in the item's own table
+                hits = [f for f in hits if item.table and item.table in f.table]
+            out += [(i, f) for f in hits]
         if item.code:
             out += [(0, f) for f in catalog.by_code.get(d, {}).get(item.code, [])]
         if not out:
-            out += _column_or_narrative(catalog.facts.get(d, []), item)
-    out = [(r, f) for r, f in out if f.table != "目录" and "目录" not in f.section[:4]]
-    if target.ref.subunit:
-        out = _subunit_rows(catalog, target, item) or []
-    return out
+            unit = norm(catalog.docs[d].unit) if d in catalog.docs else ""
+            out += _column_or_narrative(catalog.facts.get(d, []), item, unit)
+    return [(r, f) for r, f in out if f.table != "目录" and "目录" not in f.section[:4]]
 
 
-def _column_or_narrative(facts: list[Fact], item: Item) -> list[tuple[int, Fact]]:
-    """"项目支出" as a column of a totals row, or a narrative figure whose item contains the label."""
+def _column_or_narrative(facts: list[Fact], item: Item, unit: str) -> list[tuple[int, Fact]]:
+    """"项目支出" as a column of a totals row, "在职人数" as a column of the unit's own row, or a
+    narrative figure whose subject contains the label."""
     out = []
     for f in facts:
         row, col = norm(f.row), norm(f.column)
         for i, lab in enumerate(item.labels):
-            if f.source == "table" and row in _TOTAL_ROWS and col and (col == lab or col.endswith(lab)):
+            if len(lab) < 2:
+                continue
+            if f.source == "table" and col and (col == lab or col.endswith(lab)) and (
+                    row in _TOTAL_ROWS or (unit and row == unit)):
                 out.append((i + 1, f))
-            elif f.source == "text" and lab in row and len(lab) >= 2:
+            elif f.source == "text" and lab in row and not _DERIVED.search(row.replace(lab, "")):
                 out.append((i + 2, f))
     return out
 
@@ -91,13 +102,23 @@ def table_rank(f: Fact, item: Item) -> int:
         return 1 if "支出" in t and "收入" not in t else 3 if "收入" in t else 2
     if "收入" in label:
         return 0 if "收入" in t or "收支" in t else 1
-    if "支出" in label:
+    if "支出" in label and ("合计" in label or "总计" in label):
         return 0 if "收支" in t or ("支出" in t and "总表" in t) else 1
+    if "支出" in label:  # a 功能分类 class named without its code: the coded tables hold it
+        return 2 if "收支" in t else 1
     return 1
 
 
-def column_rank(f: Fact, target: Target) -> int:
+def column_rank(f: Fact, target: Target, hints: tuple[str, ...] = ()) -> int:
     c = norm(f.column)
+    if hints and c and any(h in c for h in hints):
+        return -1
+    if target.prior:
+        if f.source == "text":
+            return 0 if "上年" in norm(f.context) or "上年" in norm(f.row) else 4
+        return 0 if ("上年" in c or str(target.year) in c) and not re.search("增减|比较|变动", c) else 4
+    if f.source == "text" and ("上年" in norm(f.row)):
+        return 4
     if not c:
         return 0
     if _OLD_COL.search(c):
@@ -110,16 +131,20 @@ def column_rank(f: Fact, target: Target) -> int:
     return 0 if _MAIN_COL.search(c) else 1
 
 
-def choose(catalog: Catalog, target: Target, item: Item) -> Choice | None:
+def choose(catalog: Catalog, target: Target, item: Item, hints: tuple[str, ...] = ()) -> Choice | None:
     cands = candidates(catalog, target, item)
     if not cands:
         return None
     ranked = sorted(enumerate(cands), key=lambda p: (
-        p[1][0], p[1][1].source != "table", table_rank(p[1][1], item), column_rank(p[1][1], target),
-        p[1][1].number is None, p[0]))
+        p[1][0], column_rank(p[1][1], target, hints) >= 4, p[1][1].source != "table", table_rank(p[1][1], item),
+        column_rank(p[1][1], target, hints), p[1][1].number is None, p[1][1].number == 0, p[0]))
     best = ranked[0][1][1]
+    if target.prior and column_rank(best, target) != 0:
+        return None  # no figure for the year before
     same = tuple(f for _, (_, f) in ranked[1:] if f.number is not None and _same(f, best))
     conflicts = tuple(f for _, (r, f) in ranked if f.source == "text" and r == ranked[0][1][0]
+                      and norm(f.row) == norm(best.row) and not _PROJECT.search(f.section + f.context)
+                      and any(k in f.section and k in best.table for k in _SCOPES)
                       and f.number is not None and best.source == "table" and not _same(f, best))
     return Choice(best, same[:3], _dedupe(conflicts)[:2])
 
@@ -152,5 +177,5 @@ def scope(f: Fact) -> str:
     t = re.sub(r"^.*?(?:19|20)\d{2}\s*年度?", "", title).strip() or title
     t = re.sub(r"^(?:公开)?\d+表\s*", "", t)
     t = re.sub(r"[（(]?(?:公开)?\d+表[）)]?$", "", t).strip()
-    t = re.sub(r"(?:支出预算表|预算表|决算表|情况表|明细表|总表|支出表|表)$", "", t).strip()
+    t = re.sub(r"(?:支出预算表|支出决算表|(?:预算|决算)?(?:情况|明细|总)?表)$", "", t).strip()
     return t

@@ -21,7 +21,8 @@ from budgetqa.units import Mention, UnitMatcher, UnitRef
 QType = Literal["lookup", "sum", "difference", "ratio", "growth", "average", "compare", "text"]
 
 MAX_QUESTION = 500
-_YEAR = re.compile(r"((?:19|20)\d{2})\s*(?:年|年度)?")
+_YEAR = re.compile(r"(?<![\d.])((?:19|20)\d{2})(?![\d.])\s*(?:年度|年)?")
+_DERIVED_LABEL = re.compile(r"占|增长|增加|减少|下降|增幅|降幅|比上年|较上年|同比|持平")
 _CODE = re.compile(r"(?<![\d.])(\d{3,7})(?![\d.]|\s*年|\s*[万亿元%％])")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _INJECTION = re.compile(r"忽略|无视|不要管|不管.{0,6}规则|以上规则|之前的(?:指令|规则)|ignore|disregard|system prompt|"
@@ -30,11 +31,13 @@ _FILLER = re.compile(r"请问|请|帮我|查一下|查询|一下|告诉我|我�
                      r"安排了|安排|花了|用了|分别|一共|总共|加起来|合计起来|的|了|呢|吗|啊|是|有|为|年度|预算数|"
                      r"预算|决算数|决算|执行数|经费数|金额|资金|钱|那么|那|和|与|及|、|，|,|。|？|\?|！|!|：|:|；|\s")
 
-_TEXT_WORDS = {"职责": ("职责", "职能"), "机构": ("机构设置", "单位构成", "机构", "内设", "构成"),
+_TEXT_WORDS = {"职责": ("职责", "职能", "负责", "做什么", "干什么"),
+               "机构": ("机构设置", "单位构成", "机构", "内设", "构成", "由哪些", "哪些单位", "处室", "科室", "性质"),
                "原因": ("原因", "为什么", "为何", "增加", "减少"), "用途": ("主要用于", "用途", "用在", "用于"),
                "任务": ("工作任务", "主要任务", "重点工作", "工作总结"), "绩效": ("绩效目标", "绩效")}
-_TEXT_TRIGGER = re.compile(r"主要职责|职责|职能|机构设置|内设机构|单位构成|为什么|为何|什么原因|原因是|主要用于|用途|"
-                           r"用在了?哪|主要任务|工作任务|重点工作|绩效目标|是做什么|干什么")
+_TEXT_TRIGGER = re.compile(r"主要职责|职责|职能|负责什么|负责哪些|做什么|干什么|机构设置|内设|单位构成|由哪些|哪些单位|"
+                           r"哪些处室|哪些科室|什么性质|单位性质|为什么|为何|原因|主要用于|用途|用在了?哪|主要任务|工作任务|"
+                           r"重点工作|绩效目标是什么|什么内容")
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,8 @@ class Item:
     labels: tuple[str, ...]  # normalized row labels it stands for, best first
     table: str = ""  # keyword of the preferred table ("三公")
     code: str | None = None
+    vocab: bool = False  # from the vocabulary file (wins over a bare label on the same words)
+    side: int = 0  # ratio / difference: 0 = before 占/比, 1 = after
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,7 @@ class Target:
     docs: tuple[str, ...]
     year: int | None
     kind: str | None
+    prior: bool = False  # the year asked is the year before the document's: its 上年 columns answer
 
 
 @dataclass(frozen=True)
@@ -66,6 +72,7 @@ class Query:
     kind: str | None = None
     topic: str = ""  # for text questions: 职责 / 机构 / 原因 / 用途 / …
     residue: str = ""  # the question without unit, year and filler: what the item is called
+    columns: tuple[str, ...] = ()  # column words the question uses ("基本支出里的会议费")
     candidates: tuple[str, ...] = ()  # ambiguous: units the question may mean
     problem: str = ""  # why the corpus cannot answer (not_found), in Chinese
     notes: tuple[str, ...] = ()
@@ -108,6 +115,8 @@ class Understander:
         self.vocab = vocabulary or load_vocabulary()
         self.matcher = UnitMatcher(catalog, self.vocab.abbreviations)
         self._vocab_keys = sorted(self.vocab.items, key=len, reverse=True)
+        self._label_cache: dict[tuple[str, ...], list[str]] = {}
+        self._scope_cache: dict[tuple[str, ...], str] = {}
 
     def understand(self, question: str, *, unit: str | None = None, year: int | None = None,
                    history: Sequence[Any] = ()) -> Query:
@@ -136,11 +145,29 @@ class Understander:
             asked_year = getattr(history[-1], "year", None)
             base = replace(base, year=asked_year)
         targets, problem, defaulted = self._targets(refs, base)
-        items = self._items(residue, targets)
+        items, unexplained = self._items(residue, targets, qtype)
+        items, columns = self._column_hints(items, targets, qtype)
+        if qtype == "sum" and len(items) == 1 and len({t.ref.name for t in targets}) == 1:
+            qtype = "lookup"  # "三公经费一共多少": the total is printed
         if len({t.ref.name for t in targets}) > 1 and qtype == "lookup":
             qtype = "compare"
-        return replace(base, qtype=qtype, targets=targets, items=items, problem=problem,
+        if unexplained and not problem and qtype != "text":
+            words = unexplained + "".join(i.text for i in items[:1])
+            problem = f"文件中没有“{words}”这一项（只找到“{items[0].text}”，与所问不同）。" if items else ""
+        return replace(base, qtype=qtype, targets=targets, items=items, problem=problem, columns=columns,
                        year_defaulted=defaulted)
+
+    def _column_hints(self, items: tuple[Item, ...], targets: tuple[Target, ...],
+                      qtype: str) -> tuple[tuple[Item, ...], tuple[str, ...]]:
+        """"基本支出里的会议费": 基本支出 names a column, not a second item."""
+        if len(items) < 2 or qtype not in ("lookup", "compare"):
+            return items, ()
+        cols = self.column_words(targets)
+        as_col = [i for i in items if i.labels and i.labels[0] in cols and not i.code]
+        rest = [i for i in items if i not in as_col]
+        if not as_col or not rest:
+            return items, ()
+        return tuple(rest), tuple(i.labels[0] for i in as_col)
 
     def _kind(self, q: str) -> str | None:
         for word in sorted(self.vocab.kinds, key=len, reverse=True):
@@ -183,6 +210,10 @@ class Understander:
         metas.sort(key=lambda m: (m.year or 0, m.kind == "预算"), reverse=True)
         held = "、".join(dict.fromkeys(f"{m.year}年{m.kind or ''}" for m in metas))
         pool = [m for m in metas if year is None or m.year == year]
+        prior = False
+        if not pool and year is not None:
+            # last year's figures are printed beside this year's (上年 columns, 比上年 sentences)
+            pool, prior = [m for m in metas if m.year == year + 1], True
         if not pool:
             return None, f"语料中{ref.name}只有{held}的资料，没有{year}年的。"
         if kind:
@@ -192,16 +223,17 @@ class Understander:
             pool = same or pool
         best = pool[0]
         docs = tuple(m.name for m in pool if m.year == best.year and m.kind == best.kind)
-        return Target(ref, docs, best.year, best.kind), ""
+        return Target(ref, docs, year if prior else best.year, best.kind, prior), ""
 
-    def _items(self, residue: str, targets: tuple[Target, ...]) -> tuple[Item, ...]:
-        """Items named in the question: 科目编码, vocabulary words, then the documents' own row labels."""
+    def _items(self, residue: str, targets: tuple[Target, ...], qtype: str) -> tuple[tuple[Item, ...], str]:
+        """Items named in the question (科目编码, vocabulary words, the documents' own row labels),
+        and the words left unexplained in front of an item ("参保人数": 参保), if any."""
         text = norm(residue)
+        split = _split_at(text, qtype)
         spans: list[tuple[int, int, Item]] = []
         for m in _CODE.finditer(text):
             spans.append((m.start(), m.end(), Item(m.group(1), (), code=m.group(1))))
-        doc_labels = self._labels(targets)
-        for label in doc_labels + [lab for lab in self.catalog.labels if lab not in set(doc_labels)]:
+        for label in self._labels(targets):
             for m in re.finditer(re.escape(label), text):
                 spans.append((m.start(), m.end(), Item(label, (label,))))
         for key in self._vocab_keys:
@@ -209,37 +241,94 @@ class Understander:
             for m in re.finditer(re.escape(k), text):
                 entry = self.vocab.items[key]
                 labels = tuple(norm(x) for x in entry.get("labels", ()))
-                spans.append((m.start(), m.end(), Item(key, labels, entry.get("table", ""))))
+                spans.append((m.start(), m.end(), Item(key, labels, entry.get("table", ""), vocab=True)))
         chosen = _non_overlapping(spans)
-        if not chosen:
-            fuzzy = _fuzzy_label(text, doc_labels)
-            chosen = [Item(fuzzy, (fuzzy,))] if fuzzy else []
-        return tuple(chosen)
+        items = [replace(it, side=int(split is not None and s >= split)) for s, _, it in chosen]
+        if not items:
+            fuzzy = _fuzzy_label(text, self._labels(targets))
+            return ((Item(fuzzy, (fuzzy,)),) if fuzzy else ()), ""
+        return tuple(_dedupe_items(items)), _unexplained(text, chosen, self._scope_words(targets))
 
     def _labels(self, targets: tuple[Target, ...]) -> list[str]:
-        labels = {lab for t in targets for d in t.docs for lab in self.catalog.by_label.get(d, {}) if len(lab) >= 2}
-        return sorted(labels - _GENERIC_LABELS, key=lambda s: (-len(s), s))
+        docs = {d for t in targets for d in t.docs}
+        key = tuple(sorted(docs))
+        cached = self._label_cache.get(key)
+        if cached is None:
+            labels = {lab for d in docs for lab, fs in self.catalog.by_label.get(d, {}).items()
+                      if len(lab) >= 2 and not (fs[0].source == "text" and _DERIVED_LABEL.search(lab))}
+            cached = sorted(labels - _GENERIC_LABELS, key=lambda s: (-len(s), s))
+            self._label_cache[key] = cached
+        return cached
+
+    def _scope_words(self, targets: tuple[Target, ...]) -> str:
+        """Table titles, section titles and column names: words a question may use to narrow an item."""
+        docs = {d for t in targets for d in t.docs}
+        key = tuple(sorted(docs))
+        cached = self._scope_cache.get(key)
+        if cached is None:
+            parts = {norm(f.table) + "|" + norm(f.column) + "|" + norm(f.section)
+                     for d in docs for f in self.catalog.facts.get(d, [])}
+            cached = "|".join(sorted(parts))
+            self._scope_cache[key] = cached
+        return cached
+
+    def column_words(self, targets: tuple[Target, ...]) -> set[str]:
+        docs = {d for t in targets for d in t.docs}
+        return {norm(f.column) for d in docs for f in self.catalog.facts.get(d, []) if f.source == "table"}
 
 
 _GENERIC_LABELS = {"合计", "小计", "总计", "项目", "其他", "其中", "单位", "科目", "支出", "收入", "金额", "预算数",
                    "决算数", "本年", "上年", "年度", "名称", "科目名称", "科目编码", "单位名称", "项目名称"}
 
 
-def _non_overlapping(spans: list[tuple[int, int, Item]]) -> list[Item]:
-    """Longest span first; a vocabulary word inside a longer row label gives way to the label."""
+def _non_overlapping(spans: list[tuple[int, int, Item]]) -> list[tuple[int, int, Item]]:
+    """Longest span first; on equal spans the vocabulary wins (its labels list the row label first)."""
     out: list[tuple[int, int, Item]] = []
-    for s, e, item in sorted(spans, key=lambda x: (-(x[1] - x[0]), x[0], bool(x[2].table) is False)):
+    for s, e, item in sorted(spans, key=lambda x: (-(x[1] - x[0]), x[0], not x[2].vocab)):
         if any(s < oe and os_ < e for os_, oe, _ in out):
             continue
         if item.labels and item.labels[0] in _GENERIC_LABELS and not item.table:
             continue
         out.append((s, e, item))
     out.sort(key=lambda x: x[0])
-    items: list[Item] = []
-    for _, _, item in out:
-        if not any(i.labels and i.labels[:1] == item.labels[:1] for i in items):
-            items.append(item)
-    return items
+    return out
+
+
+def _dedupe_items(items: list[Item]) -> list[Item]:
+    out: list[Item] = []
+    for item in items:
+        if not any(i.labels and i.labels[:1] == item.labels[:1] and i.side == item.side for i in out):
+            out.append(item)
+    return out
+
+
+_SCOPE_OK = re.compile(r"^(?:一般公共预算|财政拨款|公共预算|本级|部门|单位|本单位|本部门|全年|本年|年初|今年|当年|全部|所有|"
+                       r"总|合计|其中|里|中|里面|当中|共|累计|用于|方面|的|经费|费用|支出|项目|科目|类|款|项|"
+                       r"拨款|财政|预算|决算|执行|数|实际|安排|资金)+$")
+
+
+def _unexplained(text: str, chosen: list[tuple[int, int, Item]], scope: str) -> str:
+    """A word right in front of an item that neither the vocabulary nor the documents explain."""
+    prev_end = 0
+    for s, e, _ in chosen:
+        chunk = _FILLER.sub("", text[prev_end:s]).replace("　", "")
+        chunk = re.sub(r"[\d()（）“”]+", "", chunk)
+        prev_end = e
+        if len(chunk) < 2 or _SCOPE_OK.match(chunk) or chunk in scope:
+            continue
+        tail = chunk[-2:]
+        if tail in scope or _SCOPE_OK.match(tail):
+            continue
+        return chunk
+    return ""
+
+
+def _split_at(text: str, qtype: str) -> int | None:
+    """Where the second operand starts: after 占 (ratio) or 比 (difference)."""
+    word = {"ratio": "占", "difference": "比"}.get(qtype)
+    if not word or word not in text:
+        return None
+    return text.index(word)
 
 
 def _fuzzy_label(text: str, labels: list[str]) -> str:
