@@ -56,7 +56,7 @@ def looks_raw(text: str) -> bool:
         return False
     markers = sum(1 for ln in lines if PAGE_RE.match(ln.strip()))
     short = sum(1 for ln in lines if len(ln.strip()) <= 40)
-    return markers > 0 or short / len(lines) > 0.6
+    return (markers > 0 and short / len(lines) > 0.5) or short / len(lines) > 0.75
 
 
 def read_raw(text: str) -> tuple[list[Block], int | None, str]:
@@ -113,13 +113,16 @@ def is_title(s: str) -> bool:
 class LineReader:
     """Walks the lines once: prose becomes paragraphs, a title/unit line opens a table."""
 
+    last_title: str
+
     def __init__(self, lines: list[tuple[int | None, str]]) -> None:
         self.lines = lines
         self.i = 0
         self.blocks: list[Block] = []
         self.para: list[str] = []
         self.para_page: int | None = None
-        self.last_title = ""
+        self.last_title: str = ""
+        self.width = _wrap_width([ln for _, ln in lines])
 
     def run(self) -> list[Block]:
         while self.i < len(self.lines):
@@ -154,7 +157,8 @@ class LineReader:
                 self._flush()
             return
         numbered = HEADING_RE.match(s)
-        heading = numbered and len(s) <= 40 and not any(c in s for c in "，。；")
+        # a numbered line as long as the wrap width is a sentence that goes on, not a heading
+        heading = numbered and len(s) < 0.8 * self.width and not any(c in s for c in "，。；")
         if numbered and not heading:
             self._flush()  # a numbered sentence starts a new paragraph
         if heading or (self.para and self.para[-1].endswith(("。", "！", "？"))):
@@ -231,6 +235,13 @@ class LineReader:
             if NUM_RE.match(s) and not s.isdigit():
                 return False
         return False
+
+
+def _wrap_width(lines: list[str]) -> int:
+    """Typical length of a full prose line (the 80th percentile of lines longer than 10 chars)."""
+    prose = [ln.strip() for ln in lines if not re.search(r"\S {3,}\S", ln.strip())]
+    lengths = sorted(len(ln) for ln in prose if 10 < len(ln) < 120)
+    return lengths[int(len(lengths) * 0.8)] if lengths else 40
 
 
 def _prose_line(s: str) -> bool:
