@@ -21,8 +21,10 @@ MEASURES: tuple[str, ...] = (
     "公里", "台（套）", "台套", "个月", "批次", "人", "名", "辆", "台", "个", "件", "次", "户", "家", "项", "套",
     "所", "场", "篇", "份", "亩", "座",
 )
-_NUM = r"(?<![0-9A-Za-z.,，．])(?P<num>\d{1,3}(?:[,，]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
-_FIGURE = re.compile(_NUM + r"\s*(?P<measure>" + "|".join(re.escape(m) for m in MEASURES) + r")?")
+_NUM = r"(?<![0-9A-Za-z.,．])(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
+# A bare 万 before punctuation is 万元 shortened in lists ("基本养老保险缴费 7.44 万、职业年金…").
+_FIGURE = re.compile(_NUM + r"\s*(?P<measure>" + "|".join(re.escape(m) for m in MEASURES)
+                     + r"|万(?=[，,、；;。）)]|$))?")
 _SENTENCE_END = re.compile(r"[。！？!?\n]+")
 _CLAUSE_BREAK = re.compile(r"[，,；;：:、。]")
 # A bare number right after these words is a count even without a measure ("在职人数39").
@@ -99,7 +101,11 @@ def _row_for(fig: _Figure, subject: str, item: str) -> tuple[str, str]:
     if _ASPECT.match(label):
         # "年初预算为1560.05万元，支出决算为1511.89万元" under "…行政运行（项）": budget vs actual of one item
         base = item or _ASPECT_SUFFIX.sub("", subject)
-        return _join(base, label), subject or _join(base, label)
+        row = _join(base, label)
+        return row, row if item or not subject else subject
+    if _ENDS_COMPARISON.search(label):
+        # "与上年相比，财政拨款支出减少17,151.62万元，下降5.48%": later comparisons are about 财政拨款支出
+        return label, re.sub(_PREVIOUS + "$", "", _ENDS_COMPARISON.sub("", label)) or subject
     if _GENERIC.match(label):
         return item or label, item or subject
     if subject and _prior_of(label) == subject:
@@ -107,8 +113,9 @@ def _row_for(fig: _Figure, subject: str, item: str) -> tuple[str, str]:
     return label, label
 
 
-_ASPECT = re.compile(r"^(?:年初|全年|调整)?(?:支出)?(?:预算|决算)数?$")
-_ASPECT_SUFFIX = re.compile(r"(?:年初|全年|调整)?(?:预算|决算)数?$")
+_ASPECT = re.compile(r"^(?:年初|全年|调整)?(?:支出)?(?:预算|决算|执行)数?$")
+_ASPECT_SUFFIX = re.compile(r"(?:年初|全年|调整)?(?:预算|决算|执行)数?$")
+_ENDS_COMPARISON = re.compile(r"(?:增加|减少|增长|下降|降低|提高|上升|持平)(?:了|为|达)?$")
 
 
 def _join(base: str, label: str) -> str:
@@ -181,13 +188,14 @@ def figures(sentence: str, names: tuple[str, ...] = ()) -> list[_Figure]:
             continue
         if measure not in ("%", "％", "个百分点", "百分点") and not _MONEY.match(measure) and _COUNT_VERB.match(label):
             label = label + _following_noun(sentence, m.end())
-        out.append(_Figure(value=m.group("num").replace("，", ","), measure="%" if measure == "％" else measure,
+        out.append(_Figure(value=m.group("num").replace("，", ","), measure=_MEASURE_NAMES.get(measure, measure),
                            label=label, code=code, clause=_clause(sentence, m.start(), m.end()),
                            start=m.start(), end=m.end()))
         prev_end = m.end()
     return out
 
 
+_MEASURE_NAMES = {"％": "%", "万": "万元"}
 _MONEY = re.compile(r"^(?:亿元|万元|元)$")
 _THRESHOLD = re.compile(r"(?:低于|高于|小于|大于|等于|超过|不足|每少|每超过|每出现|每增加|每减少|得|扣|[≥≤<>＜＞=])$")
 # Counts whose item follows the figure: "设置13个项目绩效目标", "新增1辆公务用车".
