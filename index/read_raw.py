@@ -113,7 +113,7 @@ def is_title(s: str) -> bool:
 class LineReader:
     """Walks the lines once: prose becomes paragraphs, a title/unit line opens a table."""
 
-    last_title: str
+    last_title: str = ""
 
     def __init__(self, lines: list[tuple[int | None, str]]) -> None:
         self.lines = lines
@@ -121,7 +121,7 @@ class LineReader:
         self.blocks: list[Block] = []
         self.para: list[str] = []
         self.para_page: int | None = None
-        self.last_title: str = ""
+        self.last_title = ""
         self.width = _wrap_width([ln for _, ln in lines])
 
     def run(self) -> list[Block]:
