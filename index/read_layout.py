@@ -86,11 +86,13 @@ class LayoutReader(LineReader):
             self.i += 1
         title = next((s for _, s in reversed(pre) if is_title(s)), "")
         grid = None if _is_performance(body) else build_grid(body)
-        if grid is not None and title and title == self.last_title and self.blocks and isinstance(self.blocks[-1], Grid):
-            self.blocks[-1] = merge_grids(self.blocks[-1], grid)
+        last = self.blocks[-1] if self.blocks else None
+        if grid is not None and isinstance(last, Grid) and self._same_table(title):
+            self.blocks[-1] = merge_grids(last, grid)
             return
         self.blocks.extend(Paragraph(s, p) for p, s in pre)
-        self.last_title = title or self.last_title
+        if title:
+            self.last_title = title
         if grid is not None:
             self.blocks.append(grid)
         else:

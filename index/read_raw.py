@@ -113,8 +113,6 @@ def is_title(s: str) -> bool:
 class LineReader:
     """Walks the lines once: prose becomes paragraphs, a title/unit line opens a table."""
 
-    last_title: str = ""
-
     def __init__(self, lines: list[tuple[int | None, str]]) -> None:
         self.lines = lines
         self.i = 0
@@ -141,6 +139,10 @@ class LineReader:
         """A title opens a table only when a unit line or a 栏次 row comes soon after it."""
         ahead = [ln.strip() for _, ln in self.lines[self.i + 1 : self.i + 30]]
         return any(MEASURE_RE.search(t) or t.replace(" ", "") == "栏次" for t in ahead)
+
+    def _same_table(self, title: str) -> bool:
+        """The previous block is a grid under the same title: a table continued on a new page."""
+        return bool(title) and title == self.last_title and bool(self.blocks) and isinstance(self.blocks[-1], Grid)
 
     def _data_continues(self) -> bool:
         """At a page break: the table goes on unless the new page opens with a title or prose."""
@@ -205,8 +207,7 @@ class LineReader:
             self.i += 1
         title = next((s for _, s in reversed(pre) if is_title(s) and not re.match(r"^(?:表\s*\d+|公开\s*\d+\s*表)$", s)), "")
         grids = [g for g in (build_table(seg) for seg in segments) if g is not None]
-        continued = bool(title) and title == self.last_title and self.blocks and isinstance(self.blocks[-1], Grid)
-        if continued and grids:
+        if self._same_table(title) and grids:
             prev = self.blocks.pop()
             assert isinstance(prev, Grid)
             grids.insert(0, prev)
