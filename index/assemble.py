@@ -46,7 +46,7 @@ class _Open:
     layout: Layout
     rows: list[Row]
     page: int | None
-    codes: CodeCompleter = field(default_factory=CodeCompleter)
+    codes: list[CodeCompleter] = field(default_factory=list)  # one per side-by-side block
 
 
 @dataclass
@@ -103,10 +103,12 @@ def _text(st: _State, block: Heading | Paragraph) -> None:
     if _TITLE_LABEL.match(text):
         st.label = re.sub(r"\s+", "", text)
         return
+    level = section_level(text, isinstance(block, Heading))
+    if level or "。" in text or len(text) > 60:
+        st.titles.clear()  # a title belongs to the grid right after it, not one sections later
     if _is_title(text):
         st.titles.append(f"{st.label} {text}".strip() if st.label else text)
         st.label = ""
-    level = section_level(text, isinstance(block, Heading))
     if level == 0 and isinstance(block, Heading) and not _is_title(text) and st.stack \
             and st.stack[-1][0] == 1 and not st.texts[-1] and re.fullmatch(r"第[一二三四五六七八九十]+部分", st.stack[-1][1]):
         _retitle(st, f"{st.stack[-1][1]} {text}")  # "第一部分" + "部门概况" on the next line
@@ -163,14 +165,14 @@ def _grid(st: _State, grid: Grid, kind: str | None) -> None:
     header, data = cells[:n_head], cells[n_head:]
     header, data = _move_split_code_labels(header, data)
     width = max(len(r) for r in cells)
-    layout = plan(header, data, width)
-    if layout.transpose:
-        layout = Layout(layout.width, layout.header, layout.code_cols, layout.segments,
-                        ("决算数" if kind == "决算" else "预算数",), True, layout.value_names)
+    layout = plan(header, data, width, "决算数" if kind == "决算" else "预算数")
     title = st.titles[-1] if st.titles else (st.sections[-1].title if st.sections else "")
     section = _table_section(st)
-    table = _Open(title, section, st.measure, layout, [], grid.page_of(rows[0][0]))
-    body = [(i, r) for (i, _), r in zip(rows[n_head:], data, strict=True)]
+    table = _Open(title, section, st.measure, layout, [], grid.page_of(rows[0][0]),
+                  [CodeCompleter() for _ in layout.segments])
+    heads = {tuple(norm(c) for c in r) for r in header}
+    body = [(i, r) for (i, _), r in zip(rows[n_head:], data, strict=True)
+            if tuple(norm(c) for c in r) not in heads]  # header printed again after a page break
     table.rows.extend(make_rows(layout, body, grid, table.codes))
     st.tables.append(table)
     st.titles.clear()

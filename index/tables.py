@@ -18,7 +18,8 @@ TOTAL = re.compile(r"^(合\s*计|总\s*计|小\s*计|本年.{0,6}合计|收入�
 _COL_NO = re.compile(r"^(\*\*|\d{1,2}|栏次|行次|栏\s*次|行\s*次)$")
 _CODE_HEAD = re.compile(r"编码|代码|^[类款项]$|^序号$|^编号$")
 _LABEL_HEAD = re.compile(r"名称|项\s*目|科目|单位|内容|指标")
-_SPLIT_CODE = ("类", "款", "项")
+_MEASURE_LEAF = re.compile(r"预算数|决算数|执行数|金额|预算金额|决算金额")
+_HEAD_WORD = re.compile(r"项\s*目|预算数|决算数|合\s*计|科目|编码|名称|金额|小计|收\s*入|支\s*出")
 
 
 def norm(text: str) -> str:
@@ -32,16 +33,26 @@ def is_number(cell: str) -> bool:
 
 
 @dataclass(frozen=True)
+class Segment:
+    """One block of columns: code column(s), a label column, value columns.
+
+    Most tables have one; 收入 | 支出 side-by-side tables have one per side."""
+
+    codes: tuple[int, ...]
+    label: int  # -1 when the block has no label column
+    values: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class Layout:
     """How a table's grid columns map to code, label and value columns."""
 
     width: int
     header: tuple[tuple[str, ...], ...]
-    code_cols: tuple[int, ...]
-    segments: tuple[tuple[int, tuple[int, ...]], ...]  # (label column or -1, value columns)
-    columns: tuple[str, ...]  # flattened name per value column, in segment order
-    transpose: bool = False  # a header-only table with one row of figures (三公 in some layouts)
-    value_names: tuple[str, ...] = ()  # flattened header names of the value columns (row labels when transposed)
+    segments: tuple[Segment, ...]
+    columns: tuple[str, ...]  # Table.columns: flattened name per value column, in segment order
+    # a header-only table with one row of figures (三公 in some layouts): (label, column index, grid column)
+    transposed: tuple[tuple[str, int, int], ...] = ()
 
 
 def split_header(rows: list[tuple[str, ...]]) -> int:
@@ -49,7 +60,10 @@ def split_header(rows: list[tuple[str, ...]]) -> int:
     for i, row in enumerate(rows[:8]):
         if _is_data(row):
             return i
-    return 1 if len(rows) > 1 else 0
+    n = 0  # an empty table: its header is the rows that read like column names
+    while n < len(rows) - 1 and sum(1 for c in rows[n] if _HEAD_WORD.search(c)) >= 2:
+        n += 1
+    return max(n, 1) if len(rows) > 1 else 0
 
 
 def _is_data(row: tuple[str, ...]) -> bool:
@@ -93,47 +107,93 @@ def flatten(header: list[tuple[str, ...]], width: int) -> list[str]:
     return names
 
 
-def plan(header: list[tuple[str, ...]], data: list[tuple[str, ...]], width: int) -> Layout:
+def plan(header: list[tuple[str, ...]], data: list[tuple[str, ...]], width: int,
+         default_column: str = "金额") -> Layout:
     names = flatten(header, width)
     kinds = [_kind(names[c], [r[c] for r in data if c < len(r)], c) for c in range(width)]
-    code_cols = tuple(c for c in range(width) if kinds[c] == "code")
-    segments: list[tuple[int, list[int]]] = []
-    for c in range(width):
-        if kinds[c] == "label":
-            if segments and not segments[-1][1]:
-                segments[-1][1].append(c)  # a second text column before any value: a value column
-                continue
-            segments.append((c, []))
-        elif kinds[c] == "value":
-            if not segments:
-                segments.append((-1, []))
-            segments[-1][1].append(c)
-    segs = [(lab, vals) for lab, vals in segments if vals or lab >= 0]
-    if len(segs) > 1 and not _paired(names, segs):
-        segs = [(segs[0][0], [c for c in range(width) if c not in code_cols and c != segs[0][0]])]
-    columns = tuple(_column_name(names, lab, v, len(segs) > 1) for lab, vals in segs for v in vals)
-    frozen = tuple((lab, tuple(vals)) for lab, vals in segs)
-    transpose = len(segs) == 1 and segs[0][0] < 0 and not code_cols and len(data) <= 2
-    return Layout(width, tuple(header), code_cols, frozen, columns, transpose, columns)
+    segs = _segments(names, kinds)
+    if len(segs) > 1 and not _paired(names, segs, kinds):
+        segs = [_single(names, kinds, segs)]
+    paired = len(segs) > 1
+    columns = tuple(_column_name(names, sg.label, v, paired) for sg in segs for v in sg.values)
+    if len(segs) == 1 and segs[0].label < 0 and not segs[0].codes and 0 < len(data) <= 2:
+        return _transpose(width, header, names, segs[0], default_column)
+    return Layout(width, tuple(header), tuple(segs), columns)
 
 
-def _paired(names: list[str], segs: list[tuple[int, list[int]]]) -> bool:
+def _segments(names: list[str], kinds: list[str]) -> list[Segment]:
+    """Split columns into blocks; a code or label column after figures starts a new block."""
+    raw: list[tuple[list[int], int, list[int]]] = []
+    for c, kind in enumerate(kinds):
+        cur = raw[-1] if raw else None
+        if kind == "code":
+            split_part = names[c].split("/")[-1] in ("款", "项")
+            if cur and not cur[2] and cur[1] < 0 and (split_part or not cur[0]):
+                cur[0].append(c)
+            elif cur and not cur[2] and cur[1] >= 0:
+                cur[2].append(c)  # a second code column after the label (e.g. 政府经济科目编码)
+            else:
+                raw.append(([c], -1, []))
+        elif kind == "label":
+            if cur and not cur[2] and cur[1] < 0:
+                raw[-1] = (cur[0], c, cur[2])
+            elif cur and not cur[2]:
+                cur[2].append(c)  # a second text column before any figure: a value column
+            else:
+                raw.append(([], c, []))
+        else:
+            if not cur:
+                raw.append(([], -1, []))
+            raw[-1][2].append(c)
+    return [Segment(tuple(cs), lab, tuple(vs)) for cs, lab, vs in raw if vs or lab >= 0]
+
+
+def _single(names: list[str], kinds: list[str], segs: list[Segment]) -> Segment:
+    """Not side by side: the first code block and the best label; every other column is a value."""
+    codes = next((sg.codes for sg in segs if sg.codes), ())
+    labels = [sg.label for sg in segs if sg.label >= 0]
+    label = next((c for c in labels if _LABEL_HEAD.search(names[c])), labels[0] if labels else -1)
+    values = tuple(c for c in range(len(kinds)) if c not in codes and c != label)
+    return Segment(codes, label, values)
+
+
+def _transpose(width: int, header: list[tuple[str, ...]], names: list[str], seg: Segment,
+               default_column: str) -> Layout:
+    """Header-only tables: each header path becomes a row; 预算数/决算数 leaves become the columns."""
+    columns: list[str] = []
+    mapping: list[tuple[str, int, int]] = []
+    for c in seg.values:
+        parts = [p for p in names[c].split("/") if p]
+        column = default_column
+        if len(parts) > 1 and _MEASURE_LEAF.fullmatch(parts[-1]):
+            column = parts.pop()
+        label = parts[-1] if parts else ""
+        if re.fullmatch(r"小计|合计", label) and len(parts) > 1:
+            label = parts[-2]
+        if column not in columns:
+            columns.append(column)
+        mapping.append((label, columns.index(column), c))
+    return Layout(width, tuple(header), (seg,), tuple(columns), tuple(mapping))
+
+
+def _paired(names: list[str], segs: list[Segment], kinds: list[str]) -> bool:
     """Side-by-side 收入 | 支出 blocks: every block is one label column followed by figures."""
-    return all(lab >= 0 and vals for lab, vals in segs) and all(_LABEL_HEAD.search(names[lab]) or
-                                                                  "收" in names[lab] or "支" in names[lab]
-                                                                  for lab, _ in segs)
+    if any(kinds[v] != "value" for sg in segs for v in sg.values):
+        return False
+    return all(sg.label >= 0 and sg.values for sg in segs) and all(
+        _LABEL_HEAD.search(names[sg.label]) or "收" in names[sg.label] or "支" in names[sg.label] for sg in segs)
 
 
 def _column_name(names: list[str], label: int, col: int, paired: bool) -> str:
+    """Side-by-side blocks get their side (收入/支出) and, when it says more than 项目, the label header."""
     name = names[col]
-    if paired and label >= 0:
-        top = names[label].split("/")[0]
-        leaf = names[label].split("/")[-1]
-        if top and not name.startswith(top):
-            name = f"{top}/{name}"
-        if leaf and leaf != top and not re.fullmatch(r"项目", leaf):
-            name = name.replace("/", f"/{leaf}/", 1) if "/" in name else f"{leaf}/{name}"
-    return name
+    if not paired or label < 0:
+        return name
+    top, leaf = names[label].split("/")[0], names[label].split("/")[-1]
+    prefix = [p for p in (top if re.search(r"收|支", top) else "",
+                          leaf if leaf != top and not re.fullmatch(r"项目|科目名称|名称", leaf) else "") if p]
+    prefix = [p for p in prefix if not name.startswith(p)]
+    return "/".join([*prefix, name])
 
 
 def _kind(name: str, cells: list[str], col: int) -> str:
@@ -154,52 +214,65 @@ def _kind(name: str, cells: list[str], col: int) -> str:
 
 
 def make_rows(layout: Layout, grid_rows: list[tuple[int, tuple[str, ...]]], grid: Grid,
-              codes: CodeCompleter) -> list[Row]:
-    """Rows of one grid under a layout; for paired blocks one Row per block per printed line."""
+              codes: list[CodeCompleter]) -> list[Row]:
+    """Rows of one grid under a layout; for side-by-side blocks one Row per block per printed line."""
     rows: list[Row] = []
     total = len(layout.columns)
     for i, cells in grid_rows:
         cells = cells + ("",) * (layout.width - len(cells))
-        if layout.transpose:
+        if layout.transposed:
             rows.extend(_transposed(layout, cells, grid, i))
             continue
-        code = codes.complete(_code(layout, cells), _first_amount(layout, cells))
+        if len(layout.segments) == 1:
+            cells = _realign_squashed(layout.segments[0], cells)
         offset = 0
-        for label_col, vals in layout.segments:
-            label = norm(cells[label_col]) if label_col >= 0 else ""
-            values = [cells[v].strip() for v in vals]
-            if len(layout.segments) > 1 and not label and not any(values):
-                offset += len(vals)
+        for k, seg in enumerate(layout.segments):
+            values = [cells[v].strip() for v in seg.values]
+            label = norm(cells[seg.label]) if seg.label >= 0 else ""
+            code = _code(seg, cells)
+            if len(layout.segments) > 1 and not label and not code and not any(values):
+                offset += len(values)
                 continue
-            if not label and code and not CODE.match(code):
-                label, code = norm(code), None
+            if code and not CODE.match(code):
+                label, code = label or code, None
+            elif k == 0 or seg.codes:
+                code = codes[k].complete(code, parse_number(values[0]) if values else None) \
+                    if k < len(codes) else code
             row_cells = [""] * total
-            row_cells[offset:offset + len(vals)] = values
-            rows.append(Row(label, code if offset == 0 else None, tuple(row_cells), grid.page_of(i),
-                            grid.quote(i)))
-            offset += len(vals)
+            row_cells[offset:offset + len(values)] = values
+            rows.append(Row(label, code, tuple(row_cells), grid.page_of(i), grid.quote(i)))
+            offset += len(values)
     return rows
 
 
+def _realign_squashed(seg: Segment, cells: tuple[str, ...]) -> tuple[str, ...]:
+    """"合计,"189,767,551","101,341,746",…": a total row whose empty code columns were squashed away,
+    so its figures sit in the code/label columns. Put them back under the value columns, right-aligned."""
+    filled = [c.strip() for c in cells if c.strip()]
+    if not filled or not TOTAL.match(norm(filled[0])):
+        return cells
+    heads = [*seg.codes, *([seg.label] if seg.label >= 0 else [])]
+    if not any(is_number(cells[c]) and not CODE.match(cells[c].strip()) for c in heads):
+        return cells
+    numbers = [c for c in filled[1:] if is_number(c)]
+    if len(numbers) > len(seg.values):
+        return cells
+    out = [""] * len(cells)
+    out[heads[0]] = filled[0]
+    for col, value in zip(seg.values[len(seg.values) - len(numbers):], numbers, strict=True):
+        out[col] = value
+    return tuple(out)
+
+
 def _transposed(layout: Layout, cells: tuple[str, ...], grid: Grid, i: int) -> list[Row]:
-    out = []
-    for _, vals in layout.segments:
-        for k, v in enumerate(vals):
-            parts = layout.value_names[k].split("/")
-            label = parts[-1]
-            if re.fullmatch(r"小计|合计", label) and len(parts) > 1:
-                label = parts[-2]
-            out.append(Row(label, None, (cells[v].strip(),), grid.page_of(i), grid.quote(i)))
-    return out
+    by_label: dict[str, list[str]] = {}
+    for label, col, c in layout.transposed:
+        by_label.setdefault(label, [""] * len(layout.columns))[col] = cells[c].strip()
+    return [Row(label, None, tuple(vals), grid.page_of(i), grid.quote(i)) for label, vals in by_label.items()]
 
 
-def _first_amount(layout: Layout, cells: tuple[str, ...]) -> Decimal | None:
-    vals = layout.segments[0][1] if layout.segments else ()
-    return parse_number(cells[vals[0]]) if vals else None
-
-
-def _code(layout: Layout, cells: tuple[str, ...]) -> str | None:
-    parts = [cells[c].strip().replace(" ", "") for c in layout.code_cols]
+def _code(seg: Segment, cells: tuple[str, ...]) -> str | None:
+    parts = [cells[c].strip().replace(" ", "") for c in seg.codes]
     parts = [p for p in parts if p]
     if not parts:
         return None

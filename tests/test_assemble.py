@@ -91,3 +91,28 @@ def test_measure_not_inherited() -> None:
     doc = assemble("x.txt", "0", blocks, None, "tsv")
     assert [t.measure for t in doc.tables] == ["万元", ""]
     assert [t.title for t in doc.tables] == ["收支总表", "人员表"]
+
+
+def test_csv_squashed_total_row_realigned_and_repeated_headers_dropped() -> None:
+    doc = load("shanghai-putuo-wanli-subdistrict-2025-budget.txt")
+    spend = next(t for t in doc.tables if "支出预算总表" in t.title)
+    total = next(r for r in spend.rows if r.label == "合计")
+    assert total.cells == ("189,767,551", "101,341,746", "88,425,805")
+    func = next(t for t in doc.tables if "一般公共预算支出功能分类" in t.title)
+    assert not any(r.label in ("功能分类科目名称", "项目", "类") for r in func.rows)
+    assert next(r for r in func.rows if r.code == "2120101").label == "行政运行"
+
+
+def test_header_only_table_transposed() -> None:
+    doc = load("wuxi-petition-bureau-2025-budget.txt")
+    t = next(t for t in doc.tables if "三公" in t.title)
+    assert t.title.startswith("公开09表") and t.measure == "万元" and t.columns == ("预算数",)
+    assert {r.label: r.cells[0] for r in t.rows}["公务接待费"] == "1.50"
+    assert {r.label: r.cells[0] for r in t.rows}["培训费"] == "16.20"
+
+
+def test_running_page_header_not_in_sections() -> None:
+    doc = load("wuxi-petition-bureau-2025-budget.txt")
+    assert not any("2025 年度部门预算公开" in s.text for s in doc.sections)
+    basic = next(t for t in doc.tables if t.title.startswith("公开08表"))
+    assert next(r for r in basic.rows if r.code == "30217").cells == ("1.50", "", "1.50")
