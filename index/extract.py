@@ -57,9 +57,21 @@ def table_facts(doc: Document, table: Table, fallback: str = "") -> list[Fact]:
     measures = [column_measure(name, default) for name in table.columns]
     skip = [bool(_INDEX_COLUMNS.match(name.strip())) for name in table.columns]
     out: list[Fact] = []
-    for row in table.rows:
-        out.extend(_row_facts(doc, table, row, measures, skip, default))
+    halves = _half_rows(table)
+    for i, row in enumerate(table.rows):
+        out.extend(_row_facts(doc, table, row, measures, skip, default, i in halves))
     return out
+
+
+def _half_rows(table: Table) -> set[int]:
+    """Rows split off one printed line (side-by-side 收入|支出 tables): neighbours sharing a quote."""
+    rows = table.rows
+    return {i for i in range(len(rows))
+            if any(0 <= j < len(rows) and rows[j].quote == rows[i].quote for j in (i - 1, i + 1))}
+
+
+def _group(column: str) -> str:
+    return column.split("/", 1)[0]
 
 
 def _is_target_table(table: Table) -> bool:
@@ -115,24 +127,33 @@ def _norm_measure(measure: str) -> str:
 
 
 def _row_facts(doc: Document, table: Table, row: Row, measures: list[str], skip: list[bool],
-               default: str) -> list[Fact]:
+               default: str, half: bool = False) -> list[Fact]:
     parsed = [_parse_cell(cell) for cell in row.cells]
-    if not any(p is not None for i, p in enumerate(parsed) if not _skipped(skip, i)):
+    printed = [i for i, p in enumerate(parsed) if p is not None and not _skipped(skip, i)]
+    if not printed:
         return []  # an all-blank or all-text row: headers, sub-headings, notes
+    # In half of a side-by-side line the other half's blanks belong to another item, not zeros.
+    zero_groups = {_group(_column(table, i)) for i in printed} if half else None
     out = []
     for i, cell in enumerate(row.cells):
         if _skipped(skip, i):
             continue
-        column = table.columns[i] if i < len(table.columns) else ""
+        column = _column(table, i)
         measure = measures[i] if i < len(measures) else default
         figure = parsed[i]
         if figure is None:
             if not (table.blank_is_zero and _is_zero_mark(cell)):
                 continue
+            if zero_groups is not None and _group(column) not in zero_groups:
+                continue
             figure = ("0", "", "")
-        value, printed_measure, printed = figure
-        out.append(_fact(doc, table, row, column, value, printed_measure or measure, printed))
+        value, printed_measure, shown = figure
+        out.append(_fact(doc, table, row, column, value, printed_measure or measure, shown))
     return out
+
+
+def _column(table: Table, i: int) -> str:
+    return table.columns[i] if i < len(table.columns) else ""
 
 
 def _skipped(skip: list[bool], i: int) -> bool:

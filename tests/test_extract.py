@@ -171,3 +171,12 @@ def test_every_seed_yields_many_measured_facts(prefix: str) -> None:
     table = [f for f in facts if f.source == "table"]
     assert len(table) > 100
     assert all(f.measure for f in table if "绩效" not in f.table)
+
+
+def test_side_by_side_halves_do_not_zero_the_other_half() -> None:
+    line = "一、一般公共预算拨款收入\t2,723.94\t一、一般公共服务支出\t2,259.79"
+    rows = (Row("一、一般公共预算拨款收入", None, ("2,723.94", ""), 1, line),
+            Row("一、一般公共服务支出", None, ("", "2,259.79"), 1, line))
+    table = _table("收支总表", ("收入/预算数", "支出/预算数"), rows)
+    assert [(f.row, f.column, f.value) for f in table_facts(_doc(table), table)] == [
+        ("一、一般公共预算拨款收入", "收入/预算数", "2,723.94"), ("一、一般公共服务支出", "支出/预算数", "2,259.79")]
