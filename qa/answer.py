@@ -74,6 +74,8 @@ def _lookups(query: Query, catalog: Catalog) -> Draft:
             if choice is None:
                 missing.append(f"{t.ref.name}{_year(t)}{t.kind or ''}中的“{_item_name(item)}”")
                 continue
+            if choice.fact in facts:
+                continue
             lines.append(_lookup_sentence(t, choice))
             facts += [choice.fact, *choice.also[:1], *choice.conflicts]
             if choice.conflicts:
@@ -128,10 +130,13 @@ def _arith(query: Query, catalog: Catalog) -> Draft:
             return Draft("not_found", "未找到计算占比所需的合计数，请说明要与哪一项相比。")
         inputs.append((query.targets[0], total))
         facts.append(total)
-    if op in ("difference", "growth", "ratio") and len(facts) != 2:
-        return Draft("not_found", f"计算{_OP_NAME[op]}需要恰好两个数值，问题中找到{len(facts)}个，请说明要比较的两项。")
     if op == "growth" and len(facts) == 1:
         return _stated_change(query, catalog, inputs[0][0], facts[0])
+    if (op == "ratio" and len(facts) >= 2) or (op == "difference" and len(facts) > 2):
+        inputs = _two_operands(query, inputs)
+        facts = [f for _, f in inputs]
+    if op in ("difference", "growth", "ratio") and len(facts) != 2:
+        return Draft("not_found", f"计算{_OP_NAME[op]}需要恰好两个数值，问题中找到{len(facts)}个，请说明要比较的两项。")
     if op == "growth":
         facts = _later_first(facts)
     try:
@@ -175,6 +180,18 @@ def _total_of(catalog: Catalog, f: Fact) -> Fact | None:
         if g.table == f.table and g.column == f.column and norm(g.row) in ("合计", "总计") and g.number:
             return g
     return None
+
+
+def _two_operands(query: Query, inputs: list[tuple[Target, Fact]]) -> list[tuple[Target, Fact]]:
+    """"A占B": A before 占, B after; "X中Y占多少": Y of X."""
+    sides = [i.side for _ in query.targets for i in query.items]
+    left = [p for p, s in zip(inputs, sides, strict=False) if s == 0]
+    right = [p for p, s in zip(inputs, sides, strict=False) if s == 1]
+    if left and right:
+        return [left[0], right[-1]]
+    if len(left) >= 2:
+        return [left[-1], left[0]]
+    return inputs[:2]
 
 
 def _stated_change(query: Query, catalog: Catalog, t: Target, base: Fact) -> Draft:

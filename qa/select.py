@@ -61,7 +61,7 @@ def _column_or_narrative(facts: list[Fact], item: Item, unit: str) -> list[tuple
     for f in facts:
         row, col = norm(f.row), norm(f.column)
         for i, lab in enumerate(item.labels):
-            if len(lab) < 2:
+            if len(lab) < 2 or lab in _GENERIC:
                 continue
             if f.source == "table" and col and (col == lab or col.endswith(lab)) and (
                     row in _TOTAL_ROWS or (unit and row == unit)):

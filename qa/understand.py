@@ -116,6 +116,7 @@ class Understander:
         self.matcher = UnitMatcher(catalog, self.vocab.abbreviations)
         self._vocab_keys = sorted(self.vocab.items, key=len, reverse=True)
         self._label_cache: dict[tuple[str, ...], list[str]] = {}
+        self._residue_for_hints = ""
         self._scope_cache: dict[tuple[str, ...], str] = {}
 
     def understand(self, question: str, *, unit: str | None = None, year: int | None = None,
@@ -146,7 +147,10 @@ class Understander:
             base = replace(base, year=asked_year)
         targets, problem, defaulted = self._targets(refs, base)
         items, unexplained = self._items(residue, targets, qtype)
+        self._residue_for_hints = residue
         items, columns = self._column_hints(items, targets, qtype)
+        if qtype == "lookup" and len(items) >= 2 and re.search(r"合计|总计|总额|共", clean):
+            qtype = "sum"
         if qtype == "sum" and len(items) == 1 and len({t.ref.name for t in targets}) == 1:
             qtype = "lookup"  # "三公经费一共多少": the total is printed
         if len({t.ref.name for t in targets}) > 1 and qtype == "lookup":
@@ -160,14 +164,17 @@ class Understander:
     def _column_hints(self, items: tuple[Item, ...], targets: tuple[Target, ...],
                       qtype: str) -> tuple[tuple[Item, ...], tuple[str, ...]]:
         """"基本支出里的会议费": 基本支出 names a column, not a second item."""
-        if len(items) < 2 or qtype not in ("lookup", "compare"):
-            return items, ()
         cols = self.column_words(targets)
+        text = norm(self._residue_for_hints)
+        named = tuple(c for c in cols if len(c) >= 3 and (c in text or (c.endswith("数") and c[:-1] in text))
+                      and not any(c in lab for i in items for lab in i.labels[:1]))
+        if len(items) < 2 or qtype not in ("lookup", "compare"):
+            return items, named
         as_col = [i for i in items if i.labels and i.labels[0] in cols and not i.code]
         rest = [i for i in items if i not in as_col]
         if not as_col or not rest:
-            return items, ()
-        return tuple(rest), tuple(i.labels[0] for i in as_col)
+            return items, named
+        return tuple(rest), named + tuple(i.labels[0] for i in as_col)
 
     def _kind(self, q: str) -> str | None:
         for word in sorted(self.vocab.kinds, key=len, reverse=True):
@@ -354,22 +361,27 @@ def item_words(residue: str) -> str:
 
 
 def _qtype(q: str, mentions: list[Mention], years: tuple[int, ...]) -> tuple[QType, str]:
-    if re.search(r"占比|比例|比重|占.{0,12}(?:百分之|多少)|百分比", q):
+    m = _TEXT_TRIGGER.search(q)
+    if m and not re.search(r"多少|几", q):
+        for topic, words in _TEXT_WORDS.items():
+            if any(w in m.group(0) for w in words):
+                return "text", topic
+        return "text", ""
+    if "占" in q and re.search(r"占比|比例|比重|百分|多少|多大|几成", q):
         return "ratio", ""
-    if re.search(r"增长|增减|变化|变动|比上年|同比|增幅|增加了?多少|减少了?多少", q) and not _TEXT_TRIGGER.search(q):
+    if re.search(r"增长|增减|变化|变动|比上年|同比|增幅|降幅|增加了?多少|减少了?多少|下降了?多少|"
+                 r"比(?:上年|去年|\d{4}年?)(?:预算)?(?:增加|减少|多|少)", q):
         return "growth", ""
-    if re.search(r"差额|相差|差多少|多多少|少多少|高多少|低多少|差距", q):
+    if re.search(r"占比|比例|比重|百分比", q):
+        return "ratio", ""
+    if re.search(r"差额|相差|差多少|多多少|少多少|高多少|低多少|差距|多了多少|少了多少", q):
         return "difference", ""
     if re.search(r"加起来|一共|总共|总和|之和|合起来|加在一起|共计", q):
         return "sum", ""
     if re.search(r"平均|均值", q):
         return "average", ""
-    m = _TEXT_TRIGGER.search(q)
     if m:
-        for topic, words in _TEXT_WORDS.items():
-            if any(w in m.group(0) for w in words):
-                return "text", topic
-        return "text", ""
+        return "text", next((t for t, ws in _TEXT_WORDS.items() if any(w in m.group(0) for w in ws)), "")
     if len(mentions) > 1 or len(years) > 1:
         return "compare", ""
     return "lookup", ""
