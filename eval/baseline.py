@@ -116,24 +116,20 @@ class NaiveRAG:
         return [d.page_content for d in self.store.similarity_search(question, k=k)]
 
 
-def corpus_paths(settings: Settings) -> list[Path]:
-    """The files our engine indexed (when the store records their paths), else the bundled corpus."""
-    from budgetqa.index.store import FactStore
+def corpus_files(corpus: Sequence[Path]) -> list[Path]:
+    """The files given (folders expanded like `budgetqa index` does), else the bundled corpus."""
+    from budgetqa.index.ingest import default_corpus, expand
 
-    paths = []
-    for info in FactStore(settings.store_path).documents():
-        path = getattr(info, "path", None)
-        if path and Path(path).is_file():
-            paths.append(Path(path))
-    if paths:
-        return paths
-    from budgetqa.index.ingest import default_corpus
+    files, _missing = expand(list(corpus) or default_corpus())
+    return files
 
-    found: list[Path] = []
-    for entry in default_corpus():
-        entry = Path(entry)
-        found.extend(sorted(p for p in entry.rglob("*") if p.is_file()) if entry.is_dir() else [entry])
-    return found
+
+def covered(item: GoldItem, files: Sequence[Path]) -> bool:
+    """Whether the item's gold document is among the files (score.py's stem rule); True when unnamed."""
+    if item.doc is None:
+        return True
+    stem = item.doc if "-" in item.doc else item.doc + "_"
+    return any(f.name.startswith(stem) for f in files)
 
 
 # ---------------------------------------------------------------- our side
@@ -164,8 +160,10 @@ def ours_search(settings: Settings) -> Callable[[str], list[str]]:
 
 
 def compare_retrieval(items: Sequence[GoldItem], settings: Settings, results: Sequence[ItemResult],
-                      echo: Callable[[str], None] = print) -> list[RecallResult]:
-    targets = recall_items(items)
+                      corpus: Sequence[Path] = (), echo: Callable[[str], None] = print) -> list[RecallResult]:
+    """Recall@5 of our engine and of the naive RAG over the same files and the same questions."""
+    paths = corpus_files(corpus)
+    targets = [i for i in recall_items(items) if covered(i, paths)]
     by_id = {r.item.id: r for r in results}
     accuracy = sum(r.correct for r in results) / len(results) if results else 0.0
     out = [RecallResult("budgetqa (citations)",
@@ -177,7 +175,6 @@ def compare_retrieval(items: Sequence[GoldItem], settings: Settings, results: Se
                                 sum(item_found(i, search(i.q)) for i in targets), len(targets)))
     except ImportError as exc:
         echo(f"跳过本系统检索器召回率：{exc}")
-    paths = corpus_paths(settings)
     echo(f"朴素 RAG：{len(paths)} 个文件，按 {CHUNK_SIZE} 字切块，仅向量检索 top-{K}")
     naive = NaiveRAG(paths)
     out.append(RecallResult(f"naive RAG ({naive.chunks} chunks)",

@@ -115,7 +115,8 @@ def _error(item: GoldItem, message: str) -> dict[str, Any]:
 
 def run_eval(gold: Path, settings: Settings, *, engine: Engine | None = None,
              report_dir: Path | None = None, baseline: str | None = None,
-             echo: Echo = print) -> Summary:
+             corpus: Sequence[Path] = (), echo: Echo = print) -> Summary:
+    """Ask every valid gold question; `corpus` (files/folders) is what the baseline reads."""
     items, invalid = load_gold(gold)
     if engine is None:
         from budgetqa.index.ingest import ensure_index
@@ -128,7 +129,7 @@ def run_eval(gold: Path, settings: Settings, *, engine: Engine | None = None,
     if baseline == "naive":
         from budgetqa.eval.baseline import compare_retrieval
 
-        recall = tuple(compare_retrieval(items, settings, results, echo=echo))
+        recall = tuple(compare_retrieval(items, settings, results, corpus, echo=echo))
     summary = Summary(str(gold), tuple(results), tuple(invalid), recall)
     if report_dir is not None:
         from budgetqa.eval.report import write_report
