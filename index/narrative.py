@@ -24,7 +24,7 @@ MEASURES: tuple[str, ...] = (
 _NUM = r"(?<![0-9A-Za-z.,．])(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
 # A bare 万 before punctuation is 万元 shortened in lists ("基本养老保险缴费 7.44 万、职业年金…").
 _FIGURE = re.compile(_NUM + r"\s*(?P<measure>" + "|".join(re.escape(m) for m in MEASURES)
-                     + r"|万(?=[，,、；;。）)]|$))?")
+                     + r"|万(?=[，,、；;。）)]|$)|分(?![钟之析别类期配项局])(?=\W|$))?")
 _SENTENCE_END = re.compile(r"[。！？!?\n]+")
 _CLAUSE_BREAK = re.compile(r"[，,；;：:、。]")
 # A bare number right after these words is a count even without a measure ("在职人数39").
@@ -195,7 +195,8 @@ def figures(sentence: str, names: tuple[str, ...] = ()) -> list[_Figure]:
     return out
 
 
-_MEASURE_NAMES = {"％": "%", "万": "万元"}
+# One spelling per measure so the checker compares like with like; the clause keeps the printed form.
+_MEASURE_NAMES = {"％": "%", "万": "万元", "台（套）": "台", "台套": "台", "平米": "平方米"}
 _MONEY = re.compile(r"^(?:亿元|万元|元)$")
 _THRESHOLD = re.compile(r"(?:低于|高于|小于|大于|等于|超过|不足|每少|每超过|每出现|每增加|每减少|得|扣|[≥≤<>＜＞=])$")
 # Counts whose item follows the figure: "设置13个项目绩效目标", "新增1辆公务用车".
@@ -239,7 +240,7 @@ def clean_label(raw: str, names: tuple[str, ...] = ()) -> tuple[str, str | None]
         text = _LEADING.sub("", text)
         for name in names:
             text = text.removeprefix(name)
-        text = text.removeprefix("本部门").removeprefix("本单位").removeprefix("部门")
+        text = text.removeprefix("本部门").removeprefix("本单位")
         if text == before:
             break
     code = None

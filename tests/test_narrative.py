@@ -33,7 +33,7 @@ def test_previous_year_and_comparison_in_brackets() -> None:
 
 def test_spaces_around_numbers() -> None:
     assert _triples("部门收入预算 68632.12 万元，其中：一般公共预算拨款 1,234.50 万元。") == [
-        ("收入预算", "68632.12", "万元"), ("一般公共预算拨款", "1,234.50", "万元")]
+        ("部门收入预算", "68632.12", "万元"), ("一般公共预算拨款", "1,234.50", "万元")]
 
 
 def test_yuan_versus_wan_yuan() -> None:
@@ -144,3 +144,8 @@ def test_noun_with_comparison_verb_does_not_become_the_subject() -> None:
 def test_bare_wan_in_lists_is_wan_yuan() -> None:
     assert _triples("主要用于基本养老保险缴费 7.44 万、职业年金缴费 3.72 万，3万人次参保。") == [
         ("基本养老保险缴费", "7.44", "万元"), ("职业年金缴费", "3.72", "万元"), ("参保", "3", "万人次")]
+
+
+def test_scores_and_equipment_sets() -> None:
+    assert _triples("部门整体支出绩效自评得分99.5分，单价100万元以上设备2台（套）。") == [
+        ("部门整体支出绩效自评得分", "99.5", "分"), ("单价", "100", "万元"), ("单价100万元以上设备", "2", "台")]
