@@ -41,7 +41,7 @@ _LEADING = re.compile(
     r"包括|为|累计|当年(?!度)|主要原因是|原因是|主要为|分别为|分别是|即|本年度?|今年|共有|现有|拥有|实有|共|合计|涉及|设置|安排|用于|\d{4}\s*年度?|"
     r"[\s\u3000*])+"
 )
-_TRAILING = re.compile(r"(?:为|是|达到|达|共计|约|有|了|的|共|预计|[\s\u3000*:：])+$")
+_TRAILING = re.compile(r"(?:为|是|达到|达|共计|约|有|了|的|共|预计|\d{4}\s*年度?|[\s\u3000*:：])+$")
 _CODE = re.compile(r"^(?P<code>\d{3,9})\s*[-－—]?\s*")
 _CODE_AFTER = re.compile(r"[（(](?P<code>\d{3,9})[)）]\s*$")
 _GENERIC = re.compile(r"^(?:年度)?(?:预算|决算|预算数|决算数|预算安排|安排|支出|金额|资金|总额|经费|年初预算|当年|上年)?$")
@@ -188,6 +188,8 @@ def figures(sentence: str, names: tuple[str, ...] = ()) -> list[_Figure]:
             continue
         if measure not in ("%", "％", "个百分点", "百分点") and not _MONEY.match(measure) and _COUNT_VERB.match(label):
             label = label + _following_noun(sentence, m.end())
+            if not label and out and out[-1].end >= m.start() - 2:
+                label = out[-1].label  # "累计接待3批次、22人次"
         out.append(_Figure(value=m.group("num").replace("，", ","), measure=_MEASURE_NAMES.get(measure, measure),
                            label=label, code=code, clause=_clause(sentence, m.start(), m.end()),
                            start=m.start(), end=m.end()))
@@ -200,7 +202,7 @@ _MEASURE_NAMES = {"％": "%", "万": "万元", "台（套）": "台", "台套": 
 _MONEY = re.compile(r"^(?:亿元|万元|元)$")
 _THRESHOLD = re.compile(r"(?:低于|高于|小于|大于|等于|超过|不足|每少|每超过|每出现|每增加|每减少|得|扣|[≥≤<>＜＞=])$")
 # Counts whose item follows the figure: "设置13个项目绩效目标", "新增1辆公务用车".
-_COUNT_VERB = re.compile(r"^(?:新增|购置|配备|设置|更新|共有|现有|拥有|实有|有|包括|下属|涉及|开展|组织|委托|接待|"
+_COUNT_VERB = re.compile(r"^(?:新增|购置|配备|设置|设|更新|共有|现有|拥有|实有|有|包括|下属|涉及|开展|组织|委托|接待|"
                          r"组织对|对)?$")
 
 
@@ -235,6 +237,8 @@ def clean_label(raw: str, names: tuple[str, ...] = ()) -> tuple[str, str | None]
     text = re.split(r"[ \u3000]{2,}", text.strip())[-1]  # layout text: columns are runs of spaces
     text = _after_open_bracket(text)
     text = re.sub(r"^[）)]+|^[（(][^（()）]{1,2}[）)]", "", text.strip())  # "（含）以上设备"
+    if re.fullmatch(r"(?:其中)?(?:共|共计|合计|总计|累计)(?:为|是)?", text.strip()):
+        return "合计", None  # "…，共计138.8万元"
     for _ in range(3):  # connectives, numbering, unit names and years can stack up
         before = text
         text = _LEADING.sub("", text)
@@ -250,8 +254,6 @@ def clean_label(raw: str, names: tuple[str, ...] = ()) -> tuple[str, str | None]
     m = _CODE_AFTER.search(text)
     if m:  # "住房公积金（2210201）"
         code, text = m.group("code"), text[:m.start()]
-    if text in ("共计", "合计", "总计", "计", "共"):
-        return "合计", code
     text = _TRAILING.sub("", text).strip()
     text = re.sub(r"(?<=[^\x00-\x7f]) (?=[^\x00-\x7f])", "", text)  # "单位 公务用车" from wrapped lines
     return _shorten(text), code
