@@ -150,6 +150,42 @@ def _finish_sections(st: _State) -> list[Section]:
 
 
 def _grid(st: _State, grid: Grid, kind: str | None) -> None:
+    """Split off caption rows a reader left inside the grid (titles, "单位：万元"), then build tables."""
+    start = 0
+    for i, row in enumerate(grid.rows):
+        caption = _caption(row)
+        if caption is None:
+            continue
+        if i > start:
+            _table_grid(st, _slice(grid, start, i), kind)
+        _text(st, Paragraph(caption, grid.page_of(i)))
+        start = i + 1
+    if start < len(grid.rows):
+        _table_grid(st, _slice(grid, start, len(grid.rows)) if start else grid, kind)
+
+
+_CAPTION_FIELD = re.compile(r"^(部门|单位|编制部门|填报单位|部门/单位|预算主管部门)\s*[：:]")
+
+
+def _caption(row: tuple[str, ...]) -> str | None:
+    filled = [c.strip() for c in row if c.strip()]
+    if not filled or len(filled) > 2:
+        return None
+    text = "  ".join(filled)
+    flat = norm(text)
+    if len(filled) == 1 and (_TITLE_LABEL.match(re.sub(r"\s+", "", flat)) or _is_title(flat)):
+        return text
+    if _CAPTION_FIELD.match(flat) or (_MEASURE.search(flat) and len(flat) <= 40):
+        return text
+    return None
+
+
+def _slice(grid: Grid, a: int, b: int) -> Grid:
+    return Grid(grid.rows[a:b], grid.page_of(a), tuple(grid.quote(i) for i in range(a, b)),
+                tuple(grid.page_of(i) for i in range(a, b)))
+
+
+def _table_grid(st: _State, grid: Grid, kind: str | None) -> None:
     rows = [(i, r) for i, r in enumerate(grid.rows) if any(c.strip() for c in r)]
     rows = [(i, r) for i, r in rows if not is_column_numbers(r)]
     if not rows:
