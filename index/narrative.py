@@ -155,17 +155,23 @@ def _sentences(text: str) -> Iterator[str]:
 
 def _join_wrapped(text: str) -> str:
     """PDF renderings wrap sentences mid-word; a line break ends a sentence only after punctuation
-    or before a numbered item."""
-    lines = [line.strip() for line in text.splitlines()]
+    or before a numbered item. Blank lines are spacing (raw PDF text puts one after every line)."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
     out: list[str] = []
     for line in lines:
-        if out and out[-1] and line and not _LINE_END.search(out[-1]) and not _ITEM_START.match(line):
+        if out and not _LINE_END.search(out[-1]) and not _ITEM_START.match(line) and not _is_subheading(out[-1]):
             out[-1] += line
         else:
             out.append(line)
     return "\n".join(out)
 
 
+def _is_subheading(line: str) -> bool:
+    """"（一）收入预算情况" on a line of its own titles what follows; it is not wrapped prose."""
+    return bool(_ITEM_START.match(line)) and len(line) <= 20 and not _FIGURE_HINT.search(line)
+
+
+_FIGURE_HINT = re.compile(r"\d[\d.,]*\s*(?:万元|元|%|人|辆)")
 _LINE_END = re.compile(r"[。！？!?；;：:]$")
 _ITEM_START = re.compile(r"^(?:[（(][一二三四五六七八九十\d]+[）)]|[一二三四五六七八九十]+、|\d{1,2}[.．、](?!\d)|第[一二三四五六七八九十]+)")
 
