@@ -152,7 +152,7 @@ def _single(names: list[str], kinds: list[str], segs: list[Segment]) -> Segment:
     """Not side by side: the first code block and the best label; every other column is a value."""
     codes = next((sg.codes for sg in segs if sg.codes), ())
     labels = [sg.label for sg in segs if sg.label >= 0]
-    label = next((c for c in labels if _LABEL_HEAD.search(names[c])), labels[0] if labels else -1)
+    label = labels[0] if labels else -1
     values = tuple(c for c in range(len(kinds)) if c not in codes and c != label)
     return Segment(codes, label, values)
 
@@ -229,6 +229,8 @@ def make_rows(layout: Layout, grid_rows: list[tuple[int, tuple[str, ...]]], grid
         for k, seg in enumerate(layout.segments):
             values = [cells[v].strip() for v in seg.values]
             label = norm(cells[seg.label]) if seg.label >= 0 else ""
+            if not label and seg.label >= 0:  # label printed in a later text column (indented project rows)
+                label = next((norm(v) for v in values if v and not is_number(v)), "")
             code = _code(seg, cells)
             if len(layout.segments) > 1 and not label and not code and not any(values):
                 offset += len(values)
