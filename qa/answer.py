@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import budgetqa.prompts as _prompts
@@ -35,7 +35,7 @@ class Draft:
     extra_citations: tuple[Fact, ...] = field(default=())
 
 
-@lru_cache(maxsize=None)
+@cache
 def template(name: str) -> str:
     return (Path(_prompts.__file__).with_name(f"{name}.txt")).read_text(encoding="utf-8").strip()
 

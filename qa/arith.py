@@ -68,12 +68,12 @@ def compute(op: Op, inputs: Sequence[Fact], measure: str | None = None) -> Deriv
         if xs[1] == 0:
             raise ArithmeticError_("分母为零，无法计算占比")
         value, out_m = xs[0] / xs[1] * 100, "%"
-        formula = f"{shown[0]} ÷ {shown[1]} × 100% = {_fmt(value)}%"
+        formula = f"{shown[0]} ÷ {shown[1]} × 100 = {_fmt(value)}%"
     else:  # growth of xs[0] (later) over xs[1] (earlier)
         if xs[1] == 0:
             raise ArithmeticError_("上一期为零，无法计算增长率")
         value, out_m = (xs[0] - xs[1]) / xs[1] * 100, "%"
-        formula = f"({shown[0]} - {shown[1]}) ÷ {shown[1]} × 100% = {_fmt(value)}%"
+        formula = f"({shown[0]} - {shown[1]}) ÷ {shown[1]} × 100 = {_fmt(value)}%"
     return Derived(op, tuple(inputs), round2(value), out_m, formula)
 
 

@@ -10,13 +10,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from langchain_core.runnables import Runnable, RunnableLambda
-
 from budgetqa.answer import Draft, answer, template
 from budgetqa.catalog import Catalog
 from budgetqa.check import check_text, cite
 from budgetqa.types import Answer, Citation, Value
 from budgetqa.understand import Query, Understander
+from langchain_core.runnables import Runnable, RunnableLambda
 
 
 @dataclass(frozen=True)

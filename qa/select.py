@@ -63,9 +63,11 @@ def _column_or_narrative(facts: list[Fact], item: Item, unit: str) -> list[tuple
         for i, lab in enumerate(item.labels):
             if len(lab) < 2 or lab in _GENERIC:
                 continue
-            if f.source == "table" and col and (col == lab or col.endswith(lab)) and (
+            if f.source == "table" and col and lab in (col, col.split("/")[-1]) and (
                     row in _TOTAL_ROWS or (unit and row == unit)):
                 out.append((i + 1, f))
+            elif f.source == "table" and lab in _TOTAL_ROWS and row in ("合计", "总计") and lab[:2] in f.table:
+                out.append((i + 1, f))  # "支出合计": the 合计 row of an expenditure table
             elif f.source == "text" and lab in row and not _DERIVED.search(row.replace(lab, "")):
                 out.append((i + 2, f))
     return out
@@ -92,6 +94,8 @@ def table_rank(f: Fact, item: Item) -> int:
         return 0 if item.table in t else 2
     label = norm(f.row)
     code = f.code or ""
+    if label in ("合计", "总计"):
+        return 0 if "总表" in t else 3 if "三公" in t else 1
     if any(w in label for w in _SANGONG):
         return 0 if "三公" in t else 1
     if code.startswith("3") and len(code) in (3, 5):

@@ -56,11 +56,11 @@ def _best(query: Query, catalog: Catalog, t: Target, search: Search | None) -> t
             if hit:
                 return hit, _excerpt(hit.text)
     keys = _SENTENCE_WORDS.get(query.topic, ())
-    labels = [lab for item in query.items for lab in item.labels[:1]] or [item_words(query.residue)]
+    labels = [norm(x) for item in query.items for x in (*item.labels[:1], item.text)] or \
+        [item_words(query.residue)]
     if keys:
         for p in passages:
-            sentences = [s for s in _sentences(p.text) if any(k in s for k in keys)
-                         and any(lab and lab in norm(s) for lab in labels)]
+            sentences = _about(_sentences(p.text), keys, labels)
             if sentences:
                 return p, _clip("".join(sentences))
     if search is not None:
@@ -68,6 +68,19 @@ def _best(query: Query, catalog: Catalog, t: Target, search: Search | None) -> t
         if hits:
             return hits[0], _excerpt(hits[0].text)
     return _overlap(query, passages)
+
+
+def _about(sentences: list[str], keys: tuple[str, ...], labels: list[str]) -> list[str]:
+    """Sentences with the topic word that name the item, or follow the sentence that does."""
+    out: list[str] = []
+    for i, s in enumerate(sentences):
+        if not any(k in s for k in keys):
+            continue
+        if any(lab and lab in norm(s) for lab in labels):
+            out.append(s)
+        elif i and any(lab and lab in norm(sentences[i - 1]) for lab in labels):
+            out += [sentences[i - 1], s]
+    return list(dict.fromkeys(out))
 
 
 def _overlap(query: Query, passages: list[Passage]) -> tuple[Passage, str] | None:
