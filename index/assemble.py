@@ -33,6 +33,7 @@ _MEASURE = re.compile(r"单位\s*[：:]\s*(万元|亿元|元|千元)")
 _TITLE_LABEL = re.compile(r"^(公开\s*\d+\s*表|表\s*\d+(-\d+)?|附表\s*\d+(\s*-\s*\d+)?|预算\s*\d+\s*表)$")
 _TITLE_END = re.compile(r"表\s*([（(][^）)]{0,30}[）)])?$")
 _NOT_TITLE = re.compile(r"[。，；]|见下表|如下表|下表|详见|注\s*[：:]")
+_HEADWORD = re.compile(r"(说明|情况|职能|职责|概况|机构设置|名词解释|主要任务)$")
 _FIGURE = re.compile(r"\d+(\.\d+)?\s*(万元|元|亿元|%)")
 
 
@@ -59,6 +60,7 @@ class _State:
     measure: str = ""
     tables: list[_Open] = field(default_factory=list)
     since_grid: int = 0  # text blocks seen since the last grid
+    parts: bool = False  # the document numbers its parts 第一部分…
 
 
 def assemble(name: str, sha256: str, blocks: list[Block], pages: int | None, layout: str) -> Document:
@@ -116,12 +118,19 @@ def _text(st: _State, block: Heading | Paragraph) -> None:
     if level == 1 and st.stack and re.fullmatch(r"第[一二三四五六七八九十]+部分", st.stack[-1][1]) \
             and not st.texts[-1] and st.stack[-1][1] == text:
         return
+    if not level and _HEADWORD.search(text) and len(text) <= 30 and not st.parts \
+            and not _NOT_TITLE.search(text) and not _is_title(text):
+        level = 1  # "2025年部门预算编制说明": an unnumbered part title in documents without 第X部分
     if level:
+        st.parts = st.parts or (level == 1 and text.startswith("第"))
         _open_section(st, level, text, block.page)
     elif st.texts:
         st.texts[-1].append(text)
+    elif len(text) <= 30 and not _FIGURE.search(text):
+        _open_section(st, 1, text, block.page)  # the document's first line(s): its cover title
     else:
-        _open_section(st, 1, text, block.page) if isinstance(block, Heading) else None
+        _open_section(st, 1, "", block.page)
+        st.texts[-1].append(text)
 
 
 def _is_title(text: str) -> bool:
