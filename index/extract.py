@@ -103,7 +103,7 @@ def _form_facts(doc: Document, table: Table, default: str) -> list[Fact]:
                     label = cell.strip().rstrip("：:").strip()
                 continue
             value, printed_measure, printed = figure
-            column = table.columns[i] if i < len(table.columns) else ""
+            column = _column(table, i)
             measure = printed_measure or column_measure(column, group_measure)
             out.append(_fact(doc, table, row, column, value, measure, printed, label=label))
     return out
@@ -180,8 +180,8 @@ def _parse_cell(cell: str) -> tuple[str, str, str] | None:
 def _fact(doc: Document, table: Table, row: Row, column: str, value: str, measure: str,
           printed: str, label: str | None = None) -> Fact:
     return Fact(doc=doc.name, unit=doc.unit, year=doc.year, kind=doc.kind, section=table.section,
-                table=table.title, row=row.label if label is None else label, code=row.code, column=column, value=value,
-                measure=measure, page=row.page if row.page is not None else table.page,
+                table=table.title, row=row.label if label is None else label, code=row.code, column=column,
+                value=value, measure=measure, page=row.page if row.page is not None else table.page,
                 quote=row.quote, source="table", context=printed)
 
 
