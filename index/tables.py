@@ -130,6 +130,8 @@ def _segments(names: list[str], kinds: list[str]) -> list[Segment]:
             split_part = names[c].split("/")[-1] in ("款", "项")
             if cur and not cur[2] and cur[1] < 0 and (split_part or not cur[0]):
                 cur[0].append(c)
+            elif cur and cur[0] and cur[1] < 0:
+                cur[2].append(c)  # another code after a complete one (单位编码 after 科目编码): a value column
             elif cur and not cur[2] and cur[1] >= 0:
                 cur[2].append(c)  # a second code column after the label (e.g. 政府经济科目编码)
             else:
