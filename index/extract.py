@@ -122,6 +122,14 @@ def column_measure(name: str, default: str) -> str:
     return default
 
 
+def row_measure(label: str) -> str:
+    """A measure the row label states ("公务用车保有量（辆）", "增长率"), which beats the column's; else ""."""
+    m = _BRACKET_MEASURE.search(label)
+    if m:
+        return _norm_measure(m.group(1))
+    return "%" if _PERCENT_WORDS.search(label.strip()) else ""
+
+
 def _norm_measure(measure: str) -> str:
     return "%" if measure == "％" else measure
 
@@ -134,12 +142,13 @@ def _row_facts(doc: Document, table: Table, row: Row, measures: list[str], skip:
         return []  # an all-blank or all-text row: headers, sub-headings, notes
     # In half of a side-by-side line the other half's blanks belong to another item, not zeros.
     zero_groups = {_group(_column(table, i)) for i in printed} if half else None
+    own = row_measure(row.label)
     out = []
     for i, cell in enumerate(row.cells):
         if _skipped(skip, i):
             continue
         column = _column(table, i)
-        measure = measures[i] if i < len(measures) else default
+        measure = own or (measures[i] if i < len(measures) else default)
         figure = parsed[i]
         if figure is None:
             if not (table.blank_is_zero and _is_zero_mark(cell)):

@@ -180,3 +180,12 @@ def test_side_by_side_halves_do_not_zero_the_other_half() -> None:
     table = _table("收支总表", ("收入/预算数", "支出/预算数"), rows)
     assert [(f.row, f.column, f.value) for f in table_facts(_doc(table), table)] == [
         ("一、一般公共预算拨款收入", "收入/预算数", "2,723.94"), ("一、一般公共服务支出", "支出/预算数", "2,259.79")]
+
+
+def test_row_label_measure_beats_column_measure() -> None:
+    table = _table("三公经费表", ("本年", "上年"), (
+        _row("公务用车保有量（辆）", "3", "2"), _row("增长率", "50", ""), _row("公务接待费", "5.00", "4.00")))
+    facts = table_facts(_doc(table), table)
+    assert [(f.row, f.column, f.measure) for f in facts] == [
+        ("公务用车保有量（辆）", "本年", "辆"), ("公务用车保有量（辆）", "上年", "辆"), ("增长率", "本年", "%"),
+        ("增长率", "上年", "%"), ("公务接待费", "本年", "万元"), ("公务接待费", "上年", "万元")]
