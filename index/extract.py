@@ -104,7 +104,7 @@ def _form_facts(doc: Document, table: Table, default: str) -> list[Fact]:
                 continue
             value, printed_measure, printed = figure
             column = _column(table, i)
-            measure = printed_measure or column_measure(column, group_measure)
+            measure = printed_measure or row_measure(label) or column_measure(column, group_measure)
             out.append(_fact(doc, table, row, column, value, measure, printed, label=label))
     return out
 

@@ -113,11 +113,12 @@ def test_form_table_labels_figures_by_preceding_cell() -> None:
         _row("绩效目标指标", "一级指标", "二级指标", "三级指标", "目标值"),
         _row("", "产出指标", "数量指标", "开展医保宣传活动次数", "≥18 次"),
         _row("", "成本指标", "经济成本指标", "补助资金金额", "=268 万元"),
+        _row("", "效益指标", "", "预算执行率", "100"),
     ), measure="", blank_is_zero=True)
     facts = table_facts(_doc(table), table, "元")
     assert [(f.row, f.value, f.measure) for f in facts] == [
         ("资金总额", "268.00", "万元"), ("其他资金", "0.00", "万元"), ("开展医保宣传活动次数", "18", "次"),
-        ("补助资金金额", "268", "万元")]
+        ("补助资金金额", "268", "万元"), ("预算执行率", "100", "%")]
 
 
 def test_table_without_measure_takes_documents_common_measure() -> None:
