@@ -261,6 +261,7 @@ def clean_label(raw: str, names: tuple[str, ...] = ()) -> tuple[str, str | None]
     if m:  # "住房公积金（2210201）"
         code, text = m.group("code"), text[:m.start()]
     text = _TRAILING.sub("", text).strip()
+    text = re.split(r"\d+\.\d+|\d{5,}", text)[-1] or text  # table cells run into prose: "…428.69卫及…"
     text = re.sub(r"(?<=[^\x00-\x7f]) (?=[^\x00-\x7f])", "", text)  # "单位 公务用车" from wrapped lines
     return _shorten(text), code
 

@@ -166,3 +166,8 @@ def test_blank_lines_between_wrapped_lines() -> None:
     assert _triples("收入总计 93.42 万元（上年收入总计 54.07 万元，同比\n\n\n\n增加 39.35 万元，同比增加 72.78 %）。") == [
         ("收入总计", "93.42", "万元"), ("上年收入总计", "54.07", "万元"), ("收入总计同比增加", "39.35", "万元"),
         ("收入总计同比增加", "72.78", "%")]
+
+
+def test_label_after_cells_run_into_prose() -> None:
+    [f] = _facts("大型警保卫工作经费428.69卫及基础设施安全保护工作完成及时率100%")
+    assert (f.row, f.value, f.measure) == ("卫及基础设施安全保护工作完成及时率", "100", "%")
