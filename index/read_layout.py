@@ -24,7 +24,7 @@ from budgetqa.index.read_raw import (
 
 CHUNK_RE = re.compile(r"\S+(?: \S+)*")
 VALUE_RE = re.compile(r"^[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)\.\d+%?$|^[-+]?\d{1,3}(?:,\d{3})+$")
-CODE_RE = re.compile(r"^\d{2,7}$")
+CODE_RE = re.compile(r"^\d{1,7}$")  # 科目编码 parts and 行次 numbers
 NUMBERING_RE = re.compile(r"^[\s*\d栏次]+$")
 ENUM_RE = re.compile(r"^(?:[一二三四五六七八九十]+、|\d+[、.．]|（[一二三四五六七八九十\d]+）)")
 PERF_WORDS = ("绩效指标", "一级指标", "指标值", "绩效目标")
@@ -37,6 +37,9 @@ class Chunk:
     end: int
     text: str
     kind: str  # value, code, text
+
+
+Line = tuple[int | None, str, list[Chunk], list[Chunk], float]  # page, text, data cells, header cells, y
 
 
 @dataclass
@@ -71,40 +74,64 @@ class LayoutReader(LineReader):
     """Prose handling from the raw reader; tables by character positions."""
 
     def _table(self) -> None:
+        """Title/unit lines, then table lines up to a 注 line; a table goes on over a page break
+        when the new page opens with table lines rather than a title or prose."""
         pre: list[tuple[int | None, str]] = []
-        body: list[tuple[int | None, str]] = []
-        start_page = self.lines[self.i][0]
+        segments: list[list[Line]] = [[]]
         while self.i < len(self.lines):
             page, line = self.lines[self.i]
             s = line.strip()
-            if NOTE_RE.match(s) or (page != start_page and (body or pre)):
+            body = segments[-1]
+            if NOTE_RE.match(s):
                 break
-            if not body and (MEASURE_RE.search(s) or (is_title(s) and not _has_gap(s))):
+            if self.i > 0 and page != self.lines[self.i - 1][0] and (body or pre):
+                if not (body and self._table_goes_on()):
+                    break
+                segments.append(body := [])
+            if not any(segments) and (MEASURE_RE.search(s) or (is_title(s) and not _has_gap(s))):
                 pre.append((page, re.sub(r"\s{2,}", " ", s)))
             elif s:
-                body.append((page, line))
+                body.append((page, line, *self.cells(self.i)))
             self.i += 1
         title = next((s for _, s in reversed(pre) if is_title(s)), "")
-        grid = None if _is_performance(body) else build_grid(body)
+        lines = [ln for seg in segments for ln in seg]
+        grids = [] if _is_performance(lines) else [g for g in map(build_grid, segments) if g is not None]
         last = self.blocks[-1] if self.blocks else None
-        if grid is not None and isinstance(last, Grid) and self._same_table(title):
-            self.blocks[-1] = merge_grids(last, grid)
-            return
-        self.blocks.extend(Paragraph(s, p) for p, s in pre)
+        if grids and isinstance(last, Grid) and self._same_table(title):
+            self.blocks.pop()
+            grids.insert(0, last)
+        else:
+            self.blocks.extend(Paragraph(s, p) for p, s in pre)
         if title:
             self.last_title = title
-        if grid is not None:
-            self.blocks.append(grid)
+        if grids:
+            merged = grids[0]
+            for g in grids[1:]:
+                merged = merge_grids(merged, g)
+            self.blocks.append(merged)
         else:
-            self.blocks.extend(Paragraph(" ".join(c.text for c in chunks(ln)), p) for p, ln in body)
+            self.blocks.extend(Paragraph(" ".join(c.text for c in cs), p) for p, _, cs, _, _ in lines)
+
+    def _table_goes_on(self) -> bool:
+        for _, line in self.lines[self.i : self.i + 4]:
+            s = line.strip()
+            if s:
+                return _has_gap(s) and not (MEASURE_RE.search(s) or is_title(s))
+        return False
+
+    def cells(self, i: int) -> tuple[list[Chunk], list[Chunk], float]:
+        """Cells of line i, as data and as header (header cells may touch with one space), and
+        its vertical position (the line number: blank lines keep rows apart)."""
+        line = self.lines[i][1]
+        return chunks(line), _header_chunks(line), float(i)
 
 
 def _has_gap(s: str) -> bool:
     return bool(re.search(r"\S {2,}\S", s))
 
 
-def _is_performance(body: list[tuple[int | None, str]]) -> bool:
-    head = " ".join(ln for _, ln in body[:8])
+def _is_performance(body: list[Line]) -> bool:
+    head = " ".join(ln for _, ln, _, _, _ in body[:8])
     return any(w in head for w in PERF_WORDS)
 
 
@@ -145,35 +172,57 @@ def _squash(text: str) -> str:
     return re.sub(r"(?<=[^\x00-\x7f]) +(?=[^\x00-\x7f])", "", text).strip()
 
 
-def build_grid(body: list[tuple[int | None, str]]) -> Grid | None:
-    parsed = [(p, ln, chunks(ln)) for p, ln in body]
-    first = next((i for i, (_, _, cs) in enumerate(parsed) if _is_data(cs)), None)
+def build_grid(body: list[Line]) -> Grid | None:
+    first = next((i for i, (_, _, cs, _, _) in enumerate(body) if _is_data(cs)), None)
     if first is None:
         return None
-    header = [_header_chunks(ln) for _, ln, cs in parsed[:first] if not NUMBERING_RE.match(ln)]
-    numbering = next((_numbering(ln) for _, ln, _ in parsed[:first] if NUMBERING_RE.match(ln) and _numbering(ln)), [])
-    data = [(p, ln, cs) for p, ln, cs in parsed[first:] if not NUMBERING_RE.match(ln)]
-    cols = _columns([cs for _, _, cs in data if _is_data(cs)])
+    header = [hs for _, ln, _, hs, _ in body[:first] if not NUMBERING_RE.match(ln)]
+    numbering = next((_numbering(hs) for _, ln, _, hs, _ in body[:first] if NUMBERING_RE.match(ln) and _numbering(hs)), [])
+    data = [line for line in body[first:] if not NUMBERING_RE.match(line[1])]
+    cols = _columns([cs for _, _, cs, _, _ in data if _is_data(cs)])
     if not any(c.kind == "value" for c in cols):
         return None
     cols = _add_numbered(cols, numbering)
     _name_columns(cols, header)
-    rows: list[list[str]] = []
-    quotes: list[str] = []
-    pages: list[int | None] = []
-    for p, ln, cs in data:
-        cells = _place(cols, cs)
-        if not _is_data(cs) and rows and not any(ENUM_RE.match(c) for c in cells if c):
-            rows[-1] = [a + b if b else a for a, b in zip(rows[-1], cells, strict=True)]  # wrapped label
-            quotes[-1] += " " + ln.strip()
-            continue
-        rows.append(cells)
-        quotes.append(re.sub(r"\s{2,}", "\t", ln.strip()))
-        pages.append(p)
+    rows = _rows(cols, data)
     header_row = tuple(c.name or ("科目编码" if c.kind == "code" else "项目" if c.kind == "text" else "金额") for c in cols)
-    first_page = pages[0] if pages else None
-    return Grid(rows=(header_row, *(tuple(r) for r in rows)), page=first_page,
-                quotes=("\t".join(header_row), *quotes), pages=(first_page, *pages))
+    first_page = rows[0].page if rows else None
+    return Grid(rows=(header_row, *(tuple(r.cells) for r in rows)), page=first_page,
+                quotes=("\t".join(header_row), *(r.quote for r in rows)), pages=(first_page, *(r.page for r in rows)))
+
+
+@dataclass
+class _Row:
+    cells: list[str]
+    quote: str
+    page: int | None
+    y: float
+
+
+def _rows(cols: list[Column], data: list[Line]) -> list[_Row]:
+    """One row per line with figures. A line of label text alone is a wrapped label: it joins the
+    row whose figures sit nearest to it vertically (a label of two lines has its figures between
+    them), unless it starts with an item number (一、 1、), which makes it a row of its own."""
+    rows: list[_Row] = []
+    loose: list[tuple[int, Line, list[str]]] = []
+    for p, ln, cs, _, y in data:
+        cells = _place(cols, cs)
+        if _is_data(cs) or any(ENUM_RE.match(c) for c in cells if c):
+            rows.append(_Row(cells, re.sub(r"\s{2,}", "\t", ln.strip()), p, y))
+        else:
+            loose.append((len(rows), (p, ln, cs, [], y), cells))
+    for after, (_, ln, _, _, y), cells in loose:
+        prev = rows[after - 1] if after > 0 else None
+        nxt = rows[after] if after < len(rows) else None
+        below = prev is not None and (nxt is None or abs(y - prev.y) <= abs(nxt.y - y))
+        target = prev if below else nxt
+        if target is None:
+            continue
+        for k, part in enumerate(cells):
+            if part and cols[k].kind != "value":
+                target.cells[k] = target.cells[k] + part if below else part + target.cells[k]
+        target.quote = target.quote + " " + ln.strip() if below else ln.strip() + " " + target.quote
+    return rows
 
 
 def _header_chunks(line: str) -> list[Chunk]:
@@ -181,14 +230,14 @@ def _header_chunks(line: str) -> list[Chunk]:
     return [Chunk(m.start(), m.end(), m.group(), "text") for m in re.finditer(r"\S+", line)]
 
 
-def _numbering(line: str) -> list[int]:
-    """Positions of the column numbers 1 2 3 … N on a "** ** 1 2 3" line."""
-    nums = [(m.start(), int(m.group())) for m in re.finditer(r"\d+", line)]
+def _numbering(cells: list[Chunk]) -> list[float]:
+    """Centres of the column numbers 1 2 3 … N on a "** ** 1 2 3" line."""
+    nums = [((c.start + c.end) / 2, int(c.text)) for c in cells if c.text.isdigit()]
     ok = len(nums) >= 2 and [n for _, n in nums] == list(range(1, len(nums) + 1))
     return [pos for pos, _ in nums] if ok else []
 
 
-def _add_numbered(cols: list[Column], numbering: list[int]) -> list[Column]:
+def _add_numbered(cols: list[Column], numbering: list[float]) -> list[Column]:
     """Columns that are empty in every row still exist when the header numbers them."""
     values = [c for c in cols if c.kind == "value"]
     if len(numbering) < len(values) or not numbering:
@@ -196,16 +245,23 @@ def _add_numbered(cols: list[Column], numbering: list[int]) -> list[Column]:
     taken: dict[int, Column] = {}
     k = 0
     for col in values:
-        best = min(range(k, len(numbering)), key=lambda j: abs(numbering[j] - col.lo), default=None)
+        if len(numbering) == len(values):
+            best: int | None = k  # one number per figure column: match in order
+        else:
+            best = min(range(k, len(numbering)), key=lambda j: _gap_to(numbering[j], col), default=None)
         if best is None:
             return cols
         taken[best] = col
         col.mid = numbering[best]
         k = best + 1
-    out = [c for c in cols if c.kind != "value" and c.lo < numbering[0]]
-    for j, pos in enumerate(numbering):
-        out.append(taken.get(j) or Column("value", pos - 1, pos + 3, mid=pos))
-    return out + [c for c in cols if c.kind != "value" and c.lo >= numbering[0]]
+    out = [c for c in cols if c.kind != "value"]
+    out += [taken.get(j) or Column("value", int(pos) - 2, int(pos) + 2, mid=pos) for j, pos in enumerate(numbering)]
+    return sorted(out, key=lambda c: c.mid if c.mid is not None else (c.lo + c.hi) / 2)
+
+
+def _gap_to(pos: float, col: Column) -> float:
+    """pdftotext puts a column number near the left of the figures; a PDF cell centres it."""
+    return min(abs(pos - col.lo), abs(pos - (col.lo + col.hi) / 2))
 
 
 def _is_data(cs: list[Chunk]) -> bool:
