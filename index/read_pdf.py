@@ -37,7 +37,8 @@ def read_pdf(name: str, data: bytes) -> tuple[list[Block], int | None, str]:
         pages = doc.page_count
         lines: list[tuple[int | None, str]] = []
         cells: list[tuple[list[Chunk], float]] = []
-        for number, page in enumerate(doc, start=1):
+        for number in range(1, pages + 1):
+            page = doc[number - 1]
             try:
                 page_lines = visual_lines(page)
             except Exception as exc:  # a damaged content stream
