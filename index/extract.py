@@ -26,6 +26,8 @@ _FIGURE_CELL = re.compile(
     r"(?P<num>[-－]?[0-9０-９][0-9０-９,，.．]*)\s*"
     r"(?P<measure>个百分点|亿元|万元|元|%|％|人次|人|辆|台|个|件|次|平方米|户|家|项|套|所|天|小时|篇|份|场)?\s*$"
 )
+# Rows under "项目资金（万元）" that still talk money: "其中：财政拨款", "其他资金".
+_MONEY_LINE = re.compile(r"^其中|资金|拨款|经费|金额|预算")
 _DASHES = ("-", "—", "－", "--", "——")
 
 
@@ -94,7 +96,10 @@ def _form_facts(doc: Document, table: Table, default: str) -> list[Fact]:
     for row in table.rows:
         if row.label.strip():
             m = _BRACKET_MEASURE.search(row.label) or _UNIT_MEASURE.search(row.label)
-            group_measure = _norm_measure(m.group(1)) if m else default
+            if m:
+                group_measure = _norm_measure(m.group(1))
+            elif not _MONEY_LINE.search(row.label):
+                group_measure = default  # "总体目标", "产出指标": the money block has ended
         label = row.label
         for i, cell in enumerate(row.cells):
             figure = _parse_cell(cell)
