@@ -105,7 +105,7 @@ def _form_facts(doc: Document, table: Table, default: str) -> list[Fact]:
             figure = _parse_cell(cell)
             if figure is None:
                 if cell.strip() and not _is_zero_mark(cell):
-                    label = cell.strip().rstrip("：:").strip()
+                    label = re.sub(r"^其中[:：]?|[:：]$", "", cell.strip()).strip()
                 continue
             value, printed_measure, printed = figure
             column = _column(table, i)
