@@ -100,10 +100,12 @@ def test_column_measure(name: str, measure: str) -> None:
 def test_target_values_in_performance_table() -> None:
     table = _table("2024年某项目绩效目标表", ("指标值",), (
         _row("满意度", "≥90%"), _row("培训次数", "12次"), _row("完成时间", "2024年12月"), _row("金额", "≤5万元"),
+        _row("会议培训", "10余次"), _row("设备购置", "约6类"),
     ), measure="", blank_is_zero=False)
     facts = table_facts(_doc(table, ECON), table, "万元")
     assert [(f.row, f.value, f.measure, f.context) for f in facts] == [
-        ("满意度", "90", "%", "≥90%"), ("培训次数", "12", "次", "12次"), ("金额", "5", "万元", "≤5万元")]
+        ("满意度", "90", "%", "≥90%"), ("培训次数", "12", "次", "12次"), ("金额", "5", "万元", "≤5万元"),
+        ("会议培训", "10", "次", "10余次"), ("设备购置", "6", "类", "约6类")]
 
 
 def test_form_table_labels_figures_by_preceding_cell() -> None:
