@@ -16,7 +16,7 @@ import budgetqa.prompts as _prompts
 from budgetqa.arith import ArithmeticError_, Derived, compute, fmt
 from budgetqa.catalog import Catalog, norm
 from budgetqa.index.model import Fact
-from budgetqa.select import Choice, choose, clean_label, scope
+from budgetqa.select import Choice, Hints, by_measure, choose, clean_label, scope
 from budgetqa.textanswer import answer_text
 from budgetqa.understand import Item, Query, Target, item_words
 
@@ -48,6 +48,10 @@ def answer(query: Query, catalog: Catalog, passages_search: object = None) -> Dr
                      candidates=query.candidates)
     if query.qtype == "text":
         return answer_text(query, catalog, passages_search)
+    if not query.items and query.measure and query.targets:
+        draft = _by_measure(query, catalog)
+        if draft is not None:
+            return draft
     if not query.items:
         words = item_words(query.residue)
         why = "请说明要查询的项目，例如“办公费”“公务接待费”“支出合计”。" if not words else \
@@ -70,7 +74,7 @@ def _lookups(query: Query, catalog: Catalog) -> Draft:
     missing: list[str] = []
     for t in query.targets:
         for item in query.items:
-            choice = choose(catalog, t, item, query.columns)
+            choice = choose(catalog, t, item, _hints(query))
             if choice is None:
                 missing.append(f"{t.ref.name}{_year(t)}{t.kind or ''}中的“{_item_name(item)}”")
                 continue
@@ -89,6 +93,18 @@ def _lookups(query: Query, catalog: Catalog) -> Draft:
     return Draft("answered", "".join(lines), tuple(facts), unit=unit)
 
 
+def _by_measure(query: Query, catalog: Catalog) -> Draft | None:
+    lines, facts = [], []
+    for t in query.targets:
+        f = by_measure(catalog, t, query.residue, query.measure)
+        if f is not None:
+            lines.append(_lookup_sentence(t, Choice(f, (), ())))
+            facts.append(f)
+    if not lines:
+        return None
+    return Draft("answered", "".join(lines + _year_note(query)), tuple(facts), unit=query.targets[0].ref.name)
+
+
 def _lookup_sentence(t: Target, c: Choice) -> str:
     f = c.fact
     item = clean_label(f.row) if f.source == "table" or not f.context else clean_label(f.row)
@@ -103,6 +119,10 @@ def _lookup_sentence(t: Target, c: Choice) -> str:
         sc = f"{f.year}年{f.kind or ''}文件{sc}（上年数）"
     return template("lookup").format(unit=unit, year=year, scope=sc, item=item,
                                      kindword=kindword, value=f.value.strip(), measure=f.measure)
+
+
+def _hints(query: Query) -> Hints:
+    return Hints(query.columns, query.tables, query.measure)
 
 
 def _is_main(col: str, f: Fact) -> bool:
@@ -166,7 +186,7 @@ def _inputs(query: Query, catalog: Catalog) -> tuple[list[tuple[Target, Fact]], 
     missing: list[str] = []
     for t in query.targets:
         for item in query.items:
-            c = choose(catalog, t, item, query.columns)
+            c = choose(catalog, t, item, _hints(query))
             if c is None:
                 missing.append(f"{t.ref.name}{_year(t)}的“{_item_name(item)}”")
             else:

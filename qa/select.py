@@ -28,6 +28,15 @@ _NUMBERING = re.compile(r"^\s*(?:[（(]?\s*(?:[一二三四五六七八九十]+|
 
 
 @dataclass(frozen=True)
+class Hints:
+    """What the question says beyond the item: a column, a table, the measure asked for."""
+
+    columns: tuple[str, ...] = ()
+    tables: tuple[str, ...] = ()
+    measure: str = ""
+
+
+@dataclass(frozen=True)
 class Choice:
     fact: Fact
     also: tuple[Fact, ...]  # other facts giving the same figure (other tables)
@@ -85,6 +94,8 @@ def _subunit_rows(catalog: Catalog, target: Target, item: Item) -> list[tuple[in
             for i, lab in enumerate(item.labels):
                 if lab and (lab in col or lab in norm(f.row) or lab in norm(f.context)):
                     out.append((i, f))
+                elif lab and len(lab) >= 2 and lab in norm(f.table) and _MAIN_COL.search(col):
+                    out.append((i, f))  # a table of 收入 by unit: its 合计 column
     return out
 
 
@@ -117,6 +128,8 @@ def column_rank(f: Fact, target: Target, hints: tuple[str, ...] = ()) -> int:
     c = norm(f.column)
     if hints and c and any(h in c for h in hints):
         return -1
+    if f.source == "text" and f.kind == "决算" and re.search("预算", norm(f.row)):
+        return 2  # a final account's narrative also quotes the budget: "年初预算为…"
     if target.prior:
         if f.source == "text":
             return 0 if "上年" in norm(f.context) or "上年" in norm(f.row) else 4
@@ -135,13 +148,21 @@ def column_rank(f: Fact, target: Target, hints: tuple[str, ...] = ()) -> int:
     return 0 if _MAIN_COL.search(c) else 1
 
 
-def choose(catalog: Catalog, target: Target, item: Item, hints: tuple[str, ...] = ()) -> Choice | None:
+def choose(catalog: Catalog, target: Target, item: Item, hints: Hints = Hints()) -> Choice | None:
     cands = candidates(catalog, target, item)
+    if hints.measure:
+        cands = [(r, f) for r, f in cands if _measure_ok(f, hints.measure)]
     if not cands:
         return None
-    ranked = sorted(enumerate(cands), key=lambda p: (
-        p[1][0], column_rank(p[1][1], target, hints) >= 4, p[1][1].source != "table", table_rank(p[1][1], item),
-        column_rank(p[1][1], target, hints), p[1][1].number is None, p[1][1].number == 0, p[0]))
+    cols = hints.columns
+
+    def key(p: tuple[int, tuple[int, Fact]]) -> tuple:
+        rank, f = p[1]
+        in_table = 0 if hints.tables and any(t in norm(f.table) for t in hints.tables) else 1
+        return (rank, column_rank(f, target, cols) >= 4, in_table, f.source != "table", table_rank(f, item),
+                column_rank(f, target, cols), f.number is None, f.number == 0, p[0])
+
+    ranked = sorted(enumerate(cands), key=key)
     best = ranked[0][1][1]
     if target.prior and column_rank(best, target) != 0:
         return None  # no figure for the year before
@@ -151,6 +172,24 @@ def choose(catalog: Catalog, target: Target, item: Item, hints: tuple[str, ...] 
                       and any(k in f.section and k in best.table for k in _SCOPES)
                       and f.number is not None and best.source == "table" and not _same(f, best))
     return Choice(best, same[:3], _dedupe(conflicts)[:2])
+
+
+def by_measure(catalog: Catalog, target: Target, words: str, measure: str) -> Fact | None:
+    """No item, but a measure asked ("共有多少辆车"): the figure in that measure whose wording overlaps most."""
+    want = set(norm(words)) - set("的了是有共几多少")
+    best: tuple[int, int, Fact] | None = None
+    for d in target.docs:
+        for i, f in enumerate(catalog.facts.get(d, [])):
+            if not _measure_ok(f, measure) or f.number is None:
+                continue
+            score = len(want & set(norm(f.row) + norm(f.context)))
+            if best is None or (score, -i) > (best[0], -best[1]):
+                best = (score, i, f)
+    return best[2] if best and best[0] >= 1 else None
+
+
+def _measure_ok(f: Fact, measure: str) -> bool:
+    return f.measure == measure or (measure == "人" and f.measure in ("人", "名"))
 
 
 def _same(a: Fact, b: Fact) -> bool:

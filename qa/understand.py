@@ -73,6 +73,8 @@ class Query:
     topic: str = ""  # for text questions: 职责 / 机构 / 原因 / 用途 / …
     residue: str = ""  # the question without unit, year and filler: what the item is called
     columns: tuple[str, ...] = ()  # column words the question uses ("基本支出里的会议费")
+    tables: tuple[str, ...] = ()  # table words ("财政拨款安排的项目支出")
+    measure: str = ""  # the measure asked for ("几辆车": 辆)
     candidates: tuple[str, ...] = ()  # ambiguous: units the question may mean
     problem: str = ""  # why the corpus cannot answer (not_found), in Chinese
     notes: tuple[str, ...] = ()
@@ -116,7 +118,6 @@ class Understander:
         self.matcher = UnitMatcher(catalog, self.vocab.abbreviations)
         self._vocab_keys = sorted(self.vocab.items, key=len, reverse=True)
         self._label_cache: dict[tuple[str, ...], list[str]] = {}
-        self._residue_for_hints = ""
         self._scope_cache: dict[tuple[str, ...], str] = {}
 
     def understand(self, question: str, *, unit: str | None = None, year: int | None = None,
@@ -147,8 +148,8 @@ class Understander:
             base = replace(base, year=asked_year)
         targets, problem, defaulted = self._targets(refs, base)
         items, unexplained = self._items(residue, targets, qtype)
-        self._residue_for_hints = residue
-        items, columns = self._column_hints(items, targets, qtype)
+        items, columns, tables = self._hints(items, targets, qtype, residue)
+        measure = _asked_measure(clean)
         if qtype == "lookup" and len(items) >= 2 and re.search(r"合计|总计|总额|共", clean):
             qtype = "sum"
         if qtype == "sum" and len(items) == 1 and len({t.ref.name for t in targets}) == 1:
@@ -158,23 +159,31 @@ class Understander:
         if unexplained and not problem and qtype != "text":
             words = unexplained + "".join(i.text for i in items[:1])
             problem = f"文件中没有“{words}”这一项（只找到“{items[0].text}”，与所问不同）。" if items else ""
+        if measure and items and unexplained:
+            problem = ""  # "多少辆公务用车": the measure narrows the item, the words are not a new item
         return replace(base, qtype=qtype, targets=targets, items=items, problem=problem, columns=columns,
-                       year_defaulted=defaulted)
+                       tables=tables, measure=measure, year_defaulted=defaulted)
 
-    def _column_hints(self, items: tuple[Item, ...], targets: tuple[Target, ...],
-                      qtype: str) -> tuple[tuple[Item, ...], tuple[str, ...]]:
-        """"基本支出里的会议费": 基本支出 names a column, not a second item."""
+    def _hints(self, items: tuple[Item, ...], targets: tuple[Target, ...], qtype: str,
+               residue: str) -> tuple[tuple[Item, ...], tuple[str, ...], tuple[str, ...]]:
+        """Words that narrow an item rather than name one: a column ("基本支出里的会议费"; "年初预算数")
+        or a table ("财政拨款安排的项目支出")."""
         cols = self.column_words(targets)
-        text = norm(self._residue_for_hints)
+        titles = self.table_words(targets)
+        text = norm(residue)
         named = tuple(c for c in cols if len(c) >= 3 and (c in text or (c.endswith("数") and c[:-1] in text))
                       and not any(c in lab for i in items for lab in i.labels[:1]))
+        tables = tuple(w for w in _pieces(text, items) if len(w) >= 4 and any(w in t for t in titles))
         if len(items) < 2 or qtype not in ("lookup", "compare"):
-            return items, named
+            return items, named, tables
         as_col = [i for i in items if i.labels and i.labels[0] in cols and not i.code]
-        rest = [i for i in items if i not in as_col]
-        if not as_col or not rest:
-            return items, named
-        return tuple(rest), named + tuple(i.labels[0] for i in as_col)
+        as_table = [i for i in items if i not in as_col and not i.code and any(norm(i.text) in t for t in titles)
+                    and not any(lab in cols for lab in i.labels)]
+        rest = [i for i in items if i not in as_col and i not in as_table]
+        if not rest:
+            return items, named, tables
+        return (tuple(rest), named + tuple(i.labels[0] for i in as_col),
+                tables + tuple(norm(i.text) for i in as_table))
 
     def _kind(self, q: str) -> str | None:
         for word in sorted(self.vocab.kinds, key=len, reverse=True):
@@ -279,6 +288,10 @@ class Understander:
             self._scope_cache[key] = cached
         return cached
 
+    def table_words(self, targets: tuple[Target, ...]) -> set[str]:
+        docs = {d for t in targets for d in t.docs}
+        return {norm(f.table) for d in docs for f in self.catalog.facts.get(d, []) if f.table}
+
     def column_words(self, targets: tuple[Target, ...]) -> set[str]:
         docs = {d for t in targets for d in t.docs}
         return {norm(f.column) for d in docs for f in self.catalog.facts.get(d, []) if f.source == "table"}
@@ -289,9 +302,10 @@ _GENERIC_LABELS = {"合计", "小计", "总计", "项目", "其他", "其中", "
 
 
 def _non_overlapping(spans: list[tuple[int, int, Item]]) -> list[tuple[int, int, Item]]:
-    """Longest span first; on equal spans the vocabulary wins (its labels list the row label first)."""
+    """Leftmost-longest, like a tokenizer; on equal spans the vocabulary wins (its labels list the row
+    label itself first, then the wording other documents use)."""
     out: list[tuple[int, int, Item]] = []
-    for s, e, item in sorted(spans, key=lambda x: (-(x[1] - x[0]), x[0], not x[2].vocab)):
+    for s, e, item in sorted(spans, key=lambda x: (x[0], -(x[1] - x[0]), not x[2].vocab)):
         if any(s < oe and os_ < e for os_, oe, _ in out):
             continue
         if item.labels and item.labels[0] in _GENERIC_LABELS and not item.table:
@@ -328,6 +342,24 @@ def _unexplained(text: str, chosen: list[tuple[int, int, Item]], scope: str) -> 
             continue
         return chunk
     return ""
+
+
+_MEASURE_ASKED = re.compile(r"(?:几|多少)\s*(辆|台|人次|人|名|个|家|项|次|件|套|批|户|平方米)")
+
+
+def _asked_measure(q: str) -> str:
+    m = _MEASURE_ASKED.search(q)
+    return "" if not m else {"名": "人"}.get(m.group(1), m.group(1))
+
+
+def _pieces(text: str, items: tuple[Item, ...]) -> list[str]:
+    """The question's words between the items, filler dropped."""
+    out = text
+    for i in items:
+        for w in (norm(i.text), *i.labels[:1]):
+            if w:
+                out = out.replace(w, "|")
+    return [p for p in (_FILLER.sub("|", x) for x in out.split("|")) for p in p.split("|") if p]
 
 
 def _split_at(text: str, qtype: str) -> int | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+from contextlib import contextmanager
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,9 @@ set_offline_env()
 import gradio as gr  # noqa: E402
 from budgetqa import web_render as R  # noqa: E402
 from budgetqa.errors import BudgetQAError  # noqa: E402
+from budgetqa.index.ingest import IngestReport, index_paths  # noqa: E402
 from budgetqa.index.model import Table  # noqa: E402
+from budgetqa.index.store import FactStore  # noqa: E402
 from budgetqa.pipeline import Engine, Turn  # noqa: E402
 from budgetqa.types import Answer, Citation  # noqa: E402
 
@@ -50,6 +53,8 @@ mark.bq-fig-unverified{background:#ffe0cc;text-decoration:underline dashed #e374
 .bq-sources-title{font-weight:600;margin-bottom:4px}
 details.bq-citation{border:1px solid #dadce0;border-radius:6px;padding:4px 8px;margin:4px 0}
 details.bq-citation summary{cursor:pointer}
+.bq-doc{font-weight:600}
+.bq-row{color:#1a73e8}
 .bq-citation-body{margin-top:6px}
 .bq-quote code{white-space:pre-wrap}
 table.bq-table{border-collapse:collapse;margin-top:6px;font-size:0.9em}
@@ -105,9 +110,8 @@ class Handlers:
         if not citation.table:
             return None
         try:
-            from budgetqa.index.store import FactStore
-
-            tables = FactStore(self.settings.store_path).tables(citation.doc)
+            with _store(self.settings) as store:
+                tables = store.tables(citation.doc)
         except Exception:  # an unreadable store: the quote alone still cites
             log.debug("no table context for %s / %s", citation.doc, citation.table, exc_info=True)
             return None
@@ -121,9 +125,8 @@ class Handlers:
 
     def documents(self) -> list[Any]:
         try:
-            from budgetqa.index.store import FactStore
-
-            return list(FactStore(self.settings.store_path).documents())
+            with _store(self.settings) as store:
+                return list(store.documents())
         except Exception:
             log.exception("cannot list documents")
             return []
@@ -131,8 +134,6 @@ class Handlers:
     def upload(self, files: Sequence[str] | str | None, unit_choice: str | None, year_choice: str | None,
                progress: ProgressFn | None = None) -> tuple[str, Any, Any, Any, Any]:
         """Index the uploaded files one by one; a bad file is reported and leaves the index as it was."""
-        from budgetqa.index.ingest import index_paths
-
         paths = [files] if isinstance(files, str) else list(files or [])
         indexed: list[str] = []
         unchanged: list[str] = []
@@ -141,30 +142,34 @@ class Handlers:
         for i, src in enumerate(paths):
             name = Path(src).name
             if progress is not None:
-                progress(i / max(len(paths), 1), desc=f"正在读取并索引 {name}（{i + 1}/{len(paths)}）")
-            dest = self._keep(Path(src))
-            try:
-                report = index_paths([dest], self.settings, progress=False)
-            except BudgetQAError as exc:
-                report = None
-                failed.append((name, getattr(exc, "reason", str(exc))))
-            except Exception as exc:
-                log.exception("indexing %s failed", name)
-                report = None
-                failed.append((name, f"索引时出错（{type(exc).__name__}）"))
-            if report is not None:
-                indexed += [_name(x) for x in report.indexed]
-                unchanged += [_name(x) for x in report.unchanged]
-                failed += [(_name(n), r) for n, r in report.failed]
-                facts += int(report.facts)
-            if report is None or report.failed:
-                dest.unlink(missing_ok=True)  # keep no copy of what the index refused
+                progress(i / len(paths), desc=f"正在读取并索引 {name}（{i + 1}/{len(paths)}）")
+            report = self._index_one(Path(src))
+            indexed += list(report.names)
+            unchanged += [name] * min(report.unchanged, 1)
+            failed += list(report.failed)
+            facts += report.facts
         if progress is not None:
             progress(1.0, desc="完成")
         if indexed:
-            _refresh(self.engine)
+            self.engine.reload()  # the Engine caches the catalog of units and facts
         message = R.ingest_message(indexed, unchanged, failed, facts)
         return (message, *self.refreshed(unit_choice, year_choice))
+
+    def _index_one(self, src: Path) -> IngestReport:
+        """Copy an upload out of gradio's temp folder (so citations name a stable file) and index it."""
+        folder = self.settings.home / "uploads"
+        folder.mkdir(parents=True, exist_ok=True)
+        dest = folder / src.name
+        if src.resolve() != dest.resolve():
+            shutil.copyfile(src, dest)
+        try:
+            report = index_paths([dest], self.settings, progress=False)
+        except Exception as exc:  # ingest reports bad files itself; this is a crash
+            log.exception("indexing %s failed", src.name)
+            report = IngestReport(failed=((src.name, f"索引时出错（{type(exc).__name__}）"),))
+        if report.failed:
+            dest.unlink(missing_ok=True)  # keep no copy of what the index refused
+        return report
 
     def refreshed(self, unit_choice: str | None, year_choice: str | None) -> tuple[Any, Any, Any, Any]:
         """Documents table, filters (keeping the current choice when still valid) and examples."""
@@ -174,15 +179,6 @@ class Handlers:
                 gr.Dropdown(choices=units, value=unit_choice if unit_choice in units else R.ALL_UNITS),
                 gr.Dropdown(choices=years, value=year_choice if year_choice in years else R.ALL_YEARS),
                 gr.Dataset(samples=[[q] for q in R.example_questions(docs)]))
-
-    def _keep(self, src: Path) -> Path:
-        """Copy an upload out of gradio's temp folder so the index cites a stable file."""
-        folder = self.settings.home / "uploads"
-        folder.mkdir(parents=True, exist_ok=True)
-        dest = folder / Path(src.name).name
-        if src.resolve() != dest.resolve():
-            shutil.copyfile(src, dest)
-        return dest
 
 
 def _scope(answer: Answer, unit: str | None, year: int | None) -> tuple[str | None, int | None]:
@@ -207,15 +203,13 @@ def table_context(tables: Sequence[Table], citation: Citation) -> R.TableContext
     return fallback
 
 
-def _name(x: Any) -> str:
-    return Path(str(x)).name
-
-
-def _refresh(engine: Engine) -> None:
-    """Let the Engine pick up newly indexed documents, if it caches anything."""
-    reload = getattr(engine, "reload", None)
-    if callable(reload):
-        reload()
+@contextmanager
+def _store(settings: Settings) -> Iterator[FactStore]:
+    store = FactStore(settings.store_path)
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 # ---- page -----------------------------------------------------------------------------------------

@@ -142,11 +142,12 @@ def render_sources(citations: Sequence[Citation], contexts: Sequence[TableContex
 def render_citation(c: Citation, context: TableContext | None = None) -> str:
     """One source: a summary line (document, unit, year, kind, table, row, page) that opens onto
     the quoted line and, when the store has it, the table around the row."""
-    where = [f'<span class="bq-doc">📄 {_text(c.doc)}</span>', _text(c.unit),
+    where = [f'<span class="bq-doc">{_text(c.doc)}</span>', _text(c.unit),
              _text(f"{c.year}年" if c.year else "年度不详"), _text(c.kind or "")]
     if c.page is not None:
         where.append(_text(f"第{c.page}页"))
-    summary = " · ".join(w for w in where if w)
+    what = _text(f"{c.row}（{c.table}）" if c.table else f"正文：{c.section or c.row}")
+    summary = " · ".join(w for w in where if w) + f' — <span class="bq-row">{what}</span>'
     loc = [("章节", c.section), ("表", c.table or "（正文）"), ("行", c.row)]
     if c.column:
         loc.append(("列", c.column))
