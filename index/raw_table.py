@@ -167,7 +167,7 @@ def _header_names(header: list[Tok]) -> list[str]:
 
 
 def _continues(prev: str, s: str) -> bool:
-    if s in STANDALONE or prev in STANDALONE or s in LABEL_WORDS:
+    if s in STANDALONE or prev in STANDALONE or (s in LABEL_WORDS and s not in ("收入", "支出")):
         return False
     if len(s) > 1 and prev.endswith(("费", "入", "出", "计", "数", "额", "款")):
         return False  # the previous cell ends on a whole word
