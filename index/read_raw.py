@@ -170,7 +170,10 @@ class LineReader:
             return
         if not self.para:
             self.para_page = page
-        self.para.append(s)
+        # a short line is a cell of a table laid out as text: keep it apart from the next one
+        # so figures do not run together ("56" + "56" must not read as 5656)
+        short = bool(self.para) and len(self.para[-1]) < 0.6 * self.width
+        self.para.append(" " + s if short else s)
 
     def _flush(self) -> None:
         if self.para:
