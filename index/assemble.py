@@ -154,8 +154,14 @@ def _retitle(st: _State, title: str) -> None:
 
 
 def _finish_sections(st: _State) -> list[Section]:
-    return [Section(s.title, s.level, "\n".join(text), s.page, s.path)
-            for s, text in zip(st.sections, st.texts, strict=True)]
+    """Sections with their text; an empty section whose title comes again later was a 目录 entry."""
+    out = []
+    for i, (s, text) in enumerate(zip(st.sections, st.texts, strict=True)):
+        later = {norm(x.title) for x in st.sections[i + 1:]}
+        if not text and norm(s.title) in later:
+            continue
+        out.append(Section(s.title, s.level, "\n".join(text), s.page, s.path))
+    return out
 
 
 def _grid(st: _State, grid: Grid, kind: str | None) -> None:

@@ -24,6 +24,7 @@ _TITLE_BEFORE = re.compile(rf"([^\s，。、0-9：:]{{2,40}}?{_ORG_END})(?:[（(
 _DUTY = re.compile(rf"(?:^|[，。：:；])([^\s，。、0-9：:“”]{{3,30}}?{_ORG_END})(?:的)?主要(?:职责|职能|任务)")
 _YEAR_KIND = re.compile(r"(20\d\d)\s*年\s*度?[^。，\n]{0,40}?(预算|决算)")
 _KIND = re.compile(r"部门决算|单位决算|决算公开|年度决算|决算表|部门预算|单位预算|综合预算|预算公开|区级部门预算|预算表")
+_MEASURE_LINE = re.compile(r"单位\s*[：:]\s*(万元|元|亿元)")
 _SUBUNIT_HINT = re.compile(r"单位构成|编制范围|预算单位|决算单位|下属单位|具体包括")
 _PLACE = re.compile(r"^([^省市区县]{2,3}?(?:省|自治区|市|区|县))")
 _ABBREV = (("医疗保障", "医保"), ("卫生健康委员会", "卫健委"), ("人力资源和社会保障", "人社"),
@@ -47,7 +48,9 @@ def describe(name: str, blocks: list[Block]) -> Meta:
         raise UnreadableDocument(name, "不是预算/决算公开文件（没有找到“预算”或“决算”字样）")
     unit = find_unit(head, text)
     year, kind = _year_kind(head, text)
-    if not unit:  # a budget text that never names its unit: the file name is the best we have
+    if not unit and not _MEASURE_LINE.search(text):
+        raise UnreadableDocument(name, "不是预算/决算公开文件（没有找到编制单位，也没有“单位：万元/元”的报表）")
+    if not unit:  # budget tables but the unit is never named: the file name is the best we have
         unit = re.sub(r"\.[A-Za-z]+$", "", name)
     return Meta(unit, aliases(unit), year, kind, subunits(unit, blocks))
 

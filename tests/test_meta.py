@@ -60,5 +60,16 @@ def test_not_a_budget_document_is_refused() -> None:
         describe("notice.txt", blocks)
 
 
+def test_description_file_without_unit_or_tables_is_refused() -> None:
+    path = Path("/work/shared/corpus-extra/SOURCES.md")
+    if not path.is_file():
+        pytest.skip("corpus-extra not present")
+    from budgetqa.index.read_md import read_md
+
+    blocks, _, _ = read_md(path.read_text(encoding="utf-8"))
+    with pytest.raises(UnreadableDocument):
+        describe("SOURCES.md", blocks)
+
+
 def test_corpus_dir_holds_seeds() -> None:
     assert (Path(__file__).resolve().parent.parent / "index" / "corpus" / SEED_META[0][0]).is_file()
