@@ -183,7 +183,8 @@ def figures(sentence: str, names: tuple[str, ...] = ()) -> list[_Figure]:
     for m in _FIGURE.finditer(sentence):
         raw_label = sentence[prev_end:m.start()]
         measure = m.group("measure") or _count_measure(raw_label, sentence, m.end())
-        if not measure or _is_year(sentence, m) or _run_together(m.group("num")):
+        if not measure or _is_year(sentence, m) or _run_together(m.group("num")) \
+                or sentence[max(m.start() - 1, 0):m.start()] == "第":  # "第3次会议" is an ordinal
             continue
         label, code = clean_label(raw_label, names)
         if out and label.startswith(("以上", "以下", "以内")) and out[-1].end == m.start() - len(raw_label):

@@ -171,3 +171,7 @@ def test_blank_lines_between_wrapped_lines() -> None:
 def test_label_after_cells_run_into_prose() -> None:
     [f] = _facts("大型警保卫工作经费428.69卫及基础设施安全保护工作完成及时率100%")
     assert (f.row, f.value, f.measure) == ("卫及基础设施安全保护工作完成及时率", "100", "%")
+
+
+def test_ordinals_are_not_counts() -> None:
+    assert _triples("召开第3次党组会议，培训2次。") == [("培训", "2", "次")]
