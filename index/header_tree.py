@@ -113,20 +113,18 @@ def sum_rules(names: list[str], leaves: list[str]) -> list[tuple[int, list[int]]
 
 def place(values: list[str], names: list[str], leaves: list[str], width: int) -> list[str]:
     """Put a row's figures into columns. PyMuPDF drops empty cells, so a short row is placed
-    where the header's 小计/合计 sums hold, when exactly one placement makes them all hold;
-    otherwise the figures stay left-aligned."""
-    if len(values) >= width or not values or width - len(values) > 3:
+    where the header's 小计/合计 sums hold, when exactly one placement makes them all hold.
+    Otherwise only the first figure (the row's total column) is kept: a figure in the wrong
+    column is worse than a missing one, and the row's quote still shows every figure."""
+    if len(values) >= width or not values:
         return values + [""] * (width - len(values))
-    nums = [_dec(v) for v in values]
     rules = sum_rules(names, leaves)
-    if not rules or any(n is None for n in nums):
-        return values + [""] * (width - len(values))
-    good = []
-    for gaps in combinations(range(width), width - len(values)):
-        cells = _fill(values, gaps, width)
-        if all(_holds(cells, total, parts) for total, parts in rules):
-            good.append(cells)
-    return good[0] if len(good) == 1 else values + [""] * (width - len(values))
+    if rules and width - len(values) <= 3 and all(_dec(v) is not None for v in values):
+        good = [cells for gaps in combinations(range(width), width - len(values))
+                if all(_holds(cells := _fill(values, gaps, width), t, parts) for t, parts in rules)]
+        if len(good) == 1:
+            return good[0]
+    return values[:1] + [""] * (width - 1)
 
 
 def _fill(values: list[str], gaps: tuple[int, ...], width: int) -> list[str]:
