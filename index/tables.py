@@ -16,7 +16,8 @@ NUMBER = re.compile(r"^[-－]?\d{1,3}(,\d{3})+(\.\d+)?$|^[-－]?\d+(\.\d+)?%?$")
 CODE = re.compile(r"^\d{2,9}$")
 TOTAL = re.compile(r"^(合\s*计|总\s*计|小\s*计|本年.{0,6}合计|收入总计|支出总计|收\s*入\s*总\s*计|支\s*出\s*总\s*计)$")
 _COL_NO = re.compile(r"^(\*\*|\d{1,2}|栏次|行次|栏\s*次|行\s*次)$")
-_CODE_HEAD = re.compile(r"编码|代码|^[类款项]$|^序号$|^编号$")
+_CODE_HEAD = re.compile(r"编码|代码|^[类款项]$|^编号$")
+_SKIP_HEAD = re.compile(r"行\s*次|栏\s*次|序\s*号")  # row/column numbers: neither label nor figure
 _LABEL_HEAD = re.compile(r"名称|项\s*目|科目|单位|内容|指标")
 _MEASURE_LEAF = re.compile(r"预算数|决算数|执行数|金额|预算金额|决算金额")
 _HEAD_WORD = re.compile(r"项\s*目|预算数|决算数|合\s*计|科目|编码|名称|金额|小计|收\s*入|支\s*出")
@@ -143,7 +144,7 @@ def _segments(names: list[str], kinds: list[str]) -> list[Segment]:
                 cur[2].append(c)  # a second text column before any figure: a value column
             else:
                 raw.append(([], c, []))
-        else:
+        elif kind != "skip":
             if not cur:
                 raw.append(([], -1, []))
             raw[-1][2].append(c)
@@ -155,7 +156,7 @@ def _single(names: list[str], kinds: list[str], segs: list[Segment]) -> Segment:
     codes = next((sg.codes for sg in segs if sg.codes), ())
     labels = [sg.label for sg in segs if sg.label >= 0]
     label = labels[0] if labels else -1
-    values = tuple(c for c in range(len(kinds)) if c not in codes and c != label)
+    values = tuple(c for c in range(len(kinds)) if c not in codes and c != label and kinds[c] != "skip")
     return Segment(codes, label, values)
 
 
@@ -167,8 +168,9 @@ def _transpose(width: int, header: list[tuple[str, ...]], names: list[str], seg:
     for c in seg.values:
         parts = [p for p in names[c].split("/") if p]
         column = default_column
-        if len(parts) > 1 and _MEASURE_LEAF.fullmatch(parts[-1]):
-            column = parts.pop()
+        measure_at = [k for k, part in enumerate(parts) if _MEASURE_LEAF.fullmatch(part)]
+        if len(parts) > 1 and measure_at:
+            column = parts.pop(measure_at[-1])
         label = parts[-1] if parts else ""
         if re.fullmatch(r"小计|合计", label) and len(parts) > 1:
             label = parts[-2]
@@ -201,6 +203,8 @@ def _column_name(names: list[str], label: int, col: int, paired: bool) -> str:
 def _kind(name: str, cells: list[str], col: int) -> str:
     leaf = name.split("/")[-1]
     vals = [c.strip() for c in cells if c.strip()]
+    if _SKIP_HEAD.fullmatch(leaf):
+        return "skip"
     if _CODE_HEAD.search(leaf) and not re.search(r"名称", leaf):
         return "code"
     if not vals:
