@@ -140,6 +140,9 @@ def _conflict(c: Choice) -> str:
 
 def _arith(query: Query, catalog: Catalog) -> Draft:
     inputs, missing = _inputs(query, catalog)
+    current = [(t, f) for t, f in inputs if not t.prior]
+    if query.qtype == "growth" and missing and len(current) == 1:
+        return _stated_change(query, catalog, *current[0])  # last year not in a column: the text says it
     if missing:
         return Draft("not_found", "未找到" + "、".join(missing) + "的数据，无法计算。" + _holdings(query, catalog))
     op = query.qtype
@@ -215,18 +218,46 @@ def _two_operands(query: Query, inputs: list[tuple[Target, Fact]]) -> list[tuple
 
 
 def _stated_change(query: Query, catalog: Catalog, t: Target, base: Fact) -> Draft:
-    """Growth over one year: the document's own 比上年增加/增长 sentence about the item."""
-    label = norm(base.row)
-    want_pct = bool(re.search(r"百分|%|％|率|幅", query.question))
-    found = [f for d in t.docs for f in catalog.facts.get(d, []) if f.source == "text"
-             and norm(f.row).startswith(label) and _CHANGE.search(norm(f.row)[len(label):])]
-    found.sort(key=lambda f: (f.measure == "%") != want_pct)
-    if not found:
+    """Growth over one year: the document's own 比上年增加/增长 sentences about the item, else its
+    last-year column computed against this year's figure."""
+    prefixes = {norm(base.row)} | {lab for it in query.items for lab in (*it.labels, norm(it.text))}
+    prefixes |= {re.sub(r"(?:合计|总计|总额|预算|决算|预算数|决算数)$", "", p) for p in list(prefixes)}
+    prefixes = {p for p in prefixes if len(p) >= 2}
+    found: list[tuple[int, Fact]] = []
+    for d in t.docs:
+        for f in catalog.facts.get(d, []):
+            row = norm(f.row)
+            p = max((p for p in prefixes if row.startswith(p) and _CHANGE.search(row[len(p):])
+                     and len(row) - len(p) <= 8), key=len, default="")
+            if f.source == "text" and p and f.number is not None:
+                found.append((len(p), f))
+    if found:
+        top = max(n for n, _ in found)
+        best = [f for n, f in found if n == top]
+        picked = [next((f for f in best if f.measure != "%"), None), next((f for f in best if f.measure == "%"), None)]
+        said = "，".join(f"{clean_label(f.row)}{f.value.strip()}{f.measure}" for f in picked if f is not None)
+        text = (f"{t.ref.name}{_year(t)}{t.kind or ''}中，{clean_label(base.row)}为{base.value.strip()}{base.measure}，"
+                f"文件写明比上年{said}（{clean_label(best[0].section)}）。")
+        return Draft("answered", text, (base, *[f for f in picked if f is not None]), unit=t.ref.name)
+    return _against_last_year(query, catalog, t, base)
+
+
+def _against_last_year(query: Query, catalog: Catalog, t: Target, base: Fact) -> Draft:
+    from dataclasses import replace as _replace
+
+    item = query.items[0]
+    prev = choose(catalog, _replace(t, prior=True, year=(t.year or 0) - 1), item, _hints(query))
+    if prev is None or prev.fact == base:
         return Draft("not_found", f"未找到{t.ref.name}{_year(t)}“{clean_label(base.row)}”与上年相比的数据。")
-    f = found[0]
+    try:
+        diff, rate = compute("difference", [base, prev.fact]), compute("growth", [base, prev.fact])
+    except ArithmeticError_ as exc:
+        return Draft("not_found", f"无法计算：{exc}。")
     text = (f"{t.ref.name}{_year(t)}{t.kind or ''}中，{clean_label(base.row)}为{base.value.strip()}{base.measure}，"
-            f"文件写明{clean_label(f.row)}{f.value.strip()}{f.measure}（{clean_label(f.section)}）。")
-    return Draft("answered", text, (base, f), unit=t.ref.name)
+            f"上年为{prev.fact.value.strip()}{prev.fact.measure}（{prev.fact.column}）；"
+            f"增减额为{fmt(diff.value)}{diff.measure}（计算：{diff.formula}），增长率为{fmt(rate.value)}%"
+            f"（计算：{rate.formula}）。")
+    return Draft("answered", text, (base, prev.fact), (diff, rate), unit=t.ref.name)
 
 
 _CHANGE = re.compile(r"增长|增加|减少|下降|增幅|降幅|变动")

@@ -77,7 +77,7 @@ class Engine:
         docs = {d for t in query.targets for d in t.docs} or set(catalog.docs)
         pool = [f for d in docs for f in catalog.facts.get(d, [])]
         expected: list[Fact] = []
-        for t in query.targets:
+        for t in query.targets if not query.problem else ():
             for item in query.items:
                 c = choose(catalog, t, item, Hints(query.columns, query.tables))
                 if c is not None:

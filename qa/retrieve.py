@@ -28,9 +28,12 @@ except ImportError:  # pragma: no cover
 
 log = logging.getLogger(__name__)
 
-RRF_C = 60
-BM25_WEIGHT = 0.6  # the lexical side leads: the model is English-only, budget terms are exact words
-DENSE_WEIGHT = 0.4
+# Measured on the dev questions over the seeds (top-1 hit holds the gold figure, unit filter on):
+# BM25 alone 13/16, dense alone 0/16 (the packaged model is English-only), RRF 0.6/0.4 c=60 8/16,
+# 0.8/0.2 c=5 13/16. So the lexical side leads and the dense side only reorders near-ties.
+RRF_C = 5
+BM25_WEIGHT = 0.8
+DENSE_WEIGHT = 0.2
 FETCH_FACTOR = 3  # each side returns k * FETCH_FACTOR before fusion
 
 

@@ -185,7 +185,7 @@ def by_measure(catalog: Catalog, target: Target, words: str, measure: str) -> Fa
             score = len(want & set(norm(f.row) + norm(f.context)))
             if best is None or (score, -i) > (best[0], -best[1]):
                 best = (score, i, f)
-    return best[2] if best and best[0] >= 1 else None
+    return best[2] if best and best[0] >= max(1, (len(want) + 1) // 2) else None
 
 
 def _measure_ok(f: Fact, measure: str) -> bool:

@@ -277,13 +277,12 @@ class Understander:
         return cached
 
     def _scope_words(self, targets: tuple[Target, ...]) -> str:
-        """Table titles, section titles and column names: words a question may use to narrow an item."""
+        """Table titles and column names: words a question may use to narrow an item."""
         docs = {d for t in targets for d in t.docs}
         key = tuple(sorted(docs))
         cached = self._scope_cache.get(key)
         if cached is None:
-            parts = {norm(f.table) + "|" + norm(f.column) + "|" + norm(f.section)
-                     for d in docs for f in self.catalog.facts.get(d, [])}
+            parts = {norm(f.table) + "|" + norm(f.column) for d in docs for f in self.catalog.facts.get(d, [])}
             cached = "|".join(sorted(parts))
             self._scope_cache[key] = cached
         return cached
@@ -337,8 +336,7 @@ def _unexplained(text: str, chosen: list[tuple[int, int, Item]], scope: str) -> 
         prev_end = e
         if len(chunk) < 2 or _SCOPE_OK.match(chunk) or chunk in scope:
             continue
-        tail = chunk[-2:]
-        if tail in scope or _SCOPE_OK.match(tail):
+        if _SCOPE_OK.match(chunk[-2:]) and (len(chunk) <= 3 or chunk[:-2] in scope):
             continue
         return chunk
     return ""

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 import shutil
-from contextlib import contextmanager
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
