@@ -105,7 +105,11 @@ def _row_for(fig: _Figure, subject: str, item: str) -> tuple[str, str]:
         return row, row if item or not subject else subject
     if _ENDS_COMPARISON.search(label):
         # "与上年相比，财政拨款支出减少17,151.62万元，下降5.48%": later comparisons are about 财政拨款支出
-        return label, re.sub(_PREVIOUS + "$", "", _ENDS_COMPARISON.sub("", label)) or subject
+        noun = re.sub(_PREVIOUS + "$", "", _ENDS_COMPARISON.sub("", label))
+        if _ASPECT.match(noun) or _GENERIC.match(noun):
+            base = _ASPECT_SUFFIX.sub("", item or subject)  # "支出决算比上年增加" after "机关运行经费支出…"
+            return (_join(base, label) if base else label), subject
+        return label, noun or subject
     if _GENERIC.match(label):
         return item or label, item or subject
     if subject and _prior_of(label) == subject:
@@ -115,7 +119,7 @@ def _row_for(fig: _Figure, subject: str, item: str) -> tuple[str, str]:
 
 _ASPECT = re.compile(r"^(?:年初|全年|调整)?(?:支出)?(?:预算|决算|执行)数?$")
 _ASPECT_SUFFIX = re.compile(r"(?:年初|全年|调整)?(?:预算|决算|执行)数?$")
-_ENDS_COMPARISON = re.compile(r"(?:增加|减少|增长|下降|降低|提高|上升|持平)(?:了|为|达)?$")
+_ENDS_COMPARISON = re.compile(r"各?(?:增加|减少|增长|下降|降低|提高|上升|持平)(?:了|为|达)?$")
 
 
 def _join(base: str, label: str) -> str:
@@ -236,6 +240,7 @@ def _is_year(sentence: str, m: re.Match[str]) -> bool:
 
 def clean_label(raw: str, names: tuple[str, ...] = ()) -> tuple[str, str | None]:
     """The item name in the words before a figure, and a 科目编码 printed in front of it."""
+    raw = raw.replace("收、支", "收支")  # "收、支预算总计各增加": one item, not a list
     parts = _CLAUSE_BREAK.split(raw)
     text = parts[-1]
     if not text.strip() and len(parts) > 1 and raw.rstrip().endswith(("：", ":")):

@@ -175,3 +175,10 @@ def test_label_after_cells_run_into_prose() -> None:
 
 def test_ordinals_are_not_counts() -> None:
     assert _triples("召开第3次党组会议，培训2次。") == [("培训", "2", "次")]
+
+
+def test_comparison_of_an_aspect_and_paired_items() -> None:
+    assert _triples("2022年度机关运行经费支出523.1万元。支出决算比上年增加113.37万元。") == [
+        ("机关运行经费支出", "523.1", "万元"), ("机关运行经费支出决算比上年增加", "113.37", "万元")]
+    assert _triples("与上年相比收、支预算总计各增加26.21万元，增长0.92%。") == [
+        ("收支预算总计各增加", "26.21", "万元"), ("收支预算总计增长", "0.92", "%")]
