@@ -75,6 +75,9 @@ def _lookups(query: Query, catalog: Catalog) -> Draft:
     for t in query.targets:
         for item in query.items:
             choice = choose(catalog, t, item, _hints(query))
+            if choice is None and query.measure:
+                f = by_measure(catalog, t, query.residue, query.measure)
+                choice = Choice(f, (), ()) if f is not None else None
             if choice is None:
                 missing.append(f"{t.ref.name}{_year(t)}{t.kind or ''}中的“{_item_name(item)}”")
                 continue
@@ -146,6 +149,8 @@ def _arith(query: Query, catalog: Catalog) -> Draft:
     if missing:
         return Draft("not_found", "未找到" + "、".join(missing) + "的数据，无法计算。" + _holdings(query, catalog))
     op = query.qtype
+    if op in ("difference", "ratio") and len(inputs) == 1 and len(query.columns) >= 2:
+        inputs = _by_columns(query, catalog, inputs[0][0]) or inputs
     facts = [f for _, f in inputs]
     if op == "ratio" and len(facts) == 1:
         total = _total_of(catalog, facts[0])
@@ -203,6 +208,19 @@ def _total_of(catalog: Catalog, f: Fact) -> Fact | None:
         if g.table == f.table and g.column == f.column and norm(g.row) in ("合计", "总计") and g.number:
             return g
     return None
+
+
+def _by_columns(query: Query, catalog: Catalog, t: Target) -> list[tuple[Target, Fact]]:
+    """"预算数和决算数相差多少": one item, two of its columns, in the order the question names them."""
+    text = norm(query.question)
+    cols = sorted(query.columns, key=lambda c: (text.find(c) if c in text else text.find(c[:-1])))
+    out = []
+    for c in cols[:2]:
+        choice = choose(catalog, t, query.items[0], Hints((c,), query.tables, query.measure))
+        if choice is None or c not in norm(choice.fact.column):
+            return []
+        out.append((t, choice.fact))
+    return out
 
 
 def _two_operands(query: Query, inputs: list[tuple[Target, Fact]]) -> list[tuple[Target, Fact]]:

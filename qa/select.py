@@ -115,10 +115,11 @@ def table_rank(f: Fact, item: Item) -> int:
         if "支出" in t and "总表" in t and "收入" not in t:
             return 0
         return 1 if "支出" in t and "收入" not in t else 3 if "收入" in t else 2
+    narrower = 1 if re.search(r"财政拨款|一般公共预算|政府性基金|国有资本", t) else 0  # part of the budget only
     if "收入" in label:
-        return 0 if "收入" in t or "收支" in t else 1
+        return (0 if "收入" in t or "收支" in t else 1) + narrower
     if "支出" in label and ("合计" in label or "总计" in label):
-        return 0 if "收支" in t or ("支出" in t and "总表" in t) else 1
+        return (0 if "收支" in t or ("支出" in t and "总表" in t) else 1) + narrower
     if "支出" in label:  # a 功能分类 class named without its code: the coded tables hold it
         return 2 if "收支" in t else 1
     return 1

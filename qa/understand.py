@@ -22,7 +22,8 @@ QType = Literal["lookup", "sum", "difference", "ratio", "growth", "average", "co
 
 MAX_QUESTION = 500
 _YEAR = re.compile(r"(?<![\d.])((?:19|20)\d{2})(?![\d.])\s*(?:年度|年)?")
-_DERIVED_LABEL = re.compile(r"占|增长|增加|减少|下降|增幅|降幅|比上年|较上年|同比|持平")
+_DERIVED_LABEL = re.compile(r"占|增长|增加|减少|下降|增幅|降幅|比上年|较上年|同比|持平|比例|比重|百分比")
+_AS_OF = re.compile(r"(?:截至|截止|截止到|到)\s*(?:19|20)\d{2}\s*年\s*(?:底|末|年底|年末|12月31日)")
 _CODE = re.compile(r"(?<![\d.])(\d{3,7})(?![\d.]|\s*年|\s*[万亿元%％])")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _INJECTION = re.compile(r"忽略|无视|不要管|不管.{0,6}规则|以上规则|之前的(?:指令|规则)|ignore|disregard|system prompt|"
@@ -126,7 +127,8 @@ class Understander:
         injection = bool(_INJECTION.search(q))
         clean = _strip_injection(q) if injection else q
         mentions, foreign = self.matcher.find(clean)
-        years = tuple(dict.fromkeys(int(y) for y in _YEAR.findall(clean) if 1990 <= int(y) <= 2099))
+        dated = _AS_OF.sub("", clean)  # "截至2024年底" dates a stock figure, it does not pick a document
+        years = tuple(dict.fromkeys(int(y) for y in _YEAR.findall(dated) if 1990 <= int(y) <= 2099))
         asked_year = year if year is not None else (years[0] if len(years) == 1 else None)
         kind = self._kind(clean)
         residue = _residue(clean, mentions)
@@ -252,6 +254,9 @@ class Understander:
         for label in self._labels(targets):
             for m in re.finditer(re.escape(label), text):
                 spans.append((m.start(), m.end(), Item(label, (label,))))
+        for col in self._column_items(targets):
+            for m in re.finditer(re.escape(col), text):
+                spans.append((m.start(), m.end(), Item(col, (col,))))
         for key in self._vocab_keys:
             k = norm(key)
             for m in re.finditer(re.escape(k), text):
@@ -286,6 +291,12 @@ class Understander:
             cached = "|".join(sorted(parts))
             self._scope_cache[key] = cached
         return cached
+
+    def _column_items(self, targets: tuple[Target, ...]) -> list[str]:
+        """Column names that are items themselves ("基本支出", "项目支出" of a totals table)."""
+        cols = {c.split("/")[-1] for c in self.column_words(targets)}
+        return sorted((c for c in cols if len(c) >= 3 and not re.search(r"\d", c) and c not in _GENERIC_LABELS
+                       and not c.endswith(("数", "合计", "小计", "总计"))), key=lambda c: (-len(c), c))
 
     def table_words(self, targets: tuple[Target, ...]) -> set[str]:
         docs = {d for t in targets for d in t.docs}
