@@ -291,7 +291,7 @@ def _label_of(t: Target, f: Fact, one_unit: bool) -> str:
 
 
 def _item_name(item: Item) -> str:
-    return item.text if not item.labels else (item.text if item.text not in item.labels else item.labels[0])
+    return item.labels[0] if item.vocab and item.labels else item.text
 
 
 def _year(t: Target) -> str:

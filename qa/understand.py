@@ -126,6 +126,8 @@ class Understander:
         q = validate(question)
         injection = bool(_INJECTION.search(q))
         clean = _strip_injection(q) if injection else q
+        if not _CJK.search(_FILLER.sub("", clean)):
+            raise BadQuestion("问题中只有指令，没有要查询的内容。请直接问单位和项目，例如“福州市医疗保障局的公务接待费是多少”。")
         mentions, foreign = self.matcher.find(clean)
         dated = _AS_OF.sub("", clean)  # "截至2024年底" dates a stock figure, it does not pick a document
         years = tuple(dict.fromkeys(int(y) for y in _YEAR.findall(dated) if 1990 <= int(y) <= 2099))
@@ -397,8 +399,9 @@ def _residue(q: str, mentions: list[Mention]) -> str:
 
 
 def item_words(residue: str) -> str:
-    """What the question calls the item, for a not-found message."""
-    return _FILLER.sub("", residue).replace("　", "").strip()
+    """What the question calls the item, for a not-found message (figures in the question dropped)."""
+    words = re.sub(r"\d[\d,.]*\s*(?:亿元|万元|元|%|％)?", "", residue)
+    return _FILLER.sub("", words).replace("　", "").strip()
 
 
 def _qtype(q: str, mentions: list[Mention], years: tuple[int, ...]) -> tuple[QType, str]:
@@ -432,4 +435,4 @@ def _strip_injection(q: str) -> str:
     """Drop the sentence carrying an instruction; what remains is the question proper."""
     parts = re.split(r"(?<=[。！!；;，,？?])", q)
     kept = [p for p in parts if not _INJECTION.search(p)]
-    return "".join(kept) or q
+    return "".join(kept)
