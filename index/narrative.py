@@ -41,7 +41,7 @@ _LEADING = re.compile(
     r"包括|(?:与|同|和|较)上年度?相比|为|累计|当年(?!度)|主要原因是|原因是|主要为|分别为|分别是|即|本年度?|今年|共有|拥有|共|合计|涉及|设置|安排|用于|\d{4}\s*年度?|"
     r"[\s\u3000*])+"
 )
-_TRAILING = re.compile(r"(?:为|是|达到|达|共计|约|有|了|的|共|预计|\d{4}\s*年度?|[\s\u3000*:：])+$")
+_TRAILING = re.compile(r"(?:为|是|达到|达|共计|约|有|了|的|共|均|预计|\d{4}\s*年度?|[\s\u3000*:：])+$")
 _CODE = re.compile(r"^(?P<code>\d{3,9})\s*[-－—]?\s*")
 _CODE_AFTER = re.compile(r"[（(](?P<code>\d{3,9})[)）]\s*$")
 _GENERIC = re.compile(r"^(?:年度)?(?:预算|决算|预算数|决算数|预算安排|安排|支出|金额|资金|总额|经费|年初预算|当年|上年)?$")
@@ -240,7 +240,7 @@ def _is_year(sentence: str, m: re.Match[str]) -> bool:
 
 def clean_label(raw: str, names: tuple[str, ...] = ()) -> tuple[str, str | None]:
     """The item name in the words before a figure, and a 科目编码 printed in front of it."""
-    raw = raw.replace("收、支", "收支")  # "收、支预算总计各增加": one item, not a list
+    raw = re.sub(r"(收入?)、(支出?)", r"\1\2", raw)  # "收、支预算总计各增加": one item, not a list
     parts = _CLAUSE_BREAK.split(raw)
     text = parts[-1]
     if not text.strip() and len(parts) > 1 and raw.rstrip().endswith(("：", ":")):

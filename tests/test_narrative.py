@@ -187,3 +187,7 @@ def test_comparison_of_an_aspect_and_paired_items() -> None:
 def test_score_without_measure_and_actual_staff() -> None:
     assert _triples("部门整体支出自评得分99.5，全面完成。实有人员10887人。") == [
         ("部门整体支出自评得分", "99.5", "分"), ("实有人员", "10887", "人")]
+
+
+def test_income_and_expenditure_totals_together() -> None:
+    assert _triples("2022年度收入、支出总计均为2,480,372.7万元。") == [("收入支出总计", "2,480,372.7", "万元")]
