@@ -171,6 +171,10 @@ class FakeEngine:
     def __init__(self) -> None:
         self.calls: list[dict[str, Any]] = []
         self.lock = threading.Lock()
+        self.reloads = 0
+
+    def reload(self) -> None:
+        self.reloads += 1
 
     def ask(self, question: str, *, unit: str | None = None, year: int | None = None,
             history: Sequence[Turn] = (), qid: str | None = None) -> Answer:
@@ -197,7 +201,8 @@ def _handlers(tmp_path: Path) -> tuple[Any, FakeEngine]:
     from budgetqa.web import Handlers
 
     engine = FakeEngine()
-    return Handlers(engine, Settings(home=tmp_path / "home")), engine  # type: ignore[arg-type]
+    # dense=False: uploads go through the real reader, extractor and store, without vectors.
+    return Handlers(engine, Settings(home=tmp_path / "home", dense=False)), engine  # type: ignore[arg-type]
 
 
 def _run(gen: Any) -> list[Any]:
@@ -303,3 +308,88 @@ def test_table_context_picks_the_same_titled_table_holding_the_row() -> None:
     assert table_context([], CITE) is None
     only = table_context([table(["合计"])], CITE)
     assert only is not None and only.focus is None
+
+
+# ---- uploads through the real ingest --------------------------------------------------------------
+
+TINY_BUDGET = """2025 年度
+闽清县档案馆部门预算
+
+# 第二部分
+
+## 一般公共预算“三公”经费支出预算表
+
+### 2025年度一般公共预算“三公”经费支出预算表
+
+单位：万元
+
+| 项目 | 预算数 |
+|---|---|
+| 合计 | 12.30 |
+| 1、因公出国（境）费用 | 0.00 |
+| 2、公务接待费 | 3.20 |
+| 3、公务用车购置及运行费 | 9.10 |
+"""
+
+
+def _write(folder: Path, name: str, text: str | bytes) -> str:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+class Progress:
+    def __init__(self) -> None:
+        self.steps: list[tuple[float, str]] = []
+
+    def __call__(self, fraction: float, desc: str = "") -> None:
+        self.steps.append((fraction, desc))
+
+
+def test_upload_indexes_a_document_and_refreshes_filters(tmp_path: Path) -> None:
+    h, engine = _handlers(tmp_path)
+    src = _write(tmp_path / "gradio-tmp", "minqing_2025.md", TINY_BUDGET)
+    progress = Progress()
+    message, rows, unit_dd, year_dd, examples = h.upload([src], "某个已删除的单位", "2025", progress)
+    assert "已加入索引：minqing_2025.md" in message and "无法" not in message
+    assert [r[:4] for r in rows] == [["minqing_2025.md", "闽清县档案馆", "2025", "预算"]]
+    assert "闽清县档案馆" in [c[0] for c in unit_dd.choices] and unit_dd.value == R.ALL_UNITS
+    assert year_dd.value == "2025"
+    assert examples.raw_samples[0] == ["闽清县档案馆的公务接待费是多少"]
+    assert engine.reloads == 1 and progress.steps[0][0] == 0.0 and progress.steps[-1][0] == 1.0
+    assert (tmp_path / "home" / "uploads" / "minqing_2025.md").exists()
+    again = h.upload([src], None, None)[0]
+    assert "内容未变" in again and engine.reloads == 1
+
+
+def test_upload_of_a_non_document_is_refused_and_leaves_the_index(tmp_path: Path) -> None:
+    h, engine = _handlers(tmp_path)
+    good = _write(tmp_path / "in", "minqing_2025.md", TINY_BUDGET)
+    h.upload([good], None, None)
+    bad = [_write(tmp_path / "in", "shopping.txt", "购物清单\n牛奶\n鸡蛋\n"),
+           _write(tmp_path / "in", "scan.pdf", b"%PDF-1.4 not really a pdf")]
+    message, rows, *_ = h.upload(bad, None, None)
+    assert message.count("⚠ 无法加入索引") == 2 and "shopping.txt" in message and "scan.pdf" in message
+    assert [r[0] for r in rows] == ["minqing_2025.md"]
+    assert not (tmp_path / "home" / "uploads" / "shopping.txt").exists()
+    assert engine.reloads == 1
+
+
+def test_upload_with_no_file_says_so(tmp_path: Path) -> None:
+    h, _ = _handlers(tmp_path)
+    assert "没有收到文件" in h.upload(None, None, None)[0]
+
+
+def test_answer_shows_the_cited_row_in_its_table(tmp_path: Path) -> None:
+    h, _ = _handlers(tmp_path)
+    h.upload([_write(tmp_path / "in", "minqing_2025.md", TINY_BUDGET)], None, None)
+    cite = Citation(doc="minqing_2025.md", unit="闽清县档案馆", year=2025, kind="预算", section="",
+                    table="2025年度一般公共预算“三公”经费支出预算表", row="2、公务接待费", page=None,
+                    quote="2、公务接待费\t3.20")
+    ctx = h._context(cite)
+    assert ctx is not None and ctx.columns == ("预算数",) and ctx.rows[ctx.focus] == ("2、公务接待费", ("3.20",))
+    assert h._context(Citation(**{**cite.__dict__, "doc": "missing.md"})) is None
