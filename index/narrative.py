@@ -73,7 +73,7 @@ def _section_facts(doc: Document, section: Section, names: tuple[str, ...]) -> I
     topic = ""  # the item a numbered line without figures introduces ("1、…行政运行（项）。")
     subject = ""
     for sentence in _sentences(section.text):
-        found = figures(sentence, names)
+        found = [] if _is_rubric(sentence) else figures(sentence, names)
         if not found:
             if _ITEM_START.match(sentence):
                 topic = _heading_item(sentence)
@@ -88,6 +88,14 @@ def _section_facts(doc: Document, section: Section, names: tuple[str, ...]) -> I
             yield Fact(doc=doc.name, unit=doc.unit, year=doc.year, kind=doc.kind, section=section.title,
                        table="", row=row, code=fig.code, column="", value=fig.value, measure=fig.measure,
                        page=section.page, quote=sentence, source="text", context=fig.clause)
+
+
+def _is_rubric(sentence: str) -> bool:
+    """Scoring rules of a 绩效目标表 that reached the prose ("低于90%得2分，每超5%扣1分")."""
+    return len(_RUBRIC.findall(sentence)) >= 2
+
+
+_RUBRIC = re.compile(r"得满分|[扣得]\s*\d+(?:\.\d+)?\s*分|不得分")
 
 
 def _row_for(fig: _Figure, subject: str, item: str) -> tuple[str, str]:
@@ -117,7 +125,7 @@ def _row_for(fig: _Figure, subject: str, item: str) -> tuple[str, str]:
     return label, label
 
 
-_ASPECT = re.compile(r"^(?:年初|全年|调整)?(?:支出)?(?:预算|决算|执行)数?$")
+_ASPECT = re.compile(r"^(?:(?:年初|全年|调整)?(?:预算|决算|执行)数?|支出决算数?)$")
 _ASPECT_SUFFIX = re.compile(r"(?:年初|全年|调整)?(?:预算|决算|执行)数?$")
 _ENDS_COMPARISON = re.compile(r"各?(?:增加|减少|增长|下降|降低|提高|上升|持平)(?:了|为|达)?$")
 

@@ -191,3 +191,9 @@ def test_score_without_measure_and_actual_staff() -> None:
 
 def test_income_and_expenditure_totals_together() -> None:
     assert _triples("2022年度收入、支出总计均为2,480,372.7万元。") == [("收入支出总计", "2,480,372.7", "万元")]
+
+
+def test_expenditure_budget_is_an_item_and_rubrics_are_skipped() -> None:
+    assert _triples("收入较去年减少 1316.82 万元。（二）支出预算：2025年本单位支出预算 68632.12 万元。") == [
+        ("收入较去年减少", "1316.82", "万元"), ("支出预算", "68632.12", "万元")]
+    assert _triples("安全隐患排除率100%得满分，低于100%高于90%得4分，低于80%不得分。") == []
