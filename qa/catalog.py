@@ -126,3 +126,25 @@ class Catalog:
         """What the corpus holds for a unit, in words: "2024年预算、2023年决算"."""
         parts = [f"{m.year or '年份不详'}{'年' if m.year else ''}{m.kind or '文件'}" for m in self.docs_of(unit)]
         return "、".join(dict.fromkeys(parts))
+
+
+@dataclass(frozen=True)
+class Span:
+    begin: int
+    stop: int
+
+    def start(self) -> int:
+        return self.begin
+
+    def end(self) -> int:
+        return self.stop
+
+
+def occurrences(word: str, text: str) -> list[Span]:
+    """Every place `word` occurs in `text` (plain search: thousands of labels would thrash re's cache)."""
+    out: list[Span] = []
+    i = text.find(word) if word else -1
+    while i >= 0:
+        out.append(Span(i, i + len(word)))
+        i = text.find(word, i + 1)
+    return out

@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from budgetqa.catalog import Catalog, norm
+from budgetqa.catalog import Catalog, norm, occurrences
 from budgetqa.errors import BadQuestion
 from budgetqa.units import Mention, UnitMatcher, UnitRef
 
@@ -120,6 +120,7 @@ class Understander:
         self._vocab_keys = sorted(self.vocab.items, key=len, reverse=True)
         self._label_cache: dict[tuple[str, ...], list[str]] = {}
         self._scope_cache: dict[tuple[str, ...], str] = {}
+        self._word_cache: dict[tuple[str, ...], set[str]] = {}
 
     def understand(self, question: str, *, unit: str | None = None, year: int | None = None,
                    history: Sequence[Any] = ()) -> Query:
@@ -254,14 +255,14 @@ class Understander:
         for m in _CODE.finditer(text):
             spans.append((m.start(), m.end(), Item(m.group(1), (), code=m.group(1))))
         for label in self._labels(targets):
-            for m in re.finditer(re.escape(label), text):
+            for m in occurrences(label, text):
                 spans.append((m.start(), m.end(), Item(label, (label,))))
         for col in self._column_items(targets):
-            for m in re.finditer(re.escape(col), text):
+            for m in occurrences(col, text):
                 spans.append((m.start(), m.end(), Item(col, (col,))))
         for key in self._vocab_keys:
             k = norm(key)
-            for m in re.finditer(re.escape(k), text):
+            for m in occurrences(k, text):
                 entry = self.vocab.items[key]
                 labels = tuple(norm(x) for x in entry.get("labels", ()))
                 spans.append((m.start(), m.end(), Item(key, labels, entry.get("table", ""), vocab=True)))
@@ -301,12 +302,19 @@ class Understander:
                        and not c.endswith(("数", "合计", "小计", "总计"))), key=lambda c: (-len(c), c))
 
     def table_words(self, targets: tuple[Target, ...]) -> set[str]:
-        docs = {d for t in targets for d in t.docs}
-        return {norm(f.table) for d in docs for f in self.catalog.facts.get(d, []) if f.table}
+        return self._per_docs("tables", targets, lambda f: norm(f.table) if f.table else None)
 
     def column_words(self, targets: tuple[Target, ...]) -> set[str]:
-        docs = {d for t in targets for d in t.docs}
-        return {norm(f.column) for d in docs for f in self.catalog.facts.get(d, []) if f.source == "table"}
+        return self._per_docs("columns", targets, lambda f: norm(f.column) if f.source == "table" else None)
+
+    def _per_docs(self, what: str, targets: tuple[Target, ...], pick: Any) -> set[str]:
+        """A set of words over the targets' facts, computed once per set of documents."""
+        key = (what, *sorted({d for t in targets for d in t.docs}))
+        cached = self._word_cache.get(key)
+        if cached is None:
+            cached = {w for d in key[1:] for f in self.catalog.facts.get(d, []) if (w := pick(f))}
+            self._word_cache[key] = cached
+        return cached
 
 
 _GENERIC_LABELS = {"合计", "小计", "总计", "项目", "其他", "其中", "单位", "科目", "支出", "收入", "金额", "预算数",

@@ -13,7 +13,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 
-from budgetqa.catalog import Catalog
+from budgetqa.catalog import Catalog, occurrences
 
 _PAREN = re.compile(r"[（(][^）)]*[）)]")
 _PLACE = re.compile(r"^(?:[\u4e00-\u9fff]{2,4}?(?:自治区|自治州|省|市|区|县|州|盟|旗))+")
@@ -120,7 +120,7 @@ class UnitMatcher:
         out = []
         for r in self.refs:
             for v in self._variants[r.name]:
-                for hit in re.finditer(re.escape(v.text), q):
+                for hit in occurrences(v.text, q):
                     out.append(_Match(hit.start(), hit.end(), float(len(v.text)), r, v.generic))
         return out
 
