@@ -43,11 +43,14 @@ class Choice:
     conflicts: tuple[Fact, ...]  # narrative figures for the same item that disagree
 
 
-def candidates(catalog: Catalog, target: Target, item: Item) -> list[tuple[int, Fact]]:
+def candidates(catalog: Catalog, target: Target, item: Item, tables: tuple[str, ...] = ()) -> list[tuple[int, Fact]]:
     """(label rank, fact) for every fact of the target's documents that stands for the item."""
     if target.ref is not None and target.ref.subunit:
         return _subunit_rows(catalog, target, item)
     out: list[tuple[int, Fact]] = []
+    if tables and any(lab in _TOTAL_ROWS for lab in item.labels):  # "一般公共预算财政拨款支出": that table's 合计
+        out += [(0, f) for d in target.docs for f in catalog.facts.get(d, [])
+                if norm(f.row) in ("合计", "总计") and any(t in norm(f.table) for t in tables)]
     for d in target.docs:
         per_label = catalog.by_label.get(d, {})
         for i, lab in enumerate(item.labels):
@@ -150,7 +153,7 @@ def column_rank(f: Fact, target: Target, hints: tuple[str, ...] = ()) -> int:
 
 
 def choose(catalog: Catalog, target: Target, item: Item, hints: Hints = Hints()) -> Choice | None:
-    cands = candidates(catalog, target, item)
+    cands = candidates(catalog, target, item, hints.tables)
     if hints.measure:
         cands = [(r, f) for r, f in cands if _measure_ok(f, hints.measure)]
     if not cands:

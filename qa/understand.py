@@ -178,7 +178,8 @@ class Understander:
         text = norm(residue)
         named = tuple(c for c in cols if len(c) >= 3 and (c in text or (c.endswith("数") and c[:-1] in text))
                       and not any(c in lab for i in items for lab in i.labels[:1]))
-        tables = tuple(w for w in _pieces(text, items) if len(w) >= 4 and any(w in t for t in titles))
+        pieces = [_SUFFIX_OK.sub("", w) for w in _pieces(text, items)]
+        tables = tuple(w for w in pieces if len(w) >= 4 and any(w in t for t in titles))
         if len(items) < 2 or qtype not in ("lookup", "compare"):
             return items, named, tables
         as_col = [i for i in items if i.labels and i.labels[0] in cols and not i.code]
@@ -266,7 +267,7 @@ class Understander:
                 entry = self.vocab.items[key]
                 labels = tuple(norm(x) for x in entry.get("labels", ()))
                 spans.append((m.start(), m.end(), Item(key, labels, entry.get("table", ""), vocab=True)))
-        chosen = _non_overlapping(spans)
+        chosen = _drop_suffix_words(_non_overlapping(spans))
         items = [replace(it, side=int(split is not None and s >= split)) for s, _, it in chosen]
         if not items:
             fuzzy = _fuzzy_label(text, self._labels(targets))
@@ -348,6 +349,20 @@ _SCOPE_OK = re.compile(r"^(?:一般公共预算|财政拨款|公共预算|本级
                        r"拨款|财政|预算|决算|执行|数|实际|安排|资金)+$")
 
 
+_SUFFIX_OK = re.compile(r"(?:里面|当中|里|中|项目|的|之|内)+$")
+_BARE = {"支出", "收入"}
+
+
+def _drop_suffix_words(chosen: list[tuple[int, int, Item]]) -> list[tuple[int, int, Item]]:
+    """"培训费支出": a bare 支出/收入 right after another item only repeats what kind of figure it is."""
+    out: list[tuple[int, int, Item]] = []
+    for s, e, item in chosen:
+        if out and item.text in _BARE and s == out[-1][1]:
+            continue
+        out.append((s, e, item))
+    return out
+
+
 def _unexplained(text: str, chosen: list[tuple[int, int, Item]], scope: str) -> str:
     """A word right in front of an item that neither the vocabulary nor the documents explain."""
     prev_end = 0
@@ -355,7 +370,8 @@ def _unexplained(text: str, chosen: list[tuple[int, int, Item]], scope: str) -> 
         chunk = _FILLER.sub("", text[prev_end:s]).replace("　", "")
         chunk = re.sub(r"[\d()（）“”]+", "", chunk)
         prev_end = e
-        if len(chunk) < 2 or _SCOPE_OK.match(chunk) or chunk in scope:
+        core = _SUFFIX_OK.sub("", chunk)
+        if len(core) < 2 or _SCOPE_OK.match(chunk) or core in scope:
             continue
         if _SCOPE_OK.match(chunk[-2:]) and (len(chunk) <= 3 or chunk[:-2] in scope):
             continue

@@ -231,7 +231,7 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
                               feedback_options=None, sanitize_html=True,
                               placeholder="在下方输入问题，或点击示例问题。")
             with gr.Row():
-                box = gr.Textbox(show_label=False, placeholder="例如：福州市医疗保障局的公务接待费是多少",
+                box = gr.Textbox(label="问题", show_label=False, placeholder="例如：福州市医疗保障局的公务接待费是多少",
                                  scale=8, lines=1, elem_id="bq-question", autofocus=True)
                 send = gr.Button("提问", variant="primary", scale=1, elem_id="bq-send")
                 clear = gr.Button("新对话", scale=1, elem_id="bq-clear")
@@ -257,9 +257,10 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
 
         def upload(files_: Any, unit_: str | None, year_: str | None,
                    progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008 (gradio's idiom)
-            return h.upload(files_, unit_, year_, progress)
+            return (*h.upload(files_, unit_, year_, progress), None)  # None empties the file picker
 
-        add.click(upload, inputs=[files, unit_dd, year_dd], outputs=[status, table, unit_dd, year_dd, examples],
+        add.click(upload, inputs=[files, unit_dd, year_dd],
+                  outputs=[status, table, unit_dd, year_dd, examples, files],
                   concurrency_id="ingest", concurrency_limit=1)
         app.load(h.refreshed, inputs=[unit_dd, year_dd], outputs=[table, unit_dd, year_dd, examples],
                  concurrency_id="ask", concurrency_limit=ASK_CONCURRENCY)
