@@ -144,7 +144,14 @@ def chunks(line: str) -> list[Chunk]:
             k = m.group().index(part, pos - m.start()) + m.start()
             out.append(Chunk(k, k + len(part), part, _kind(part)))
             pos = k + len(part)
-    return out
+    return retype(out)
+
+
+def retype(cells: list[Chunk]) -> list[Chunk]:
+    """Digits after the row's first label are figures (integer amounts, 行次), not 科目编码."""
+    first_text = next((k for k, c in enumerate(cells) if c.kind == "text"), len(cells))
+    return [Chunk(c.start, c.end, c.text, "value") if c.kind == "code" and k > first_text else c
+            for k, c in enumerate(cells)]
 
 
 def _split_mixed(text: str) -> list[str]:
@@ -164,6 +171,8 @@ def _kind(text: str) -> str:
         return "value"
     if CODE_RE.match(text):
         return "code"
+    if text.isdigit() or re.match(r"^-\d+(?:\.\d+)?$", text):
+        return "value"  # a long integer amount ("457432345" 元) or a negative figure
     return "text"
 
 
@@ -173,7 +182,7 @@ def _squash(text: str) -> str:
 
 
 def build_grid(body: list[Line]) -> Grid | None:
-    first = next((i for i, (_, _, cs, _, _) in enumerate(body) if _is_data(cs)), None)
+    first = next((i for i, (_, ln, cs, _, _) in enumerate(body) if _is_data(cs) and not NUMBERING_RE.match(ln)), None)
     if first is None:
         return None
     header = [hs for _, ln, _, hs, _ in body[:first] if not NUMBERING_RE.match(ln)]
@@ -280,6 +289,9 @@ def _columns(lines: list[list[Chunk]]) -> list[Column]:
             same[0].lo, same[0].hi = min(same[0].lo, c.start), max(same[0].hi, c.end)
         else:
             cols.append(Column(kind, c.start, c.end))
+    values = [c for c in cols if c.kind == "value"]
+    # a number before the label in a row whose label is empty (行次 "8") sits in a figure column
+    cols = [c for c in cols if c.kind != "code" or not any(min(c.hi, v.hi) > max(c.lo, v.lo) for v in values)]
     cols.sort(key=lambda col: (col.lo + col.hi) / 2)
     merged: list[Column] = []
     for col in cols:
@@ -307,6 +319,8 @@ def _nearest(cols: list[Column], c: Chunk) -> int:
     def dist(col: Column) -> float:
         if col.kind == "value" and c.kind == "value":
             return abs(col.hi - c.end)
+        if col.kind == "value" and c.kind == "code" and min(col.hi, c.end) > max(col.lo, c.start):
+            return 0
         if col.kind == c.kind or (col.kind == "text" and c.kind == "code"):
             return 0 if col.lo - GAP <= c.start <= col.hi else min(abs(col.lo - c.start), abs(col.hi - c.end)) + 1
         return 1000 + abs((col.lo + col.hi) / 2 - (c.start + c.end) / 2)

@@ -14,7 +14,7 @@ from typing import Any
 
 from budgetqa.errors import UnreadableDocument
 from budgetqa.index.blocks import Block
-from budgetqa.index.read_layout import Chunk, LayoutReader, _kind, _split_mixed
+from budgetqa.index.read_layout import Chunk, LayoutReader, _kind, _split_mixed, retype
 from budgetqa.index.read_raw import strip_page_numbers
 
 Char = tuple[float, float, float, float, str, float]  # x0, y0, x1, y1, text, size
@@ -127,7 +127,7 @@ def _cells(row: list[Char], unit: float) -> list[Chunk]:
     out: list[Chunk] = []
     for g in groups:
         out.extend(_typed(g, unit))
-    return out
+    return retype(out)
 
 
 def _typed(group: list[Char], unit: float) -> list[Chunk]:

@@ -106,7 +106,7 @@ def tokenize(page: int | None, line: str) -> list[Tok]:
 
 
 def is_title(s: str) -> bool:
-    s = s.strip()
+    s = re.sub(r"(?<=[^\x00-\x7f]) (?=[^\x00-\x7f])", "", s.strip())  # "明细表 （按…）"
     return bool(TITLE_RE.match(s)) and not s.endswith(SENTENCE_END) and "，" not in s and len(s) <= 60
 
 
