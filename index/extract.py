@@ -59,21 +59,31 @@ def table_facts(doc: Document, table: Table, fallback: str = "") -> list[Fact]:
     measures = [column_measure(name, default) for name in table.columns]
     skip = [bool(_INDEX_COLUMNS.match(name.strip())) for name in table.columns]
     out: list[Fact] = []
-    halves = _half_rows(table)
+    spans = _half_spans(table)
     for i, row in enumerate(table.rows):
-        out.extend(_row_facts(doc, table, row, measures, skip, default, i in halves))
+        out.extend(_row_facts(doc, table, row, measures, skip, default, spans.get(i)))
     return out
 
 
-def _half_rows(table: Table) -> set[int]:
-    """Rows split off one printed line (side-by-side 收入|支出 tables): neighbours sharing a quote."""
+def _half_spans(table: Table) -> dict[int, range]:
+    """Rows split off one printed line (side-by-side 收入|支出 tables) share a quote; each half owns
+    the columns up to / from the right half's first figure, and only its own blanks are zeros."""
+    spans: dict[int, range] = {}
     rows = table.rows
-    return {i for i in range(len(rows))
-            if any(0 <= j < len(rows) and rows[j].quote == rows[i].quote for j in (i - 1, i + 1))}
+    for i in range(len(rows) - 1):
+        if rows[i].quote != rows[i + 1].quote or i in spans:
+            continue
+        left, right = _printed(rows[i]), _printed(rows[i + 1])
+        split = min(right) if right else (max(left) + 1 if left else 0)
+        if left and max(left) >= split:  # misaligned halves: zero-fill nothing rather than guess
+            spans[i], spans[i + 1] = range(0), range(0)
+        else:
+            spans[i], spans[i + 1] = range(split), range(split, max(len(table.columns), len(rows[i].cells)))
+    return spans
 
 
-def _group(column: str) -> str:
-    return column.split("/", 1)[0]
+def _printed(row: Row) -> list[int]:
+    return [i for i, cell in enumerate(row.cells) if _parse_cell(cell) is not None]
 
 
 def _is_target_table(table: Table) -> bool:
@@ -140,13 +150,10 @@ def _norm_measure(measure: str) -> str:
 
 
 def _row_facts(doc: Document, table: Table, row: Row, measures: list[str], skip: list[bool],
-               default: str, half: bool = False) -> list[Fact]:
+               default: str, span: range | None = None) -> list[Fact]:
     parsed = [_parse_cell(cell) for cell in row.cells]
-    printed = [i for i, p in enumerate(parsed) if p is not None and not _skipped(skip, i)]
-    if not printed:
+    if not any(p is not None and not _skipped(skip, i) for i, p in enumerate(parsed)):
         return []  # an all-blank or all-text row: headers, sub-headings, notes
-    # In half of a side-by-side line the other half's blanks belong to another item, not zeros.
-    zero_groups = {_group(_column(table, i)) for i in printed} if half else None
     own = row_measure(row.label)
     out = []
     for i, cell in enumerate(row.cells):
@@ -158,8 +165,8 @@ def _row_facts(doc: Document, table: Table, row: Row, measures: list[str], skip:
         if figure is None:
             if not (table.blank_is_zero and _is_zero_mark(cell)):
                 continue
-            if zero_groups is not None and _group(column) not in zero_groups:
-                continue
+            if span is not None and i not in span:
+                continue  # the other half of a side-by-side line
             figure = ("0", "", "")
         value, printed_measure, shown = figure
         out.append(_fact(doc, table, row, column, value, printed_measure or measure, shown))

@@ -194,3 +194,19 @@ def test_row_label_measure_beats_column_measure() -> None:
     assert [(f.row, f.column, f.measure) for f in facts] == [
         ("公务用车保有量（辆）", "本年", "辆"), ("公务用车保有量（辆）", "上年", "辆"), ("增长率", "本年", "%"),
         ("增长率", "上年", "%"), ("公务接待费", "本年", "万元"), ("公务接待费", "上年", "万元")]
+
+
+def test_side_by_side_halves_with_repeated_column_names() -> None:
+    line = "301\t02\t津贴补贴\t1,238.58\t302\t02\t印刷费\t7.61"
+    rows = (Row("津贴补贴", "30102", ("1,238.58", ""), 1, line), Row("印刷费", "30202", ("", "7.61"), 1, line))
+    table = _table("基本支出决算表", ("决算数", "决算数"), rows)
+    assert [(f.row, f.value) for f in table_facts(_doc(table), table)] == [("津贴补贴", "1,238.58"), ("印刷费", "7.61")]
+
+
+def test_side_by_side_right_half_keeps_its_own_zeros() -> None:
+    line = "十三、交通运输支出\t1531.04\t1531.04\t"
+    rows = (Row("九、其他收入", None, ("", "", "", ""), 1, line),
+            Row("十三、交通运输支出", None, ("", "1531.04", "1531.04", ""), 1, line))
+    table = _table("财政拨款收入支出决算总表", ("金额", "合计", "一般公共预算财政拨款", "政府性基金预算"), rows)
+    assert [(f.column, f.value) for f in table_facts(_doc(table), table)] == [
+        ("合计", "1531.04"), ("一般公共预算财政拨款", "1531.04"), ("政府性基金预算", "0")]
