@@ -33,7 +33,10 @@ from budgetqa.index.store import FactStore
 
 log = logging.getLogger(__name__)
 
-TOKENIZER_VERSION = 2
+TOKENIZER_VERSION = 3
+# jieba frequency for budget terms: high enough that a label stays whole in precise mode (search
+# mode still adds its parts); suggest_freq() would be exact but costs a cut per term at every start
+TERM_FREQ = 100_000
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
 _WORDISH = re.compile(r"\w")
 _NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
@@ -50,11 +53,7 @@ class Tokenizer:
     """A private jieba instance (the global one is shared with other code) plus CJK bigrams."""
 
     def __init__(self, vocabulary: Iterable[str] = ()) -> None:
-        import jieba
-
-        jieba.setLogLevel(logging.WARNING)
-        self._jieba = jieba.Tokenizer()
-        self._jieba.initialize()
+        self._jieba = _fresh_jieba()
         self._lock = threading.Lock()  # jieba's add_word and cut share mutable state
         self.vocabulary: set[str] = set()
         self.add_vocabulary(vocabulary)
@@ -63,7 +62,7 @@ class Tokenizer:
         new = sorted({t for t in terms if t not in self.vocabulary})
         with self._lock:
             for term in new:
-                self._jieba.add_word(term, freq=max(self._jieba.suggest_freq(term), 1000))
+                self._jieba.add_word(term, freq=TERM_FREQ)
         self.vocabulary.update(new)
 
     def __call__(self, text: str) -> list[str]:
@@ -84,6 +83,27 @@ class Tokenizer:
             tokens.extend(run[i:i + 2] for i in range(len(run) - 1))
             run = ""
         return tokens
+
+
+_base_jieba: Any = None
+_base_lock = threading.Lock()
+
+
+def _fresh_jieba() -> Any:
+    """A jieba tokenizer with the stock dictionary, copied from one loaded once per process
+    (loading takes a second; a dict copy a few milliseconds)."""
+    import jieba
+
+    global _base_jieba
+    with _base_lock:
+        if _base_jieba is None:
+            jieba.setLogLevel(logging.WARNING)
+            _base_jieba = jieba.Tokenizer()
+            _base_jieba.initialize()
+        fresh = jieba.Tokenizer()
+        fresh.FREQ, fresh.total = dict(_base_jieba.FREQ), _base_jieba.total
+        fresh.initialized = True
+    return fresh
 
 
 def budget_terms(chunks: Iterable[Chunk]) -> set[str]:

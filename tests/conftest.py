@@ -3,7 +3,11 @@
 - `_isolated_home` (autouse): BUDGETQA_HOME -> tmp dir, offline/telemetry env vars set.
 - `_no_network` (autouse): refuses any socket connection that is not loopback/unix, so a test that
   would download a model or phone home fails loudly instead of hanging.
+- `_fake_embeddings_by_default` (autouse): the deterministic FakeEmbeddings replace the model, so
+  no test pays for loading it by accident; mark a test `@pytest.mark.real_embeddings` to get the
+  packaged model.
 - `seed_paths`: the 5 bundled seed documents.
+- `tiny_doc` / `tiny_facts`: a two-table hand-made Document and its facts (no parser involved).
 - `indexed_home` (session): a home indexed once over the seeds (BM25 + fact store, fake embeddings,
   no Engine). Use `indexed_settings` to get Settings pointing at it.
 """
@@ -18,6 +22,7 @@ from typing import Any
 
 import pytest
 from budgetqa.config import OFFLINE_ENV, Settings, load_settings
+from budgetqa.index.model import Document, Fact, Row, Section, Table
 
 CORPUS = Path(__file__).resolve().parent.parent / "index" / "corpus"
 SHARED = Path("/work/shared")
@@ -82,6 +87,21 @@ def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "real_embeddings: use the packaged sentence-transformers model")
+
+
+@pytest.fixture(autouse=True)
+def _fake_embeddings_by_default(request: pytest.FixtureRequest) -> Iterator[None]:
+    if request.node.get_closest_marker("real_embeddings"):
+        yield
+        return
+    from budgetqa.embeddings import use_fake_embeddings
+
+    with use_fake_embeddings():
+        yield
+
+
 @pytest.fixture(scope="session")
 def seed_paths() -> list[Path]:
     paths = sorted(CORPUS.glob("*.txt"))
@@ -116,3 +136,49 @@ def indexed_settings(indexed_home: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
     monkeypatch.setenv("BUDGETQA_HOME", str(indexed_home))
     with use_fake_embeddings():
         yield load_settings(home=indexed_home)
+
+
+def make_tiny_doc(name: str = "tiny.txt", unit: str = "测试市医疗保障局", year: int = 2024,
+                  reception: str = "5.00", sha: str = "0" * 64) -> Document:
+    """A small budget Document built by hand: a 三公 table, an economic-class table and prose."""
+    sangong = Table(
+        title=f"{year}年度一般公共预算“三公”经费支出预算表", section="十、一般公共预算“三公”经费支出预算表",
+        measure="万元", columns=("预算数",),
+        rows=(Row("1、因公出国（境）费", None, ("0.00",), 3, "1、因公出国（境）费\t0.00"),
+              Row("2、公务接待费", None, (reception,), 3, f"2、公务接待费\t{reception}"),
+              Row("3、公务用车购置及运行费", None, ("12.00",), 3, "3、公务用车购置及运行费\t12.00")),
+        page=3)
+    econ = Table(
+        title=f"{year}年度一般公共预算基本支出经济分类情况表", section="九、一般公共预算基本支出经济分类情况表",
+        measure="万元", columns=("合计", "人员经费", "公用经费"),
+        rows=(Row("办公费", "30201", ("180.48", "", "180.48"), 4, "30201\t办公费\t180.48\t\t180.48"),
+              Row("差旅费", "30211", ("6.50", "", "6.50"), 4, "30211\t差旅费\t6.50\t\t6.50"),
+              Row("公务接待费", "30217", (reception, "", reception), 4, f"30217\t公务接待费\t{reception}")),
+        page=4)
+    prose = Section(title="（二）公务接待费", level=3, page=5, path=("第三部分", "六、“三公”经费支出情况", "（二）公务接待费"),
+                    text=f"{year}年预算安排{reception}万元，与上年预算数持平。主要用于接待上级检查、兄弟单位交流。")
+    duties = Section(title="一、部门主要职责", level=2, page=1, path=("第一部分", "一、部门主要职责"),
+                     text=f"{unit}的主要职责是：贯彻执行国家和省有关医疗保险、生育保险、医疗救助等医疗保障制度。")
+    return Document(name=name, sha256=sha, unit=unit, aliases=(), year=year, kind="预算", subunits=(),
+                    sections=(duties, prose), tables=(sangong, econ), pages=5, layout="seed")
+
+
+def make_tiny_facts(doc: Document) -> list[Fact]:
+    facts = []
+    for table in doc.tables:
+        for row in table.rows:
+            for column, cell in zip(table.columns, row.cells, strict=False):
+                if cell:
+                    facts.append(Fact(doc.name, doc.unit, doc.year, doc.kind, table.section, table.title,
+                                      row.label, row.code, column, cell, table.measure, row.page, row.quote))
+    return facts
+
+
+@pytest.fixture()
+def tiny_doc() -> Document:
+    return make_tiny_doc()
+
+
+@pytest.fixture()
+def tiny_facts(tiny_doc: Document) -> list[Fact]:
+    return make_tiny_facts(tiny_doc)
