@@ -379,6 +379,20 @@ def test_upload_of_a_non_document_is_refused_and_leaves_the_index(tmp_path: Path
     assert engine.reloads == 1
 
 
+def test_upload_of_a_pdf_without_text_layer_explains_why(tmp_path: Path) -> None:
+    import pymupdf
+
+    h, engine = _handlers(tmp_path)
+    scan = tmp_path / "in" / "scan.pdf"
+    scan.parent.mkdir(parents=True)
+    pdf = pymupdf.open()
+    pdf.new_page().draw_rect(pymupdf.Rect(50, 50, 300, 300), fill=(0.5, 0.5, 0.5))  # an image-like page
+    pdf.save(scan)
+    message = h.upload([str(scan)], None, None)[0]
+    assert "无法加入索引：scan.pdf" in message and "文字层" in message, message
+    assert engine.reloads == 0
+
+
 def test_upload_with_no_file_says_so(tmp_path: Path) -> None:
     h, _ = _handlers(tmp_path)
     assert "没有收到文件" in h.upload(None, None, None)[0]

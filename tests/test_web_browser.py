@@ -86,7 +86,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 "ANONYMIZED_TELEMETRY": "False", "GRADIO_ANALYTICS_ENABLED": "False",
                 # Facts, checker and ingest are the real ones; vectors off keeps the first start short
                 # (answers come from the fact store; the vector index only helps narrative questions).
-                "BUDGETQA_DENSE": "0"})
+                # BUDGETQA_TEST_DENSE=1 runs with the embedding model too.
+                "BUDGETQA_DENSE": os.environ.get("BUDGETQA_TEST_DENSE", "0")})
     log = tmp / "serve.log"
     cmd = [sys.executable, "-c", "from budgetqa.cli import main; main()", "serve", "--host", "127.0.0.1",
            "--port", str(port)]
@@ -239,6 +240,26 @@ def test_question_answer_citation_and_follow_up(browser: Any, shots: Path) -> No
     browser.save_screenshot(str(shots / "follow-up.png"))
 
 
+def test_clicking_an_example_asks_it(browser: Any) -> None:
+    from selenium.webdriver.common.by import By
+
+    _new_conversation(browser)
+    before = len(_bot_messages(browser))
+    example = browser.find_element(By.CSS_SELECTOR, "#bq-examples button")
+    question = example.text.strip()
+    assert question
+    example.click()
+
+    def done(d: Any) -> Any:
+        bots = _bot_messages(d)
+        return bots[-1] if len(bots) > before and "正在查找" not in bots[-1].text else None
+
+    answer = _wait(browser, done, "the example's answer")
+    assert question in _text(browser, "#bq-chat [data-testid='user']")
+    assert "出错" not in answer.text and "无法回答" not in answer.text, answer.text
+    assert "已核对" in answer.text or "未找到" in answer.text or "未能核对" in answer.text, answer.text
+
+
 def test_bad_questions_get_clear_messages(browser: Any) -> None:
     _new_conversation(browser)
     empty = _ask(browser, "")
@@ -273,6 +294,8 @@ def test_upload_a_document_then_ask_about_it(browser: Any, tmp_path: Path, shots
     _wait(browser, lambda d: "闽清县档案馆" in _text(d, "#bq-docs"), "the new document in the list", 30)
     docs_after = _text(browser, "#bq-docs")
     assert "001_99a0e79d6e43ffbd.txt" in docs_after and bad.name not in docs_after
+    assert good.stem not in _text(browser, "#bq-upload"), "the file picker is emptied after indexing"
+    browser.save_screenshot(str(shots / "documents.png"))
 
     _tab(browser, "问答")
     unit_filter = browser.find_element(By.CSS_SELECTOR, "#bq-unit input")
