@@ -79,6 +79,12 @@ def _half_spans(table: Table) -> dict[int, range]:
             spans[i], spans[i + 1] = range(0), range(0)
         else:
             spans[i], spans[i + 1] = range(split), range(split, max(len(table.columns), len(rows[i].cells)))
+    if spans:  # a side-by-side table: a lone half owns the columns on its side of its figures
+        for i, row in enumerate(rows):
+            figures = _printed(row)
+            if i not in spans and figures:
+                on_right = not row.quote.lstrip().startswith(row.label.strip()[:4])
+                spans[i] = range(min(figures), len(row.cells)) if on_right else range(max(figures) + 1)
     return spans
 
 

@@ -210,3 +210,13 @@ def test_side_by_side_right_half_keeps_its_own_zeros() -> None:
     table = _table("财政拨款收入支出决算总表", ("金额", "合计", "一般公共预算财政拨款", "政府性基金预算"), rows)
     assert [(f.column, f.value) for f in table_facts(_doc(table), table)] == [
         ("合计", "1531.04"), ("一般公共预算财政拨款", "1531.04"), ("政府性基金预算", "0")]
+
+
+def test_side_by_side_lone_right_half() -> None:
+    line = "一、收入\t1\t2\t一、支出\t3\t4"
+    rows = (Row("一、收入", None, ("2", ""), 1, line), Row("一、支出", None, ("", "4"), 1, line),
+            Row("十三、交通运输支出", None, ("", "1531.04"), 1, "13\t十三、交通运输支出\t39\t1531.04"),
+            Row("本年收入合计", None, ("1668.14", ""), 1, "本年收入合计\t1668.14"))
+    table = _table("收入支出决算总表", ("决算数", "决算数"), rows)
+    assert [(f.row, f.value) for f in table_facts(_doc(table), table)] == [
+        ("一、收入", "2"), ("一、支出", "4"), ("十三、交通运输支出", "1531.04"), ("本年收入合计", "1668.14")]
