@@ -60,9 +60,8 @@ def candidates(catalog: Catalog, target: Target, item: Item, tables: tuple[str, 
             out += [(i, f) for f in hits]
         if item.code:
             out += [(0, f) for f in catalog.by_code.get(d, {}).get(item.code, [])]
-        if not out:
-            unit = norm(catalog.docs[d].unit) if d in catalog.docs else ""
-            out += _column_or_narrative(catalog.facts.get(d, []), item, unit)
+        unit = norm(catalog.docs[d].unit) if d in catalog.docs else ""
+        out += _column_or_narrative(catalog.facts.get(d, []), item, unit)
     return [(r, f) for r, f in out if f.table != "目录" and "目录" not in f.section[:4]]
 
 

@@ -21,8 +21,9 @@ if TYPE_CHECKING:
 Search = Callable[[str, Target], list[Passage]]
 
 _TITLE_WORDS = {"职责": ("职责", "职能"),
-                "机构": ("机构设置", "单位构成", "预算单位构成", "机构", "人员情况", "基本情况", "概况"),
+                "机构": ("机构设置", "单位构成", "预算单位构成", "基本情况", "人员情况", "概况", "机构"),
                 "任务": ("工作任务", "主要任务", "工作总结", "工作计划"), "绩效": ("绩效目标", "绩效")}
+_FOCUS = {"机构": ("内设", "处室", "科室", "下属", "二级单位", "性质", "包括"), "职责": ("职责",)}
 _SENTENCE_WORDS = {"原因": ("主要原因", "原因", "主要是"), "用途": ("主要用于", "用于")}
 MAX_EXCERPT = 300
 
@@ -37,6 +38,9 @@ def answer_text(query: Query, catalog: Catalog, search: object = None) -> Draft:
         if found is None:
             continue
         passage, excerpt = found
+        meta = catalog.docs.get(passage.doc)
+        if query.topic == "机构" and meta and meta.subunits and not all(u in excerpt for u in meta.subunits):
+            excerpt += f"（文件所列单位：{'、'.join((meta.unit, *meta.subunits))}。）"
         parts.append(template("text").format(unit=t.ref.name, year=t.year or "", kind=t.kind or "",
                                              title=passage.title, excerpt=excerpt))
         cites.append(_as_fact(passage, t, catalog, excerpt))
@@ -52,9 +56,9 @@ def _best(query: Query, catalog: Catalog, t: Target, search: Search | None) -> t
     words = _TITLE_WORDS.get(query.topic)
     if words:
         for w in words:
-            hit = next((p for p in passages if w in p.title and "目录" not in p.title), None)
+            hit = next((p for p in passages if w in p.title and "目录" not in p.title and len(p.title) <= 24), None)
             if hit:
-                return hit, _excerpt(hit.text)
+                return hit, _focused(hit.text, query)
     keys = _SENTENCE_WORDS.get(query.topic, ())
     labels = [norm(x) for item in query.items for x in (*item.labels[:1], item.text)] or \
         [item_words(query.residue)]
@@ -92,6 +96,14 @@ def _overlap(query: Query, passages: list[Passage]) -> tuple[Passage, str] | Non
     if not scored or scored[0][0] < 2 * len(core):
         return None
     return scored[0][2], _excerpt(scored[0][2].text)
+
+
+def _focused(text: str, query: Query) -> str:
+    """The section from the first sentence about what was asked ("内设机构" in a 职责及机构设置 section)."""
+    sentences = _sentences(text)
+    asked = [w for w in _FOCUS.get(query.topic, ()) if w in query.question] or list(_FOCUS.get(query.topic, ()))
+    start = next((i for i, s in enumerate(sentences) if any(w in s for w in asked)), 0)
+    return _clip("".join(sentences[start:]))
 
 
 def _sentences(text: str) -> list[str]:
