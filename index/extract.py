@@ -71,7 +71,7 @@ def _half_spans(table: Table) -> dict[int, range]:
     spans: dict[int, range] = {}
     rows = table.rows
     for i in range(len(rows) - 1):
-        if rows[i].quote != rows[i + 1].quote or i in spans:
+        if rows[i].quote != rows[i + 1].quote or rows[i].label == rows[i + 1].label or i in spans:
             continue
         left, right = _printed(rows[i]), _printed(rows[i + 1])
         split = min(right) if right else (max(left) + 1 if left else 0)
