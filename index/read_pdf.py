@@ -92,13 +92,16 @@ def _chars(page: Any) -> list[Char]:
             for span in line["spans"]:
                 size = span["size"]
                 for ch in span["chars"]:
-                    x0, y0, x1, y1 = ch["bbox"]
-                    out.append((x0, y0, x1, y1, ch["c"], size))
+                    # the baseline, not the box: some producers give CJK and Latin glyphs boxes of
+                    # very different heights, so box centres of one printed line disagree
+                    x0, _, x1, _ = ch["bbox"]
+                    base = ch["origin"][1]
+                    out.append((x0, base, x1, base, ch["c"], size))
     return out
 
 
 def _rows(chars: list[Char]) -> list[list[Char]]:
-    """Characters whose vertical centres are within a third of the font size share a line."""
+    """Characters whose baselines are within a third of the font size share a line."""
     chars = sorted(chars, key=lambda c: (c[1] + c[3]) / 2)
     rows: list[list[Char]] = []
     centre = -1e9

@@ -9,6 +9,7 @@ first figure (the 合计 column in budget tables) is right, later ones may shift
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from budgetqa.index.blocks import Block, Grid, Heading, Paragraph
@@ -258,12 +259,29 @@ def merge_grids(prev: Grid, new: Grid) -> Grid:
     seen = set(prev.rows)
     # Word tables repeat the 合计 row under the header on every page: keep it once.
     keep = [i for i in range(_header_len(new), len(new.rows)) if new.rows[i] not in seen]
+    moved = _realign(prev.rows[0], new.rows[0])
     return Grid(
-        rows=prev.rows + tuple(new.rows[i] for i in keep),
+        rows=prev.rows + tuple(moved(new.rows[i]) for i in keep),
         page=prev.page,
         quotes=tuple(prev.quote(i) for i in range(len(prev.rows))) + tuple(new.quote(i) for i in keep),
         pages=tuple(prev.page_of(i) for i in range(len(prev.rows))) + tuple(new.page_of(i) for i in keep),
     )
+
+
+def _realign(head: tuple[str, ...], new_head: tuple[str, ...]) -> Callable[[tuple[str, ...]], tuple[str, ...]]:
+    """Cells of a continuation page go under the first page's columns of the same name, when the
+    two pages found different columns (an empty column seen on one page only)."""
+    if head == new_head or len(set(new_head)) < len(new_head) or not set(new_head) <= set(head):
+        return lambda row: row
+    where = [head.index(name) for name in new_head]
+
+    def move(row: tuple[str, ...]) -> tuple[str, ...]:
+        cells = [""] * len(head)
+        for k, cell in zip(where, row, strict=False):
+            cells[k] = cell
+        return tuple(cells)
+
+    return move
 
 
 def _header_len(grid: Grid) -> int:
