@@ -29,7 +29,8 @@ _LEVELS = (
     (4, re.compile(r"^\d{1,2}\s*[.．、](?!\d)")),
 )
 _TOC = re.compile(r"\.{4,}|…{2,}|·{4,}|\s\d{1,3}$")
-_MEASURE = re.compile(r"单位\s*[：:]\s*(万元|亿元|元|千元)")
+_MEASURE = re.compile(r"单位\s*[：:]\s*(?:人民币)?\s*(万元|亿元|元)")
+_MEASURE_PART = re.compile(r"[（(]?\s*(?:金额)?单位\s*[：:]\s*(?:人民币)?\s*(?:万元|亿元|元)\s*[）)]?")
 _TITLE_LABEL = re.compile(r"^(公开\s*\d+\s*表|表\s*\d+(-\d+)?|附表\s*\d+(\s*-\s*\d+)?|预算\s*\d+\s*表)$")
 _TITLE_END = re.compile(r"表\s*([（(][^）)]{0,30}[）)])?$")
 _NOT_TITLE = re.compile(r"[。，；]|见下表|如下表|下表|详见|注\s*[：:]")
@@ -98,8 +99,12 @@ def _text(st: _State, block: Heading | Paragraph) -> None:
     m = _MEASURE.search(text)
     if m:
         st.measure = m.group(1)
-        if len(text) <= 30 or text.startswith(("单位", "金额单位")):
-            return
+        rest = _CAPTION_FIELD.sub("", _MEASURE_PART.sub("", text)).strip(" ：:（）()")
+        if not rest or not _is_title(rest):
+            if len(text) <= 40 or text.startswith(("单位", "金额单位")):
+                return
+        else:
+            text = rest  # "收支总表（单位：万元）": the title without its measure
     if _TOC.search(text) or re.fullmatch(r"目\s*录", text):
         return
     if _TITLE_LABEL.match(text):

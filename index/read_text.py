@@ -18,6 +18,7 @@ PAGE_MARK = re.compile(r"^\s*=+\s*第\s*(\d+)\s*页\s*=+\s*$")
 _FOOTER = re.compile(r"^\s*[-－—]\s*\d+\s*[-－—]\s*$|^\s*第\s*\d+\s*页\s*(共\s*\d+\s*页)?\s*$")
 _MARKUP = re.compile(r"</?[a-zA-Z][^>]*>|\*\*")
 _TOC = re.compile(r"\.{4,}|…{3,}")
+_THOUSANDS = re.compile(r"\d,\d{3}(?!\d)")
 _RULE = re.compile(r"^[\s\-=:|+]*$")
 # Caption lines that pdf table extractors put into the grid: they belong to the title, not the table.
 _CAPTION = re.compile(r"^(部门|单位|编制部门|填报单位|预算主管部门|部门/单位|金额单位)\s*[：:]|^(公开|预算|附表)?\s*\d+(\s*-\s*\d+)?\s*表$|表$")
@@ -65,6 +66,8 @@ def _csv_cells(line: str) -> list[str] | None:
         cells = next(csv.reader([line]))
     except (csv.Error, StopIteration):
         return None
+    if len(cells) < 3 and '"' not in line and _THOUSANDS.search(line):
+        return None  # "收入预算18,976.76万元": a figure's thousands separator, not a field separator
     return [clean_cell(c) for c in cells] if len(cells) >= 2 else None
 
 

@@ -116,3 +116,10 @@ def test_running_page_header_not_in_sections() -> None:
     assert not any("2025 年度部门预算公开" in s.text for s in doc.sections)
     basic = next(t for t in doc.tables if t.title.startswith("公开08表"))
     assert next(r for r in basic.rows if r.code == "30217").cells == ("1.50", "", "1.50")
+
+
+def test_title_with_inline_measure() -> None:
+    blocks = [Paragraph("某某局2024年部门预算", None), Paragraph("一般公共预算“三公”经费支出表（单位：万元）", None),
+              Grid((("项目", "预算数"), ("公务接待费", "5.00")), None)]
+    doc = assemble("x.txt", "0", blocks, None, "tsv")
+    assert (doc.tables[0].title, doc.tables[0].measure) == ("一般公共预算“三公”经费支出表", "万元")

@@ -95,3 +95,9 @@ def test_extra_renderings_sniffed(name: str, tsv: bool, csv: bool) -> None:
         pytest.skip("corpus-extra not present")
     text = path.read_text(encoding="utf-8")
     assert (looks_tsv(text), looks_csv(text)) == (tsv, csv)
+
+
+def test_csv_narrative_figure_with_thousands_separator_stays_prose() -> None:
+    text = CSV + "收入预算18,976.76万元\n"
+    blocks, _, _ = read_csv_text(text)
+    assert isinstance(blocks[-1], Paragraph) and blocks[-1].text == "收入预算18,976.76万元"
