@@ -5,6 +5,7 @@ The CLI, the web page and the evaluation harness only talk to `Engine`.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Sequence
@@ -47,7 +48,9 @@ class Engine:
                 source = self._source or _default_source(self.settings)
                 catalog = Catalog(source)
                 understander = Understander(catalog)
-                self._ready = (catalog, understander, build_chain(catalog, understander, self._search))
+                # the hybrid retriever reads the indexed store: only when answering from it
+                search = self._search if self._source is None else None
+                self._ready = (catalog, understander, build_chain(catalog, understander, search))
             return self._ready
 
     def reload(self) -> None:
@@ -95,14 +98,18 @@ class Engine:
                 from budgetqa.index.ingest import open_store
                 from budgetqa.retrieve import HybridRetriever  # type: ignore[import-not-found]
 
-                self._retriever = HybridRetriever(self.settings, open_store(self.settings))
-            hits = self._retriever.search(text, 3, unit=target.ref.name, year=target.year)
+                # BM25 only: picking a section needs no embedding model (loading one takes tens of seconds)
+                lexical = dataclasses.replace(self.settings, dense=False)
+                self._retriever = HybridRetriever(lexical, open_store(lexical))
+            hits = self._retriever.search(text, 3, unit=target.ref.name, year=target.year, chunk_type="text")
         except Exception:  # the retriever is an optional helper for text questions
             return []
         out = []
         for h in hits or []:
             meta = getattr(h, "metadata", {}) or {}
             body = getattr(h, "page_content", "") or getattr(h, "text", "")
+            head, _, rest = body.partition("\n")
+            body = rest if " | " in head and rest else body  # the chunk's heading line (unit | path)
             out.append(Passage(meta.get("doc", ""), meta.get("section", "") or meta.get("title", ""), body,
                                meta.get("page")))
         return out

@@ -70,7 +70,7 @@ def _best(query: Query, catalog: Catalog, t: Target, search: Search | None) -> t
     if search is not None:
         hits = search(query.question, t)
         if hits:
-            return hits[0], _excerpt(hits[0].text)
+            return hits[0], _best_window(hits[0].text, query)
     return _overlap(query, passages)
 
 
@@ -104,6 +104,16 @@ def _focused(text: str, query: Query) -> str:
     asked = [w for w in _FOCUS.get(query.topic, ()) if w in query.question] or list(_FOCUS.get(query.topic, ()))
     start = next((i for i, s in enumerate(sentences) if any(w in s for w in asked)), 0)
     return _clip("".join(sentences[start:]))
+
+
+def _best_window(text: str, query: Query) -> str:
+    """The sentences of a retrieved passage that share most words with the question."""
+    core = set(item_words(query.residue)) - set("的了是么什情况")
+    sentences = _sentences(text)
+    if not sentences or not core:
+        return _excerpt(text)
+    best = max(range(len(sentences)), key=lambda i: (len(core & set(sentences[i])), -i))
+    return _clip("".join(sentences[best:best + 3]))
 
 
 def _sentences(text: str) -> list[str]:
