@@ -177,3 +177,18 @@ def test_recall_matches_figures_in_yuan_or_wan_form() -> None:
     assert item_found(item, ["办公费 180.48", "办公费 219,800.00"])
     assert not item_found(item, ["办公费 180.48"])
     assert item_found(GoldItem("t", "text", "q", (), ("基金管理",)), ["负责基金管理工作"])
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(SCORE_PY is None or not DEV_QA.is_file(), reason="../shared not present")
+def test_real_engine_answers_score_the_same_as_score_py(indexed_settings: Any, tmp_path: Path) -> None:
+    from budgetqa.pipeline import Engine
+
+    lines: list[str] = []
+    summary = run_eval(DEV_QA, indexed_settings, engine=Engine(indexed_settings), report_dir=tmp_path,
+                       echo=lines.append)
+    judged = subprocess.run([sys.executable, str(SCORE_PY), str(DEV_QA), str(tmp_path / "answers.jsonl")],
+                            capture_output=True, text=True, check=True).stdout.splitlines()
+    assert judged[-1] == lines[-1]
+    assert {line.split()[1] for line in judged if line.startswith("FAIL")} == {r.item.id for r in summary.failures()}
+    assert summary.total == 20
