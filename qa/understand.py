@@ -12,13 +12,32 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from budgetqa.catalog import Catalog, norm, occurrences
 from budgetqa.errors import BadQuestion
 from budgetqa.units import Mention, UnitMatcher, UnitRef
+from budgetqa.wording import (
+    FILLER,
+    GENERIC_LABELS,
+    INJECTION,
+    SUFFIX_OK,
+    Item,
+    QType,
+    asked_measure,
+    dedupe_items,
+    drop_suffix_words,
+    fuzzy_label,
+    item_words,
+    non_overlapping,
+    pieces_between,
+    question_type,
+    split_at,
+    strip_injection,
+    unexplained_words,
+)
 
-QType = Literal["lookup", "sum", "difference", "ratio", "growth", "average", "compare", "text"]
+__all__ = ["Item", "Query", "QType", "Target", "Understander", "item_words", "validate"]
 
 MAX_QUESTION = 500
 _YEAR = re.compile(r"(?<![\d.])((?:19|20)\d{2})(?![\d.])\s*(?:年度|年)?")
@@ -26,29 +45,6 @@ _DERIVED_LABEL = re.compile(r"占|增长|增加|减少|下降|增幅|降幅|比�
 _AS_OF = re.compile(r"(?:截至|截止|截止到|到)\s*(?:19|20)\d{2}\s*年\s*(?:底|末|年底|年末|12月31日)")
 _CODE = re.compile(r"(?<![\d.])(\d{3,7})(?![\d.]|\s*年|\s*[万亿元%％])")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
-_INJECTION = re.compile(r"忽略|无视|不要管|不管.{0,6}规则|以上规则|之前的(?:指令|规则)|ignore|disregard|system prompt|"
-                        r"直接回答|你现在是|扮演|回答\s*[:：]?\s*\d|答案是\s*\d|输出\s*\d|就说\s*\d", re.I)
-_FILLER = re.compile(r"请问|请|帮我|查一下|查询|一下|告诉我|我想知道|想知道|是多少|有多少|多少钱|多少|是什么|什么|"
-                     r"安排了|安排|花了|用了|分别|一共|总共|加起来|合计起来|的|了|呢|吗|啊|是|有|为|年度|预算数|"
-                     r"预算|决算数|决算|执行数|经费数|金额|资金|钱|那么|那|和|与|及|、|，|,|。|？|\?|！|!|：|:|；|\s")
-
-_TEXT_WORDS = {"职责": ("职责", "职能", "负责", "做什么", "干什么"),
-               "机构": ("机构设置", "单位构成", "机构", "内设", "构成", "由哪些", "哪些单位", "处室", "科室", "性质"),
-               "原因": ("原因", "为什么", "为何", "增加", "减少"), "用途": ("主要用于", "用途", "用在", "用于"),
-               "任务": ("工作任务", "主要任务", "重点工作", "工作总结"), "绩效": ("绩效目标", "绩效")}
-_TEXT_TRIGGER = re.compile(r"主要职责|职责|职能|负责什么|负责哪些|做什么|干什么|机构设置|内设|单位构成|由哪些|哪些单位|"
-                           r"哪些处室|哪些科室|什么性质|单位性质|为什么|为何|原因|主要用于|用途|用在了?哪|主要任务|工作任务|"
-                           r"重点工作|绩效目标是什么|什么内容|什么情况|情况如何|怎么样|介绍一下|是怎么回事|有哪些举措")
-
-
-@dataclass(frozen=True)
-class Item:
-    text: str  # as the question says it ("招待费")
-    labels: tuple[str, ...]  # normalized row labels it stands for, best first
-    table: str = ""  # keyword of the preferred table ("三公")
-    code: str | None = None
-    vocab: bool = False  # from the vocabulary file (wins over a bare label on the same words)
-    side: int = 0  # ratio / difference: 0 = before 占/比, 1 = after
 
 
 @dataclass(frozen=True)
@@ -125,9 +121,9 @@ class Understander:
     def understand(self, question: str, *, unit: str | None = None, year: int | None = None,
                    history: Sequence[Any] = ()) -> Query:
         q = validate(question)
-        injection = bool(_INJECTION.search(q))
-        clean = _strip_injection(q) if injection else q
-        if not _CJK.search(_FILLER.sub("", clean)):
+        injection = bool(INJECTION.search(q))
+        clean = strip_injection(q) if injection else q
+        if not _CJK.search(FILLER.sub("", clean)):
             raise BadQuestion("问题中只有指令，没有要查询的内容。请直接问单位和项目，例如“福州市医疗保障局的公务接待费是多少”。")
         mentions, foreign = self.matcher.find(clean)
         dated = _AS_OF.sub("", clean)  # "截至2024年底" dates a stock figure, it does not pick a document
@@ -135,7 +131,7 @@ class Understander:
         asked_year = year if year is not None else (years[0] if len(years) == 1 else None)
         kind = self._kind(clean)
         residue = _residue(clean, mentions)
-        qtype, topic = _qtype(clean, mentions, years)
+        qtype, topic = question_type(clean, mentions, years)
         base = Query(question=q, qtype=qtype, year=asked_year, years=years, kind=kind, topic=topic,
                      residue=residue, injection=injection,
                      notes=("问题中的指令性内容已忽略，数字只来自文件。",) if injection else ())
@@ -154,7 +150,7 @@ class Understander:
         targets, problem, defaulted = self._targets(refs, base)
         items, unexplained = self._items(residue, targets, qtype)
         items, columns, tables = self._hints(items, targets, qtype, residue)
-        measure = _asked_measure(clean)
+        measure = asked_measure(clean)
         if qtype == "lookup" and len(items) >= 2 and re.search(r"合计|总计|总额|共", clean):
             qtype = "sum"
         if qtype == "sum" and len(items) == 1 and len({t.ref.name for t in targets}) == 1:
@@ -178,7 +174,7 @@ class Understander:
         text = norm(residue)
         named = tuple(c for c in cols if len(c) >= 3 and (c in text or (c.endswith("数") and c[:-1] in text))
                       and not any(c in lab for i in items for lab in i.labels[:1]))
-        pieces = [_SUFFIX_OK.sub("", w) for w in _pieces(text, items)]
+        pieces = [SUFFIX_OK.sub("", w) for w in pieces_between(text, items)]
         tables = tuple(w for w in pieces if len(w) >= 4 and any(w in t for t in titles))
         if len(items) < 2 or qtype not in ("lookup", "compare"):
             return items, named, tables
@@ -251,7 +247,7 @@ class Understander:
         """Items named in the question (科目编码, vocabulary words, the documents' own row labels),
         and the words left unexplained in front of an item ("参保人数": 参保), if any."""
         text = norm(residue)
-        split = _split_at(text, qtype)
+        split = split_at(text, qtype)
         spans: list[tuple[int, int, Item]] = []
         for m in _CODE.finditer(text):
             spans.append((m.start(), m.end(), Item(m.group(1), (), code=m.group(1))))
@@ -267,12 +263,12 @@ class Understander:
                 entry = self.vocab.items[key]
                 labels = tuple(norm(x) for x in entry.get("labels", ()))
                 spans.append((m.start(), m.end(), Item(key, labels, entry.get("table", ""), vocab=True)))
-        chosen = _drop_suffix_words(_non_overlapping(spans))
+        chosen = drop_suffix_words(non_overlapping(spans))
         items = [replace(it, side=int(split is not None and s >= split)) for s, _, it in chosen]
         if not items:
-            fuzzy = _fuzzy_label(text, self._labels(targets))
+            fuzzy = fuzzy_label(text, self._labels(targets))
             return ((Item(fuzzy, (fuzzy,)),) if fuzzy else ()), ""
-        return tuple(_dedupe_items(items)), _unexplained(text, chosen, self._scope_words(targets))
+        return tuple(dedupe_items(items)), unexplained_words(text, chosen, self._scope_words(targets))
 
     def _labels(self, targets: tuple[Target, ...]) -> list[str]:
         docs = {d for t in targets for d in t.docs}
@@ -281,7 +277,7 @@ class Understander:
         if cached is None:
             labels = {lab for d in docs for lab, fs in self.catalog.by_label.get(d, {}).items()
                       if len(lab) >= 2 and not (fs[0].source == "text" and _DERIVED_LABEL.search(lab))}
-            cached = sorted(labels - _GENERIC_LABELS, key=lambda s: (-len(s), s))
+            cached = sorted(labels - GENERIC_LABELS, key=lambda s: (-len(s), s))
             self._label_cache[key] = cached
         return cached
 
@@ -299,7 +295,7 @@ class Understander:
     def _column_items(self, targets: tuple[Target, ...]) -> list[str]:
         """Column names that are items themselves ("基本支出", "项目支出" of a totals table)."""
         cols = {c.split("/")[-1] for c in self.column_words(targets)}
-        return sorted((c for c in cols if len(c) >= 3 and not re.search(r"\d", c) and c not in _GENERIC_LABELS
+        return sorted((c for c in cols if len(c) >= 3 and not re.search(r"\d", c) and c not in GENERIC_LABELS
                        and not c.endswith(("数", "合计", "小计", "总计"))), key=lambda c: (-len(c), c))
 
     def table_words(self, targets: tuple[Target, ...]) -> set[str]:
@@ -318,145 +314,9 @@ class Understander:
         return cached
 
 
-_GENERIC_LABELS = {"合计", "小计", "总计", "项目", "其他", "其中", "单位", "科目", "支出", "收入", "金额", "预算数",
-                   "决算数", "本年", "上年", "年度", "名称", "科目名称", "科目编码", "单位名称", "项目名称"}
-
-
-def _non_overlapping(spans: list[tuple[int, int, Item]]) -> list[tuple[int, int, Item]]:
-    """Leftmost-longest, like a tokenizer; on equal spans the vocabulary wins (its labels list the row
-    label itself first, then the wording other documents use)."""
-    out: list[tuple[int, int, Item]] = []
-    for s, e, item in sorted(spans, key=lambda x: (x[0], -(x[1] - x[0]), not x[2].vocab)):
-        if any(s < oe and os_ < e for os_, oe, _ in out):
-            continue
-        if item.labels and item.labels[0] in _GENERIC_LABELS and not item.table:
-            continue
-        out.append((s, e, item))
-    out.sort(key=lambda x: x[0])
-    return out
-
-
-def _dedupe_items(items: list[Item]) -> list[Item]:
-    out: list[Item] = []
-    for item in items:
-        if not any(i.labels and i.labels[:1] == item.labels[:1] and i.side == item.side for i in out):
-            out.append(item)
-    return out
-
-
-_SCOPE_OK = re.compile(r"^(?:一般公共预算|财政拨款|公共预算|本级|部门|单位|本单位|本部门|全年|本年|年初|今年|当年|全部|所有|"
-                       r"总|合计|其中|里|中|里面|当中|共|累计|用于|方面|的|经费|费用|支出|项目|科目|类|款|项|"
-                       r"拨款|财政|预算|决算|执行|数|实际|安排|资金)+$")
-
-
-_SUFFIX_OK = re.compile(r"(?:里面|当中|里|中|项目|的|之|内)+$")
-_BARE = {"支出", "收入"}
-
-
-def _drop_suffix_words(chosen: list[tuple[int, int, Item]]) -> list[tuple[int, int, Item]]:
-    """"培训费支出": a bare 支出/收入 right after another item only repeats what kind of figure it is."""
-    out: list[tuple[int, int, Item]] = []
-    for s, e, item in chosen:
-        if out and item.text in _BARE and s == out[-1][1]:
-            continue
-        out.append((s, e, item))
-    return out
-
-
-def _unexplained(text: str, chosen: list[tuple[int, int, Item]], scope: str) -> str:
-    """A word right in front of an item that neither the vocabulary nor the documents explain."""
-    prev_end = 0
-    for s, e, _ in chosen:
-        chunk = _FILLER.sub("", text[prev_end:s]).replace("　", "")
-        chunk = re.sub(r"[\d()（）“”]+", "", chunk)
-        prev_end = e
-        core = _SUFFIX_OK.sub("", chunk)
-        if len(core) < 2 or _SCOPE_OK.match(chunk) or core in scope:
-            continue
-        if _SCOPE_OK.match(chunk[-2:]) and (len(chunk) <= 3 or chunk[:-2] in scope):
-            continue
-        return chunk
-    return ""
-
-
-_MEASURE_ASKED = re.compile(r"(?:几|多少)\s*(辆|台|人次|人|名|个|家|项|次|件|套|批|户|平方米)")
-
-
-def _asked_measure(q: str) -> str:
-    m = _MEASURE_ASKED.search(q)
-    return "" if not m else {"名": "人"}.get(m.group(1), m.group(1))
-
-
-def _pieces(text: str, items: tuple[Item, ...]) -> list[str]:
-    """The question's words between the items, filler dropped."""
-    out = text
-    for i in items:
-        for w in (norm(i.text), *i.labels[:1]):
-            if w:
-                out = out.replace(w, "|")
-    return [p for p in (_FILLER.sub("|", x) for x in out.split("|")) for p in p.split("|") if p]
-
-
-def _split_at(text: str, qtype: str) -> int | None:
-    """Where the second operand starts: after 占 (ratio) or 比 (difference)."""
-    word = {"ratio": "占", "difference": "比"}.get(qtype)
-    if not word or word not in text:
-        return None
-    return text.index(word)
-
-
-def _fuzzy_label(text: str, labels: list[str]) -> str:
-    """The shortest row label that contains what is left of the question ("社会保障和就业" -> …支出)."""
-    core = _FILLER.sub("", text)
-    if len(core) < 3:
-        return ""
-    hits = [lab for lab in labels if core in lab]
-    return min(hits, key=len) if hits else ""
-
-
 def _residue(q: str, mentions: list[Mention]) -> str:
     out = q.replace(" ", "")
     for m in sorted(mentions, key=lambda m: m.start, reverse=True):
         out = out[:m.start] + "　" + out[m.end:]
     out = _YEAR.sub("　", out)
     return out
-
-
-def item_words(residue: str) -> str:
-    """What the question calls the item, for a not-found message (figures in the question dropped)."""
-    words = re.sub(r"\d[\d,.]*\s*(?:亿元|万元|元|%|％)?", "", residue)
-    return _FILLER.sub("", words).replace("　", "").strip()
-
-
-def _qtype(q: str, mentions: list[Mention], years: tuple[int, ...]) -> tuple[QType, str]:
-    m = _TEXT_TRIGGER.search(q)
-    if m and not re.search(r"多少|几", q):
-        for topic, words in _TEXT_WORDS.items():
-            if any(w in m.group(0) for w in words):
-                return "text", topic
-        return "text", ""
-    if "占" in q and re.search(r"占比|比例|比重|百分|多少|多大|几成", q):
-        return "ratio", ""
-    if re.search(r"增长|增减|变化|变动|比上年|同比|增幅|降幅|增加了?多少|减少了?多少|下降了?多少|"
-                 r"比(?:上年|去年|\d{4}年?)(?:预算)?(?:增加|减少|多|少)", q):
-        return "growth", ""
-    if re.search(r"占比|比例|比重|百分比", q):
-        return "ratio", ""
-    if re.search(r"差额|相差|差多少|多多少|少多少|高多少|低多少|差距|多了多少|少了多少", q):
-        return "difference", ""
-    if re.search(r"加起来|一共|总共|总和|之和|合起来|加在一起|共计", q):
-        return "sum", ""
-    if re.search(r"平均|均值", q):
-        return "average", ""
-    if m:
-        return "text", next((t for t, ws in _TEXT_WORDS.items() if any(w in m.group(0) for w in ws)), "")
-    if len(mentions) > 1 or len(years) > 1:
-        return "compare", ""
-    return "lookup", ""
-
-
-def _strip_injection(q: str) -> str:
-    """Drop the sentence carrying an instruction; what remains is the question proper."""
-    parts = re.split(r"(?<=[。！!；;，,？?])", q)
-    kept = [p for p in parts if not _INJECTION.search(p)]
-    return "".join(kept)
