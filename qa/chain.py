@@ -6,7 +6,7 @@ offline (deterministic answerer) and stays easy to test stage by stage.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,14 +39,28 @@ class _Drafted:
     draft: Draft
 
 
-def build_chain(catalog: Catalog, understander: Understander, search: object = None) -> Runnable[Request, Answer]:
+Drafted = _Drafted  # public name for the optional LLM step (budgetqa.llm)
+Refine = Callable[[_Drafted, Answer], Answer]
+
+
+def build_draft(catalog: Catalog, understander: Understander, search: object = None) -> Runnable[Request, _Drafted]:
+    """The deterministic stages up to the draft (the LLM step streams from here)."""
     def understand(r: Request) -> _Understood:
         return _Understood(r, understander.understand(r.question, unit=r.unit, year=r.year, history=r.history))
 
     def draft(u: _Understood) -> _Drafted:
         return _Drafted(u.request, u.query, answer(u.query, catalog, search))
 
-    return RunnableLambda(understand) | RunnableLambda(draft) | RunnableLambda(finalize)
+    return RunnableLambda(understand) | RunnableLambda(draft)
+
+
+def build_chain(catalog: Catalog, understander: Understander, search: object = None,
+                refine: Refine | None = None) -> Runnable[Request, Answer]:
+    """`refine` (the optional LLM step) sees the draft and the checked deterministic Answer."""
+    drafted = build_draft(catalog, understander, search)
+    if refine is None:
+        return drafted | RunnableLambda(finalize)
+    return drafted | RunnableLambda(lambda d: refine(d, finalize(d)))
 
 
 def finalize(d: _Drafted) -> Answer:
