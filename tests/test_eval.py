@@ -192,3 +192,24 @@ def test_real_engine_answers_score_the_same_as_score_py(indexed_settings: Any, t
     assert judged[-1] == lines[-1]
     assert {line.split()[1] for line in judged if line.startswith("FAIL")} == {r.item.id for r in summary.failures()}
     assert summary.total == 20
+
+
+@pytest.mark.slow
+def test_baseline_compares_recall_on_the_same_questions(indexed_settings: Any, tmp_path: Path) -> None:
+    """Naive RAG (fake embeddings here) and our retriever, over the same seed file and questions."""
+    from budgetqa.eval.baseline import compare_retrieval
+    from budgetqa.eval.harness import ItemResult
+
+    seed = Path(__file__).resolve().parent.parent / "index" / "corpus" / "001_99a0e79d6e43ffbd.txt"
+    items = [GoldItem("a", "lookup", "福州市医疗保障局的公务接待费是多少", ((5.0, "万元"),), (), "001"),
+             GoldItem("b", "lookup", "福州市医疗保障局办公费", ((180.48, "万元"),), (), "001"),
+             GoldItem("c", "lookup", "别的文件的题", ((1.0, "万元"),), (), "003"),
+             GoldItem("d", "arith", "合计", ((1073.19, "万元"),))]
+    answer = {"status": "answered", "answer": "5.00万元", "citations": [{"row": "2、公务接待费", "quote": "2、公务接待费\t5.00"}]}
+    results = [ItemResult(items[0], answer, True, True, 0.01), ItemResult(items[1], {"status": "not_found"}, False, None, 0.01)]
+    messages: list[str] = []
+    rows = compare_retrieval(items, indexed_settings, results, [seed], echo=messages.append)
+    assert [r.total for r in rows] == [2, 2, 2]  # item c is about a file outside the corpus, d is arithmetic
+    assert rows[0].hits == 1 and rows[0].accuracy == 0.5
+    assert rows[2].system.startswith("naive RAG") and 0 <= rows[2].hits <= 2
+    assert any("500" in m for m in messages)
