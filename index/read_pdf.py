@@ -107,7 +107,7 @@ def _rows(chars: list[Char]) -> list[list[Char]]:
     centre = -1e9
     for c in chars:
         mid = (c[1] + c[3]) / 2
-        if rows and abs(mid - centre) <= c[5] / 3:
+        if rows and abs(mid - centre) <= c[5] * 0.7:
             rows[-1].append(c)
         else:
             rows.append([c])
