@@ -91,7 +91,7 @@ def _lookups(query: Query, catalog: Catalog) -> Draft:
         return Draft("not_found", "未找到" + "、".join(missing) + "的数据。" + _holdings(query, catalog))
     if missing:
         lines.append("未找到" + "、".join(missing) + "的数据。")
-    lines += _year_note(query)
+    lines += _year_note(query) + _kind_note(query)
     unit = query.targets[0].ref.name if len({t.ref.name for t in query.targets}) == 1 else None
     return Draft("answered", "".join(lines), tuple(facts), unit=unit)
 
@@ -125,7 +125,15 @@ def _lookup_sentence(t: Target, c: Choice) -> str:
 
 
 def _hints(query: Query) -> Hints:
-    return Hints(query.columns, query.tables, query.measure)
+    cols = query.columns
+    if query.kind == "预算" and any(t.kind == "决算" for t in query.targets):
+        cols = (*cols, "预算")  # a budget figure asked of a final account: its 年初预算 columns
+    return Hints(cols, query.tables, query.measure, norm(query.residue))
+
+
+def _kind_note(query: Query) -> list[str]:
+    odd = [t for t in query.targets if query.kind and t.kind and t.kind != query.kind]
+    return [f"（语料中{t.ref.name}{_year(t)}只有{t.kind}文件，以下数字出自该{t.kind}。）" for t in odd[:1]]
 
 
 def _is_main(col: str, f: Fact) -> bool:
@@ -245,8 +253,8 @@ def _stated_change(query: Query, catalog: Catalog, t: Target, base: Fact) -> Dra
     for d in t.docs:
         for f in catalog.facts.get(d, []):
             row = norm(f.row)
-            p = max((p for p in prefixes if row.startswith(p) and _CHANGE.search(row[len(p):])
-                     and len(row) - len(p) <= 8), key=len, default="")
+            p = max((p for p in prefixes if p in row and _CHANGE.search(row[row.find(p) + len(p):])
+                     and len(row) - len(p) <= 14), key=len, default="")
             if f.source == "text" and p and f.number is not None:
                 found.append((len(p), f))
     if found:

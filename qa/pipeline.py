@@ -8,16 +8,17 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from budgetqa.catalog import Catalog, FactSource, MemorySource, Passage
-from budgetqa.chain import Request, build_chain
+from budgetqa.chain import Request, build_chain, build_draft, finalize
 from budgetqa.check import check_text, cite, figures, matches, verdict
 from budgetqa.config import Settings
 from budgetqa.errors import BadQuestion
 from budgetqa.index.model import Fact
+from budgetqa.llm import LLMAnswerer, make_answerer
 from budgetqa.select import Hints, choose
 from budgetqa.types import Answer, Check, FigureCheck
 from budgetqa.understand import Understander, validate
@@ -35,9 +36,12 @@ class Turn:
 class Engine:
     """Owns the fact store, the retrievers and the answer chain. Thread-safe for concurrent `ask`."""
 
-    def __init__(self, settings: Settings, source: FactSource | None = None) -> None:
+    def __init__(self, settings: Settings, source: FactSource | None = None, chat_model: Any = None) -> None:
         self.settings = settings
         self._source = source
+        self._chat_model = chat_model  # a LangChain chat model; None: the configured LLM, if any
+        self._llm: LLMAnswerer | None = None
+        self._drafter: Any = None
         self._lock = threading.Lock()
         self._ready: tuple[Catalog, Understander, Any] | None = None
         self._retriever: Any = None
@@ -50,7 +54,10 @@ class Engine:
                 understander = Understander(catalog)
                 # the hybrid retriever reads the indexed store: only when answering from it
                 search = self._search if self._source is None else None
-                self._ready = (catalog, understander, build_chain(catalog, understander, search))
+                self._llm = make_answerer(self.settings, catalog, self._chat_model)
+                self._drafter = build_draft(catalog, understander, search)
+                refine = self._llm.refine if self._llm is not None else None
+                self._ready = (catalog, understander, build_chain(catalog, understander, search, refine))
             return self._ready
 
     def reload(self) -> None:
@@ -68,6 +75,25 @@ class Engine:
             ans = Answer(question=question or "", status="error", answer=str(exc))
         ms = int((time.perf_counter() - start) * 1000)
         return Answer(**{**ans.__dict__, "id": qid, "latency_ms": ms})
+
+    def ask_stream(self, question: str, *, unit: str | None = None, year: int | None = None,
+                   history: Sequence[Turn] = (), qid: str | None = None) -> Iterator[str | Answer]:
+        """The LLM's text chunks as they come, then the checked Answer to show (only that without an LLM)."""
+        self._load()
+        if self._llm is None:
+            yield self.ask(question, unit=unit, year=year, history=history, qid=qid)
+            return
+        start = time.perf_counter()
+        try:
+            drafted = self._drafter.invoke(Request(question, unit, year, tuple(history)))
+            parts = self._llm.stream(drafted, finalize(drafted))
+        except BadQuestion as exc:
+            parts = iter([Answer(question=question or "", status="error", answer=str(exc))])
+        for part in parts:
+            if isinstance(part, Answer):
+                ms = int((time.perf_counter() - start) * 1000)
+                part = Answer(**{**part.__dict__, "id": qid, "latency_ms": ms})
+            yield part
 
     def verify(self, claim: str, qid: str | None = None) -> Check:
         """Each figure of the claim against the facts of the unit and item the claim names."""

@@ -34,6 +34,7 @@ class Hints:
     columns: tuple[str, ...] = ()
     tables: tuple[str, ...] = ()
     measure: str = ""
+    words: str = ""  # the question's own wording, to prefer "政府采购预算总额" for "政府采购总额"
 
 
 @dataclass(frozen=True)
@@ -162,7 +163,9 @@ def choose(catalog: Catalog, target: Target, item: Item, hints: Hints = Hints())
     def key(p: tuple[int, tuple[int, Fact]]) -> tuple:
         rank, f = p[1]
         in_table = 0 if hints.tables and any(t in norm(f.table) for t in hints.tables) else 1
-        return (rank, column_rank(f, target, cols) >= 4, in_table, f.source != "table", table_rank(f, item),
+        # "参公…的机关运行经费" is a part of it: a narrative subject that only ends with the label
+        part = f.source == "text" and not any(norm(f.row).startswith(lab) for lab in item.labels if lab)
+        return (rank, -_bigrams(f.row, hints.words), part, column_rank(f, target, cols) >= 4, in_table, f.source != "table", table_rank(f, item),
                 column_rank(f, target, cols), f.number is None, f.number == 0, p[0])
 
     ranked = sorted(enumerate(cands), key=key)
@@ -175,6 +178,11 @@ def choose(catalog: Catalog, target: Target, item: Item, hints: Hints = Hints())
                       and any(k in f.section and k in best.table for k in _SCOPES)
                       and f.number is not None and best.source == "table" and not _same(f, best))
     return Choice(best, same[:3], _dedupe(conflicts)[:2])
+
+
+def _bigrams(row: str, words: str) -> int:
+    r = norm(row)
+    return sum(1 for i in range(len(words) - 1) if words[i:i + 2] in r) if words else 0
 
 
 def by_measure(catalog: Catalog, target: Target, words: str, measure: str) -> Fact | None:

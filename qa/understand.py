@@ -151,7 +151,10 @@ class Understander:
         items, unexplained = self._items(residue, targets, qtype)
         items, columns, tables = self._hints(items, targets, qtype, residue)
         measure = asked_measure(clean)
-        if qtype == "lookup" and len(items) >= 2 and re.search(r"合计|总计|总额|共", clean):
+        outside = norm(residue)
+        for it in items:
+            outside = outside.replace(norm(it.text), "")
+        if qtype == "lookup" and len(items) >= 2 and "分别" not in clean and re.search(r"合计|总计|总额|共", outside):
             qtype = "sum"
         if qtype == "sum" and len(items) == 1 and len({t.ref.name for t in targets}) == 1:
             qtype = "lookup"  # "三公经费一共多少": the total is printed
