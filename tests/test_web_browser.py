@@ -210,7 +210,7 @@ def test_page_renders_with_the_network_blocked(browser: Any, server: str) -> Non
     assert not failed, failed
 
 
-def test_question_answer_citation_and_follow_up(browser: Any, shots: Path) -> None:
+def test_question_answer_citation_and_follow_up(browser: Any, server: str, shots: Path) -> None:
     from selenium.webdriver.common.by import By
 
     _new_conversation(browser)
@@ -228,6 +228,7 @@ def test_question_answer_citation_and_follow_up(browser: Any, shots: Path) -> No
     assert "公务接待费" in cited[0].text and "5.00" in cited[0].text
     headers = [th.text for th in answer.find_elements(By.CSS_SELECTOR, "table.bq-table th")]
     assert "项目" in headers and len(headers) >= 2
+    browser.execute_script("window.scrollTo(0, 0)")  # opening the source scrolled the title away
     browser.save_screenshot(str(shots / "chat.png"))
     target = os.environ.get("BUDGETQA_SCREENSHOT")
     if target:
@@ -238,6 +239,21 @@ def test_question_answer_citation_and_follow_up(browser: Any, shots: Path) -> No
     assert "6.50万元" in [m.text for m in follow.find_elements(By.CSS_SELECTOR, "mark.bq-fig")], follow.text
     assert "福州市医疗保障局" in follow.text
     browser.save_screenshot(str(shots / "follow-up.png"))
+
+    # A second visitor (another tab = another session) has no history: the same follow-up does not
+    # inherit the first visitor's unit.
+    first_answer = follow.text
+    first_tab = browser.current_window_handle
+    browser.switch_to.new_window("tab")
+    try:
+        browser.get(server)
+        _question_box(browser)
+        assert not _bot_messages(browser)
+        other = _ask(browser, "那差旅费呢？")
+        assert other.text != first_answer, other.text
+    finally:
+        browser.close()
+        browser.switch_to.window(first_tab)
 
 
 def test_clicking_an_example_asks_it(browser: Any) -> None:
