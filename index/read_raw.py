@@ -51,13 +51,15 @@ class Half:
 
 
 def looks_raw(text: str) -> bool:
-    """One short cell per line with page markers: most non-blank lines are short, few hold tabs."""
-    lines = [ln for ln in text.splitlines()[:4000] if ln.strip()]
+    """One short cell per line: many lines hold a bare figure, few hold two figures or more
+    (text that keeps a table row on one line, "收入 93.42 支出 0.00", is not raw)."""
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     if not lines or "\t" in text[:20000]:
         return False
-    markers = sum(1 for ln in lines if PAGE_RE.match(ln.strip()))
-    short = sum(1 for ln in lines if len(ln.strip()) <= 40)
-    return (markers > 0 and short / len(lines) > 0.5) or short / len(lines) > 0.75
+    bare = sum(1 for ln in lines if NUM_RE.match(ln))
+    multi = sum(1 for ln in lines if len(re.findall(r"\d\.\d", ln)) >= 2)
+    short = sum(1 for ln in lines if len(ln) <= 40)
+    return (bare >= 20 or bare >= 0.1 * len(lines)) and multi < bare / 2 and short / len(lines) > 0.5
 
 
 def read_raw(text: str) -> tuple[list[Block], int | None, str]:
