@@ -59,6 +59,10 @@ def cold_child(home: Path, question: str) -> None:
     print(json.dumps({"engine_s": created - start, "first_answer_s": done - created, "status": answer.status}))
 
 
+def say(text: str) -> None:
+    print(text, flush=True)  # progress shows even when stdout is a file
+
+
 def _mark(value: float, target: float) -> str:
     return "达标" if value <= target else "未达标"
 
@@ -90,19 +94,19 @@ def run(args: argparse.Namespace, home: Path) -> int:
     start = time.perf_counter()
     report = index_paths(files, settings, progress=False)
     index_s = time.perf_counter() - start
-    print(f"索引 {len(files)} 个文件：{index_s:.1f} 秒（目标 ≤ {TARGETS['index_s']:.0f} 秒，{_mark(index_s, TARGETS['index_s'])}）"
+    say(f"索引 {len(files)} 个文件：{index_s:.1f} 秒（目标 ≤ {TARGETS['index_s']:.0f} 秒，{_mark(index_s, TARGETS['index_s'])}）"
           f"；成功 {report.indexed}，失败 {len(report.failed)}，{report.facts} 条事实")
     for name, reason in report.failed:
-        print(f"  失败：{name}：{reason}")
+        say(f"  失败：{name}：{reason}")
 
     child = subprocess.run([sys.executable, "-m", "budgetqa.eval.bench_ask", "--cold-child", str(home)],
                            capture_output=True, text=True, check=False)
     try:
         cold = json.loads(child.stdout.strip().splitlines()[-1])
-        print(f"冷启动（新进程导入 + 创建 Engine {cold['engine_s']:.2f} 秒 + 首个回答 {cold['first_answer_s']:.2f} 秒）"
+        say(f"冷启动（新进程导入 + 创建 Engine {cold['engine_s']:.2f} 秒 + 首个回答 {cold['first_answer_s']:.2f} 秒）"
               f"：{cold['engine_s'] + cold['first_answer_s']:.2f} 秒，status={cold['status']}")
     except (IndexError, ValueError, KeyError):
-        print(f"冷启动测量失败：{child.stderr.strip()[-500:]}")
+        say(f"冷启动测量失败：{child.stderr.strip()[-500:]}")
 
     from budgetqa.pipeline import Engine
 
@@ -116,11 +120,11 @@ def run(args: argparse.Namespace, home: Path) -> int:
         engine.ask(q)
         latencies.append((time.perf_counter() - t0) * 1000)
     p50, p95 = percentile(latencies, 50), percentile(latencies, 95)
-    print(f"热问答延迟（{len(latencies)} 题）：p50 {p50:.1f} ms（目标 ≤ {TARGETS['p50_ms']:.0f}，{_mark(p50, TARGETS['p50_ms'])}），"
+    say(f"热问答延迟（{len(latencies)} 题）：p50 {p50:.1f} ms（目标 ≤ {TARGETS['p50_ms']:.0f}，{_mark(p50, TARGETS['p50_ms'])}），"
           f"p95 {p95:.1f} ms（目标 ≤ {TARGETS['p95_ms']:.0f}，{_mark(p95, TARGETS['p95_ms'])}），"
           f"最大 {max(latencies, default=0):.1f} ms")
     rss = peak_rss_mb()
-    print(f"峰值内存 RSS：{rss:.0f} MB（目标 ≤ {TARGETS['rss_mb']:.0f} MB，{_mark(rss, TARGETS['rss_mb'])}）")
+    say(f"峰值内存 RSS：{rss:.0f} MB（目标 ≤ {TARGETS['rss_mb']:.0f} MB，{_mark(rss, TARGETS['rss_mb'])}）")
     return 0
 
 
