@@ -64,7 +64,9 @@ def _engine(settings: Settings) -> Engine:
     from budgetqa.index.ingest import ensure_index
     from budgetqa.pipeline import Engine
 
-    ensure_index(settings)
+    if not settings.store_path.exists():
+        click.echo(f"首次使用：正在把自带语料索引到 {settings.home} …", err=True)
+    ensure_index(settings, progress=sys.stderr.isatty())
     return Engine(settings)
 
 
