@@ -33,6 +33,7 @@ class Draft:
     candidates: tuple[str, ...] = ()
     unit: str | None = None
     extra_citations: tuple[Fact, ...] = field(default=())
+    pool: tuple[Fact, ...] = ()  # quoted prose: its figures are checked against these, not cited
 
 
 @cache

@@ -66,7 +66,7 @@ def build_chain(catalog: Catalog, understander: Understander, search: object = N
 def finalize(d: _Drafted) -> Answer:
     """Check every figure of the sentence against the facts it cites; flag what does not check."""
     draft = d.draft
-    checks = check_text(draft.text, draft.facts, draft.derived)
+    checks = check_text(draft.text, draft.facts + draft.pool, draft.derived)
     text = draft.text
     unverified = [f"{c.value:g}{c.measure}" for c in checks if not c.verified]
     if unverified and draft.status == "answered":

@@ -47,7 +47,8 @@ def answer_text(query: Query, catalog: Catalog, search: object = None) -> Draft:
     if not parts:
         words = item_words(query.residue) or "所问内容"
         return Draft("not_found", f"未找到与“{words}”相关的文字说明。")
-    return Draft("answered", "\n".join(parts), extra_citations=tuple(cites),
+    pool = tuple(f for c in cites for f in catalog.facts.get(c.doc, []))
+    return Draft("answered", "\n".join(parts), extra_citations=tuple(cites), pool=pool,
                  unit=query.targets[0].ref.name if query.targets else None)
 
 

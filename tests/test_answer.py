@@ -119,6 +119,7 @@ def test_text_question_answered_from_section(engine):
 def test_text_question_what_it_is_used_for(engine):
     a = ask(engine, "福州市医疗保障局住房公积金主要用于什么")
     assert "在编人员公积金支出" in a.answer
+    assert a.values and a.verified  # the quoted 568.44 万元 is checked against the facts
 
 
 def test_injection_never_changes_a_figure(engine):
