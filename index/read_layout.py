@@ -9,7 +9,7 @@ columns they overlap, stacked top to bottom ("本级财政拨款" over "金额" 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from budgetqa.index.blocks import Block, Grid, Paragraph
 from budgetqa.index.read_raw import (
@@ -37,6 +37,10 @@ class Chunk:
     end: int
     text: str
     kind: str  # value, code, text
+    # the ruled cell around it, when the source draws cell borders (PDF): a header cell whose
+    # borders take in several columns is a group heading over them
+    cell_lo: int | None = field(default=None, compare=False)
+    cell_hi: int | None = field(default=None, compare=False)
 
 
 Line = tuple[int | None, str, list[Chunk], list[Chunk], float]  # page, text, data cells, header cells, y
@@ -333,6 +337,11 @@ def _name_columns(cols: list[Column], header: list[list[Chunk]]) -> None:
     parts: list[list[tuple[str, bool]]] = [[] for _ in cols]
     for cs in header:
         for c in cs:
+            ruled = _ruled_hits(cols, c)
+            if ruled:
+                for k in ruled:
+                    parts[k].append((_squash(c.text).replace(" ", ""), len(ruled) > 1))
+                continue
             hits = [k for k, col in enumerate(cols) if _overlap(col, c) > 0]
             group = len(hits) > 1 and _spans(cols, hits, c)
             plain = len(hits) == 1 and cols[hits[0]].mid is None
@@ -342,6 +351,15 @@ def _name_columns(cols: list[Column], header: list[list[Chunk]]) -> None:
                 parts[k].append((_squash(c.text).replace(" ", ""), len(hits) > 1))
     for col, ps in zip(cols, parts, strict=True):
         col.name = _join_header(ps)
+
+
+def _ruled_hits(cols: list[Column], c: Chunk) -> list[int]:
+    """Columns whose centre lies inside the header cell's drawn borders."""
+    if c.cell_lo is None or c.cell_hi is None:
+        return []
+    lo, hi = c.cell_lo, c.cell_hi
+    return [k for k, col in enumerate(cols)
+            if lo <= (col.mid if col.mid is not None else (col.lo + col.hi) / 2) <= hi]
 
 
 def _distance(col: Column, c: Chunk) -> float:

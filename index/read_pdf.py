@@ -75,11 +75,53 @@ def visual_lines(page: Any) -> list[tuple[str, list[Chunk], float]]:
     if not chars:
         return []
     unit = statistics.median(c[5] for c in chars) / 2 or 5.0
+    borders = _vertical_borders(page)
     out: list[tuple[str, list[Chunk], float]] = []
     for row in _rows(chars):
-        cs = _cells(row, unit)
+        cs = _ruled(_cells(row, unit), borders, row[0][1], unit)
         if cs:
             out.append((_line_text(cs, unit), cs, statistics.fmean((c[1] + c[3]) / 2 for c in row)))
+    return out
+
+
+def _vertical_borders(page: Any) -> list[tuple[float, float, float]]:
+    """Vertical cell borders (x, top, bottom) drawn on the page: lines and thin rectangles."""
+    out: list[tuple[float, float, float]] = []
+    for path in page.get_cdrawings():
+        for item in path["items"]:
+            if item[0] == "l":
+                (x0, y0), (x1, y1) = item[1], item[2]
+                if abs(x1 - x0) < 1 and abs(y1 - y0) > 2:
+                    out.append(((x0 + x1) / 2, min(y0, y1), max(y0, y1)))
+            elif item[0] == "re":
+                x0, y0, x1, y1 = item[1]
+                if abs(x1 - x0) < 2 and abs(y1 - y0) > 2:
+                    out.append(((x0 + x1) / 2, min(y0, y1), max(y0, y1)))
+                elif abs(y1 - y0) > 2 and abs(x1 - x0) >= 2 and path.get("fill") is None:
+                    out.extend([(x0, min(y0, y1), max(y0, y1)), (x1, min(y0, y1), max(y0, y1))])
+    return out
+
+
+def _ruled(cells: list[Chunk], borders: list[tuple[float, float, float]], base: float, unit: float) -> list[Chunk]:
+    """Attach to each cell the nearest borders left and right of it at its height."""
+    if not borders:
+        return cells
+    out = []
+    for c in cells:
+        x0, x1 = c.start * unit, c.end * unit
+        near = [x for x, top, bottom in borders if top - 2 <= base <= bottom + 4]
+        left = max((x for x in near if x <= x0 + unit / 2), default=None)
+        right = min((x for x in near if x >= x1 - unit / 2), default=None)
+        if left is None or right is None:
+            out.append(c)
+            continue
+        cell = Chunk(c.start, c.end, c.text, c.kind, round(left / unit), round(right / unit))
+        prev = out[-1] if out else None
+        if prev and prev.kind == c.kind == "text" and (prev.cell_lo, prev.cell_hi) == (cell.cell_lo, cell.cell_hi):
+            # letter-spaced words ("项    目") are one cell
+            out[-1] = Chunk(prev.start, c.end, prev.text + c.text, "text", prev.cell_lo, prev.cell_hi)
+        else:
+            out.append(cell)
     return out
 
 
