@@ -18,7 +18,7 @@ from budgetqa.index.model import MONEY_FACTORS, Fact
 from budgetqa.types import Citation, FigureCheck
 
 MEASURES = ("亿元", "万元", "元", "%", "％", "人次", "万人", "人", "辆", "台", "套", "个", "次", "件", "批", "户",
-            "平方米", "名")
+            "平方米", "名", "分")
 _FIGURE = re.compile(r"(?<![\d.,])(-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?)\s*("
                      + "|".join(MEASURES) + ")")
 

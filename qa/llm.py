@@ -140,14 +140,16 @@ class LLMAnswerer:
         if det.status != "answered" or not (numeric or (d.query.qtype == "text" and draft.extra_citations)):
             return None
         passages = self._passages(draft.facts, draft.extra_citations, numeric)
-        facts = tuple(draft.facts) if numeric else self._narrative(draft.extra_citations)
+        # text answers: as the deterministic check, any figure of the cited documents (draft.pool)
+        facts = tuple(draft.facts) if numeric else tuple(draft.pool)
         det_figs = figures(det.answer)
         verified = {(v.value, v.measure) for v in det.values if v.verified}
         required = () if draft.derived or not numeric else tuple(
             _pseudo(f) for f in det_figs if (float(f.value), f.measure) in verified)
-        trusted = [det.answer, *(f"{f.table} {f.section} {f.row} {f.code or ''} {f.column}" for f in facts),
+        shown = facts if numeric else ()
+        trusted = [det.answer, *(f"{f.table} {f.section} {f.row} {f.code or ''} {f.column}" for f in shown),
                    *(p.title for p in passages)]
-        years = {y for t in trusted for y in _YEAR.findall(t)} | {str(f.year) for f in facts if f.year}
+        years = {y for t in trusted for y in _YEAR.findall(t)} | {str(f.year) for f in shown if f.year}
         years |= {str(y) for y in (d.query.years or ()) if y} | {y for p in passages for y in _YEAR.findall(p.text)}
         spans = _without(det.answer, det_figs)
         numbers = {n for t in [spans, *trusted[1:]] for n in _NUMBER.findall(t)}
@@ -155,7 +157,7 @@ class LLMAnswerer:
                        frozenset(numbers))
 
     def inputs(self, d: Drafted, det: Answer, ctx: Context) -> dict[str, str]:
-        lines = [fact_line(i, f) for i, f in enumerate(ctx.facts, 1)]
+        lines = [fact_line(i, f) for i, f in enumerate(ctx.facts, 1)] if ctx.numeric else []
         lines += [f"[计算{i}] {dv.formula}" for i, dv in enumerate(ctx.derived, 1)]
         paras = [f"[段落{i}] 《{p.title}》：{p.text}" for i, p in enumerate(ctx.passages, 1)]
         return {"question": d.request.question, "facts": "\n".join(lines) or "（无）",
@@ -183,14 +185,6 @@ class LLMAnswerer:
         if full is None:
             return Passage(c.doc, c.section, c.quote, c.page)
         return replace(full, text=full.text[:PASSAGE_CHARS])
-
-    def _narrative(self, cited: tuple[Fact, ...]) -> tuple[Fact, ...]:
-        """Text questions: the figures extracted from the cited sections' prose."""
-        if self._catalog is None:
-            return ()
-        keys = {(c.doc, c.section) for c in cited}
-        return tuple(f for doc in {c.doc for c in cited} for f in self._catalog.facts.get(doc, [])
-                     if f.source == "text" and (f.doc, f.section) in keys)
 
 
 def window(text: str, begin: int, end: int) -> str:

@@ -97,6 +97,8 @@ class HybridRetriever:
         with self._lock:
             if self._lexical.generation != generation:
                 self._lexical = load_lexical(self.store)
+                if self._dense is None and self.settings.dense:
+                    self._dense = self._open_dense()  # `budgetqa index` may have filled it since
             return self._lexical
 
     def search(self, query: str, k: int = 8, unit: str | None = None, year: int | None = None,

@@ -19,6 +19,7 @@ _TOTAL_ROWS = {"合计", "总计", "本年支出合计", "支出合计", "本年
 _SANGONG = ("三公", "公务接待", "因公出国", "公务用车")
 _MAIN_COL = re.compile(r"合计|总计|预算数|决算数|本年|金额|小计|全年|执行数|^数额$|^数值$")
 _OLD_COL = re.compile(r"上年|增减|比较|变动|增长|同比|去年|减少|增加")
+_AS_OF_WORDS = re.compile(r"截至|截止|年底|年末|底|末|目前|现在|现有|拥有|总数|数量|一共|合计")
 _GENERIC = {"合计", "小计", "总计", "其他", "项目"}
 _DERIVED = re.compile(r"占|增长|增加|减少|下降|增幅|降幅|比上年|较上年|同比")
 _PROJECT = re.compile(r"绩效|项目|实施方案|上年|比上年|增加|减少")
@@ -187,7 +188,7 @@ def _bigrams(row: str, words: str) -> int:
 
 def by_measure(catalog: Catalog, target: Target, words: str, measure: str) -> Fact | None:
     """No item, but a measure asked ("共有多少辆车"): the figure in that measure whose wording overlaps most."""
-    want = set(norm(words)) - set("的了是有共几多少")
+    want = set(_AS_OF_WORDS.sub("", norm(words))) - set("的了是有共各几多少　") - {measure}
     best: tuple[int, int, Fact] | None = None
     for d in target.docs:
         for i, f in enumerate(catalog.facts.get(d, [])):

@@ -90,7 +90,7 @@ class Handlers:
         unit, year = R.parse_filters(unit_choice, year_choice)
         answer, content = self._answer(question, unit, year, turns)
         chat[-1] = {"role": "assistant", "content": content}
-        if answer is not None and answer.status == "answered":
+        if answer is not None and answer.status != "error":  # a not_found still names the unit asked about
             turns = (*turns, Turn(question.strip(), *_scope(answer, unit, year)))[-MAX_HISTORY:]
         yield chat, turns, ""
 
@@ -103,19 +103,19 @@ class Handlers:
         except Exception:  # the page must answer something; the traceback goes to the log
             log.exception("ask failed for %r", question[:200])
             return None, R.render_failure("处理这个问题时出了内部错误，请换个说法再试，或联系管理员。")
-        return answer, R.render_answer(answer, [self._context(c) for c in answer.citations])
+        return answer, R.render_answer(answer, self._contexts(answer.citations))
 
-    def _context(self, citation: Citation) -> R.TableContext | None:
-        """The cited table around its row, from the fact store; None shows the quote only."""
-        if not citation.table:
-            return None
+    def _contexts(self, citations: Sequence[Citation]) -> list[R.TableContext | None]:
+        """Each cited table around its row, from the fact store; None shows the quote only."""
+        docs = {c.doc for c in citations if c.table}
         try:
             with _store(self.settings) as store:
-                tables = store.tables(citation.doc)
-        except Exception:  # an unreadable store: the quote alone still cites
-            log.debug("no table context for %s / %s", citation.doc, citation.table, exc_info=True)
-            return None
-        return table_context([t for t in tables if t.title == citation.table], citation)
+                tables = {d: store.tables(d) for d in docs}
+        except Exception:  # an unreadable store: the quotes alone still cite
+            log.debug("no table context for %s", sorted(docs), exc_info=True)
+            return [None] * len(citations)
+        return [table_context([t for t in tables.get(c.doc, []) if t.title == c.table], c) if c.table else None
+                for c in citations]
 
     @staticmethod
     def clear() -> tuple[ChatMessages, tuple[Turn, ...], str]:

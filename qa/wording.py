@@ -100,12 +100,16 @@ def unexplained_words(text: str, chosen: list[tuple[int, int, Item]], scope: str
     return ""
 
 
-_MEASURE_ASKED = re.compile(r"(?:几|多少)\s*(辆|台|人次|人|名|个|家|项|次|件|套|批|户|平方米)")
+_MEASURE_ASKED = re.compile(r"(?:几|多少)\s*(辆|台|人次|人|名|个|家|项|次|件|套|批|户|平方米|分)|(得分|评分|分数)")
 
 
 def asked_measure(q: str) -> str:
     m = _MEASURE_ASKED.search(q)
-    return "" if not m else {"名": "人"}.get(m.group(1), m.group(1))
+    if not m:
+        return ""
+    if m.group(2):
+        return "分"
+    return {"名": "人"}.get(m.group(1), m.group(1))
 
 
 def pieces_between(text: str, items: tuple[Item, ...]) -> list[str]:
