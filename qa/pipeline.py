@@ -6,6 +6,7 @@ The CLI, the web page and the evaluation harness only talk to `Engine`.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -16,12 +17,14 @@ from budgetqa.catalog import Catalog, FactSource, MemorySource, Passage
 from budgetqa.chain import Request, build_chain, build_draft, finalize
 from budgetqa.check import check_text, cite, figures, matches, verdict
 from budgetqa.config import Settings
-from budgetqa.errors import BadQuestion
+from budgetqa.errors import BadQuestion, BudgetQAError
 from budgetqa.index.model import Fact
 from budgetqa.llm import LLMAnswerer, make_answerer
 from budgetqa.select import Hints, choose
 from budgetqa.types import Answer, Check, FigureCheck
 from budgetqa.understand import Understander, validate
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,12 @@ class Engine:
             ans: Answer = chain.invoke(Request(question, unit, year, tuple(history)))
         except BadQuestion as exc:
             ans = Answer(question=question or "", status="error", answer=str(exc))
+        except BudgetQAError:
+            raise  # index problems (IndexCorrupt …) are the caller's to report
+        except Exception as exc:  # one odd question must not end a batch or a chat session
+            log.exception("回答问题时出错：%s", question)
+            ans = Answer(question=question or "", status="error",
+                         answer=f"回答这个问题时出现内部错误（{type(exc).__name__}），请换一种问法或联系维护者。")
         ms = int((time.perf_counter() - start) * 1000)
         return Answer(**{**ans.__dict__, "id": qid, "latency_ms": ms})
 
