@@ -272,10 +272,18 @@ def merge_grids(prev: Grid, new: Grid) -> Grid:
 
 def _realign(head: tuple[str, ...], new_head: tuple[str, ...]) -> Callable[[tuple[str, ...]], tuple[str, ...]]:
     """Cells of a continuation page go under the first page's columns of the same name, when the
-    two pages found different columns (an empty column seen on one page only)."""
-    if head == new_head or len(set(new_head)) < len(new_head) or not set(new_head) <= set(head):
+    two pages found different columns (a column empty on one page). Every column must find its
+    own name (or a name ending in "/" + it that no other column has); else rows stay as found."""
+    if head == new_head or len(set(head)) < len(head):
         return lambda row: row
-    where = [head.index(name) for name in new_head]
+    where: list[int] = []
+    for name in new_head:
+        exact = [k for k, h in enumerate(head) if h == name]
+        tail = [k for k, h in enumerate(head) if h.endswith("/" + name)]
+        found = exact or (tail if len(tail) == 1 else [])
+        if not found or found[0] in where:
+            return lambda row: row
+        where.append(found[0])
 
     def move(row: tuple[str, ...]) -> tuple[str, ...]:
         cells = [""] * len(head)
