@@ -171,6 +171,10 @@ class LineReader:
         if heading:
             self.blocks.append(Heading(s, 0, page))
             return
+        if is_title(s) and len(s) < 0.8 * self.width + 10:
+            self._flush()  # a table title with no unit line (绩效自评表) stands alone
+            self.blocks.append(Paragraph(s, page))
+            return
         if not self.para:
             self.para_page = page
         # a short line is a cell of a table laid out as text: keep it apart from the next one
