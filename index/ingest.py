@@ -82,8 +82,7 @@ def expand(paths: Sequence[Path]) -> tuple[list[Path], list[tuple[str, str]]]:
             files.append(path)  # an explicit unsupported file is reported by the reader
         else:
             failed.append((path.name or str(path), "文件不存在"))
-    seen: set[Path] = set()
-    unique = [p for p in files if not (p.resolve() in seen or seen.add(p.resolve()))]  # type: ignore[func-returns-value]
+    unique = list(dict.fromkeys(p.resolve() for p in files))  # a file named twice is indexed once
     return unique, failed
 
 

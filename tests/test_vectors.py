@@ -141,3 +141,13 @@ def test_packaged_model_loads_offline_and_embeds() -> None:
     sim = [float(np.dot(vectors[2], v)) for v in vectors[:2]]
     assert sim[0] > sim[1]
     assert get_embeddings() is emb  # cached: one model per process
+
+
+def test_dense_text_drops_head_and_figures(tiny_doc: Document, tiny_facts: list[Fact]) -> None:
+    from budgetqa.index.vectors import dense_text
+
+    chunks = make_chunks(tiny_doc, tiny_facts)
+    row = next(c for c in chunks if c.metadata.get("code") == "30217")
+    assert dense_text(row) == "2024年度一般公共预算基本支出经济分类情况表 30217 公务接待费"
+    prose = next(c for c in chunks if c.chunk_type == "text")
+    assert dense_text(prose).startswith("第一部分 > 一、部门主要职责\n测试市医疗保障局的主要职责")
