@@ -241,6 +241,14 @@ def test_two_sessions_do_not_share_history(tmp_path: Path) -> None:
     assert engine.calls[1]["history"] == [] and len(turns_a) == 1
 
 
+def test_not_found_keeps_the_unit_for_the_next_turn(tmp_path: Path) -> None:
+    h, engine = _handlers(tmp_path)
+    _, turns, _ = _run(h.ask("福州市医疗保障局的培训费是多少", [], (), None, None))[-1]
+    assert turns == (Turn("福州市医疗保障局的培训费是多少", None, None),)
+    _, turns, _ = _run(h.ask("培训费是多少", [], (), "福州市医疗保障局", "2024"))[-1]
+    assert turns[-1].unit == "福州市医疗保障局" and turns[-1].year == 2024
+
+
 @pytest.mark.parametrize(("question", "expected"), [("", "问题为空"), ("   ", "问题为空"), ("问" * 5000, "问题太长")])
 def test_bad_questions_get_clear_messages_and_no_turn(tmp_path: Path, question: str, expected: str) -> None:
     h, _ = _handlers(tmp_path)
@@ -404,6 +412,7 @@ def test_answer_shows_the_cited_row_in_its_table(tmp_path: Path) -> None:
     cite = Citation(doc="minqing_2025.md", unit="闽清县档案馆", year=2025, kind="预算", section="",
                     table="2025年度一般公共预算“三公”经费支出预算表", row="2、公务接待费", page=None,
                     quote="2、公务接待费\t3.20")
-    ctx = h._context(cite)
+    narrative = Citation(**{**cite.__dict__, "table": "", "row": "公务接待费"})
+    ctx, missing, text = h._contexts([cite, Citation(**{**cite.__dict__, "doc": "missing.md"}), narrative])
     assert ctx is not None and ctx.columns == ("预算数",) and ctx.rows[ctx.focus] == ("2、公务接待费", ("3.20",))
-    assert h._context(Citation(**{**cite.__dict__, "doc": "missing.md"})) is None
+    assert missing is None and text is None
