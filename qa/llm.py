@@ -49,6 +49,9 @@ _OPEN = "<think>"
 _YEAR = re.compile(r"(?<![\d.])((?:19|20)\d{2})(?=\s*年)")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _NOT_FOUND = ("未找到", "无法回答", "没有找到")
+# amounts in Chinese numerals ("五万元", "百分之五十") cannot be checked against printed figures
+_CN_FIGURE = re.compile(r"百分之[零〇一二两三四五六七八九十百千点]+|[零〇一二两三四五六七八九十][零〇一二两三四五六七八九十百千万亿点]*"
+                        r"(?:万元|亿元|元|人|辆|%)")
 
 
 @cache
@@ -213,7 +216,8 @@ def judge(raw: str, d: Drafted, det: Answer, ctx: Context) -> Answer:
         log.warning("LLM answer rejected, unverified figures %s for %r: %r", bad, d.request.question[:200],
                     sentence[:300])
         return _fallback(det, NOTE_UNVERIFIED)
-    if not sentence or _says_not_found(sentence) or (ctx.numeric and not _complete(figs, ctx)):
+    refuses = _says_not_found(sentence) and not _says_not_found(det.answer)
+    if not sentence or refuses or (ctx.numeric and not _complete(figs, ctx)):
         log.warning("LLM answer rejected, answer figures missing for %r: %r", d.request.question[:200],
                     sentence[:300])
         return _fallback(det, NOTE_INCOMPLETE)
@@ -225,7 +229,7 @@ def stray(sentence: str, figs: list[Figure], ctx: Context) -> list[str]:
     """Years the sources do not hold and numbers written without a measure (never shown unchecked)."""
     bad = [f"{y}年" for y in _YEAR.findall(sentence) if y not in ctx.years]
     rest = _YEAR.sub(" ", _without(sentence, figs))
-    return bad + [n for n in _NUMBER.findall(rest) if n not in ctx.numbers]
+    return bad + [n for n in _NUMBER.findall(rest) if n not in ctx.numbers] + _CN_FIGURE.findall(rest)
 
 
 def _without(text: str, figs: list[Figure]) -> str:
@@ -248,7 +252,7 @@ def _pseudo(fig: Figure) -> Fact:
 
 
 def _says_not_found(sentence: str) -> bool:
-    return any(w in sentence[:40] for w in _NOT_FOUND)
+    return any(w in sentence for w in _NOT_FOUND)
 
 
 def keep_frame(sentence: str, det_text: str, d: Drafted) -> str:

@@ -137,8 +137,10 @@ def test_the_rejected_figures_are_logged(settings: Settings, source: MemorySourc
 
 
 @pytest.mark.parametrize("reply", ["福州市医疗保障局2023年公务接待费预算为5.00万元。",  # a year not in the sources
-                                   "福州市医疗保障局2024年公务接待费预算为5.00万元，共3项。"],  # a bare number
-                         ids=["year", "bare-number"])
+                                   "福州市医疗保障局2024年公务接待费预算为5.00万元，共3项。",  # a bare number
+                                   "福州市医疗保障局2024年公务接待费预算为5.00万元（约五万元）。",
+                                   "福州市医疗保障局2024年公务接待费预算为5.00万元，占三公经费的百分之五十。"],
+                         ids=["year", "bare-number", "chinese-numerals", "chinese-percent"])
 def test_a_wrong_year_or_a_bare_number_is_caught(settings: Settings, source: MemorySource, reply: str) -> None:
     a = engine(settings, source, reply).ask(Q)
     assert a.answer == deterministic(settings, source, Q).answer and NOTE_UNVERIFIED in a.notes
