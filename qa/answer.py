@@ -7,7 +7,6 @@ with its measure. Figures in the question itself are never used (injection canno
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -154,7 +153,7 @@ def _arith(query: Query, catalog: Catalog) -> Draft:
     inputs, missing = _inputs(query, catalog)
     current = [(t, f) for t, f in inputs if not t.prior]
     if query.qtype == "growth" and missing and len(current) == 1:
-        return _stated_change(query, catalog, *current[0])  # last year not in a column: the text says it
+        return _against_last_year(query, catalog, *current[0])  # last year is a column, or the text says it
     if missing:
         return Draft("not_found", "未找到" + "、".join(missing) + "的数据，无法计算。" + _holdings(query, catalog))
     op = query.qtype
@@ -168,14 +167,27 @@ def _arith(query: Query, catalog: Catalog) -> Draft:
         inputs.append((query.targets[0], total))
         facts.append(total)
     if op == "growth" and len(facts) == 1:
-        return _stated_change(query, catalog, inputs[0][0], facts[0])
+        return _against_last_year(query, catalog, inputs[0][0], facts[0])
+    if op == "average" and len(facts) == 1:
+        count = _count_for(catalog, inputs[0][0], query)
+        if count is None:
+            return Draft("not_found", "未找到计算平均值所需的个数，请说明要平均的各项。")
+        op = "per"  # type: ignore[assignment]
+        inputs.append((inputs[0][0], count))
+        facts.append(count)
+    if op == "sum" and len(facts) == 1:
+        column = _column_total(catalog, facts[0], query)
+        if column:
+            inputs = [(inputs[0][0], f) for f in column]
+            facts = column
     if (op == "ratio" and len(facts) >= 2) or (op == "difference" and len(facts) > 2):
         inputs = _two_operands(query, inputs)
         facts = [f for _, f in inputs]
     if op in ("difference", "growth", "ratio") and len(facts) != 2:
         return Draft("not_found", f"计算{_OP_NAME[op]}需要恰好两个数值，问题中找到{len(facts)}个，请说明要比较的两项。")
     if op == "growth":
-        facts = _later_first(facts)
+        inputs = sorted(inputs, key=lambda p: p[0].year or 0, reverse=True)
+        facts = [f for _, f in inputs]
     try:
         d = compute(op, facts)  # type: ignore[arg-type]
         extra = [compute("difference", facts)] if op == "growth" else []
@@ -185,7 +197,7 @@ def _arith(query: Query, catalog: Catalog) -> Draft:
     parts = [f"{_label_of(t, f, one_unit)}为{f.value.strip()}{f.measure}" for t, f in inputs]
     what = _OP_NAME[op]
     t0 = query.targets[0]
-    sentence = "，".join(parts) + f"；{what}为{fmt(d.value)}{d.measure}（计算：{d.formula}）"
+    sentence = "，".join(parts) + f"；{what}为{fmt(d.value, d.measure)}{d.measure}（计算：{d.formula}）"
     if extra:
         sentence += f"，增减额为{fmt(extra[0].value)}{extra[0].measure}"
     lead = f"{t0.ref.name}{_year(t0)}{t0.kind or ''}中，" if one_unit and len({f.year for f in facts}) == 1 else ""
@@ -194,7 +206,30 @@ def _arith(query: Query, catalog: Catalog) -> Draft:
     return Draft("answered", "".join(lines), tuple(facts), (d, *extra), unit=t0.ref.name)
 
 
-_OP_NAME = {"sum": "合计", "difference": "差额", "ratio": "占比", "growth": "增长率", "average": "平均值"}
+_OP_NAME = {"sum": "合计", "difference": "差额", "ratio": "占比", "growth": "增长率", "average": "平均值",
+            "per": "平均每个"}
+
+
+def _count_for(catalog: Catalog, t: Target, query: Query) -> Fact | None:
+    """"13个项目平均每个…": the document's own count of those things (a figure in 个), never the question's."""
+    m = re.search(r"(\d+)\s*[个项家]\s*([\u4e00-\u9fff]{0,8}?)(?:平均|每)", query.question)
+    thing = re.search(r"每个([\u4e00-\u9fff]{1,4}?)(?:的|涉|平均|预算|资金|$)", query.question)
+    noun = (m.group(2) if m and m.group(2) else "") or (thing.group(1) if thing else "项目")
+    noun = noun[-2:] if len(noun) > 2 else noun
+    counts = [f for d in t.docs for f in catalog.facts.get(d, []) if f.measure in ("个", "项")
+              and f.number and (noun in norm(f.row) or noun in norm(f.context))]
+    if m:
+        counts = [f for f in counts if f.number == int(m.group(1))] or counts
+    return counts[0] if counts else None
+
+
+def _column_total(catalog: Catalog, f: Fact, query: Query) -> list[Fact]:
+    """"4家单位的在职人数合计": every row of that column in the same table, totals rows left out."""
+    if f.source != "table" or not f.column or not any(norm(f.column) in i.labels for i in query.items):
+        return []
+    rows = [g for g in catalog.facts.get(f.doc, []) if g.table == f.table and g.column == f.column
+            and norm(g.row) not in ("合计", "总计", "小计") and g.number is not None]
+    return rows if len(rows) > 1 else []
 
 
 def _inputs(query: Query, catalog: Catalog) -> tuple[list[tuple[Target, Fact]], list[str]]:
@@ -266,16 +301,17 @@ def _stated_change(query: Query, catalog: Catalog, t: Target, base: Fact) -> Dra
         text = (f"{t.ref.name}{_year(t)}{t.kind or ''}中，{clean_label(base.row)}为{base.value.strip()}{base.measure}，"
                 f"文件写明比上年{said}（{clean_label(best[0].section)}）。")
         return Draft("answered", text, (base, *[f for f in picked if f is not None]), unit=t.ref.name)
-    return _against_last_year(query, catalog, t, base)
+    return Draft("not_found", f"未找到{t.ref.name}{_year(t)}“{clean_label(base.row)}”与上年相比的数据。")
 
 
 def _against_last_year(query: Query, catalog: Catalog, t: Target, base: Fact) -> Draft:
+    """Growth over one year from the same table's last-year column (exact), else the document's words."""
     from dataclasses import replace as _replace
 
     item = query.items[0]
     prev = choose(catalog, _replace(t, prior=True, year=(t.year or 0) - 1), item, _hints(query))
-    if prev is None or prev.fact == base:
-        return Draft("not_found", f"未找到{t.ref.name}{_year(t)}“{clean_label(base.row)}”与上年相比的数据。")
+    if prev is None or prev.fact == base or prev.fact.source != "table":
+        return _stated_change(query, catalog, t, base)
     try:
         diff, rate = compute("difference", [base, prev.fact]), compute("growth", [base, prev.fact])
     except ArithmeticError_ as exc:
@@ -288,10 +324,6 @@ def _against_last_year(query: Query, catalog: Catalog, t: Target, base: Fact) ->
 
 
 _CHANGE = re.compile(r"增长|增加|减少|下降|增幅|降幅|变动")
-
-
-def _later_first(facts: Sequence[Fact]) -> list[Fact]:
-    return sorted(facts, key=lambda f: f.year or 0, reverse=True)
 
 
 def _label_of(t: Target, f: Fact, one_unit: bool) -> str:

@@ -14,7 +14,7 @@ from typing import Literal
 
 from budgetqa.index.model import MONEY_FACTORS, Fact
 
-Op = Literal["sum", "difference", "ratio", "growth", "average"]
+Op = Literal["sum", "difference", "ratio", "growth", "average", "per"]
 TWO = Decimal("0.01")
 
 
@@ -51,11 +51,13 @@ def compute(op: Op, inputs: Sequence[Fact], measure: str | None = None) -> Deriv
     if not inputs:
         raise ArithmeticError_("没有可计算的数值")
     m = measure or inputs[0].measure
+    if op == "per":  # an amount per counted thing: 资金 ÷ 项目个数
+        return _per(inputs, m)
     xs = [in_measure(f, m) for f in inputs]
-    shown = [f"{_fmt(x)}{m}" for x in xs]
+    shown = [f"{_fmt(x, m)}{m}" for x in xs]
     if op == "sum":
         value, out_m = sum(xs, Decimal(0)), m
-        formula = " + ".join(shown) + f" = {_fmt(value)}{out_m}"
+        formula = " + ".join(shown) + f" = {_fmt(value, out_m)}{out_m}"
     elif op == "average":
         value, out_m = sum(xs, Decimal(0)) / len(xs), m
         formula = f"({' + '.join(shown)}) ÷ {len(xs)} = {_fmt(value)}{out_m}"
@@ -63,7 +65,7 @@ def compute(op: Op, inputs: Sequence[Fact], measure: str | None = None) -> Deriv
         raise ArithmeticError_("需要恰好两个数值")
     elif op == "difference":
         value, out_m = xs[0] - xs[1], m
-        formula = f"{shown[0]} - {shown[1]} = {_fmt(value)}{out_m}"
+        formula = f"{shown[0]} - {shown[1]} = {_fmt(value, out_m)}{out_m}"
     elif op == "ratio":
         if xs[1] == 0:
             raise ArithmeticError_("分母为零，无法计算占比")
@@ -77,14 +79,25 @@ def compute(op: Op, inputs: Sequence[Fact], measure: str | None = None) -> Deriv
     return Derived(op, tuple(inputs), round2(value), out_m, formula)
 
 
+def _per(inputs: Sequence[Fact], m: str) -> Derived:
+    if len(inputs) != 2 or not inputs[1].number:
+        raise ArithmeticError_("需要一个金额和一个不为零的个数")
+    amount, count = in_measure(inputs[0], m), inputs[1].number
+    value = amount / count
+    formula = f"{_fmt(amount)}{m} ÷ {count.normalize():f}{inputs[1].measure} = {_fmt(value)}{m}"
+    return Derived("per", tuple(inputs), round2(value), m, formula)
+
+
 def round2(x: Decimal) -> Decimal:
     return x.quantize(TWO, rounding=ROUND_HALF_UP)
 
 
-def _fmt(x: Decimal) -> str:
+def _fmt(x: Decimal, measure: str = "") -> str:
+    if measure and measure not in MONEY_FACTORS and measure != "%" and x == x.to_integral_value():
+        return f"{x.to_integral_value():f}"  # 320人, not 320.00人
     return f"{round2(x):f}"
 
 
-def fmt(x: Decimal) -> str:
-    """A computed figure as printed in answers: two decimals, no thousands separators."""
-    return _fmt(x)
+def fmt(x: Decimal, measure: str = "") -> str:
+    """A computed figure as printed in answers: two decimals (counts as integers), no separators."""
+    return _fmt(x, measure)

@@ -64,6 +64,10 @@ def corpus() -> MemorySource:
               context="收入预算为222846.31万元"),
         _fact(fz, "", "收入预算增长", "104.73", measure="%", section="一、预算收支总体情况", source="text",
               context="增长104.73%"),
+        _fact(fz, "", "财政拨款资金", "215169.80", section="绩效目标设置情况", source="text",
+              context="共涉及财政拨款资金215169.80万元"),
+        _fact(fz, "", "项目绩效目标", "13", measure="个", section="绩效目标设置情况", source="text",
+              context="共设置13个项目绩效目标"),
     ]
     facts_data = [
         _fact(fz_data, JIBEN, "办公费", "21.98", code="30201"),

@@ -72,6 +72,21 @@ def test_stated_growth(engine):
     assert "104.73%" in a.answer
 
 
+def test_average_per_counted_thing_uses_the_documents_count(engine):
+    a = ask(engine, "福州市医疗保障局13个项目平均每个项目的财政拨款资金是多少？")
+    assert "16551.52万元" in a.answer and "13个" in a.answer and a.verified
+
+
+def test_sum_of_one_column_over_its_rows(engine):
+    a = ask(engine, "福州市医疗保障局部门预算里3家单位的在职人数合计是多少？")
+    assert "236人" in a.answer and a.verified
+
+
+def test_growth_from_last_year_column_is_computed(engine):
+    a = ask(engine, "西安市医疗保障局2022年公务接待费比上年减少了多少")
+    assert "-2000元" in a.answer.replace(".00", "") and a.verified
+
+
 def test_comparison_between_units(engine):
     a = ask(engine, "福州市医疗保障局和福州市医疗保障数据技术中心的办公费分别是多少？")
     assert "180.48万元" in a.answer and "21.98万元" in a.answer
