@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from budgetqa.catalog import Catalog, norm
 from budgetqa.index.model import Fact
-from budgetqa.understand import Item, Target
+from budgetqa.understand import Item, Target, item_words
 
 _TOTAL_ROWS = {"合计", "总计", "本年支出合计", "支出合计", "本年收入合计", "收入合计", "支出总计", "收入总计"}
 _SANGONG = ("三公", "公务接待", "因公出国", "公务用车")
@@ -188,16 +188,18 @@ def _bigrams(row: str, words: str) -> int:
 
 def by_measure(catalog: Catalog, target: Target, words: str, measure: str) -> Fact | None:
     """No item, but a measure asked ("共有多少辆车"): the figure in that measure whose wording overlaps most."""
-    want = set(_AS_OF_WORDS.sub("", norm(words))) - set("的了是有共各几多少　") - {measure}
+    want = set(_AS_OF_WORDS.sub("", norm(item_words(words)))) - set("的了是有共各几多少　") - {measure}
     best: tuple[int, int, Fact] | None = None
     for d in target.docs:
         for i, f in enumerate(catalog.facts.get(d, [])):
             if not _measure_ok(f, measure) or f.number is None:
                 continue
-            score = len(want & set(norm(f.row) + norm(f.context)))
+            score = len(want & set(norm(f.row) + norm(f.context))) * 10 - len(norm(f.row)) // 4
+            score += 5 if re.search(r"共有|共计|总数|合计|实有|现有", f.context) else 0  # a stock, not a part
             if best is None or (score, -i) > (best[0], -best[1]):
                 best = (score, i, f)
-    return best[2] if best and best[0] >= max(1, (len(want) + 1) // 2) else None
+    need = max(1, (len(want) + 1) // 2)
+    return best[2] if best and len(want & set(norm(best[2].row) + norm(best[2].context))) >= need else None
 
 
 def _measure_ok(f: Fact, measure: str) -> bool:

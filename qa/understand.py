@@ -184,14 +184,16 @@ class Understander:
         tables = tuple(w for w in pieces if len(w) >= 4 and any(w in t for t in titles))
         if len(items) < 2 or qtype not in ("lookup", "compare"):
             return items, named, tables
+        as_table = [i for i in items if not i.code and any(norm(i.text) in t for t in titles)
+                    and re.search(re.escape(norm(i.text)) + r"(?:安排的|安排|中的|里的|的|中|里|支出|收入)", text)]
+        if as_table and len(as_table) < len(items):  # "财政拨款安排的会议费": a table word, not an item
+            items = tuple(i for i in items if i not in as_table)
+            tables += tuple(norm(i.text) for i in as_table)
         as_col = [i for i in items if i.labels and i.labels[0] in cols and not i.code]
-        as_table = [i for i in items if i not in as_col and not i.code and any(norm(i.text) in t for t in titles)
-                    and not any(lab in cols for lab in i.labels)]
-        rest = [i for i in items if i not in as_col and i not in as_table]
-        if not rest:
+        rest = [i for i in items if i not in as_col]
+        if len(items) < 2 or not as_col or not rest:
             return items, named, tables
-        return (tuple(rest), named + tuple(i.labels[0] for i in as_col),
-                tables + tuple(norm(i.text) for i in as_table))
+        return tuple(rest), named + tuple(i.labels[0] for i in as_col), tables
 
     def _kind(self, q: str) -> str | None:
         for word in sorted(self.vocab.kinds, key=len, reverse=True):
