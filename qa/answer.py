@@ -108,11 +108,17 @@ def _by_measure(query: Query, catalog: Catalog) -> Draft | None:
     return Draft("answered", "".join(lines + _year_note(query)), tuple(facts), unit=query.targets[0].ref.name)
 
 
+_MAIN_WORDS = re.compile(r"^(?:合计|总计|小计|预算数|决算数|金额|本年|全年|执行数)$")
+
+
 def _lookup_sentence(t: Target, c: Choice) -> str:
     f = c.fact
-    item = clean_label(f.row) if f.source == "table" or not f.context else clean_label(f.row)
+    item = clean_label(f.row)
     col = f.column.strip()
-    if col and f.source == "table" and not _is_main(col, f):
+    last = re.sub(r"^(?:19|20)\d{2}年?", "", col.split("/")[-1]).strip()
+    if f.source == "table" and norm(f.row) in ("合计", "总计", "小计") and last and not _MAIN_WORDS.search(last):
+        item = last  # a wide table: the item is the column, the row is the total over units
+    elif col and f.source == "table" and not _is_main(col, f):
         item = f"{item}（{col}）"
     sc = scope(f) or clean_label(f.section)
     kindword = {"预算": "预算", "决算": "决算数"}.get(f.kind or "", "")
@@ -342,6 +348,10 @@ def _year(t: Target) -> str:
 def _year_note(query: Query) -> list[str]:
     if not query.year_defaulted or not query.targets or query.years:
         return []
+    units = {t.ref.name: t for t in query.targets}
+    if len(units) > 1:
+        held = "、".join(f"{n}{t.year}年{t.kind or ''}" for n, t in units.items())
+        return [f"（问题未指定年份，各单位按语料中最新的一年回答：{held}。）"]
     t = query.targets[0]
     return [template("year_default").format(year=t.year, kind=t.kind or "")]
 

@@ -166,7 +166,8 @@ def choose(catalog: Catalog, target: Target, item: Item, hints: Hints = Hints())
         in_table = 0 if hints.tables and any(t in norm(f.table) for t in hints.tables) else 1
         # "参公…的机关运行经费" is a part of it: a narrative subject that only ends with the label
         part = f.source == "text" and not any(norm(f.row).startswith(lab) for lab in item.labels if lab)
-        return (rank, -_bigrams(f.row, hints.words), part, column_rank(f, target, cols) >= 4, in_table, f.source != "table", table_rank(f, item),
+        own_table = table_rank(f, item) if item.table else 0  # 招待费: the 三公 table, even as a column there
+        return (own_table, rank, -_bigrams(f.row, hints.words), part, column_rank(f, target, cols) >= 4, in_table, f.source != "table", table_rank(f, item),
                 column_rank(f, target, cols), f.number is None, f.number == 0, p[0])
 
     ranked = sorted(enumerate(cands), key=key)
