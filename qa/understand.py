@@ -45,6 +45,7 @@ _DERIVED_LABEL = re.compile(r"占|增长|增加|减少|下降|增幅|降幅|比�
 _AS_OF = re.compile(r"(?:截至|截止|截止到|到)\s*(?:19|20)\d{2}\s*年\s*(?:底|末|年底|年末|12月31日)")
 _CODE = re.compile(r"(?<![\d.])(\d{3,7})(?![\d.]|\s*年|\s*[万亿元%％])")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+_NOT_KIND = re.compile(r"一般公共预算|公共预算|政府性基金预算|国有资本经营预算|预算拨款|预算单位|预算编制")
 
 
 @dataclass(frozen=True)
@@ -196,6 +197,7 @@ class Understander:
         return tuple(rest), named + tuple(i.labels[0] for i in as_col), tables
 
     def _kind(self, q: str) -> str | None:
+        q = _NOT_KIND.sub("", q)  # "一般公共预算" names a fund, not the kind of document
         for word in sorted(self.vocab.kinds, key=len, reverse=True):
             if word in q:
                 return self.vocab.kinds[word]
@@ -269,7 +271,7 @@ class Understander:
             k = norm(key)
             for m in occurrences(k, text):
                 entry = self.vocab.items[key]
-                labels = tuple(norm(x) for x in entry.get("labels", ()))
+                labels = tuple(dict.fromkeys((*(norm(x) for x in entry.get("labels", ())), k)))  # its own words last
                 spans.append((m.start(), m.end(), Item(key, labels, entry.get("table", ""), vocab=True)))
         chosen = drop_suffix_words(non_overlapping(spans))
         items = [replace(it, side=int(split is not None and s >= split)) for s, _, it in chosen]
