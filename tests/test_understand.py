@@ -113,3 +113,14 @@ def test_injection_is_flagged_and_stripped(u):
 def test_bad_questions(text):
     with pytest.raises(BadQuestion):
         validate(text)
+
+
+def test_kind_words_but_not_fund_names(u):
+    assert u.understand("福州市医疗保障局2024年办公费决算").problem  # only a 预算 is held
+    assert u.understand("福州市医疗保障局一般公共预算的办公费").kind is None
+    assert u.understand("福州市医疗保障局办公费预算数").kind == "预算"
+
+
+def test_stock_as_of_a_date_does_not_pick_a_year(u):
+    q = u.understand("截至2023年底福州市医疗保障局有多少辆车")
+    assert q.years == () and q.measure == "辆" and not q.problem
