@@ -7,7 +7,7 @@ import time
 from html import escape
 from pathlib import Path
 
-from budgetqa.eval.harness import Summary, baseline_lines, percentile, write_answers
+from budgetqa.eval.harness import Summary, percentile, write_answers
 
 _TYPE_NAMES = {"lookup": "查数", "arith": "计算", "compare": "比较", "text": "文字", "unanswerable": "无答案"}
 
@@ -69,7 +69,8 @@ def html_page(summary: Summary) -> str:
     head = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in _headline(summary))
     bars = accuracy_svg({f"{k}（{_TYPE_NAMES.get(k, k)}）": (c, n) for k, (c, n) in summary.by_type().items()})
     hist = histogram_svg(summary.latencies_ms())
-    base = "".join(f"<li>{escape(line)}</li>" for line in baseline_lines(summary))
+    base = "".join(f"<tr><td>{escape(r.system)}</td><td>{r.hits}/{r.total}</td><td>{r.recall:.3f}</td>"
+                   f"<td>{'' if r.accuracy is None else f'{r.accuracy:.3f}'}</td></tr>" for r in summary.baseline)
     invalid = "".join(f"<li>第 {b.line} 行 {escape(b.id or '')}：{escape(b.reason)}</li>" for b in summary.invalid)
     fails = "".join(
         f"<tr><td>{escape(r.item.id)}</td><td>{escape(r.item.type)}</td><td>{escape(r.item.q)}</td>"
@@ -87,7 +88,7 @@ th{{background:#f4f4f4}}svg text{{font-size:12px;font-family:inherit}}
 <table>{head}</table>
 <h2>按题型的准确率</h2>{bars}
 <h2>延迟分布</h2>{hist}
-{f'<h2>检索召回率 @5：朴素 RAG 对比本系统</h2><ul>{base}</ul>' if base else ''}
+{f'<h2>检索召回率 @5：朴素 RAG 对比本系统</h2><table><tr><th>系统</th><th>命中</th><th>recall@5</th><th>回答准确率</th></tr>{base}</table>' if base else ''}
 {f'<h2>无效的标准答案行</h2><ul>{invalid}</ul>' if invalid else ''}
 <h2>错题（{len(summary.failures())}）</h2>
 <table><tr><th>id</th><th>题型</th><th>问题</th><th>期望</th><th>回答</th></tr>{fails}</table>
@@ -97,7 +98,7 @@ th{{background:#f4f4f4}}svg text{{font-size:12px;font-family:inherit}}
 
 def accuracy_svg(rows: dict[str, tuple[int, int]]) -> str:
     """Horizontal bars, one per question type, length = accuracy."""
-    width, label_w, bar_h = 560, 140, 24
+    width, label_w, bar_h = 600, 180, 24
     height = bar_h * len(rows) + 10
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width + 120}" height="{height}" role="img" '
              f'aria-label="按题型的准确率">']
@@ -116,11 +117,12 @@ def accuracy_svg(rows: dict[str, tuple[int, int]]) -> str:
 def histogram_svg(latencies_ms: list[float], bins: int = 12) -> str:
     if not latencies_ms:
         return "<p>没有延迟数据。</p>"
-    low, high = min(latencies_ms), max(latencies_ms)
+    # The last bin takes everything above p99, so one slow outlier does not squash the rest.
+    low, high = min(latencies_ms), percentile(latencies_ms, 99)
     step = (high - low) / bins or 1.0
     counts = [0] * bins
     for value in latencies_ms:
-        counts[min(bins - 1, int((value - low) / step))] += 1
+        counts[max(0, min(bins - 1, int((value - low) / step)))] += 1
     width, height, pad = 600, 180, 30
     col = (width - pad) / bins
     top = max(counts)
@@ -134,6 +136,6 @@ def histogram_svg(latencies_ms: list[float], bins: int = 12) -> str:
         if count:
             parts.append(f'<text x="{x + col / 2 - 4:.1f}" y="{height - h - 4:.1f}">{count}</text>')
     parts.append(f'<text x="{pad}" y="{height + 16}">{low:.0f} ms</text>'
-                 f'<text x="{width - 60}" y="{height + 16}">{high:.0f} ms</text>'
+                 f'<text x="{width - 90}" y="{height + 16}">≥{high - step:.0f} ms</text>'
                  f'<text x="{width / 2 - 40:.0f}" y="{height + 34}">每题延迟（毫秒）</text></svg>')
     return "".join(parts)
