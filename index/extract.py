@@ -51,6 +51,9 @@ def _document_measure(doc: Document) -> str:
     return counts.most_common(1)[0][0] if counts else ""
 
 
+_NUMBERED_ITEM = re.compile(r"^(\d{1,2}[、.．]|[（(]\d{1,2}[)）]|[一二三四五六七八九十]{1,3}[、.．])\S")
+
+
 def table_facts(doc: Document, table: Table, fallback: str = "") -> list[Fact]:
     """One fact per numeric cell of every row of `table`."""
     default = table.measure or ("" if _is_target_table(table) else fallback)
@@ -158,7 +161,8 @@ def _norm_measure(measure: str) -> str:
 def _row_facts(doc: Document, table: Table, row: Row, measures: list[str], skip: list[bool],
                default: str, span: range | None = None) -> list[Fact]:
     parsed = [_parse_cell(cell) for cell in row.cells]
-    if not any(p is not None and not _skipped(skip, i) for i, p in enumerate(parsed)):
+    if not any(p is not None and not _skipped(skip, i) for i, p in enumerate(parsed)) \
+            and (span is not None or not _blank_data_row(table, row)):
         return []  # an all-blank or all-text row: headers, sub-headings, notes
     own = row_measure(row.label)
     out = []
@@ -177,6 +181,14 @@ def _row_facts(doc: Document, table: Table, row: Row, measures: list[str], skip:
         value, printed_measure, shown = figure
         out.append(_fact(doc, table, row, column, value, printed_measure or measure, shown))
     return out
+
+
+def _blank_data_row(table: Table, row: Row) -> bool:
+    """A coded (科目编码) or numbered item row printed all blank is a zero, not a heading: tables that
+    show zero as blank leave 会议费 empty rather than print 0.00."""
+    if not table.blank_is_zero or not all(_is_zero_mark(c) for c in row.cells) or not row.cells:
+        return False
+    return bool(row.code) or bool(_NUMBERED_ITEM.match(row.label.strip()))
 
 
 def _column(table: Table, i: int) -> str:

@@ -220,3 +220,13 @@ def test_side_by_side_lone_right_half() -> None:
     table = _table("收入支出决算总表", ("决算数", "决算数"), rows)
     assert [(f.row, f.value) for f in table_facts(_doc(table), table)] == [
         ("一、收入", "2"), ("一、支出", "4"), ("十三、交通运输支出", "1531.04"), ("本年收入合计", "1668.14")]
+
+
+def test_blank_coded_or_numbered_row_is_zero_but_blank_heading_is_not() -> None:
+    rows = (Row("会议费", "30215", ("",), 1, "30215\t会议费\t"),
+            Row("3、公务用车购置及运行费", None, ("",), 1, "3、公务用车购置及运行费\t"),
+            Row("其中：", None, ("",), 1, "其中："),
+            Row("办公费", "30201", ("180.48",), 1, "30201\t办公费\t180.48"))
+    table = _table("一般公共预算基本支出经济分类情况表", ("预算数",), rows)
+    assert [(f.row, f.value) for f in table_facts(_doc(table), table)] == [
+        ("会议费", "0"), ("3、公务用车购置及运行费", "0"), ("办公费", "180.48")]
