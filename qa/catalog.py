@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from budgetqa.index.model import Document, Fact
@@ -80,6 +80,27 @@ def norm(text: str) -> str:
     return t.strip(":").lower()
 
 
+# a row label that is really a column word: the table is printed transposed (items across, 预算数/决算数 down)
+_COLUMN_ROW = re.compile(r"^(?:本年|上年|年初|全年|调整后?|当年)?(?:预算|决算|执行)数?$|^(?:本年|上年)数$")
+_SUBTOTAL = re.compile(r"^(?:小计|合计)$")
+_GRANT_PREFIX = re.compile(r"^.*?安排的")
+
+
+def upright(f: Fact) -> Fact:
+    """A fact of a transposed table turned so the item is the row and 预算数/决算数 the column, as in
+    every other table ("预算数 | 三公经费/公务接待费" -> "公务接待费 | 预算数")."""
+    if f.source != "table" or not f.column or not _COLUMN_ROW.match(norm(f.row)):
+        return f
+    path = [p for p in f.column.split("/") if p.strip()]
+    if not path:
+        return f
+    item = path[-1].strip()
+    if _SUBTOTAL.match(norm(item)) and len(path) > 1:
+        # "财政拨款安排的“三公”经费/小计": the subtotal is the group's own figure
+        item = _GRANT_PREFIX.sub("", path[-2].strip()) or path[-2].strip()
+    return replace(f, row=item, column=f.row)
+
+
 def _meta(d: Any) -> DocMeta:
     return DocMeta(name=d.name, unit=d.unit, aliases=tuple(getattr(d, "aliases", ()) or ()),
                    year=getattr(d, "year", None), kind=getattr(d, "kind", None),
@@ -103,6 +124,7 @@ class Catalog:
         self.by_label: dict[str, dict[str, list[Fact]]] = defaultdict(lambda: defaultdict(list))
         self.by_code: dict[str, dict[str, list[Fact]]] = defaultdict(lambda: defaultdict(list))
         for f in source.facts():
+            f = upright(f)
             self.facts[f.doc].append(f)
             self.by_label[f.doc][norm(f.row)].append(f)
             if f.code:

@@ -146,3 +146,37 @@ def test_injection_never_changes_a_figure(engine):
 def test_bad_input_is_an_error_with_a_chinese_message(engine, q):
     a = ask(engine, q)
     assert a.status == "error" and a.answer and any("\u4e00" <= ch <= "\u9fff" for ch in a.answer)
+
+
+# --- small one-document corpora for the general rules below ---
+
+XW = "西安市卫生健康委员会"
+XW_SANGONG = "公开08表 财政拨款“三公”经费及会议费、培训费支出决算表"
+XW_JIBEN = "一般公共预算财政拨款基本支出决算表"
+
+
+def _final_doc(sections=()):
+    from dataclasses import replace
+
+    from tests.fixtures_answer import _doc
+    return replace(_doc("xw.txt", XW, 2022, sections=sections), kind="决算")
+
+
+def _engine_of(tmp_path, doc, facts) -> Engine:
+    from budgetqa.catalog import MemorySource
+    return Engine(load_settings(home=str(tmp_path)), source=MemorySource([(doc, facts)]))
+
+
+def test_transposed_table_reads_item_across_and_column_down(tmp_path):
+    from tests.fixtures_answer import _fact
+    d = _final_doc()
+    facts = [_fact(d, XW_JIBEN, "公务用车购置", "0", code="31013", column="决算数")]
+    for row, vals in (("预算数", ("593.46", "136.48", "1.86")), ("决算数", ("587.55", "136.48", "0.11"))):
+        for col, v in zip(("财政拨款安排的“三公”经费/小计", "财政拨款安排的“三公”经费/公务用车购置费",
+                           "财政拨款安排的“三公”经费/公务接待费"), vals, strict=True):
+            facts.append(_fact(d, XW_SANGONG, row, v, column=col))
+    eng = _engine_of(tmp_path, d, facts)
+    a = eng.ask("西安市卫生健康委员会2022年公务用车购置费决算是多少")
+    assert "136.48万元" in a.answer and a.citations[0].table == XW_SANGONG
+    assert "0.11万元" in eng.ask("西安市卫生健康委员会2022年公务接待费决算是多少").answer
+    assert "587.55万元" in eng.ask("西安市卫生健康委员会2022年三公经费决算是多少").answer
