@@ -306,8 +306,8 @@ def eval_cmd(ctx: click.Context, gold: Path, report_dir: Path, baseline: str | N
     """评测：逐题提问，按题型统计准确率、引用准确率、核对比例和延迟，并写出报告。"""
     from budgetqa.eval.harness import run_eval
 
-    if min_from is not None and min_accuracy is None:
-        min_accuracy = float(json.loads(min_from.read_text(encoding="utf-8"))["min_accuracy"])
+    if min_from is not None:
+        min_accuracy, corpus = _thresholds(min_from, min_accuracy, corpus)
     settings = _settings(ctx)
     if corpus:
         from budgetqa.index.ingest import index_paths
@@ -320,6 +320,24 @@ def eval_cmd(ctx: click.Context, gold: Path, report_dir: Path, baseline: str | N
     if min_accuracy is not None and summary.accuracy < min_accuracy:
         click.echo(f"准确率 {summary.accuracy:.3f} 低于阈值 {min_accuracy:.3f}", err=True)
         ctx.exit(1)
+
+
+def _thresholds(path: Path, min_accuracy: float | None,
+                corpus: tuple[Path, ...]) -> tuple[float | None, tuple[Path, ...]]:
+    """thresholds.json gives min_accuracy and the corpus it was measured on (paths relative to
+    the repository root, the folder above eval/); command-line values win."""
+    try:
+        spec = json.loads(path.read_text(encoding="utf-8"))
+        threshold = float(spec["min_accuracy"]) if min_accuracy is None else min_accuracy
+    except (ValueError, KeyError, TypeError) as exc:
+        raise click.ClickException(f"{path} 格式不对，需要 min_accuracy：{exc}") from exc
+    if corpus:
+        return threshold, corpus
+    root = path.resolve().parent.parent
+    listed = [root / p for p in spec.get("corpus", [])]
+    for missing in (p for p in listed if not p.exists()):
+        click.echo(f"找不到 {missing}，跳过", err=True)
+    return threshold, tuple(p for p in listed if p.exists())
 
 
 if __name__ == "__main__":

@@ -206,3 +206,30 @@ def test_e2e_index_names_each_failed_file(tmp_path: Path) -> None:
     for name in ("empty.txt", "notes.xyz", "missing.pdf"):
         assert f"失败：{name}：" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_thresholds_file_names_the_corpus_to_index(fake: FakeEngine, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from budgetqa.index import ingest
+
+    (tmp_path / "eval").mkdir()
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "a.txt").write_text("x", encoding="utf-8")
+    thresholds = tmp_path / "eval" / "thresholds.json"
+    thresholds.write_text(json.dumps({"min_accuracy": 0.5, "corpus": ["docs/a.txt", "docs/gone.txt"]}),
+                          encoding="utf-8")
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text('{"id": "1", "type": "lookup", "q": "接待费", "values": [[5, "万元"]]}\n', encoding="utf-8")
+    indexed: list[list[Path]] = []
+    monkeypatch.setattr(ingest, "index_paths",
+                        lambda paths, settings, progress=True: indexed.append(list(paths)) or ingest.IngestReport())
+    result = _invoke("eval", str(gold), "--report", str(tmp_path / "r"), "--min-accuracy-from", str(thresholds))
+    assert result.exit_code == 0, result.output
+    assert indexed == [[tmp_path / "docs" / "a.txt"]]
+    assert "gone.txt" in result.output
+
+
+def test_repository_thresholds_are_well_formed() -> None:
+    spec = json.loads((Path(__file__).resolve().parent.parent / "eval" / "thresholds.json").read_text("utf-8"))
+    assert spec["gold"] == "eval/gold.jsonl"
+    assert 0 < spec["min_accuracy"] <= spec["measured_accuracy"] <= 1
