@@ -116,8 +116,12 @@ def _lookup_sentence(t: Target, c: Choice) -> str:
     item = clean_label(f.row)
     col = f.column.strip()
     last = re.sub(r"^(?:19|20)\d{2}年?", "", col.split("/")[-1]).strip()
+    parts = [re.sub(r"^(?:19|20)\d{2}年?", "", p).strip() for p in col.split("/")]
+    group = [p for p in parts[:-1] if p and not _MAIN_WORDS.search(p)]
     if f.source == "table" and norm(f.row) in ("合计", "总计", "小计") and last and not _MAIN_WORDS.search(last):
         item = last  # a wide table: the item is the column, the row is the total over units
+    elif f.source == "table" and norm(f.row) in ("合计", "总计") and last in ("小计", "合计") and group:
+        item = re.sub(r"^.*?安排的|(?:预算|决算)$", "", group[-1]) + "合计"  # the subtotal of a header group (三公 beside 会议费)
     elif col and f.source == "table" and not _is_main(col, f):
         item = f"{item}（{col}）"
     sc = scope(f) or clean_label(f.section)

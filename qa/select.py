@@ -167,7 +167,8 @@ def choose(catalog: Catalog, target: Target, item: Item, hints: Hints = Hints())
         # "参公…的机关运行经费" is a part of it: a narrative subject that only ends with the label
         part = f.source == "text" and not any(norm(f.row).startswith(lab) for lab in item.labels if lab)
         own_table = table_rank(f, item) if item.table else 0  # 招待费: the 三公 table, even as a column there
-        return (own_table, rank, -_bigrams(f.row, hints.words), part, column_rank(f, target, cols) >= 4, in_table, f.source != "table", table_rank(f, item),
+        return (own_table, rank, -_bigrams(f.row, hints.words), part, column_rank(f, target, cols) >= 4,
+                not group_total(f, item), in_table, f.source != "table", table_rank(f, item),
                 column_rank(f, target, cols), f.number is None, f.number == 0, p[0])
 
     ranked = sorted(enumerate(cands), key=key)
@@ -180,6 +181,18 @@ def choose(catalog: Catalog, target: Target, item: Item, hints: Hints = Hints())
                       and any(k in f.section and k in best.table for k in _SCOPES)
                       and f.number is not None and best.source == "table" and not _same(f, best))
     return Choice(best, same[:3], _dedupe(conflicts)[:2])
+
+
+def group_total(f: Fact, item: Item) -> bool:
+    """The subtotal column of a header group named after the item: a wide table that prints 会议费 and
+    培训费 beside the 三公 group has a 合计 over all of them, and the 三公 total is the group's 小计."""
+    if f.source != "table" or not f.column:
+        return False
+    path = [p for p in norm(f.column).split("/") if p]
+    if len(path) < 2 or path[-1] not in ("小计", "合计"):
+        return False
+    words = {norm(item.text), *(lab for lab in item.labels if len(lab) >= 3 and lab not in _TOTAL_ROWS)}
+    return any(w and w in p for p in path[:-1] for w in words)
 
 
 def _bigrams(row: str, words: str) -> int:

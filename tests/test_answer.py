@@ -180,3 +180,15 @@ def test_transposed_table_reads_item_across_and_column_down(tmp_path):
     assert "136.48万元" in a.answer and a.citations[0].table == XW_SANGONG
     assert "0.11万元" in eng.ask("西安市卫生健康委员会2022年公务接待费决算是多少").answer
     assert "587.55万元" in eng.ask("西安市卫生健康委员会2022年三公经费决算是多少").answer
+
+
+def test_sangong_total_excludes_meeting_and_training_columns(tmp_path):
+    from tests.fixtures_answer import _doc, _fact
+    d = _doc("xa.md", XA, 2022)
+    t = "表13 一般公共预算拨款“三公”经费、会议费、培训费表"
+    cols = {"2022年/合计": "627300", "2022年/一般公共预算拨款安排的“三公”经费预算/小计": "35000",
+            "2022年/一般公共预算拨款安排的“三公”经费预算/公务接待费": "10000",
+            "2022年/会议费": "202300", "2022年/培训费": "390000"}
+    facts = [_fact(d, t, "合计", v, column=c, measure="元") for c, v in cols.items()]
+    a = _engine_of(tmp_path, d, facts).ask("西安市医疗保障局2022年三公经费预算一共多少")
+    assert "35000元" in a.answer and "627300" not in a.answer
