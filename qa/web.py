@@ -1,6 +1,6 @@
 """The citizens' chat page (Gradio): ask, read the checked answer and its sources, add documents.
 
-Thin on purpose: answering is `Engine.ask`, indexing is `index_paths`, HTML is `web_render`.
+Thin on purpose: answering is `Engine.ask_stream`, indexing is `index_paths`, HTML is `web_render`.
 This module wires widgets to those calls, keeps each visitor's conversation in `gr.State`,
 and turns failures into Chinese messages.
 """
@@ -32,8 +32,9 @@ log = logging.getLogger(__name__)
 
 UPLOAD_TYPES = [".pdf", ".md", ".html", ".htm", ".txt", ".csv", ".tsv"]
 MAX_HISTORY = 10  # turns passed to the Engine; enough for "那差旅费呢？" chains
-ASK_CONCURRENCY = 4  # Engine.ask is thread-safe; 2 cores, so a few at once is plenty
+ASK_CONCURRENCY = 4  # Engine.ask_stream is thread-safe; 2 cores, so a few at once is plenty
 MAX_UPLOAD = "50mb"
+INTERNAL_ERROR = "处理这个问题时出了内部错误，请换个说法再试，或联系管理员。"
 
 # System fonts only: the default theme would otherwise reference web fonts, and offline the
 # page must render with nothing fetched from a CDN.
@@ -61,6 +62,8 @@ table.bq-table{border-collapse:collapse;margin-top:6px;font-size:0.9em}
 table.bq-table th,table.bq-table td{border:1px solid #dadce0;padding:2px 6px;text-align:left}
 tr.bq-row-cited td{background:#fff3a3;font-weight:600}
 .bq-notes,.bq-candidates{color:#5f6368;margin-top:4px}
+.bq-badge-pending{background:#e8f0fe;color:#174ea6;border:1px dashed #1a73e8}
+.bq-draft .bq-text{color:#5f6368;font-style:italic}
 """
 
 THEME = gr.themes.Default(font=_SANS, font_mono=_MONO)
@@ -80,7 +83,10 @@ class Handlers:
 
     def ask(self, question: str, chat: ChatMessages | None, history: Sequence[Turn] | None,
             unit_choice: str | None, year_choice: str | None) -> Iterator[tuple[ChatMessages, tuple[Turn, ...], str]]:
-        """Show the question at once, then the answer; the new turn joins this visitor's history."""
+        """Show the question at once, the model's draft as it is written, then the checked answer.
+
+        Only the last step carries an Answer; the new turn joins this visitor's history then.
+        """
         chat = list(chat or [])
         turns = tuple(history or ())
         question = question or ""
@@ -88,22 +94,33 @@ class Handlers:
         chat.append({"role": "assistant", "content": '<div class="bq-answer">正在查找…</div>'})
         yield list(chat), turns, ""
         unit, year = R.parse_filters(unit_choice, year_choice)
-        answer, content = self._answer(question, unit, year, turns)
-        chat[-1] = {"role": "assistant", "content": content}
-        if answer is not None and answer.status != "error":  # a not_found still names the unit asked about
-            turns = (*turns, Turn(question.strip(), *_scope(answer, unit, year)))[-MAX_HISTORY:]
-        yield chat, turns, ""
+        for answer, content in self._replies(question, unit, year, turns):
+            chat[-1] = {"role": "assistant", "content": content}
+            if answer is not None and answer.status != "error":  # a not_found still names the unit asked about
+                turns = (*turns, Turn(question.strip(), *_scope(answer, unit, year)))[-MAX_HISTORY:]
+            yield list(chat), turns, ""  # a copy: gradio diffs successive outputs
 
-    def _answer(self, question: str, unit: str | None, year: int | None,
-                turns: Sequence[Turn]) -> tuple[Answer | None, str]:
+    def _replies(self, question: str, unit: str | None, year: int | None,
+                 turns: Sequence[Turn]) -> Iterator[tuple[Answer | None, str]]:
+        """Draft bubbles (no Answer) while the model writes, then the checked answer's bubble, last."""
+        text = ""
         try:
-            answer = self.engine.ask(question, unit=unit, year=year, history=list(turns))
+            for part in self.engine.ask_stream(question, unit=unit, year=year, history=list(turns)):
+                if isinstance(part, Answer):
+                    # the draft's figures are unchecked: the Answer replaces it whatever it says
+                    yield part, R.render_answer(part, self._contexts(part.citations))
+                    return
+                text += part
+                yield None, R.render_draft(text)
         except BudgetQAError as exc:
-            return None, R.render_failure(str(exc))
+            yield None, R.render_failure(str(exc))
+            return
         except Exception:  # the page must answer something; the traceback goes to the log
             log.exception("ask failed for %r", question[:200])
-            return None, R.render_failure("处理这个问题时出了内部错误，请换个说法再试，或联系管理员。")
-        return answer, R.render_answer(answer, self._contexts(answer.citations))
+            yield None, R.render_failure(INTERNAL_ERROR)
+            return
+        log.error("answer stream for %r ended without an answer", question[:200])
+        yield None, R.render_failure(INTERNAL_ERROR)
 
     def _contexts(self, citations: Sequence[Citation]) -> list[R.TableContext | None]:
         """Each cited table around its row, from the fact store; None shows the quote only."""

@@ -72,6 +72,13 @@ def render_answer(answer: Answer, contexts: Sequence[TableContext | None] = ()) 
     return _div("bq-answer", "".join(parts))
 
 
+def render_draft(text: str) -> str:
+    """The model's text while it is still being written: unchecked, so plainly marked and never badged as checked."""
+    badge = ('<div class="bq-badge bq-badge-pending" title="数字与原表核对完成后，这里会换成最终回答">'
+             "⏳ 正在核对数字…（草稿，未核对）</div>")
+    return _div("bq-answer bq-draft", badge + f'<div class="bq-text">{_text(text)}</div>')
+
+
 def render_failure(message: str) -> str:
     """A message for a failure outside the Engine's answer (e.g. the index cannot be read)."""
     return _div("bq-answer bq-error", f'<span class="bq-badge bq-badge-error">⚠ 出错了</span> {_text(message)}')

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -196,6 +196,24 @@ class FakeEngine:
         return Answer(question=question, status="answered", answer=f"{who}{item}为{printed}万元。",
                       values=(Value(value, "万元", True),), citations=(cite,), unit=who)
 
+    def ask_stream(self, question: str, **kw: Any) -> Iterator[str | Answer]:
+        yield self.ask(question, **kw)  # as the real Engine without an LLM
+
+
+class StreamingEngine(FakeEngine):
+    """A model that first writes a wrong figure, then the checked answer that replaced it."""
+
+    def __init__(self, chunks: Sequence[str], final: Answer | Exception) -> None:
+        super().__init__()
+        self.chunks, self.final = chunks, final
+
+    def ask_stream(self, question: str, **kw: Any) -> Iterator[str | Answer]:
+        self.calls.append({"q": question, **kw})
+        yield from self.chunks
+        if isinstance(self.final, Exception):
+            raise self.final
+        yield self.final
+
 
 def _handlers(tmp_path: Path) -> tuple[Any, FakeEngine]:
     from budgetqa.web import Handlers
@@ -218,6 +236,51 @@ def test_ask_shows_question_then_answer_and_records_turn(tmp_path: Path) -> None
     assert "5.00万元</mark>" in chat[1]["content"] and "✔ 已核对" in chat[1]["content"]
     assert turns == (Turn("福州市医疗保障局的公务接待费是多少", "福州市医疗保障局", 2024),)
     assert engine.calls[0]["unit"] is None and engine.calls[0]["year"] is None
+
+
+def test_streamed_draft_is_marked_unchecked_then_replaced_by_the_checked_answer(tmp_path: Path) -> None:
+    from budgetqa.web import Handlers
+
+    engine = StreamingEngine(["福州", "市医疗保障局…50.00万元"], answered(True))
+    h = Handlers(engine, Settings(home=tmp_path / "home", dense=False))  # type: ignore[arg-type]
+    steps = _run(h.ask("福州市医疗保障局的公务接待费是多少", [], (), None, None))
+    bubbles = [s[0][-1]["content"] for s in steps]
+    assert len(steps) == 4 and "正在查找" in bubbles[0]
+    assert "正在核对数字…" in bubbles[1] and "福州" in bubbles[1] and "50.00" not in bubbles[1]
+    assert "正在核对数字…" in bubbles[2] and "福州市医疗保障局…50.00万元" in bubbles[2]
+    assert all("已核对" not in b and "<mark" not in b for b in bubbles[1:3])
+    assert all(s[1] == () for s in steps[:-1])  # no turn recorded for a draft
+    final, turns = bubbles[-1], steps[-1][1]
+    assert "✔ 已核对" in final and '<mark class="bq-fig">5.00万元</mark>' in final
+    assert "50.00" not in final and "正在核对数字" not in final and "bq-draft" not in final
+    assert turns == (Turn("福州市医疗保障局的公务接待费是多少", "福州市医疗保障局", 2024),)
+    assert [m["role"] for m in steps[-1][0]] == ["user", "assistant"]
+
+
+def test_streamed_draft_is_escaped_and_has_no_blank_lines(tmp_path: Path) -> None:
+    from budgetqa.web import Handlers
+
+    engine = StreamingEngine(["<script>alert(1)</script>", "\n\n第二段"], answered(True))
+    h = Handlers(engine, Settings(home=tmp_path / "home", dense=False))  # type: ignore[arg-type]
+    draft = _run(h.ask("公务接待费", [], (), None, None))[2][0][-1]["content"]
+    assert "<script>" not in draft and "&lt;script&gt;" in draft and "\n" not in draft
+
+
+def test_a_crash_mid_stream_replaces_the_draft_with_a_message(tmp_path: Path) -> None:
+    from budgetqa.web import Handlers
+
+    engine = StreamingEngine(["福州市医疗保障局…50.00万元"], RuntimeError("boom"))
+    h = Handlers(engine, Settings(home=tmp_path / "home", dense=False))  # type: ignore[arg-type]
+    chat, turns, _ = _run(h.ask("福州市医疗保障局的公务接待费是多少", [], (), None, None))[-1]
+    final = chat[-1]["content"]
+    assert "内部错误" in final and "50.00" not in final and "boom" not in final and turns == ()
+
+
+def test_without_a_model_the_answer_comes_in_one_step(tmp_path: Path) -> None:
+    h, _ = _handlers(tmp_path)
+    steps = _run(h.ask("福州市医疗保障局的公务接待费是多少", [], (), None, None))
+    assert len(steps) == 2 and "✔ 已核对" in steps[1][0][-1]["content"]
+    assert not any("正在核对数字" in s[0][-1]["content"] for s in steps)
 
 
 def test_follow_up_passes_history_and_keeps_the_unit(tmp_path: Path) -> None:
@@ -416,3 +479,57 @@ def test_answer_shows_the_cited_row_in_its_table(tmp_path: Path) -> None:
     ctx, missing, text = h._contexts([cite, Citation(**{**cite.__dict__, "doc": "missing.md"}), narrative])
     assert ctx is not None and ctx.columns == ("预算数",) and ctx.rows[ctx.focus] == ("2、公务接待费", ("3.20",))
     assert missing is None and text is None
+
+
+# ---- the real Engine (bundled corpus, BM25 only) with and without a fake chat model ---------------
+
+LLM_Q = "福州市医疗保障局的公务接待费是多少"
+
+
+@pytest.fixture(scope="module")
+def corpus_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    from budgetqa.index.ingest import ensure_index
+
+    settings = Settings(home=tmp_path_factory.mktemp("web-engine"), dense=False)
+    ensure_index(settings)  # once for the module: the bundled corpus into a throwaway home
+    return settings
+
+
+def _real(settings: Settings, *replies: str) -> Any:
+    from budgetqa.pipeline import Engine
+    from budgetqa.web import Handlers
+    from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+    model = FakeListChatModel(responses=list(replies)) if replies else None
+    return Handlers(Engine(settings, chat_model=model), settings)
+
+
+@pytest.mark.slow
+def test_real_engine_without_a_model_answers_in_one_step(corpus_settings: Settings) -> None:
+    steps = _run(_real(corpus_settings).ask(LLM_Q, [], (), None, None))
+    final = steps[-1][0][-1]["content"]
+    assert len(steps) == 2 and "✔ 已核对" in final and "5.00万元</mark>" in final and "正在核对数字" not in final
+    assert "bq-row-cited" in final  # the cited row shown in its table, from the store
+
+
+@pytest.mark.slow
+def test_real_engine_a_wrong_model_figure_never_reaches_the_page_as_checked(corpus_settings: Settings) -> None:
+    from budgetqa.llm import NOTE_UNVERIFIED
+
+    steps = _run(_real(corpus_settings, "福州市医疗保障局2024年公务接待费预算为50.00万元。").ask(LLM_Q, [], (), None, None))
+    drafts = [s[0][-1]["content"] for s in steps[1:-1]]
+    assert drafts and all("正在核对数字" in d and "已核对" not in d for d in drafts)
+    assert "50.00万元" in drafts[-1]  # it was streamed, as a draft …
+    final = steps[-1][0][-1]["content"]
+    assert "50.00" not in final and "正在核对数字" not in final  # … and replaced
+    assert "✔ 已核对" in final and '<mark class="bq-fig">5.00万元</mark>' in final and NOTE_UNVERIFIED in final
+    assert steps[-1][1][-1].unit == "福州市医疗保障局"
+
+
+@pytest.mark.slow
+def test_real_engine_a_right_model_answer_is_shown_checked(corpus_settings: Settings) -> None:
+    reply = "福州市医疗保障局2024年公务接待费预算为5.00万元。"
+    steps = _run(_real(corpus_settings, reply).ask(LLM_Q, [], (), None, None))
+    assert len(steps) > 3 and all("正在核对数字" in s[0][-1]["content"] for s in steps[1:-1])
+    final = steps[-1][0][-1]["content"]
+    assert reply.replace("5.00万元", '<mark class="bq-fig">5.00万元</mark>') in final and "✔ 已核对" in final
