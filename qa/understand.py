@@ -190,7 +190,8 @@ class Understander:
         if as_table and len(as_table) < len(items):  # "财政拨款安排的会议费": a table word, not an item
             items = tuple(i for i in items if i not in as_table)
             tables += tuple(norm(i.text) for i in as_table)
-        as_col = [i for i in items if i.labels and i.labels[0] in cols and not i.code]
+        # a vocabulary item with its own table (三公 items) is an item even where that table prints it as a column
+        as_col = [i for i in items if i.labels and i.labels[0] in cols and not i.code and not i.table]
         rest = [i for i in items if i not in as_col]
         if len(items) < 2 or not as_col or not rest:
             return items, named, tables
@@ -253,7 +254,8 @@ class Understander:
         docs = tuple(m.name for m in pool if m.year == best.year and m.kind == best.kind)
         return Target(ref, docs, year if prior else best.year, best.kind, prior), ""
 
-    def _items(self, residue: str, targets: tuple[Target, ...], qtype: str) -> tuple[tuple[Item, ...], str]:
+    def _items(self, residue: str, targets: tuple[Target, ...], qtype: str,
+               expanded: bool = False) -> tuple[tuple[Item, ...], str]:
         """Items named in the question (科目编码, vocabulary words, the documents' own row labels),
         and the words left unexplained in front of an item ("参保人数": 参保), if any."""
         text = norm(residue)
@@ -274,11 +276,33 @@ class Understander:
                 labels = tuple(dict.fromkeys((*(norm(x) for x in entry.get("labels", ())), k)))  # its own words last
                 spans.append((m.start(), m.end(), Item(key, labels, entry.get("table", ""), vocab=True)))
         chosen = drop_suffix_words(non_overlapping(spans))
+        if not expanded:
+            full = self._ellipsis(text, [(s, e, it) for s, e, it in chosen], targets)
+            if full != text:
+                return self._items(full, targets, qtype, expanded=True)
         items = [replace(it, side=int(split is not None and s >= split)) for s, _, it in chosen]
         if not items:
             fuzzy = fuzzy_label(text, self._labels(targets))
             return ((Item(fuzzy, (fuzzy,)),) if fuzzy else ()), ""
         return tuple(dedupe_items(items)), unexplained_words(text, chosen, self._scope_words(targets))
+
+    def _ellipsis(self, text: str, chosen: list[tuple[int, int, Item]], targets: tuple[Target, ...]) -> str:
+        """The question with an elided head restored: "公务用车购置费和运行费" -> "…和公务用车运行费"
+        (the second item shares the first one's head; it only counts when the whole is a known item)."""
+        known = set(self._labels(targets)) | {norm(k) for k in self._vocab_keys}
+        for start, end, item in reversed(chosen):
+            if end >= len(text) or text[end] not in "和及与、" or item.code:
+                continue
+            word = text[start:end]
+            rest = text[end + 1:]
+            for size in range(min(8, len(rest)), 1, -1):
+                tail = rest[:size]
+                if tail in known or not _CJK.fullmatch(tail[0]):
+                    continue
+                head = next((word[:h] for h in range(len(word) - 1, 1, -1) if word[:h] + tail in known), "")
+                if head:
+                    return text[:end + 1] + head + rest
+        return text
 
     def _labels(self, targets: tuple[Target, ...]) -> list[str]:
         docs = {d for t in targets for d in t.docs}

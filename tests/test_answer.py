@@ -192,3 +192,13 @@ def test_sangong_total_excludes_meeting_and_training_columns(tmp_path):
     facts = [_fact(d, t, "合计", v, column=c, measure="元") for c, v in cols.items()]
     a = _engine_of(tmp_path, d, facts).ask("西安市医疗保障局2022年三公经费预算一共多少")
     assert "35000元" in a.answer and "627300" not in a.answer
+
+
+def test_elided_head_is_restored_for_the_second_item(tmp_path):
+    from tests.fixtures_answer import _doc, _fact
+    d = _doc("cs.txt", "长沙市公安局", 2025)
+    t = "2025年一般公共预算“三公”经费支出情况表"
+    cols = {"合计": "458.50", "公务接待费": "28.50", "公务用车购置费": "150.00", "公务用车运行费": "250.00"}
+    facts = [_fact(d, t, "合计", v, column=c) for c, v in cols.items()]
+    a = _engine_of(tmp_path, d, facts).ask("长沙市公安局公务用车购置费和运行费各是多少")
+    assert "150.00万元" in a.answer and "250.00万元" in a.answer
