@@ -45,8 +45,9 @@ def read_blocks(path: Path, data: bytes) -> tuple[list[Block], int | None, str]:
 
 
 def _read_plain(text: str, suffix: str) -> tuple[list[Block], int | None, str]:
-    """A .txt may hold TSV, CSV, raw PDF text (one cell per line) or space-aligned layout text."""
-    from budgetqa.index import read_layout, read_raw, read_text
+    """A .txt may hold TSV, CSV, space-aligned layout text, raw PDF text (one cell per line) or rows as
+    single-space-separated lines (spaced)."""
+    from budgetqa.index import read_layout, read_raw, read_spaced, read_text
 
     if suffix == ".csv" or read_text.looks_csv(text):
         return read_text.read_csv_text(text)
@@ -56,6 +57,8 @@ def _read_plain(text: str, suffix: str) -> tuple[list[Block], int | None, str]:
         return read_layout.read_layout(text)
     if read_raw.looks_raw(text):
         return read_raw.read_raw(text)
+    if read_spaced.looks_spaced(text):
+        return read_spaced.read_spaced(text)
     return read_text.read_tsv_text(text)
 
 
