@@ -179,7 +179,8 @@ def _answer_text(answer: Answer) -> str:
     for number, cite in enumerate(answer.citations, 1):
         where = " · ".join(x for x in (cite.section, cite.table, cite.row) if x)
         page = f"，第 {cite.page} 页" if cite.page else ""
-        lines.append(f"  [{number}] {cite.doc}（{cite.unit} {cite.year or ''}{cite.kind or ''}{page}）{where}")
+        year = f"{cite.year}年" if cite.year else ""
+        lines.append(f"  [{number}] {cite.doc}（{cite.unit} {year}{cite.kind or ''}{page}）{where}")
         if cite.quote:
             lines.append(f"      原文：{cite.quote}")
     if answer.candidates:
