@@ -107,7 +107,7 @@ class Handlers:
         try:
             for part in self.engine.ask_stream(question, unit=unit, year=year, history=list(turns)):
                 if isinstance(part, Answer):
-                    # the draft's figures are unchecked: the Answer replaces it whatever it says
+                    # the draft was never checked: the Answer replaces it, whatever the draft said
                     yield part, R.render_answer(part, self._contexts(part.citations))
                     return
                 text += part

@@ -75,7 +75,7 @@ def render_answer(answer: Answer, contexts: Sequence[TableContext | None] = ()) 
 def render_draft(text: str) -> str:
     """The model's text while it is still being written: unchecked, so plainly marked and never badged as checked."""
     badge = ('<div class="bq-badge bq-badge-pending" title="数字与原表核对完成后，这里会换成最终回答">'
-             "⏳ 正在核对数字…（草稿，未核对）</div>")
+             "正在核对数字…（草稿，未核对）</div>")
     return _div("bq-answer bq-draft", badge + f'<div class="bq-text">{_text(text)}</div>')
 
 
