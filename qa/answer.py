@@ -271,10 +271,36 @@ def _by_columns(query: Query, catalog: Catalog, t: Target) -> list[tuple[Target,
     out = []
     for c in cols[:2]:
         choice = choose(catalog, t, query.items[0], Hints((c,), query.tables, query.measure))
-        if choice is None or c not in norm(choice.fact.column):
+        if choice is not None and c in norm(choice.fact.column):
+            out.append((t, choice.fact))
+            continue
+        stated = _stated_as(catalog, t, query.items[0], c)
+        if stated is None:
             return []
-        out.append((t, choice.fact))
+        out.append((t, stated))
     return out
+
+
+_COLUMN_SAYS = {"预算数": ("年初预算", "年初预算数", "预算", "预算数", "全年预算"),
+                "决算数": ("决算", "决算数", "支出决算", "")}
+_KIND_TAIL = re.compile(r"(?:年初预算数?|全年预算数?|预算数?|决算数?)$")
+
+
+def _stated_as(catalog: Catalog, t: Target, item: Item, column: str) -> Fact | None:
+    """A final account's prose gives the budget and the outturn of a total in words ("…支出年初预算为
+    2993.92万元", "…支出决算为2940.05万元"): the item's label with the column's word attached."""
+    tails = _COLUMN_SAYS.get(column)
+    if not tails:
+        return None
+    bases = {_KIND_TAIL.sub("", lab) for lab in (*item.labels, norm(item.text))} - {""}
+    for d in t.docs:
+        per_label = catalog.by_label.get(d, {})
+        for tail in tails:
+            for base in sorted(bases, key=len, reverse=True):
+                hits = [f for f in per_label.get(base + tail, []) if f.source == "text" and f.measure != "%"]
+                if hits:
+                    return hits[0]
+    return None
 
 
 def _two_operands(query: Query, inputs: list[tuple[Target, Fact]]) -> list[tuple[Target, Fact]]:

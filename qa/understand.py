@@ -254,7 +254,17 @@ class Understander:
         docs = tuple(m.name for m in pool if m.year == best.year and m.kind == best.kind)
         return Target(ref, docs, year if prior else best.year, best.kind, prior), ""
 
-    def _items(self, residue: str, targets: tuple[Target, ...], qtype: str,
+    def _items(self, residue: str, targets: tuple[Target, ...], qtype: str) -> tuple[tuple[Item, ...], str]:
+        """As `_match`; where a 的 splits a label the documents print whole ("…支出的年初预算": "…支出年初
+        预算"), the reading without it wins when it names a longer item."""
+        found = self._match(residue, targets, qtype)
+        if "的" not in residue:
+            return found
+        joined = self._match(residue.replace("的", ""), targets, qtype)
+        longest = max((len(i.text) for i in found[0]), default=0)
+        return joined if max((len(i.text) for i in joined[0]), default=0) > longest + 1 else found
+
+    def _match(self, residue: str, targets: tuple[Target, ...], qtype: str,
                expanded: bool = False) -> tuple[tuple[Item, ...], str]:
         """Items named in the question (科目编码, vocabulary words, the documents' own row labels),
         and the words left unexplained in front of an item ("参保人数": 参保), if any."""
@@ -279,7 +289,7 @@ class Understander:
         if not expanded:
             full = self._ellipsis(text, [(s, e, it) for s, e, it in chosen], targets)
             if full != text:
-                return self._items(full, targets, qtype, expanded=True)
+                return self._match(full, targets, qtype, expanded=True)
         items = [replace(it, side=int(split is not None and s >= split)) for s, _, it in chosen]
         if not items:
             fuzzy = fuzzy_label(text, self._labels(targets))

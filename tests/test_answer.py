@@ -202,3 +202,18 @@ def test_elided_head_is_restored_for_the_second_item(tmp_path):
     facts = [_fact(d, t, "合计", v, column=c) for c, v in cols.items()]
     a = _engine_of(tmp_path, d, facts).ask("长沙市公安局公务用车购置费和运行费各是多少")
     assert "150.00万元" in a.answer and "250.00万元" in a.answer
+
+
+def test_final_account_prose_gives_budget_and_outturn_for_a_difference(tmp_path):
+    from tests.fixtures_answer import _fact
+    d = _final_doc()
+    facts = [_fact(d, "", "一般公共预算财政拨款支出年初预算", "2993.92", source="text", section="说明",
+                   context="一般公共预算财政拨款支出年初预算为2993.92万元"),
+             _fact(d, "", "一般公共预算财政拨款支出决算", "2940.05", source="text", section="说明",
+                   context="支出决算为2940.05万元"),
+             _fact(d, XW_JIBEN, "会议费", "86.81", column="预算数"), _fact(d, XW_JIBEN, "会议费", "86.81", column="决算数")]
+    eng = _engine_of(tmp_path, d, facts)
+    a = eng.ask("西安市卫生健康委员会2022年一般公共预算财政拨款支出决算比年初预算少了多少")
+    assert a.status == "answered" and "53.87万元" in a.answer
+    b = eng.ask("西安市卫生健康委员会2022年一般公共预算财政拨款支出的年初预算是多少")
+    assert "2993.92万元" in b.answer
