@@ -45,6 +45,7 @@ _DERIVED_LABEL = re.compile(r"占|增长|增加|减少|下降|增幅|降幅|比�
 _AS_OF = re.compile(r"(?:截至|截止|截止到|到)\s*(?:19|20)\d{2}\s*年\s*(?:底|末|年底|年末|12月31日)")
 _CODE = re.compile(r"(?<![\d.])(\d{3,7})(?![\d.]|\s*年|\s*[万亿元%％])")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+_KIND_SUFFIX = re.compile(r"(?<!年初)(?<!全年)(?<!完成)(决算|预算)数?$")
 _NOT_KIND = re.compile(r"一般公共预算|公共预算|政府性基金预算|国有资本经营预算|预算拨款|预算单位|预算编制")
 
 
@@ -118,6 +119,7 @@ class Understander:
         self._label_cache: dict[tuple[str, ...], list[str]] = {}
         self._scope_cache: dict[tuple[str, ...], str] = {}
         self._word_cache: dict[tuple[str, ...], set[str]] = {}
+        self._kind_cache: dict[tuple[str, ...], dict[str, str]] = {}
 
     def understand(self, question: str, *, unit: str | None = None, year: int | None = None,
                    history: Sequence[Any] = ()) -> Query:
@@ -276,6 +278,9 @@ class Understander:
         for label in self._labels(targets):
             for m in occurrences(label, text):
                 spans.append((m.start(), m.end(), Item(label, (label,))))
+        for base, label in self._kind_bases(targets).items():
+            for m in occurrences(base, text):
+                spans.append((m.start(), m.end(), Item(base, (label,))))
         for col in self._column_items(targets):
             for m in occurrences(col, text):
                 spans.append((m.start(), m.end(), Item(col, (col,))))
@@ -323,6 +328,24 @@ class Understander:
                       if len(lab) >= 2 and not (fs[0].source == "text" and _DERIVED_LABEL.search(lab))}
             cached = sorted(labels - GENERIC_LABELS, key=lambda s: (-len(s), s))
             self._label_cache[key] = cached
+        return cached
+
+    def _kind_bases(self, targets: tuple[Target, ...]) -> dict[str, str]:
+        """Prose labels that end in the document's own kind word, by what is left without it: a final
+        account says "一般公共预算财政拨款支出决算296,047.75万元", the citizen asks "…支出是多少"."""
+        kinds = {t.kind for t in targets if t.kind}
+        key = ("kind-bases", *sorted({d for t in targets for d in t.docs}))
+        cached = self._kind_cache.get(key)
+        if cached is None:
+            labels = set(self._labels(targets))
+            cached = {}
+            for lab in labels:
+                m = _KIND_SUFFIX.search(lab)
+                if m and m.group(1) in kinds and len(lab) - len(m.group(0)) >= 4:
+                    base = lab[:m.start()]
+                    if base not in labels and base not in cached:
+                        cached[base] = lab
+            self._kind_cache[key] = cached
         return cached
 
     def _scope_words(self, targets: tuple[Target, ...]) -> str:

@@ -217,3 +217,13 @@ def test_final_account_prose_gives_budget_and_outturn_for_a_difference(tmp_path)
     assert a.status == "answered" and "53.87万元" in a.answer
     b = eng.ask("西安市卫生健康委员会2022年一般公共预算财政拨款支出的年初预算是多少")
     assert "2993.92万元" in b.answer
+
+
+def test_prose_label_with_kind_word_answers_the_bare_item(tmp_path):
+    from tests.fixtures_answer import _fact
+    d = _final_doc()
+    facts = [_fact(d, "财政拨款收入支出决算总表", "一、一般公共预算财政拨款", "296,030.91", column="金额"),
+             _fact(d, "", "一般公共预算财政拨款支出决算", "296,047.75", source="text", section="说明",
+                   context="支出决算296,047.75万元")]
+    a = _engine_of(tmp_path, d, facts).ask("西安市卫生健康委员会2022年一般公共预算财政拨款支出是多少")
+    assert "296,047.75万元" in a.answer
