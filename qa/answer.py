@@ -346,7 +346,7 @@ def _against_last_year(query: Query, catalog: Catalog, t: Target, base: Fact) ->
 
     item = query.items[0]
     prev = choose(catalog, _replace(t, prior=True, year=(t.year or 0) - 1), item, _hints(query))
-    if prev is None or prev.fact == base or prev.fact.source != "table":
+    if prev is None or prev.fact == base or prev.fact.source != "table" or prev.fact.table != base.table:
         return _stated_change(query, catalog, t, base)
     try:
         diff, rate = compute("difference", [base, prev.fact]), compute("growth", [base, prev.fact])

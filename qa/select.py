@@ -57,6 +57,8 @@ def candidates(catalog: Catalog, target: Target, item: Item, tables: tuple[str, 
         per_label = catalog.by_label.get(d, {})
         for i, lab in enumerate(item.labels):
             hits = per_label.get(lab, [])
+            if target.prior:  # the prose names last year's figure "上年收入总计"
+                hits = hits + per_label.get("上年" + lab, [])
             if lab in _GENERIC or len(lab) < 2:  # "合计" only counts in the item's own table
                 hits = [f for f in hits if item.table and item.table in f.table]
             out += [(i, f) for f in hits]
@@ -137,7 +139,7 @@ def column_rank(f: Fact, target: Target, hints: tuple[str, ...] = ()) -> int:
         return 2  # a final account's narrative also quotes the budget: "年初预算为…"
     if target.prior:
         if f.source == "text":
-            return 0 if "上年" in norm(f.context) or "上年" in norm(f.row) else 4
+            return 0 if "上年" in norm(f.row) or "上年" in _just_before(f) else 4
         return 0 if ("上年" in c or str(target.year) in c) and not re.search("增减|比较|变动", c) else 4
     if f.source == "text" and ("上年" in norm(f.row)):
         return 4
@@ -153,10 +155,19 @@ def column_rank(f: Fact, target: Target, hints: tuple[str, ...] = ()) -> int:
     return 0 if _MAIN_COL.search(c) else 1
 
 
+def _just_before(f: Fact) -> str:
+    """The words right before the figure in its sentence ("收入总计93.42万元（上年收入总计54.07万元": the
+    上年 belongs to 54.07 only)."""
+    at = f.context.find(f.value)
+    return norm(f.context[max(0, at - 10):at]) if at >= 0 else norm(f.context)
+
+
 def choose(catalog: Catalog, target: Target, item: Item, hints: Hints = Hints()) -> Choice | None:
     cands = candidates(catalog, target, item, hints.tables)
     if hints.measure:
         cands = [(r, f) for r, f in cands if _measure_ok(f, hints.measure)]
+    if target.prior:  # only last year's figures answer: 上年 columns, 上年… sentences
+        cands = [(r, f) for r, f in cands if column_rank(f, target) == 0]
     if not cands:
         return None
     cols = hints.columns
@@ -165,7 +176,8 @@ def choose(catalog: Catalog, target: Target, item: Item, hints: Hints = Hints())
         rank, f = p[1]
         in_table = 0 if hints.tables and any(t in norm(f.table) for t in hints.tables) else 1
         # "参公…的机关运行经费" is a part of it: a narrative subject that only ends with the label
-        part = f.source == "text" and not any(norm(f.row).startswith(lab) for lab in item.labels if lab)
+        row = norm(f.row).removeprefix("上年") if target.prior else norm(f.row)
+        part = f.source == "text" and not any(row.startswith(lab) for lab in item.labels if lab)
         own_table = table_rank(f, item) if item.table else 0  # 招待费: the 三公 table, even as a column there
         return (own_table, rank, -_bigrams(f.row, hints.words), part, column_rank(f, target, cols) >= 4,
                 not group_total(f, item), in_table, f.source != "table", table_rank(f, item),

@@ -151,6 +151,8 @@ class Understander:
             asked_year = getattr(history[-1], "year", None)
             base = replace(base, year=asked_year)
         targets, problem, defaulted = self._targets(refs, base)
+        if targets and all(t.prior for t in targets):
+            residue = re.sub(r"上年|去年|上一年", "", residue)  # "上年（2023年）": the year already says it
         items, unexplained = self._items(residue, targets, qtype)
         items, columns, tables = self._hints(items, targets, qtype, residue)
         measure = asked_measure(clean)
@@ -386,4 +388,4 @@ def _residue(q: str, mentions: list[Mention]) -> str:
     for m in sorted(mentions, key=lambda m: m.start, reverse=True):
         out = out[:m.start] + "　" + out[m.end:]
     out = _YEAR.sub("　", out)
-    return out
+    return re.sub(r"[（(]\s*　?\s*[）)]", "　", out)  # "上年（2023年）": the brackets held only the year

@@ -227,3 +227,14 @@ def test_prose_label_with_kind_word_answers_the_bare_item(tmp_path):
                    context="支出决算296,047.75万元")]
     a = _engine_of(tmp_path, d, facts).ask("西安市卫生健康委员会2022年一般公共预算财政拨款支出是多少")
     assert "296,047.75万元" in a.answer
+
+
+def test_last_year_from_prose_takes_the_figure_marked_last_year(tmp_path):
+    from tests.fixtures_answer import _doc, _fact
+    d = _doc("zd.txt", "曾都区医疗保障信息中心", 2024)
+    ctx = "收入总计93.42万元（上年收入总计54.07万元"
+    facts = [_fact(d, "", "收入总计", "93.42", source="text", section="收入预算情况", context=ctx),
+             _fact(d, "", "上年收入总计", "54.07", source="text", section="收入预算情况", context=ctx)]
+    eng = _engine_of(tmp_path, d, facts)
+    a = eng.ask("曾都区医疗保障信息中心上年（2023年）的收入预算总计是多少")
+    assert "54.07万元" in a.answer and "93.42" not in a.answer
