@@ -1,8 +1,8 @@
 """Choosing the fact that answers for an item among all facts that match it.
 
 Preferences, in order: the label the question used (or the vocabulary's first choice), table over
-narrative, the table a budget reader would look in (三公 table for 三公 items, 基本支出经济分类 for
-经济分类 codes, the expenditure totals table for 功能分类 codes), and the main column (合计, 预算数,
+narrative, the table a budget reader would look in (三公 table for 三公 items, the whole budget's
+经济分类 table for 经济分类 codes (the 基本支出 one only holds part of it), the expenditure totals table for 功能分类 codes), and the main column (合计, 预算数,
 决算数, this year) over sub-columns and last year's.
 """
 
@@ -116,7 +116,7 @@ def table_rank(f: Fact, item: Item) -> int:
     if any(w in label for w in _SANGONG):
         return 0 if "三公" in t else 1
     if code.startswith("3") and len(code) in (3, 5):
-        return 0 if ("基本支出" in t and "经济分类" in t) else 1 if "经济分类" in t else 2
+        return 0 if ("基本支出" not in t and "经济分类" in t) else 1 if "经济分类" in t else 2
     if code.startswith("2") and len(code) in (3, 5, 7):
         if "支出" in t and "总表" in t and "收入" not in t:
             return 0

@@ -238,3 +238,12 @@ def test_last_year_from_prose_takes_the_figure_marked_last_year(tmp_path):
     eng = _engine_of(tmp_path, d, facts)
     a = eng.ask("曾都区医疗保障信息中心上年（2023年）的收入预算总计是多少")
     assert "54.07万元" in a.answer and "93.42" not in a.answer
+
+
+def test_economic_code_prefers_the_whole_budget_over_basic_expenditure(tmp_path):
+    from tests.fixtures_answer import _doc, _fact
+    d = _doc("fd.txt", FZ_DATA, 2024)
+    facts = [_fact(d, "2024年度一般公共预算基本支出经济分类情况表", "资本性支出", "0", code="310"),
+             _fact(d, "2024年度一般公共预算支出经济分类情况表", "资本性支出", "6.94", code="310")]
+    a = _engine_of(tmp_path, d, facts).ask("福州市医疗保障数据技术中心2024年资本性支出预算")
+    assert "6.94万元" in a.answer
