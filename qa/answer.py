@@ -186,7 +186,7 @@ def _arith(query: Query, catalog: Catalog) -> Draft:
         inputs.append((inputs[0][0], count))
         facts.append(count)
     if op == "sum" and len(facts) == 1:
-        column = _column_total(catalog, facts[0], query)
+        column = _column_total(catalog, facts[0], query) or _same_rows(catalog, facts[0])
         if column:
             inputs = [(inputs[0][0], f) for f in column]
             facts = column
@@ -262,6 +262,16 @@ def _total_of(catalog: Catalog, f: Fact) -> Fact | None:
         if g.table == f.table and g.column == f.column and norm(g.row) in ("合计", "总计") and g.number:
             return g
     return None
+
+
+def _same_rows(catalog: Catalog, f: Fact) -> list[Fact]:
+    """"办公费两行加起来": a detail table lists the item once per 政府经济科目; every row of that label in
+    the same table and column."""
+    if f.source != "table":
+        return []
+    rows = [g for g in catalog.facts.get(f.doc, []) if g.table == f.table and g.column == f.column
+            and norm(g.row) == norm(f.row) and g.number is not None]
+    return rows if len(rows) > 1 else []
 
 
 def _by_columns(query: Query, catalog: Catalog, t: Target) -> list[tuple[Target, Fact]]:

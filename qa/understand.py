@@ -164,7 +164,7 @@ class Understander:
         if qtype == "lookup" and len(items) == 1 and re.search(r"\d+\s*[家个]单位.*(?:合计|总计|加起来|一共)", clean):
             qtype = "sum"  # "4家单位的在职人数合计": the rows of one column
         elif qtype == "sum" and len(items) == 1 and len({t.ref.name for t in targets}) == 1 \
-                and not re.search(r"\d+\s*[家个]单位", clean):
+                and not re.search(r"\d+\s*[家个]单位|(?:[两几各\d]|所有|每一?)\s*行", clean):
             qtype = "lookup"  # "三公经费一共多少": the total is printed
         if len({t.ref.name for t in targets}) > 1 and qtype == "lookup":
             qtype = "compare"

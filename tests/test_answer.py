@@ -247,3 +247,13 @@ def test_economic_code_prefers_the_whole_budget_over_basic_expenditure(tmp_path)
              _fact(d, "2024年度一般公共预算支出经济分类情况表", "资本性支出", "6.94", code="310")]
     a = _engine_of(tmp_path, d, facts).ask("福州市医疗保障数据技术中心2024年资本性支出预算")
     assert "6.94万元" in a.answer
+
+
+def test_rows_of_the_same_label_are_added_when_asked(tmp_path):
+    from tests.fixtures_answer import _doc, _fact
+    d = _doc("xa.md", XA, 2022)
+    t = "表6 一般公共预算支出明细表（按支出经济分类科目）"
+    facts = [_fact(d, t, "办公费", "1216645", code="30201", column="合计", measure="元"),
+             _fact(d, t, "办公费", "500", code="30201", column="合计", measure="元")]
+    eng = _engine_of(tmp_path, d, facts)
+    assert "1217145" in eng.ask("西安市医疗保障局办公费两行加起来一共是多少元？").answer
