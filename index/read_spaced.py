@@ -25,6 +25,7 @@ _DASH = {"-", "—", "－", "——"}
 ENUM_RE = re.compile(r"^(?:[一二三四五六七八九十廿]+、|（[一二三四五六七八九十廿]+）|\d+[、.．](?!\d))")
 _ENDS = re.compile(r"^(?:附表|附件|第[一二三四五六七八九十]+部分)|为空表|^备\s*注\s*[：:]")
 _PROSE = re.compile(r"[，。；]|万元|[:：]$")
+_LABEL_WORD = re.compile(r"编码|代码|名称|单位$|项目$")
 _CODE_HEAD = re.compile(r"编码|代码")
 _LEAD_HEAD = re.compile(r"科目|^(?:项目|项目名称|单位名称|部门名称)$")
 _RIGHT = re.compile(r"支\s*出|^年[终末]")
@@ -49,6 +50,7 @@ class _Row:
     values: list[str] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)
     page: int | None = None
+    texts: list[str] = field(default_factory=list)  # the label cells as printed on the row's line
 
 
 def looks_spaced(text: str) -> bool:
@@ -215,15 +217,29 @@ def build_grid(header: list[tuple[str, int | None]], data: list[tuple[str, int |
     lead = [w for w in squashed if _LEAD_HEAD.search(w)]
     names = [w for w in squashed if not _LEAD_HEAD.search(w) and w not in _GROUPS]
     nfig = max(len(r.values) for r in rows)
+    if not has_code and _text_columns(rows, squashed, nfig):
+        return _grid([*squashed], [[*r.texts, *r.values] for r in rows], header, rows)
+    at = names.index("合计") if "合计" in names else 0
+    if all(_LABEL_WORD.search(w) for w in names[:at]):
+        names = names[at:]  # 项目编码 / 项目单位 before 合计 name label columns
     names = _value_names(names, nfig)
     width = max(nfig, len(names))
     labelled = any(r.label or r.code for r in rows)  # else a header-only table (三公): no label column
     lead_names = (["科目编码", "科目名称"] if has_code else (lead[:1] or ["项目"])) if labelled else []
-    head = tuple(lead_names + names + [""] * (width - len(names)))
-    out = [head]
-    for r in rows:
-        label = ([r.code, r.label] if has_code else [r.label]) if labelled else []
-        out.append(tuple(label + r.values + [""] * (width - len(r.values))))
+    head = lead_names + names + [""] * (width - len(names))
+    body = [(([r.code, r.label] if has_code else [r.label]) if labelled else []) + r.values for r in rows]
+    return _grid(head, body, header, rows)
+
+
+def _text_columns(rows: list[_Row], words: list[str], nfig: int) -> bool:
+    """Rows print several label cells on one line (单位名称 单位性质 在职人数) and the header names them all."""
+    m = len(rows[0].texts)
+    return m >= 2 and all(len(r.texts) == m for r in rows) and len(words) == m + nfig
+
+
+def _grid(head: list[str], body: list[list[str]], header: list[tuple[str, int | None]], rows: list[_Row]) -> Grid:
+    width = max(len(head), *(len(b) for b in body))
+    out = [tuple(x + [""] * (width - len(x))) for x in [head, *body]]
     quotes = (" ".join(s for s, _ in header), *(" ".join(r.lines) for r in rows))
     pages = (header[0][1] if header else rows[0].page, *(r.page for r in rows))
     return Grid(tuple(out), pages[0], quotes, pages)
@@ -245,14 +261,16 @@ def header_words(lines: list[str]) -> list[str]:
     """Header cells: letter-spaced words re-joined ("项 目"), fragments of a wrapped cell joined
     ("基本支" + "出"), totals glued to their neighbour split off ("公务接待" "费小计")."""
     words: list[str] = []
+    alone = False  # the previous line held one word: a wrapped cell may go on
     for line in lines:
         parts = [p for w in _spaced_words(line) for p in _TOTAL_SPLIT.sub(r" \1 ", w).split()]
         for k, w in enumerate(parts):
-            if k == 0 and words and not words[-1].endswith(_WORD_END) and w not in ("合计", "小计") \
+            if k == 0 and alone and not words[-1].endswith(_WORD_END) and w not in ("合计", "小计") \
                     and not _LEAD_HEAD.search(words[-1]):
                 words[-1] += w
             else:
                 words.append(w)
+        alone = len(parts) == 1 or alone and not parts
     return words
 
 
@@ -267,7 +285,8 @@ def _spaced_words(line: str) -> list[str]:
         if run:
             pairs = [run[k : k + 2] for k in range(0, len(run), 2)]
             split = len(run) % 2 == 0 and all(p in _SPACED_WORDS for p in pairs)
-            out.extend(pairs if split else [run])
+            # a longer run that is no word is vertical text read across (" 算 金 入 入"): noise
+            out.extend(pairs if split else [run] if len(run) <= 2 else [])
             run = ""
         if part:
             out.append(part)
@@ -283,11 +302,17 @@ def _rows(data: list[tuple[str, int | None]], has_code: bool) -> list[_Row]:
         cur = rows[-1] if rows else None
         code = lead[0].text if lead and lead[0].kind == "code" else ""
         text = "".join(c.text for c in lead if c.kind != "code")
-        if cur is None or code and (cur.label or cur.values) or (text or not lead) and cur.values:
+        lone = not lead and len(vals) == 1  # a figure wrapped alone onto its line goes on the row
+        if cur is None or code and (cur.label or cur.values) or (text or not lead and not lone) and cur.values:
             cur = _Row(page=page)
             rows.append(cur)
-        cur.code = cur.code or code
+        cur.code = cur.code + code if cur.code and not cur.label else cur.code or code  # "032" / "004"
         cur.label += text
+        labels = [c.text for c in lead if c.kind != "code"]
+        if cur.texts and labels:
+            cur.texts[-1] += labels[0]
+            labels = labels[1:]
+        cur.texts += labels
         cur.values += ["" if c.text in _DASH else c.text for c in vals if c.kind != "text"]
         cur.lines.append(s)
     return [r for r in rows if r.values or r.label]

@@ -101,3 +101,15 @@ def test_side_by_side_rows_go_to_their_side() -> None:
     assert grid.rows[3] == ("五、事业收入", "0.00", "五、文化旅游体育与传媒支出", "0.00")
     assert grid.rows[4] == ("", "", "十、农林水支出", "6.89")
     assert grid.rows[5] == ("收入总计", "93.42", "支出总计", "93.42")
+
+
+def test_untitled_table_keeps_its_label_cells_apart() -> None:
+    text = "编制范围的单位详细情况见下表:\n单位名称 单位性质\n在职\n人数\n某中心 参照公务员法管理事业单位 45\n三、单位主要工作总结\n"
+    grids = [b for b in read_spaced(text)[0] if isinstance(b, Grid)]
+    assert grids[0].rows == (("单位名称", "单位性质", "在职人数"), ("某中心", "参照公务员法管理事业单位", "45"))
+
+
+def test_wrapped_figures_and_codes_stay_on_their_row() -> None:
+    text = "收入总表\n部门/单位：某中心 单位：万元\n科目编码 科目名称 合计\n合计 93.42\n0.\n00\n032\n004\n某中心\n93.42\n0.0\n0\n"
+    grid = next(b for b in read_spaced(text)[0] if isinstance(b, Grid))
+    assert grid.rows[1:] == (("", "合计", "93.42", "0.00"), ("032004", "某中心", "93.42", "0.00"))
