@@ -155,6 +155,21 @@ def column_rank(f: Fact, target: Target, hints: tuple[str, ...] = ()) -> int:
     return 0 if _MAIN_COL.search(c) else 1
 
 
+_KIND_TAIL = re.compile(r"(?:决算数?|预算数?)$")
+
+
+def _plainer(item: Item) -> Item:
+    """The item without the wording one document's prose adds ("住房公积金支出决算" is "住房公积金" in
+    another document's tables): for comparing units whose documents word it differently."""
+    out: list[str] = []
+    for lab in item.labels:
+        base = _KIND_TAIL.sub("", lab)
+        for variant in (base, re.sub(r"支出$", "", base)):
+            if len(variant) >= 2 and variant not in item.labels and variant not in _GENERIC:
+                out.append(variant)
+    return Item(item.text, tuple(dict.fromkeys(out)), item.table, item.code, item.vocab, item.side)
+
+
 def _just_before(f: Fact) -> str:
     """The words right before the figure in its sentence ("收入总计93.42万元（上年收入总计54.07万元": the
     上年 belongs to 54.07 only)."""
@@ -164,6 +179,8 @@ def _just_before(f: Fact) -> str:
 
 def choose(catalog: Catalog, target: Target, item: Item, hints: Hints = Hints()) -> Choice | None:
     cands = candidates(catalog, target, item, hints.tables)
+    if not cands and not item.code:
+        cands = candidates(catalog, target, _plainer(item), hints.tables)
     if hints.measure:
         cands = [(r, f) for r, f in cands if _measure_ok(f, hints.measure)]
     if target.prior:  # only last year's figures answer: 上年 columns, 上年… sentences

@@ -257,3 +257,18 @@ def test_rows_of_the_same_label_are_added_when_asked(tmp_path):
              _fact(d, t, "办公费", "500", code="30201", column="合计", measure="元")]
     eng = _engine_of(tmp_path, d, facts)
     assert "1217145" in eng.ask("西安市医疗保障局办公费两行加起来一共是多少元？").answer
+
+
+def test_comparison_finds_the_item_under_each_documents_own_wording(tmp_path):
+    from dataclasses import replace
+
+    from budgetqa.catalog import MemorySource
+
+    from tests.fixtures_answer import _doc, _fact
+    a_doc, b_doc = _final_doc(), replace(_doc("fs.txt", "佛山市轨道交通局", 2019), kind="决算")
+    facts_a = [_fact(a_doc, "", "住房公积金支出决算", "187.19", source="text", section="支出决算具体情况",
+                     context="住房公积金支出决算为187.19万元")]
+    facts_b = [_fact(b_doc, "表3 支出决算表", "住房公积金", "60.87", code="2210201", column="合计")]
+    eng = Engine(load_settings(home=str(tmp_path)), source=MemorySource([(a_doc, facts_a), (b_doc, facts_b)]))
+    a = eng.ask("佛山市轨道交通局和西安市卫生健康委员会的住房公积金支出决算分别是多少？")
+    assert "60.87万元" in a.answer and "187.19万元" in a.answer
