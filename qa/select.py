@@ -53,6 +53,7 @@ def candidates(catalog: Catalog, target: Target, item: Item, tables: tuple[str, 
     if tables and any(lab in _TOTAL_ROWS for lab in item.labels):  # "一般公共预算财政拨款支出": that table's 合计
         out += [(0, f) for d in target.docs for f in catalog.facts.get(d, [])
                 if norm(f.row) in ("合计", "总计") and any(t in norm(f.table) for t in tables)]
+    out += _titled_totals(catalog, target, item)
     for d in target.docs:
         per_label = catalog.by_label.get(d, {})
         for i, lab in enumerate(item.labels):
@@ -67,6 +68,31 @@ def candidates(catalog: Catalog, target: Target, item: Item, tables: tuple[str, 
         unit = norm(catalog.docs[d].unit) if d in catalog.docs else ""
         out += _column_or_narrative(catalog.facts.get(d, []), item, unit)
     return [(r, f) for r, f in out if f.table != "目录" and "目录" not in f.section[:4]]
+
+
+_TITLED_TOTAL = re.compile(r"^(.{4,}?)(总计|合计)$")
+
+
+def _titled_totals(catalog: Catalog, target: Target, item: Item) -> list[tuple[int, Fact]]:
+    """"财政拨款收入支出总计": the 总计 row of the table titled 财政拨款收入支出…表 (the prose may say it
+    too, and may be wrong; the table is the record)."""
+    out: list[tuple[int, Fact]] = []
+    for i, lab in enumerate(item.labels):
+        m = _TITLED_TOTAL.match(lab)
+        if not m:
+            continue
+        for d in target.docs:
+            out += [(i, f) for f in catalog.facts.get(d, []) if f.source == "table"
+                    and norm(f.row) in ("总计", "合计") and norm(f.table).startswith(m.group(1))]
+    return out
+
+
+def _titled(f: Fact, item: Item) -> str:
+    """The item's label that names this table's 总计 row, or ""."""
+    if f.source != "table" or norm(f.row) not in ("总计", "合计"):
+        return ""
+    return next((lab for lab in item.labels if (m := _TITLED_TOTAL.match(lab)) is not None
+                 and norm(f.table).startswith(m.group(1))), "")
 
 
 def _column_or_narrative(facts: list[Fact], item: Item, unit: str) -> list[tuple[int, Fact]]:
@@ -196,7 +222,8 @@ def choose(catalog: Catalog, target: Target, item: Item, hints: Hints = Hints())
         row = norm(f.row).removeprefix("上年") if target.prior else norm(f.row)
         part = f.source == "text" and not any(row.startswith(lab) for lab in item.labels if lab)
         own_table = table_rank(f, item) if item.table else 0  # 招待费: the 三公 table, even as a column there
-        return (own_table, rank, -_bigrams(f.row, hints.words), part, column_rank(f, target, cols) >= 4,
+        named = _titled(f, item) or f.row  # the title names a table's 总计 row
+        return (own_table, rank, -_bigrams(named, hints.words), part, column_rank(f, target, cols) >= 4,
                 not group_total(f, item), in_table, f.source != "table", table_rank(f, item),
                 column_rank(f, target, cols), f.number is None, f.number == 0, p[0])
 
@@ -205,9 +232,10 @@ def choose(catalog: Catalog, target: Target, item: Item, hints: Hints = Hints())
     if target.prior and column_rank(best, target) != 0:
         return None  # no figure for the year before
     same = tuple(f for _, (_, f) in ranked[1:] if f.number is not None and _same(f, best))
+    titled = bool(_titled(best, item))
     conflicts = tuple(f for _, (r, f) in ranked if f.source == "text" and r == ranked[0][1][0]
-                      and norm(f.row) == norm(best.row) and not _PROJECT.search(f.section + f.context)
-                      and any(k in f.section and k in best.table for k in _SCOPES)
+                      and (titled or norm(f.row) == norm(best.row)) and not _PROJECT.search(f.section + f.context)
+                      and (titled or any(k in f.section and k in best.table for k in _SCOPES))
                       and f.number is not None and best.source == "table" and not _same(f, best))
     return Choice(best, same[:3], _dedupe(conflicts)[:2])
 

@@ -272,3 +272,14 @@ def test_comparison_finds_the_item_under_each_documents_own_wording(tmp_path):
     eng = Engine(load_settings(home=str(tmp_path)), source=MemorySource([(a_doc, facts_a), (b_doc, facts_b)]))
     a = eng.ask("佛山市轨道交通局和西安市卫生健康委员会的住房公积金支出决算分别是多少？")
     assert "60.87万元" in a.answer and "187.19万元" in a.answer
+
+
+def test_total_named_by_a_table_title_reads_the_table_and_flags_the_prose(tmp_path):
+    from tests.fixtures_answer import _fact
+    d = _final_doc()
+    facts = [_fact(d, "财政拨款收入支出决算总表", "总计", "2,961.68", column="支出/合计"),
+             _fact(d, "", "财政拨款收入支出总计", "0.3", source="text", section="四、财政拨款收入支出决算总体情况说明",
+                   context="2024年度财政拨款收入支出总计0.3万元")]
+    a = _engine_of(tmp_path, d, facts).ask("西安市卫生健康委员会2022年度财政拨款收入支出总计是多少")
+    assert a.answer.startswith("西安市卫生健康委员会2022年") and "2,961.68万元" in a.answer
+    assert "不一致" in a.answer and "0.3万元" in a.answer and len(a.citations) >= 2
