@@ -114,6 +114,8 @@ _MAIN_WORDS = re.compile(r"^(?:合计|总计|小计|预算数|决算数|金额|�
 def _lookup_sentence(t: Target, c: Choice) -> str:
     f = c.fact
     item = clean_label(f.row)
+    if t.ref.name in item and len(item) - len(t.ref.name) >= 2:
+        item = item.replace(t.ref.name, "")  # a 项目单位 cell run into the label
     col = f.column.strip()
     last = re.sub(r"^(?:19|20)\d{2}年?", "", col.split("/")[-1]).strip()
     parts = [re.sub(r"^(?:19|20)\d{2}年?", "", p).strip() for p in col.split("/")]

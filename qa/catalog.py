@@ -101,6 +101,19 @@ def upright(f: Fact) -> Fact:
     return replace(f, row=item, column=f.row)
 
 
+def _own_names(m: DocMeta) -> tuple[str, ...]:
+    return tuple(sorted({n for n in (norm(m.unit), *(norm(a) for a in m.aliases)) if len(n) >= 4}, key=len, reverse=True))
+
+
+def _without_names(label: str, names: tuple[str, ...]) -> str:
+    """A row label with the document's own unit name taken out, when something meaningful is left."""
+    for n in names:
+        if n in label:
+            bare = label.replace(n, "")
+            return bare if len(bare) >= 2 else label
+    return label
+
+
 def _meta(d: Any) -> DocMeta:
     return DocMeta(name=d.name, unit=d.unit, aliases=tuple(getattr(d, "aliases", ()) or ()),
                    year=getattr(d, "year", None), kind=getattr(d, "kind", None),
@@ -123,10 +136,15 @@ class Catalog:
         self.facts: dict[str, list[Fact]] = defaultdict(list)
         self.by_label: dict[str, dict[str, list[Fact]]] = defaultdict(lambda: defaultdict(list))
         self.by_code: dict[str, dict[str, list[Fact]]] = defaultdict(lambda: defaultdict(list))
+        names = {m.name: _own_names(m) for m in self.docs.values()}
         for f in source.facts():
             f = upright(f)
             self.facts[f.doc].append(f)
-            self.by_label[f.doc][norm(f.row)].append(f)
+            key = norm(f.row)
+            self.by_label[f.doc][key].append(f)
+            bare = _without_names(key, names.get(f.doc, ()))
+            if bare != key:  # "医保信息建设和维护经费曾都区医疗保障信息中心": a 项目单位 cell run into the label
+                self.by_label[f.doc][bare].append(f)
             if f.code:
                 self.by_code[f.doc][f.code].append(f)
         self.passages: dict[str, list[Passage]] = defaultdict(list)

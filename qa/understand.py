@@ -40,7 +40,7 @@ from budgetqa.wording import (
 __all__ = ["Item", "Query", "QType", "Target", "Understander", "item_words", "validate"]
 
 MAX_QUESTION = 500
-_YEAR = re.compile(r"(?<![\d.])((?:19|20)\d{2})(?![\d.])\s*(?:年度|年)?")
+_YEAR = re.compile(r"(?<![\d.])((?:19|20)\d{2})(?![\d.])\s*(?:年度|年(?!初))?")  # "2024年初资产": 年初 stays
 _DERIVED_LABEL = re.compile(r"占|增长|增加|减少|下降|增幅|降幅|比上年|较上年|同比|持平|比例|比重|百分比")
 _AS_OF = re.compile(r"(?:截至|截止|截止到|到)\s*(?:19|20)\d{2}\s*年\s*(?:底|末|年底|年末|12月31日)")
 _CODE = re.compile(r"(?<![\d.])(\d{3,7})(?![\d.]|\s*年|\s*[万亿元%％])")

@@ -283,3 +283,11 @@ def test_total_named_by_a_table_title_reads_the_table_and_flags_the_prose(tmp_pa
     a = _engine_of(tmp_path, d, facts).ask("西安市卫生健康委员会2022年度财政拨款收入支出总计是多少")
     assert a.answer.startswith("西安市卫生健康委员会2022年") and "2,961.68万元" in a.answer
     assert "不一致" in a.answer and "0.3万元" in a.answer and len(a.citations) >= 2
+
+
+def test_row_label_with_the_units_own_name_run_in_is_found_without_it(tmp_path):
+    from tests.fixtures_answer import _doc, _fact
+    d = _doc("zd.txt", "曾都区医疗保障信息中心", 2024)
+    facts = [_fact(d, "项目支出表", "医保信息建设和维护经费曾都区医疗保障信息中心", "10.00", column="合计")]
+    a = _engine_of(tmp_path, d, facts).ask("曾都区医疗保障信息中心“医保信息建设和维护经费”2024年预算是多少")
+    assert "10.00万元" in a.answer and "医保信息建设和维护经费预算" in a.answer
