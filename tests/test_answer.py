@@ -291,3 +291,14 @@ def test_row_label_with_the_units_own_name_run_in_is_found_without_it(tmp_path):
     facts = [_fact(d, "项目支出表", "医保信息建设和维护经费曾都区医疗保障信息中心", "10.00", column="合计")]
     a = _engine_of(tmp_path, d, facts).ask("曾都区医疗保障信息中心“医保信息建设和维护经费”2024年预算是多少")
     assert "10.00万元" in a.answer and "医保信息建设和维护经费预算" in a.answer
+
+
+def test_change_against_a_named_base_year_reads_the_current_document(tmp_path):
+    from tests.fixtures_answer import _doc, _fact
+    d = _doc("sr.txt", "上饶市医疗保障服务中心", 2024)
+    facts = [_fact(d, "", "机关运行费预算", "105.76", source="text", section="机关运行经费",
+                   context="2024年机关运行费预算105.76万元"),
+             _fact(d, "", "机关运行费预算减少", "262.3", source="text", section="机关运行经费",
+                   context="比2023年预算减少262.3万元")]
+    a = _engine_of(tmp_path, d, facts).ask("上饶市医疗保障服务中心机关运行费比2023年预算减少了多少？")
+    assert a.status == "answered" and "262.3万元" in a.answer

@@ -124,3 +124,9 @@ def test_kind_words_but_not_fund_names(u):
 def test_stock_as_of_a_date_does_not_pick_a_year(u):
     q = u.understand("截至2023年底福州市医疗保障局有多少辆车")
     assert q.years == () and q.measure == "辆" and not q.problem
+
+
+def test_year_after_bi_is_the_base_of_comparison_not_the_year_asked():
+    from budgetqa.understand import _BASE_YEAR
+    assert _BASE_YEAR.sub("", "机关运行费比2023年预算减少了多少") == "机关运行费预算减少了多少"
+    assert _BASE_YEAR.sub("", "2024年收入较2023年度增长") == "2024年收入增长"
