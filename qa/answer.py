@@ -378,7 +378,11 @@ _CHANGE = re.compile(r"增长|增加|减少|下降|增幅|降幅|变动")
 
 def _label_of(t: Target, f: Fact, one_unit: bool) -> str:
     unit = "" if one_unit else t.ref.name
-    return f"{unit}{f.year or ''}{'年' if f.year else ''}{clean_label(f.row)}" if unit else clean_label(f.row)
+    name = clean_label(f.row)
+    last = re.sub(r"^(?:19|20)\d{2}年?", "", f.column.split("/")[-1]).strip()
+    if f.source == "table" and norm(f.row) in ("合计", "总计") and last and not _MAIN_WORDS.search(last):
+        name = last  # the 合计 row of the 基本支出 column is the 基本支出 total
+    return f"{unit}{f.year or ''}{'年' if f.year else ''}{name}" if unit else name
 
 
 def _item_name(item: Item) -> str:

@@ -223,8 +223,9 @@ def choose(catalog: Catalog, target: Target, item: Item, hints: Hints = Hints())
         part = f.source == "text" and not any(row.startswith(lab) for lab in item.labels if lab)
         own_table = table_rank(f, item) if item.table else 0  # 招待费: the 三公 table, even as a column there
         named = _titled(f, item) or f.row  # the title names a table's 总计 row
-        return (own_table, rank, -_bigrams(named, hints.words), part, column_rank(f, target, cols) >= 4,
-                not group_total(f, item), in_table, f.source != "table", table_rank(f, item),
+        # a table the question names ("一般公共预算基本支出") outranks prose that cannot say which table it is
+        return (own_table, in_table, rank, -_bigrams(named, hints.words), part, column_rank(f, target, cols) >= 4,
+                not group_total(f, item), f.source != "table", table_rank(f, item),
                 column_rank(f, target, cols), f.number is None, f.number == 0, p[0])
 
     ranked = sorted(enumerate(cands), key=key)

@@ -47,6 +47,7 @@ _AS_OF = re.compile(r"(?:截至|截止|截止到|到)\s*(?:19|20)\d{2}\s*年\s*(
 _CODE = re.compile(r"(?<![\d.])(\d{3,7})(?![\d.]|\s*年|\s*[万亿元%％])")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _KIND_SUFFIX = re.compile(r"(?<!年初)(?<!全年)(?<!完成)(决算|预算)数?$")
+_FUNDS = re.compile(r"一般公共预算|政府性基金预算|国有资本经营预算|预算拨款|预算单位")
 _NOT_KIND = re.compile(r"一般公共预算|公共预算|政府性基金预算|国有资本经营预算|预算拨款|预算单位|预算编制")
 
 
@@ -185,7 +186,8 @@ class Understander:
         cols = self.column_words(targets)
         titles = self.table_words(targets)
         text = norm(residue)
-        named = tuple(c for c in cols if len(c) >= 3 and (c in text or (c.endswith("数") and c[:-1] in text))
+        bare = _FUNDS.sub("", text)  # "一般公共预算" names a fund: it does not ask for the 预算数 column
+        named = tuple(c for c in cols if len(c) >= 3 and (c in bare or (c.endswith("数") and c[:-1] in bare))
                       and not any(c in lab for i in items for lab in i.labels[:1]))
         pieces = [SUFFIX_OK.sub("", w) for w in pieces_between(text, items)]
         tables = tuple(w for w in pieces if len(w) >= 4 and any(w in t for t in titles))

@@ -302,3 +302,16 @@ def test_change_against_a_named_base_year_reads_the_current_document(tmp_path):
                    context="比2023年预算减少262.3万元")]
     a = _engine_of(tmp_path, d, facts).ask("上饶市医疗保障服务中心机关运行费比2023年预算减少了多少？")
     assert a.status == "answered" and "262.3万元" in a.answer
+
+
+def test_a_table_the_question_names_beats_prose_and_fund_names_ask_no_column(tmp_path):
+    from tests.fixtures_answer import _fact
+    d = _final_doc()
+    t = "一般公共预算财政拨款支出决算表"
+    facts = [_fact(d, t, "合计", "98,606.29", column="本年支出/基本支出"),
+             _fact(d, t, "合计", "98,606.29", column="年初预算/基本支出"),
+             _fact(d, "一般公共预算财政拨款基本支出决算表", "公用经费合计", "2,093.08", column="决算数"),
+             _fact(d, "", "基本支出", "1,168,039.29", source="text", section="支出决算情况说明",
+                   context="其中：基本支出1,168,039.29万元")]
+    a = _engine_of(tmp_path, d, facts).ask("西安市卫生健康委员会2022年一般公共预算基本支出中公用经费占多大比例")
+    assert "2.12%" in a.answer and "基本支出为98,606.29万元" in a.answer
