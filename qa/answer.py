@@ -7,7 +7,7 @@ with its measure. Figures in the question itself are never used (injection canno
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
@@ -257,7 +257,32 @@ def _inputs(query: Query, catalog: Catalog) -> tuple[list[tuple[Target, Fact]], 
                 missing.append(f"{t.ref.name}{_year(t)}的“{_item_name(item)}”")
             else:
                 pairs.append((t, c.fact))
+    if query.qtype in ("ratio", "difference") and len(pairs) == 2 and not query.measure:
+        pairs = _same_measure(query, catalog, pairs)
     return pairs, missing
+
+
+_COUNTS = {"辆", "人", "名", "个", "家", "项", "次", "台", "套", "处", "所"}
+
+
+def _same_measure(query: Query, catalog: Catalog, pairs: list[tuple[Target, Fact]]) -> list[tuple[Target, Fact]]:
+    """"执法执勤用车占公务用车总数": a share or a difference of counts needs both figures counted in the same
+    measure; the count asked first sets it, the other item is looked up again in that measure."""
+    (t0, a), (t1, b) = pairs
+    if a.measure == b.measure or not ({a.measure, b.measure} & _COUNTS):
+        return pairs
+    if len(query.items) != 2:
+        return pairs
+    want = a.measure if a.measure in _COUNTS else b.measure
+    fixed: list[tuple[Target, Fact]] = []
+    for (t, f), item in zip(pairs, query.items, strict=False):
+        if f.measure != want:
+            c = choose(catalog, t, item, replace(_hints(query), measure=want))
+            if c is None:
+                return pairs
+            f = c.fact
+        fixed.append((t, f))
+    return fixed
 
 
 def _total_of(catalog: Catalog, f: Fact) -> Fact | None:
@@ -356,10 +381,8 @@ def _stated_change(query: Query, catalog: Catalog, t: Target, base: Fact) -> Dra
 
 def _against_last_year(query: Query, catalog: Catalog, t: Target, base: Fact) -> Draft:
     """Growth over one year from the same table's last-year column (exact), else the document's words."""
-    from dataclasses import replace as _replace
-
     item = query.items[0]
-    prev = choose(catalog, _replace(t, prior=True, year=(t.year or 0) - 1), item, _hints(query))
+    prev = choose(catalog, replace(t, prior=True, year=(t.year or 0) - 1), item, _hints(query))
     if prev is None or prev.fact == base or prev.fact.source != "table" or prev.fact.table != base.table:
         return _stated_change(query, catalog, t, base)
     try:

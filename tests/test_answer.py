@@ -315,3 +315,15 @@ def test_a_table_the_question_names_beats_prose_and_fund_names_ask_no_column(tmp
                    context="其中：基本支出1,168,039.29万元")]
     a = _engine_of(tmp_path, d, facts).ask("西安市卫生健康委员会2022年一般公共预算基本支出中公用经费占多大比例")
     assert "2.12%" in a.answer and "基本支出为98,606.29万元" in a.answer
+
+
+def test_share_of_counts_reads_both_figures_in_the_same_measure(tmp_path):
+    from tests.fixtures_answer import _doc, _fact
+    d = _doc("cs.txt", "长沙市公安局", 2025)
+    facts = [_fact(d, "2025年一般公共预算“三公”经费支出情况表", "公务用车购置及运行费", "400.00", column="合计"),
+             _fact(d, "", "公务用车", "102", measure="辆", source="text", section="国有资产占用情况",
+                   context="本单位共有公务用车102辆"),
+             _fact(d, "", "执法执勤用车", "84", measure="辆", source="text", section="国有资产占用情况",
+                   context="执法执勤用车84辆")]
+    a = _engine_of(tmp_path, d, facts).ask("长沙市公安局执法执勤用车占公务用车总数的百分比是多少？")
+    assert "82.35%" in a.answer
