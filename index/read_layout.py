@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import reduce
 
 from budgetqa.index.blocks import Block, Grid, Paragraph
 from budgetqa.index.read_raw import (
@@ -109,10 +110,7 @@ class LayoutReader(LineReader):
         if title:
             self.last_title = title
         if grids:
-            merged = grids[0]
-            for g in grids[1:]:
-                merged = merge_grids(merged, g)
-            self.blocks.append(merged)
+            self.blocks.append(reduce(merge_grids, grids))
         else:
             self.blocks.extend(Paragraph(" ".join(c.text for c in cs), p) for p, _, cs, _, _ in lines)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import reduce
 
 from budgetqa.index.blocks import Block, Grid, Heading, Paragraph
 
@@ -228,10 +229,7 @@ class LineReader:
         if title:
             self.last_title = title
         if grids:
-            merged = grids[0]
-            for g in grids[1:]:
-                merged = merge_grids(merged, g)
-            self.blocks.append(merged)
+            self.blocks.append(reduce(merge_grids, grids))
         else:
             text = " ".join(t.text for seg in segments for t in seg if t.text)
             if text:
