@@ -324,6 +324,14 @@ def _chroma_meta(chunk: Chunk) -> dict[str, Any]:
     return meta
 
 
+def _embed_unique(embeddings: Any, texts: list[str]) -> list[list[float]]:
+    """Embed each distinct text once: the same row label recurs across tables and across a PDF and
+    its text rendering, and embedding is the slow part of indexing on CPU."""
+    unique = list(dict.fromkeys(texts))
+    vectors = dict(zip(unique, embeddings.embed_documents(unique), strict=True))
+    return [vectors[t] for t in texts]
+
+
 class VectorIndex:
     """The chroma collection of chunk embeddings."""
 
@@ -337,10 +345,10 @@ class VectorIndex:
     def count(self) -> int:
         return int(self.collection.count())
 
-    def upsert(self, chunks: Sequence[Chunk], batch: int = 256) -> None:
+    def upsert(self, chunks: Sequence[Chunk], batch: int = 1024) -> None:
         for start in range(0, len(chunks), batch):
             part = chunks[start:start + batch]
-            vectors = self.embeddings.embed_documents([dense_text(c) for c in part])
+            vectors = _embed_unique(self.embeddings, [dense_text(c) for c in part])
             self.collection.upsert(ids=[c.id for c in part], embeddings=vectors,
                                    documents=[c.text for c in part], metadatas=[_chroma_meta(c) for c in part])
 
