@@ -191,8 +191,8 @@ class Understander:
                       and not any(c in lab for i in items for lab in i.labels[:1]))
         pieces = [SUFFIX_OK.sub("", w) for w in pieces_between(text, items)]
         tables = tuple(w for w in pieces if len(w) >= 4 and any(w in t for t in titles))
-        if len(items) < 2 or qtype not in ("lookup", "compare"):
-            return items, named, tables
+        if len(items) < 2 or qtype not in ("lookup", "compare", "difference", "sum"):
+            return items, named, tables  # a ratio's "X中Y占" keeps X: it is the whole
         as_table = [i for i in items if not i.code and any(norm(i.text) in t for t in titles)
                     and re.search(re.escape(norm(i.text)) + r"(?:安排的|安排|中的|里的|的|中|里|支出|收入)", text)]
         if as_table and len(as_table) < len(items):  # "财政拨款安排的会议费": a table word, not an item

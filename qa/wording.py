@@ -91,6 +91,9 @@ def unexplained_words(text: str, chosen: list[tuple[int, int, Item]], scope: str
     for s, e, _ in chosen:
         chunk = FILLER.sub("", text[prev_end:s]).replace("　", "")
         chunk = re.sub(r"[\d()（）“”]+", "", chunk)
+        if prev_end:  # "人员类经费比公用经费": a money noun after an item and the operator word explain nothing new
+            chunk = re.sub(r"^(?:经费|费用|资金)", "", chunk)
+        chunk = re.sub(r"(?:比|较|占)$", "", chunk)
         prev_end = e
         core = SUFFIX_OK.sub("", chunk)
         if len(core) < 2 or _SCOPE_OK.match(chunk) or core in scope:

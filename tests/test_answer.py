@@ -327,3 +327,14 @@ def test_share_of_counts_reads_both_figures_in_the_same_measure(tmp_path):
                    context="执法执勤用车84辆")]
     a = _engine_of(tmp_path, d, facts).ask("长沙市公安局执法执勤用车占公务用车总数的百分比是多少？")
     assert "82.35%" in a.answer
+
+
+def test_difference_of_two_columns_inside_a_named_table(tmp_path):
+    from tests.fixtures_answer import _doc, _fact
+    d = _doc("cs.txt", "长沙市公安局", 2025)
+    t = "2025年一般公共预算基本支出情况表"
+    facts = [_fact(d, t, "合计", v, column=c) for c, v in
+             (("合计", "28,398.17"), ("人员类", "26,353.16"), ("公用经费", "2,045.01"))]
+    facts.append(_fact(d, "部门收支总表", "基本支出", "28,398.17", column="预算数"))
+    a = _engine_of(tmp_path, d, facts).ask("长沙市公安局基本支出里人员类经费比公用经费多多少？")
+    assert "24308.15万元" in a.answer
