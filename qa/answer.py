@@ -101,11 +101,22 @@ def _by_measure(query: Query, catalog: Catalog) -> Draft | None:
     for t in query.targets:
         f = by_measure(catalog, t, query.residue, query.measure)
         if f is not None:
-            lines.append(_lookup_sentence(t, Choice(f, (), ())))
+            lines.append(_quoted_count(t, f) if f.source == "text" else _lookup_sentence(t, Choice(f, (), ())))
             facts.append(f)
     if not lines:
         return None
     return Draft("answered", "".join(lines + _year_note(query)), tuple(facts), unit=query.targets[0].ref.name)
+
+
+def _quoted_count(t: Target, f: Fact) -> str:
+    """A count found in prose, given in the document's own words: the row label alone reads badly."""
+    ctx = f.context
+    at = max(ctx.find(f.value + f.measure), 0)
+    start = max((ctx.rfind(p, 0, at) for p in "。；;，,"), default=-1) + 1
+    stops = [i for i in (ctx.find(p, at) for p in "。；;，,") if i >= 0]
+    words = ctx[max(start, at - 40):min(stops, default=len(ctx))].strip("，。；、 ")
+    sc = clean_label(f.section) or "文字说明"
+    return f"{t.ref.name}{f.year or t.year or ''}年{f.kind or ''}文件“{sc}”中写明：“{words}”，即{f.value.strip()}{f.measure}。"
 
 
 _MAIN_WORDS = re.compile(r"^(?:合计|总计|小计|预算数|决算数|金额|本年|全年|执行数)$")

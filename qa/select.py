@@ -260,18 +260,26 @@ def _bigrams(row: str, words: str) -> int:
 
 def by_measure(catalog: Catalog, target: Target, words: str, measure: str) -> Fact | None:
     """No item, but a measure asked ("共有多少辆车"): the figure in that measure whose wording overlaps most."""
-    want = set(_AS_OF_WORDS.sub("", norm(item_words(words)))) - set("的了是有共各几多少　") - {measure}
+    wording = _AS_OF_WORDS.sub("", norm(item_words(words)))
+    want = set(wording) - set("的了是有共各几多少　") - {measure}
     best: tuple[int, int, Fact] | None = None
     for d in target.docs:
         for i, f in enumerate(catalog.facts.get(d, [])):
             if not _measure_ok(f, measure) or f.number is None:
                 continue
             score = len(want & set(norm(f.row) + norm(f.context))) * 10 - len(norm(f.row)) // 4
+            score += 10 * _bigrams(_counted(f), wording)  # "下属5家预算单位": what follows 5家 is what is counted
             score += 5 if re.search(r"共有|共计|总数|合计|实有|现有", f.context) else 0  # a stock, not a part
             if best is None or (score, -i) > (best[0], -best[1]):
                 best = (score, i, f)
     need = max(1, (len(want) + 1) // 2)
     return best[2] if best and len(want & set(norm(best[2].row) + norm(best[2].context))) >= need else None
+
+
+def _counted(f: Fact) -> str:
+    """The words right after a count in its sentence ("5家预算单位" -> "预算单位的综")."""
+    at = f.context.find(f.value + f.measure)
+    return f.context[at + len(f.value) + len(f.measure):][:6] if at >= 0 else ""
 
 
 def _measure_ok(f: Fact, measure: str) -> bool:

@@ -338,3 +338,17 @@ def test_difference_of_two_columns_inside_a_named_table(tmp_path):
     facts.append(_fact(d, "部门收支总表", "基本支出", "28,398.17", column="预算数"))
     a = _engine_of(tmp_path, d, facts).ask("长沙市公安局基本支出里人员类经费比公用经费多多少？")
     assert "24308.15万元" in a.answer
+
+
+def test_a_count_is_what_the_words_after_it_name(tmp_path):
+    from tests.fixtures_answer import _doc, _fact
+    wl = "上海市普陀区人民政府万里街道办事处"
+    d = _doc("wl.txt", wl, 2025)
+    s1 = "部门预算是包括万里街道本部以及下属5家预算单位的综合收支计划"
+    s2 = "下属1家机关和1家参公事业单位财政拨款的机关运行经费预算为464.64万元"
+    facts = [_fact(d, "", "部门预算是包括万里街道本部以及下属", "5", measure="家", source="text",
+                   section="机构设置", context=s1),
+             _fact(d, "", "（部门）下属", "1", measure="家", source="text", section="机关运行经费", context=s2),
+             _fact(d, "", "机关和", "1", measure="家", source="text", section="机关运行经费", context=s2)]
+    a = _engine_of(tmp_path, d, facts).ask("万里街道办事处下属有几家预算单位")
+    assert "5家" in a.answer and "下属5家预算单位" in a.answer
