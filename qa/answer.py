@@ -238,14 +238,25 @@ _OP_NAME = {"sum": "合计", "difference": "差额", "ratio": "占比", "growth"
 def _count_for(catalog: Catalog, t: Target, query: Query) -> Fact | None:
     """"13个项目平均每个…": the document's own count of those things (a figure in 个), never the question's."""
     m = re.search(r"(\d+)\s*[个项家]\s*([\u4e00-\u9fff]{0,8}?)(?:平均|每)", query.question)
-    thing = re.search(r"每个([\u4e00-\u9fff]{1,4}?)(?:的|涉|平均|预算|资金|$)", query.question)
-    noun = (m.group(2) if m and m.group(2) else "") or (thing.group(1) if thing else "项目")
-    noun = noun[-2:] if len(noun) > 2 else noun
+    thing = re.search(r"每个([\u4e00-\u9fff]{1,8}?)(?:的|涉|平均|预算|资金|$)", query.question)
+    full = (m.group(2) if m and m.group(2) else "") or (thing.group(1) if thing else "项目")
+    noun = full[-2:] if len(full) > 2 else full
     counts = [f for d in t.docs for f in catalog.facts.get(d, []) if f.measure in ("个", "项")
               and f.number and (noun in norm(f.row) or noun in norm(f.context))]
     if m:
         counts = [f for f in counts if f.number == int(m.group(1))] or counts
-    return counts[0] if counts else None
+    # "编报绩效目标的项目49个" counts 绩效目标项目; "3个预算单位开展了…项目…" counts 预算单位
+    return max(counts, key=lambda f: (_pairs(norm(f.row) + _after(f), full), norm(f.row).endswith(noun)),
+               default=None)
+
+
+def _pairs(text: str, words: str) -> int:
+    return sum(1 for i in range(len(words) - 1) if words[i:i + 2] in text)
+
+
+def _after(f: Fact) -> str:
+    at = f.context.find(f.value + f.measure)
+    return norm(f.context[at + len(f.value) + len(f.measure):][:6]) if at >= 0 else ""
 
 
 def _column_total(catalog: Catalog, f: Fact, query: Query) -> list[Fact]:

@@ -352,3 +352,15 @@ def test_a_count_is_what_the_words_after_it_name(tmp_path):
              _fact(d, "", "机关和", "1", measure="家", source="text", section="机关运行经费", context=s2)]
     a = _engine_of(tmp_path, d, facts).ask("万里街道办事处下属有几家预算单位")
     assert "5家" in a.answer and "下属5家预算单位" in a.answer
+
+
+def test_average_divides_by_the_count_of_the_things_named(tmp_path):
+    from tests.fixtures_answer import _doc, _fact
+    d = _doc("wl.txt", "上海市普陀区人民政府万里街道办事处", 2025)
+    facts = [_fact(d, "", "项目预算资金", "8825.98", source="text", section="绩效目标", context="涉及项目预算资金8825.98万元"),
+             _fact(d, "", "预算单位开展了", "3", measure="个", source="text", section="绩效目标",
+                   context="本部门3个预算单位开展了2025年项目预算绩效目标编报工作"),
+             _fact(d, "", "编报绩效目标的项目", "49", measure="个", source="text", section="绩效目标",
+                   context="编报绩效目标的项目49个")]
+    a = _engine_of(tmp_path, d, facts).ask("万里街道平均每个绩效目标项目的预算资金是多少万元？")
+    assert "180.12万元" in a.answer
