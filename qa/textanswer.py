@@ -64,15 +64,23 @@ def _best(query: Query, catalog: Catalog, t: Target, search: Search | None) -> t
     labels = [norm(x) for item in query.items for x in (*item.labels[:1], item.text)] or \
         [item_words(query.residue)]
     if keys:
-        for p in passages:
-            sentences = _about(_sentences(p.text), keys, labels)
-            if sentences:
-                return p, _clip("".join(sentences))
+        # every section's sentences about the item; the one sharing most wording with the question wins
+        # ("决算小于年初预算的原因" is the 决算数小于预算数 sentence, not the first 原因 of the document)
+        asked = norm(query.residue)
+        found = [(p, "".join(ss)) for p in passages if (ss := _about(_sentences(p.text), keys, labels))]
+        if found:
+            p, text = max(found, key=lambda pt: _shared(asked, pt[1]))
+            return p, _clip(text)
     if search is not None:
         hits = search(query.question, t)
         if hits:
             return hits[0], _best_window(hits[0].text, query)
     return _overlap(query, passages)
+
+
+def _shared(asked: str, text: str) -> int:
+    t = norm(text)
+    return len({asked[i:i + 2] for i in range(len(asked) - 1)} & {t[i:i + 2] for i in range(len(t) - 1)})
 
 
 def _about(sentences: list[str], keys: tuple[str, ...], labels: list[str]) -> list[str]:

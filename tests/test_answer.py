@@ -364,3 +364,15 @@ def test_average_divides_by_the_count_of_the_things_named(tmp_path):
                    context="编报绩效目标的项目49个")]
     a = _engine_of(tmp_path, d, facts).ask("万里街道平均每个绩效目标项目的预算资金是多少万元？")
     assert "180.12万元" in a.answer
+
+
+def test_reason_comes_from_the_section_whose_wording_matches_the_question(tmp_path):
+    from budgetqa.index.model import Section
+    overall = Section("一、收入支出决算总体情况说明", 2,
+                      "2024年度支出总计2995.39万元。主要原因：基本支出中人员进出及退休变化。", None)
+    detail = Section("（三）一般公共预算财政拨款支出决算具体情况", 3,
+                     "一般公共预算财政拨款支出年初预算为2993.92万元，支出决算为2940.05万元。"
+                     "决算数小于预算数的主要原因：个别信息化项目和中介机构服务调减。", None)
+    d = _final_doc(sections=(overall, detail))
+    a = _engine_of(tmp_path, d, []).ask("西安市卫生健康委员会2022年一般公共预算支出决算小于年初预算的原因")
+    assert "中介机构服务调减" in a.answer
