@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 
 from budgetqa.index.blocks import Block, Grid, Paragraph
-from budgetqa.index.read_raw import HEADING_RE, MEASURE_RE, NOTE_RE, is_title
+from budgetqa.index.read_raw import HEADING_RE, MEASURE_RE, NOTE_RE, SENTENCE_END, is_title
 from budgetqa.index.read_text import page_lines, text_block
 
 # An amount glued to what follows: two decimals end it ("93.4283.42" is 93.42 and 83.42).
@@ -33,6 +33,8 @@ _GROUPS = {"收入", "支出"}
 _TOTAL_SPLIT = re.compile(r"(?<=\S)(合计|小计)(?=\S)|(?<=[^合小])(?=(?:合计|小计)$)")
 _WORD_END = tuple("出入费计数额款金资称码目类项表率值分人")
 _COMPLETE = tuple("出入款余计费金数额")
+_PUNCT = re.compile(r"[，。；、：（]")  # prose, not a form's cells
+_MEASURE_LABEL = re.compile(r"^[^，。；\s]{1,10}[（(](?:万元|元|亿元)[）)]$")
 _MEASURE_ONLY = re.compile(r"^[（(](?:万元|元|亿元)[）)]$")
 _SPACED_WORDS = {"收入", "支出", "项目", "合计", "小计", "总计"}
 
@@ -103,6 +105,9 @@ class _Reader:
         self.lines = lines
         self.i = 0
         self.blocks: list[Block] = []
+        lengths = sorted(len(t) for t, _ in lines if len(t) > 10 and not _AMOUNT.search(t))
+        self.width = lengths[int(len(lengths) * 0.8)] if lengths else 40
+        self.open = False  # the last block is a prose paragraph whose sentence may go on
 
     def run(self) -> list[Block]:
         while self.i < len(self.lines):
@@ -113,9 +118,21 @@ class _Reader:
             if self._header_then_data():
                 self._body(coded=False, lead=self._take_measure_label())
                 continue
-            self.blocks.append(text_block(s, page))
+            self._prose(s, page)
             self.i += 1
         return self.blocks
+
+    def _prose(self, s: str, page: int | None) -> None:
+        """Prose wrapped at the page width is one paragraph again; headings and titles stand alone."""
+        last = self.blocks[-1] if self.blocks else None
+        alone = bool(HEADING_RE.match(s) or _ENDS.search(s) or is_title(s))
+        if self.open and not alone and isinstance(last, Paragraph) and (_PUNCT.search(s) or _PUNCT.search(last.text)):
+            glue = " " if last.text[-1:].isdigit() and s[:1].isdigit() else ""  # 56 / 56 is not 5656
+            self.blocks[-1] = Paragraph(last.text + glue + s, last.page)
+        else:
+            self.blocks.append(text_block(s, page))
+        short_heading = bool(HEADING_RE.match(s)) and len(s) < 0.8 * self.width and not re.search(r"[，。；]", s)
+        self.open = len(s) >= 0.8 * self.width and not s.endswith(SENTENCE_END) and not short_heading
 
     def _opens_table(self) -> bool:
         s = self.lines[self.i][0]
@@ -137,12 +154,16 @@ class _Reader:
     def _take_measure_label(self) -> str:
         """"项目资金" / "（万元）" printed left of the header: the measure of the rows below."""
         tail = [b for b in self.blocks[-2:] if isinstance(b, Paragraph)]
+        if tail and _MEASURE_LABEL.match(tail[-1].text):
+            del self.blocks[-1]
+            return tail[-1].text
         if len(tail) == 2 and _MEASURE_ONLY.match(tail[1].text) and len(tail[0].text) <= 8 and not _prose(tail[0].text):
             del self.blocks[-2:]
             return tail[0].text + tail[1].text
         return ""
 
     def _table(self) -> None:
+        self.open = False
         """Title and unit lines as paragraphs, then header lines and data lines up to a note."""
         while self.i < len(self.lines) and (self._opens_table() or MEASURE_RE.search(self.lines[self.i][0])):
             s, page = self.lines[self.i]
@@ -151,6 +172,7 @@ class _Reader:
         self._body(coded=True)
 
     def _body(self, coded: bool, lead: str = "") -> None:
+        self.open = False
         header: list[tuple[str, int | None]] = []
         data: list[tuple[str, int | None]] = []
         while self.i < len(self.lines):

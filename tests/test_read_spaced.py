@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from budgetqa.index.blocks import Grid
+from budgetqa.index.blocks import Grid, Paragraph
 from budgetqa.index.read_spaced import cells, header_words, looks_spaced, read_spaced
 from budgetqa.index.readers import read_blocks
 
@@ -113,3 +113,10 @@ def test_wrapped_figures_and_codes_stay_on_their_row() -> None:
     text = "收入总表\n部门/单位：某中心 单位：万元\n科目编码 科目名称 合计\n合计 93.42\n0.\n00\n032\n004\n某中心\n93.42\n0.0\n0\n"
     grid = next(b for b in read_spaced(text)[0] if isinstance(b, Grid))
     assert grid.rows[1:] == (("", "合计", "93.42", "0.00"), ("032004", "某中心", "93.42", "0.00"))
+
+
+def test_wrapped_prose_is_one_paragraph_again() -> None:
+    line = "收入总计 93.42 万元（上年收入总计 54.07 万元，同比增加"
+    text = "\n".join([line, "39.35 万元）。", "（二）支出预算情况", "主管部门 某局 实施单位 某中心甲乙丙丙丁", "项目资金"] + [line + "。"] * 8)
+    paras = [b.text for b in read_spaced(text)[0] if isinstance(b, Paragraph)]
+    assert paras[:4] == [line + "39.35 万元）。", "（二）支出预算情况", "主管部门 某局 实施单位 某中心甲乙丙丙丁", "项目资金"]
