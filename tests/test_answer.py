@@ -376,3 +376,13 @@ def test_reason_comes_from_the_section_whose_wording_matches_the_question(tmp_pa
     d = _final_doc(sections=(overall, detail))
     a = _engine_of(tmp_path, d, []).ask("西安市卫生健康委员会2022年一般公共预算支出决算小于年初预算的原因")
     assert "中介机构服务调减" in a.answer
+
+
+def test_count_by_measure_accepts_short_prose_but_not_unrelated_counts(tmp_path):
+    from tests.fixtures_answer import _doc, _fact
+    d = _doc("fs.txt", "佛山市轨道交通局", 2019)
+    facts = [_fact(d, "", "接待人数", "13", measure="人", source="text", section="三公经费", context="接待人数共13人"),
+             _fact(d, "", "在职人员", "40", measure="人", source="text", section="基本情况", context="在职人员40人")]
+    eng = _engine_of(tmp_path, d, facts)
+    assert "13人" in eng.ask("佛山市轨道交通局2019年国内公务接待共接待了多少人").answer
+    assert eng.ask("佛山市轨道交通局有多少名外籍专家").status == "not_found"
