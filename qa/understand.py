@@ -158,6 +158,8 @@ class Understander:
             residue = re.sub(r"上年|去年|上一年", "", residue)  # "上年（2023年）": the year already says it
         items, unexplained = self._items(residue, targets, qtype)
         items, columns, tables = self._hints(items, targets, qtype, residue)
+        if qtype == "lookup" and len(items) == 1 and not items[0].code and not columns and not tables:
+            items = (self._qualified(items[0], residue, targets),)
         measure = asked_measure(clean)
         outside = norm(residue)
         for it in items:
@@ -306,6 +308,19 @@ class Understander:
             fuzzy = fuzzy_label(text, self._labels(targets))
             return ((Item(fuzzy, (fuzzy,)),) if fuzzy else ()), ""
         return tuple(dedupe_items(items)), unexplained_words(text, chosen, self._scope_words(targets))
+
+    def _qualified(self, item: Item, residue: str, targets: tuple[Target, ...]) -> Item:
+        """"政府采购工程类预算": a word left over next to the item qualifies it, and the documents print the
+        two together in their own order ("工程类采购预算"): that label, if there is exactly one."""
+        core = norm(item.text)[-2:]
+        for piece in pieces_between(norm(residue), (item,)):
+            word = piece.replace("　", "")
+            if len(word) < 2 or len(core) < 2 or word in GENERIC_LABELS or re.search(r"合计|总计|小计|总额|总数", word):
+                continue  # "…支出合计": a total word asks for the total, it does not qualify the item
+            hits = [lab for lab in self._labels(targets) if word in lab and core in lab and lab not in item.labels]
+            if len(hits) == 1:
+                return Item(hits[0], (hits[0],))
+        return item
 
     def _ellipsis(self, text: str, chosen: list[tuple[int, int, Item]], targets: tuple[Target, ...]) -> str:
         """The question with an elided head restored: "公务用车购置费和运行费" -> "…和公务用车运行费"

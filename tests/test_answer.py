@@ -386,3 +386,14 @@ def test_count_by_measure_accepts_short_prose_but_not_unrelated_counts(tmp_path)
     eng = _engine_of(tmp_path, d, facts)
     assert "13人" in eng.ask("佛山市轨道交通局2019年国内公务接待共接待了多少人").answer
     assert eng.ask("佛山市轨道交通局有多少名外籍专家").status == "not_found"
+
+
+def test_a_qualifier_next_to_the_item_finds_the_label_printed_in_its_own_order(tmp_path):
+    from tests.fixtures_answer import _doc, _fact
+    d = _doc("cs.txt", "长沙市公安局", 2025)
+    sec = "其他重要事项的情况说明"
+    facts = [_fact(d, "", "政府采购预算总额", "16476.85", source="text", section=sec, context="政府采购预算总额16476.85万元"),
+             _fact(d, "", "工程类采购预算", "9,021.25", source="text", section=sec, context="工程类采购预算9,021.25万元")]
+    eng = _engine_of(tmp_path, d, facts)
+    assert "9,021.25万元" in eng.ask("长沙市公安局2025年政府采购工程类预算").answer
+    assert "16476.85万元" in eng.ask("长沙市公安局2025年政府采购预算总额").answer
