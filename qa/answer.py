@@ -139,8 +139,8 @@ def _lookup_sentence(t: Target, c: Choice) -> str:
         item = f"{item}（{col}）"
     sc = scope(f) or clean_label(f.section)
     kindword = {"预算": "预算", "决算": "决算数"}.get(f.kind or "", "")
-    if re.search(r"(?:决算|预算)数?$", item):
-        kindword = ""  # "住房公积金支出决算": the label already says it
+    if re.search(r"(?:决算|预算)数?$", item) or (f.kind == "决算" and "预算" in col):
+        kindword = ""  # "住房公积金支出决算" or a final account's 预算数 column: the words already say it
     unit = t.ref.name
     year = t.year if t.prior else (f.year or t.year or "")
     if t.prior:

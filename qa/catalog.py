@@ -137,8 +137,12 @@ class Catalog:
         self.by_label: dict[str, dict[str, list[Fact]]] = defaultdict(lambda: defaultdict(list))
         self.by_code: dict[str, dict[str, list[Fact]]] = defaultdict(lambda: defaultdict(list))
         names = {m.name: _own_names(m) for m in self.docs.values()}
-        for f in source.facts():
+        every = list(source.facts())
+        labelled = {(f.doc, f.table) for f in every if f.source == "table" and f.row.strip()}
+        for f in every:
             f = upright(f)
+            if f.source == "table" and not f.row.strip() and f.column and (f.doc, f.table) not in labelled:
+                f = replace(f, row="合计")  # a one-line table printed without a row label: that line is its total
             self.facts[f.doc].append(f)
             key = norm(f.row)
             self.by_label[f.doc][key].append(f)

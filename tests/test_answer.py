@@ -397,3 +397,14 @@ def test_a_qualifier_next_to_the_item_finds_the_label_printed_in_its_own_order(t
     eng = _engine_of(tmp_path, d, facts)
     assert "9,021.25万元" in eng.ask("长沙市公安局2025年政府采购工程类预算").answer
     assert "16476.85万元" in eng.ask("长沙市公安局2025年政府采购预算总额").answer
+
+
+def test_one_line_table_without_a_row_label_is_its_total(tmp_path):
+    from tests.fixtures_answer import _fact
+    d = _final_doc()
+    t = "表7 一般公共预算财政拨款“三公”经费支出决算表"
+    facts = [_fact(d, t, "", "0.00", column="预算数/合计"), _fact(d, t, "", "0.16", column="决算数/合计"),
+             _fact(d, "", "“三公”经费财政拨款支出决算", "0.16", source="text", section="三公经费说明",
+                   context="“三公”经费财政拨款支出决算0.16万元")]
+    a = _engine_of(tmp_path, d, facts).ask("西安市卫生健康委员会2022年三公经费的年初预算数是多少")
+    assert "0.00万元" in a.answer and "决算数为" not in a.answer
