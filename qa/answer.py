@@ -72,6 +72,7 @@ def _lookups(query: Query, catalog: Catalog) -> Draft:
     lines: list[str] = []
     facts: list[Fact] = []
     missing: list[str] = []
+    answered: list[tuple[Target, Fact]] = []
     for t in query.targets:
         for item in query.items:
             choice = choose(catalog, t, item, _hints(query))
@@ -84,16 +85,39 @@ def _lookups(query: Query, catalog: Catalog) -> Draft:
             if choice.fact in facts:
                 continue
             lines.append(_lookup_sentence(t, choice))
+            answered.append((t, choice.fact))
             facts += [choice.fact, *choice.also[:1], *choice.conflicts]
             if choice.conflicts:
                 lines.append(_conflict(choice))
+    derived: tuple[Derived, ...] = ()
+    if len(answered) == 2 and _WHICH.search(query.question):
+        clause, derived = _which_more(answered)
+        lines.append(clause)
     if not lines:
         return Draft("not_found", "未找到" + "、".join(missing) + "的数据。" + _holdings(query, catalog))
     if missing:
         lines.append("未找到" + "、".join(missing) + "的数据。")
     lines += _year_note(query) + _kind_note(query)
     unit = query.targets[0].ref.name if len({t.ref.name for t in query.targets}) == 1 else None
-    return Draft("answered", "".join(lines), tuple(facts), unit=unit)
+    return Draft("answered", "".join(lines), tuple(facts), derived, unit=unit)
+
+
+_WHICH = re.compile(r"哪个|哪一个|哪项|哪一项|谁")
+
+
+def _which_more(pairs: list[tuple[Target, Fact]]) -> tuple[str, tuple[Derived, ...]]:
+    """"购置费和运行费哪个多": the two figures compared in one clause (same measure only)."""
+    (ta, a), (tb, b) = pairs
+    big, small = ((ta, a), (tb, b)) if (a.yuan or a.number or 0) >= (b.yuan or b.number or 0) else ((tb, b), (ta, a))
+    try:
+        diff = compute("difference", [big[1], small[1]])
+    except ArithmeticError_:
+        return "", ()
+    if diff.value == 0:
+        return "两者相等。", (diff,)
+    one = ta.ref.name == tb.ref.name
+    return (f"{_label_of(*big, one)}比{_label_of(*small, one)}多{fmt(diff.value, diff.measure)}{diff.measure}"
+            f"（计算：{diff.formula}）。", (diff,))
 
 
 def _by_measure(query: Query, catalog: Catalog) -> Draft | None:

@@ -200,8 +200,11 @@ def test_elided_head_is_restored_for_the_second_item(tmp_path):
     t = "2025年一般公共预算“三公”经费支出情况表"
     cols = {"合计": "458.50", "公务接待费": "28.50", "公务用车购置费": "150.00", "公务用车运行费": "250.00"}
     facts = [_fact(d, t, "合计", v, column=c) for c, v in cols.items()]
-    a = _engine_of(tmp_path, d, facts).ask("长沙市公安局公务用车购置费和运行费各是多少")
+    eng = _engine_of(tmp_path, d, facts)
+    a = eng.ask("长沙市公安局公务用车购置费和运行费各是多少")
     assert "150.00万元" in a.answer and "250.00万元" in a.answer
+    b = eng.ask("长沙市公安局公务用车购置费和运行费哪个多")
+    assert "公务用车运行费比公务用车购置费多100.00万元" in b.answer and b.verified
 
 
 def test_final_account_prose_gives_budget_and_outturn_for_a_difference(tmp_path):
