@@ -1,9 +1,10 @@
 """Choosing the fact that answers for an item among all facts that match it.
 
-Preferences, in order: the label the question used (or the vocabulary's first choice), table over
-narrative, the table a budget reader would look in (三公 table for 三公 items, the whole budget's
-经济分类 table for 经济分类 codes (the 基本支出 one only holds part of it), the expenditure totals table for 功能分类 codes), and the main column (合计, 预算数,
-决算数, this year) over sub-columns and last year's.
+Preferences, in order: a table the question names, the label the question used (or the vocabulary's
+first choice), table over narrative, the table a budget reader would look in (三公 table for 三公 items,
+the whole budget's 经济分类 table for 经济分类 codes (the 基本支出 one holds only part), the expenditure
+totals table for 功能分类 codes), and the main column (合计, 预算数, 决算数, this year) over sub-columns
+and last year's.
 """
 
 from __future__ import annotations
