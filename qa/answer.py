@@ -80,6 +80,9 @@ def _lookups(query: Query, catalog: Catalog) -> Draft:
                 f = by_measure(catalog, t, query.residue, query.measure)
                 choice = Choice(f, (), ()) if f is not None else None
             if choice is None:
+                f = _quoted_project(query, catalog, t)
+                choice = Choice(f, (), ()) if f is not None else None
+            if choice is None:
                 missing.append(f"{t.ref.name}{_year(t)}{t.kind or ''}中的“{_item_name(item)}”")
                 continue
             if choice.fact in facts:
@@ -100,6 +103,26 @@ def _lookups(query: Query, catalog: Catalog) -> Draft:
     lines += _year_note(query) + _kind_note(query)
     unit = query.targets[0].ref.name if len({t.ref.name for t in query.targets}) == 1 else None
     return Draft("answered", "".join(lines), tuple(facts), derived, unit=unit)
+
+
+_QUOTED = re.compile(r"[“\"]([^”\"]{4,40})[”\"]")
+_FUNDS_ROW = re.compile(r"年度资金总额|资金总额|总额|合计|金额|预算数|全年预算")
+
+
+def _quoted_project(query: Query, catalog: Catalog, t: Target) -> Fact | None:
+    """A quoted project name that heads a performance table ("项目名称" across the top, 年度资金总额 /
+    财政拨款 / indicators down the side): the row the rest of the question asks for, its money total by default."""
+    m = _QUOTED.search(query.question)
+    if not m:
+        return None
+    name = norm(m.group(1))
+    rest = norm(query.question.replace(m.group(0), ""))
+    pool = [f for d in t.docs for f in catalog.facts.get(d, []) if f.source == "table" and f.number is not None
+            and (name in norm(f.column) or name in norm(f.table))
+            and (f.measure == query.measure if query.measure else f.yuan is not None)]
+    if not pool:
+        return None
+    return max(pool, key=lambda f: (_pairs(rest, norm(f.row)), bool(_FUNDS_ROW.search(f.row)), -pool.index(f)))
 
 
 _WHICH = re.compile(r"哪个|哪一个|哪项|哪一项|谁")

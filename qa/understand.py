@@ -42,6 +42,7 @@ __all__ = ["Item", "Query", "QType", "Target", "Understander", "item_words", "va
 MAX_QUESTION = 500
 _YEAR = re.compile(r"(?<![\d.])((?:19|20)\d{2})(?![\d.])\s*(?:年度|年(?!初))?")  # "2024年初资产": 年初 stays
 _DERIVED_LABEL = re.compile(r"占|增长|增加|减少|下降|增幅|降幅|比上年|较上年|同比|持平|比例|比重|百分比")
+_QUOTED = re.compile(r"[“\"]([^”\"]{4,40})[”\"]")
 _BASE_YEAR = re.compile(r"(?:比|较|相比|同比)\s*(?:19|20)\d{2}\s*年?度?")
 _AS_OF = re.compile(r"(?:截至|截止|截止到|到)\s*(?:19|20)\d{2}\s*年\s*(?:底|末|年底|年末|12月31日)")
 _CODE = re.compile(r"(?<![\d.])(\d{3,7})(?![\d.]|\s*年|\s*[万亿元%％])")
@@ -132,7 +133,7 @@ class Understander:
             raise BadQuestion("问题中只有指令，没有要查询的内容。请直接问单位和项目，例如“福州市医疗保障局的公务接待费是多少”。")
         mentions, foreign = self.matcher.find(clean)
         dated = _AS_OF.sub("", clean)  # "截至2024年底" dates a stock figure, it does not pick a document
-        dated = _BASE_YEAR.sub("", dated)  # "比2023年预算减少": 2023 is what it is compared with, not asked
+        dated = _QUOTED.sub("", _BASE_YEAR.sub("", dated))  # a year inside a quoted name is part of the name  # "比2023年预算减少": 2023 is what it is compared with, not asked
         years = tuple(dict.fromkeys(int(y) for y in _YEAR.findall(dated) if 1990 <= int(y) <= 2099))
         asked_year = year if year is not None else (years[0] if len(years) == 1 else None)
         kind = self._kind(clean)
@@ -173,6 +174,9 @@ class Understander:
             qtype = "lookup"  # "三公经费一共多少": the total is printed
         if len({t.ref.name for t in targets}) > 1 and qtype == "lookup":
             qtype = "compare"
+        quoted = _quoted(clean, unexplained) if unexplained else ""
+        if quoted:  # a name the citizen quotes ("“…建设”项目"): looked up as given, or not found
+            unexplained, items = "", (Item(quoted, (norm(quoted),)),)
         if unexplained and not problem and qtype != "text":
             words = unexplained + "".join(i.text for i in items[:1])
             problem = f"文件中没有“{words}”这一项（只找到“{items[0].text}”，与所问不同）。" if items else ""
@@ -400,6 +404,15 @@ class Understander:
             cached = {w for d in key[1:] for f in self.catalog.facts.get(d, []) if (w := pick(f))}
             self._word_cache[key] = cached
         return cached
+
+
+def _quoted(question: str, words: str) -> str:
+    """The name in quotation marks the unexplained words are part of, or ""."""
+    core = re.sub(r"\d|年度|年|项目$", "", FILLER.sub("", words))
+    if len(core) < 2:
+        return ""
+    return next((m for m in _QUOTED.findall(question)
+                 if core in re.sub(r"\d|年度|年", "", FILLER.sub("", norm(m)))), "")
 
 
 def _residue(q: str, mentions: list[Mention]) -> str:

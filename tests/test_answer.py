@@ -411,3 +411,16 @@ def test_one_line_table_without_a_row_label_is_its_total(tmp_path):
                    context="“三公”经费财政拨款支出决算0.16万元")]
     a = _engine_of(tmp_path, d, facts).ask("西安市卫生健康委员会2022年三公经费的年初预算数是多少")
     assert "0.00万元" in a.answer and "决算数为" not in a.answer
+
+
+def test_quoted_project_name_heading_a_performance_table(tmp_path):
+    from tests.fixtures_answer import _doc, _fact
+    d = _doc("sr.txt", "上饶市医疗保障服务中心", 2024)
+    head = "2023年医保经办考核第三方服务及网络安全建设/实施单位/项目日期范围"
+    facts = [_fact(d, "项目绩效目标表", "年度资金总额", "94.3", column=head),
+             _fact(d, "项目绩效目标表", "其他资金", "0", column=head),
+             _fact(d, "", "年度预算安排", "138.8", source="text", section="项目情况", context="年度预算安排138.8万元")]
+    eng = _engine_of(tmp_path, d, facts)
+    a = eng.ask("上饶市医疗保障服务中心“2023年医保经办考核第三方服务及网络安全建设”项目年度预算安排多少")
+    assert "94.3万元" in a.answer and "2024年" in a.answer
+    assert eng.ask("上饶市医疗保障服务中心“城市大脑建设”项目年度预算安排多少").status == "not_found"
