@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from functools import reduce
 
 from budgetqa.index.blocks import Block, Grid, Paragraph
+from budgetqa.index.perf_layout import perf_blocks, tokens
 from budgetqa.index.read_raw import (
     MEASURE_RE,
     NOTE_RE,
@@ -100,6 +101,8 @@ class LayoutReader(LineReader):
             self.i += 1
         title = next((s for _, s in reversed(pre) if is_title(s)), "")
         lines = [ln for seg in segments for ln in seg]
+        if _is_performance(lines) and self._performance(title, pre, lines):
+            return
         grids = [] if _is_performance(lines) else [g for g in map(build_grid, segments) if g is not None]
         last = self.blocks[-1] if self.blocks else None
         if grids and isinstance(last, Grid) and self._same_table(title):
@@ -113,6 +116,18 @@ class LayoutReader(LineReader):
             self.blocks.append(reduce(merge_grids, grids))
         else:
             self.blocks.extend(Paragraph(" ".join(c.text for c in cs), p) for p, _, cs, _, _ in lines)
+
+    def _performance(self, title: str, pre: list[tuple[int | None, str]], lines: list[Line]) -> bool:
+        """A 项目支出绩效目标表 as one key-value grid per project; False when it does not read so."""
+        m = re.search(r"单位\s*[：:]\s*(万元|元|亿元|千元)", " ".join(s for _, s in pre))
+        cells = [(p, text, tokens([(c.start, c.end, c.text) for c in cs]), y) for p, text, cs, _, y in lines]
+        blocks = perf_blocks(title, m.group(1) if m else "", cells)
+        if not blocks:
+            return False
+        self.blocks.extend(blocks)
+        if title:
+            self.last_title = title
+        return True
 
     def _table_goes_on(self) -> bool:
         for _, line in self.lines[self.i : self.i + 4]:
