@@ -20,6 +20,7 @@ Token = tuple[int, int, str]  # start, end, text
 PerfLine = tuple[int | None, str, list[Token], float]  # page, text, cells split at spaces, y
 
 _CMP = ("≥", "≤", "=", "＝", "<", ">", "＜", "＞")
+_QUANTITATIVE = "定量"  # a 指标值类型 cell in place of a comparator: the value as printed
 _NUMBER = re.compile(r"^\d+(?:\.\d+)?$")
 _MONEY = re.compile(r"^[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)\.\d{2}$")
 _UNIT = re.compile(r"^[^\d\s，。、]{1,3}(?:/[^\d\s，。、]{1,2}){0,2}$")
@@ -161,7 +162,7 @@ def _indicators(body: list[PerfLine], split: int, label_lo: int | None) -> list[
         prev_y = ln[3]
     out: list[Indicator] = []
     for run in runs:
-        anchors = [k for k, (_, toks) in enumerate(run) if any(t[2] in _CMP for t in toks)]
+        anchors = [k for k, (_, toks) in enumerate(run) if any(_is_cmp(t[2]) for t in toks)]
         for a in anchors:
             mine = [r for k, r in enumerate(run) if min(anchors, key=lambda b: abs(b - k)) == a]
             ind = _indicator(run[a], mine, label_lo)
@@ -173,7 +174,7 @@ def _indicators(body: list[PerfLine], split: int, label_lo: int | None) -> list[
 def _indicator(anchor: tuple[PerfLine, list[Token]], group: list[tuple[PerfLine, list[Token]]],
                label_lo: int | None) -> Indicator | None:
     (page, text, _, y), toks = anchor
-    k_cmp = next(k for k, t in enumerate(toks) if t[2] in _CMP)
+    k_cmp = next(k for k, t in enumerate(toks) if _is_cmp(t[2]))
     k_num = next((k for k, t in enumerate(toks[:-1]) if _NUMBER.match(t[2])), None)
     if k_num is None:
         return None
@@ -189,7 +190,12 @@ def _indicator(anchor: tuple[PerfLine, list[Token]], group: list[tuple[PerfLine,
     if not label:
         return None
     closes = any(_CLOSING in t[2] for _, ts in group for t in ts if t[0] < num[0])
-    return Indicator(label, f"{toks[k_cmp][2]}{num[2]}{unit}", page, y, text.strip(), closes)
+    cmp = toks[k_cmp][2] if toks[k_cmp][2] in _CMP else ""
+    return Indicator(label, f"{cmp}{num[2]}{unit}", page, y, text.strip(), closes)
+
+
+def _is_cmp(text: str) -> bool:
+    return text in _CMP or text == _QUANTITATIVE
 
 
 def _assign(inds: list[Indicator], here: list[tuple[Project, int]], current: int, top: float,
