@@ -115,10 +115,12 @@ class _Reader:
             if self._opens_table():
                 self._table()
                 continue
+            start = self.i
             if self._header_then_data():
                 self._body(coded=False, lead=self._take_measure_label())
-                continue
-            self._prose(s, page)
+                if self.i > start:
+                    continue
+            self._prose(s, page)  # also a header line whose table stopped at once (never loop on it)
             self.i += 1
         return self.blocks
 

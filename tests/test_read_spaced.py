@@ -120,3 +120,8 @@ def test_wrapped_prose_is_one_paragraph_again() -> None:
     text = "\n".join([line, "39.35 万元）。", "（二）支出预算情况", "主管部门 某局 实施单位 某中心甲乙丙丙丁", "项目资金"] + [line + "。"] * 8)
     paras = [b.text for b in read_spaced(text)[0] if isinstance(b, Paragraph)]
     assert paras[:4] == [line + "39.35 万元）。", "（二）支出预算情况", "主管部门 某局 实施单位 某中心甲乙丙丙丁", "项目资金"]
+
+
+def test_a_header_line_that_ends_a_table_is_read_once() -> None:
+    blocks = read_spaced("附件 名称 金额\n合计 1.00 2.00\n")[0]  # used to loop for ever
+    assert isinstance(blocks[0], Paragraph) and blocks[0].text == "附件 名称 金额"
