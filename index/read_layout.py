@@ -129,6 +129,9 @@ class LayoutReader(LineReader):
             self.last_title = title
         return True
 
+    def _line_cells(self, k: int) -> list[str]:
+        return [c.text for c in self.cells(k)[0]]
+
     def _table_goes_on(self) -> bool:
         for _, line in self.lines[self.i : self.i + 4]:
             s = line.strip()

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from functools import reduce
 
 from budgetqa.index.blocks import Block, Grid, Heading, Paragraph
+from budgetqa.index.raw_perf import is_self_evaluation, self_evaluation_blocks, self_evaluation_end
 
 PAGE_RE = re.compile(r"^=====\s*第\s*(\d+)\s*页\s*=====\s*$")
 NUM_RE = re.compile(r"^[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?%?$")
@@ -130,6 +131,8 @@ class LineReader:
         while self.i < len(self.lines):
             page, line = self.lines[self.i]
             s = line.strip()
+            if s and is_self_evaluation(s) and self._self_evaluation():
+                continue
             if s and (MEASURE_RE.search(s) or (is_title(s) and self._table_follows())):
                 self._flush()
                 self._table()
@@ -138,6 +141,32 @@ class LineReader:
             self.i += 1
         self._flush()
         return self.blocks
+
+    def _self_evaluation(self) -> bool:
+        """A 项目绩效自评表 printed one cell per line, as key-value grids; False when not so laid out."""
+        end = self_evaluation_end(self.lines, self.i)
+        form = [(self.lines[k][0], cell) for k in range(self.i, end) for cell in self._line_cells(k)]
+        if not form:
+            return False
+        page, title = form[0]
+        prev = self.lines[self.i - 1] if self.i else (None, "")
+        if self.para and self.para[-1].strip() == prev[1].strip() and prev[0] == page \
+                and (self.i < 2 or self.lines[self.i - 2][0] != page):
+            form[0] = (page, prev[1].strip() + title)  # a long title wrapped at the page top
+        blocks = self_evaluation_blocks(form)
+        if not blocks:
+            return False
+        if form[0][1] != title.strip():
+            self.para.pop()
+        self._flush()
+        self.blocks.extend(blocks)
+        self.i = end
+        return True
+
+    def _line_cells(self, k: int) -> list[str]:
+        """The cells of line k: one a line in raw text."""
+        s = self.lines[k][1].strip()
+        return [s] if s else []
 
     def _table_follows(self) -> bool:
         """A title opens a table only when a unit line or a 栏次 row comes soon after it."""
