@@ -50,10 +50,12 @@ def self_evaluation_blocks(lines: list[RawLine]) -> list[Block]:
     if rate is None or rate < 3 or not all(_VALUE.match(v) for v in values[: rate + 1]):
         return []
     money_cells = _money(values[:rate], values[rate])
-    money = Grid((("", "", *MONEY_COLUMNS, "执行率"), ("项目资金（万元）", _TOTAL, *money_cells, values[rate])),
+    # a 执行率 that 执行数 / 预算数 contradicts is a rendering slip ("10" 分值 run into "100%")
+    shown = values[rate] if _ratio(money_cells[2], money_cells[1], values[rate], Decimal(1)) else ""
+    money = Grid((("", "", *MONEY_COLUMNS, "执行率"), ("项目资金（万元）", _TOTAL, *money_cells, shown)),
                  lines[at][0], ("", " ".join([_TOTAL, *values])), (lines[at][0], lines[at][0]))
     out: list[Block] = [Paragraph(title, title_page), money]
-    rows = _indicators(lines[at + 7:])
+    rows = _indicators(lines[at + 1:])
     # the assembler reads rows up to the first plain figure as header: lead with such a row
     rows.sort(key=lambda r: not (_VALUE.match(r[1]) or _VALUE.match(r[2])))
     if rows:
@@ -76,12 +78,12 @@ def _money(cells: list[str], rate: str) -> tuple[str, str, str]:
     return cells[0], cells[1], cells[2]
 
 
-def _ratio(done: str, budget: str, rate: str) -> bool:
+def _ratio(done: str, budget: str, rate: str, within: Decimal = Decimal("0.1")) -> bool:
     try:
         a, b, r = (Decimal(x.replace(",", "").rstrip("%")) for x in (done, budget, rate))
     except InvalidOperation:
         return False
-    return b != 0 and abs(a / b * 100 - r) < Decimal("0.1")
+    return b != 0 and abs(a / b * 100 - r) < within
 
 
 def _indicators(lines: list[RawLine]) -> list[tuple[str, str, str, str, int | None]]:

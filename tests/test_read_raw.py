@@ -109,3 +109,39 @@ def test_xian_health_tables() -> None:
     assert any(r[0] == "2210201" for r in income.rows)  # rows from the continuation pages
     sangong = _table(blocks, "财政拨款“三公”经费及会议费、培训费支出决算表")
     assert sangong.rows[1] == ("预算数", "593.46", "", "591.60", "136.48", "455.12", "1.86", "86.81", "2,795.78")
+
+
+SELF_EVALUATION = "\n".join([
+    "===== 第55页 =====",
+    "某某市级2022年病媒生物防制项目绩效自评表", "（2022年度）", "项目名称", "2022年病媒生物防制",
+    "项目资金", "（万元）", "年初预算数", "全年预算数（A）", "全年执行数（B）", "分值", "执行率（", "B/A）", "得分",
+    "年度资金总额", "240", "229.19", "229.19", "10", "100.00%", "10.00",
+    "其中：当年财政拨款", "240", "229.19", "229.19", "—", "—",
+    "绩", "效", "一级指标", "三级指标", "年度", "指标值", "实际", "完成值", "分值", "得分",
+    "产出指标", "（50分）", "数量", "指标", "指标1：消杀覆盖区县（开发区）", "数量", "16个", "16个", "12.5", "12.5",
+    "质量", "指标", "指标1：控制病媒生物密度", "国家标准范围之内", "国家标准范围之内", "12.5", "12.5",
+    "社会效", "益指标指标1：全年项目经费支出", "240万元", "229.19万元", "12.5", "12.5",
+    "总分", "100", "100",
+    "===== 第56页 =====",
+    "某某市级医疗设备购置项目绩效自评表",
+    "年度资金总额", "0", "400", "400", "1000%", "10",
+    "指标1：设备数量", "5台", "5台", "20", "20",
+    "总分", "100", "100",
+    "四、其他说明",
+])
+
+
+def test_self_evaluation_forms_become_key_value_grids() -> None:
+    blocks, _, _ = read_raw(SELF_EVALUATION)
+    grids = [b for b in blocks if isinstance(b, Grid)]
+    titles = [b.text for b in blocks if isinstance(b, Paragraph) and b.text.endswith("自评表")]
+    assert titles[0] == titles[1] == "某某市级2022年病媒生物防制项目绩效自评表"
+    assert grids[0].rows[1] == ("项目资金（万元）", "年度资金总额", "240", "229.19", "229.19", "100.00%")
+    # a wrapped name is joined, a category cell run into the indicator line is dropped, a
+    # non-numeric target is kept as printed
+    assert grids[1].rows[1:] == (("消杀覆盖区县（开发区）数量", "16个", "16个"),
+                                 ("控制病媒生物密度", "国家标准范围之内", "国家标准范围之内"),
+                                 ("全年项目经费支出", "240万元", "229.19万元"))
+    # 分值 left out; a "1000%" that 执行数 / 预算数 contradicts is dropped
+    assert grids[2].rows[1] == ("项目资金（万元）", "年度资金总额", "0", "400", "400", "")
+    assert grids[3].rows[1] == ("设备数量", "5台", "5台")
