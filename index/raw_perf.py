@@ -105,3 +105,39 @@ def _indicators(lines: list[RawLine]) -> list[tuple[str, str, str, str, int | No
         if label:
             out.append((label, cells[j - 2], cells[j - 1], " ".join(cells[: j + 2]), lines[k][0]))
     return out
+
+
+_SCORE_HEAD = re.compile(r"^(?:自评)?(?:得分|分数|分值)$|^自评(?:得分|分数)$")
+
+
+def score_list(lines: list[RawLine]) -> tuple[Grid, int] | None:
+    """"项目名称" / "自评分数" then name and score lines in turn (a 项目自评 summary printed as
+    text) -> a two-column Grid and the number of lines it took; None when the lines are not so."""
+    texts = [s.strip() for _, s in lines]
+    if len(texts) < 6 or texts[0] != "项目名称" or not _SCORE_HEAD.match(texts[1]):
+        return None
+    rows: list[tuple[str, str]] = []
+    quotes: list[str] = []
+    pages: list[int | None] = []
+    name: list[str] = []
+    k = 2
+    while k < len(texts):
+        t = texts[k]
+        if _SCORE.match(t) and name:
+            rows.append(("".join(name), t))
+            quotes.append(" ".join([*name, t]))
+            pages.append(lines[k][0])
+            name = []
+        elif t and not _SCORE.match(t) and len(t) <= 40 and not t.endswith(("。", "：", ":")) and len(name) < 3:
+            name.append(t)
+        else:
+            break
+        k += 1
+    if len(rows) < 2:
+        return None
+    k -= len(name)  # a name without its score belongs to what follows
+    grid = Grid(((texts[0], texts[1]), *rows), lines[0][0], (" ".join(texts[:2]), *quotes), (lines[0][0], *pages))
+    return grid, k
+
+
+SCORE_LIST_TITLE = "项目绩效自评表"  # printed without a title: name it by what it is, so it reads as a target table

@@ -14,7 +14,13 @@ from dataclasses import dataclass, field
 from functools import reduce
 
 from budgetqa.index.blocks import Block, Grid, Heading, Paragraph
-from budgetqa.index.raw_perf import is_self_evaluation, self_evaluation_blocks, self_evaluation_end
+from budgetqa.index.raw_perf import (
+    SCORE_LIST_TITLE,
+    is_self_evaluation,
+    score_list,
+    self_evaluation_blocks,
+    self_evaluation_end,
+)
 
 PAGE_RE = re.compile(r"^=====\s*第\s*(\d+)\s*页\s*=====\s*$")
 NUM_RE = re.compile(r"^[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?%?$")
@@ -133,6 +139,8 @@ class LineReader:
             s = line.strip()
             if s and is_self_evaluation(s) and self._self_evaluation():
                 continue
+            if s.startswith("项目名称") and self._score_list():
+                continue
             if s and (MEASURE_RE.search(s) or (is_title(s) and self._table_follows())):
                 self._flush()
                 self._table()
@@ -161,6 +169,19 @@ class LineReader:
         self._flush()
         self.blocks.extend(blocks)
         self.i = end
+        return True
+
+    def _score_list(self) -> bool:
+        """项目名称 / 自评分数 pairs printed as text lines, as a two-column grid."""
+        cells = [(self.lines[k][0], cell, k) for k in range(self.i, min(self.i + 200, len(self.lines)))
+                 for cell in self._line_cells(k)]
+        found = score_list([(page, cell) for page, cell, _ in cells])
+        if found is None:
+            return False
+        self._flush()
+        self.blocks += [Paragraph(SCORE_LIST_TITLE, found[0].page), found[0]]
+        used = found[1]
+        self.i = cells[used][2] if used < len(cells) else cells[-1][2] + 1
         return True
 
     def _line_cells(self, k: int) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from budgetqa.index.blocks import Grid, Paragraph
+from budgetqa.index.blocks import Grid, Heading, Paragraph
 from budgetqa.index.read_raw import looks_raw, read_raw
 
 EXTRA = Path("/work/shared/corpus-extra")
@@ -145,3 +145,13 @@ def test_self_evaluation_forms_become_key_value_grids() -> None:
     # 分值 left out; a "1000%" that 执行数 / 预算数 contradicts is dropped
     assert grids[2].rows[1] == ("项目资金（万元）", "年度资金总额", "0", "400", "400", "")
     assert grids[3].rows[1] == ("设备数量", "5台", "5台")
+
+
+def test_score_list_printed_as_text_becomes_a_grid() -> None:
+    text = "\n".join(["===== 第29页 =====", "主要项目绩效自评情况如下。", "项目名称", "自评分数",
+                      "甲项目经费", "100", "乙项目工程质量安全行业监管", "技术服务", "96.53",
+                      "", "===== 第30页 =====", "第四部分  名词解释"])
+    blocks, _, _ = read_raw(text)
+    grid = next(b for b in blocks if isinstance(b, Grid))
+    assert grid.rows == (("项目名称", "自评分数"), ("甲项目经费", "100"), ("乙项目工程质量安全行业监管技术服务", "96.53"))
+    assert any(isinstance(b, Heading) and "名词解释" in b.text for b in blocks)
