@@ -285,8 +285,8 @@ class Understander:
         text = norm(residue)
         split = split_at(text, qtype)
         spans: list[tuple[int, int, Item]] = []
-        for m in _CODE.finditer(text):
-            spans.append((m.start(), m.end(), Item(m.group(1), (), code=m.group(1))))
+        for code in _CODE.finditer(text):
+            spans.append((code.start(), code.end(), Item(code.group(1), (), code=code.group(1))))
         for label in self._labels(targets):
             for m in occurrences(label, text):
                 spans.append((m.start(), m.end(), Item(label, (label,))))
