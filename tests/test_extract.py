@@ -108,6 +108,17 @@ def test_target_values_in_performance_table() -> None:
         ("会议培训", "10", "次", "10余次"), ("设备购置", "6", "类", "约6类")]
 
 
+def test_target_values_with_compound_and_rarer_units() -> None:
+    table = _table("2024年某项目绩效目标表", ("指标值",), (
+        _row("人均补助标准", "≥300元/人"), _row("年服务费", "12万元/年"), _row("培训期数", "4期"),
+        _row("检查批次", "20批次"), _row("宣传资料", "5万份"), _row("查处案件", "≤3起"), _row("自评得分", "96.5分"),
+    ), measure="", blank_is_zero=False)
+    facts = table_facts(_doc(table, ECON), table, "万元")
+    assert [(f.row, f.value, f.measure) for f in facts] == [
+        ("人均补助标准", "300", "元/人"), ("年服务费", "12", "万元/年"), ("培训期数", "4", "期"),
+        ("检查批次", "20", "批次"), ("宣传资料", "5", "万份"), ("查处案件", "3", "起"), ("自评得分", "96.5", "分")]
+
+
 def test_form_table_labels_figures_by_preceding_cell() -> None:
     table = _table("2024年某项目绩效目标表", ("", "", "", ""), (
         _row("项目资金（万元）", "资金总额：", "", "268.00", ""),
