@@ -5,7 +5,6 @@ The CLI, the web page and the evaluation harness only talk to `Engine`.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import threading
 import time
@@ -133,9 +132,9 @@ class Engine:
                 from budgetqa.index.ingest import open_store
                 from budgetqa.retrieve import HybridRetriever  # type: ignore[import-not-found]
 
-                # BM25 only: picking a section needs no embedding model (loading one takes tens of seconds)
-                lexical = dataclasses.replace(self.settings, dense=False)
-                self._retriever = HybridRetriever(lexical, open_store(lexical))
+                # The dense side only where `budgetqa index` built it (BUDGETQA_DENSE on): the first text
+                # question then loads the embedding model once; facts answer every numeric question.
+                self._retriever = HybridRetriever(self.settings, open_store(self.settings))
             hits = self._retriever.search(text, 3, unit=target.ref.name, year=target.year, chunk_type="text")
         except Exception:  # the retriever is an optional helper for text questions
             return []
