@@ -15,6 +15,7 @@ import budgetqa.prompts as _prompts
 from budgetqa.arith import ArithmeticError_, Derived, compute, fmt
 from budgetqa.catalog import Catalog, norm
 from budgetqa.index.model import Fact
+from budgetqa.projects import project_answer
 from budgetqa.select import Choice, Hints, by_measure, choose, clean_label, scope
 from budgetqa.textanswer import answer_text
 from budgetqa.understand import Item, Query, Target, item_words
@@ -41,6 +42,23 @@ def template(name: str) -> str:
 
 
 def answer(query: Query, catalog: Catalog, passages_search: object = None) -> Draft:
+    project = _project(query, catalog)
+    if project is not None and project[1]:  # a project named in a performance table's title
+        return project[0]
+    draft = _answer(query, catalog, passages_search)
+    return project[0] if project is not None and draft.status == "not_found" else draft
+
+
+def _project(query: Query, catalog: Catalog) -> tuple[Draft, bool] | None:
+    if query.qtype not in ("lookup", "compare") or not query.targets:
+        return None
+    lines, found, sure = project_answer(catalog, query.targets, query.question)
+    if not lines:
+        return None
+    return Draft("answered", "".join(lines + _year_note(query)), tuple(found), unit=query.targets[0].ref.name), sure
+
+
+def _answer(query: Query, catalog: Catalog, passages_search: object = None) -> Draft:
     if query.problem:
         return Draft("not_found", template("not_found").format(what=_what(query), why=query.problem))
     if query.candidates and len(query.targets) > MAX_EACH:
