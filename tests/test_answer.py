@@ -424,3 +424,79 @@ def test_quoted_project_name_heading_a_performance_table(tmp_path):
     a = eng.ask("上饶市医疗保障服务中心“2023年医保经办考核第三方服务及网络安全建设”项目年度预算安排多少")
     assert "94.3万元" in a.answer and "2024年" in a.answer
     assert eng.ask("上饶市医疗保障服务中心“城市大脑建设”项目年度预算安排多少").status == "not_found"
+
+
+# --- performance tables: a project named in the title answers from that table -------------------------
+
+def _projects_corpus():
+    from dataclasses import replace
+
+    from budgetqa.catalog import MemorySource
+
+    from tests.fixtures_answer import _doc, _fact
+
+    cs = _doc("cs.txt", "长沙市公安局", 2025)
+    net, drill = "天网工程租赁和服务费2025年项目支出绩效目标表", "民警训练经费2025年项目支出绩效目标表"
+    aid = "城乡医疗救助（省级财政补助）2025年项目支出绩效目标表"
+    cs_facts = [
+        _fact(cs, "长沙市公安局2025年项目支出绩效目标表", "资金总额（万元）", "40,233.95", column=""),
+        _fact(cs, net, "资金总额（万元）", "1,900.00", column=""),
+        _fact(cs, net, "摄像头数", "37275", column="", measure="个"),
+        _fact(cs, net, "群众满意度", "90", column="", measure="%", context="≥90%"),
+        _fact(cs, drill, "资金总额（万元）", "163.46", column=""),
+        _fact(cs, drill, "考核合格率", "90", column="", measure="%"),
+        _fact(cs, aid, "资金总额（万元）", "500.00", column=""),
+        _fact(cs, "2025年支出预算总表", "城乡医疗救助", "800.00", code="2081901", column="合计"),
+        _fact(cs, "2025年一般公共预算“三公”经费支出情况表", "公务接待费", "28.50"),
+    ]
+    xh = replace(_doc("xh.txt", "西安市卫生健康委员会", 2022), kind="决算")
+    vec = "西安市级2022年病媒生物防制项目绩效自评表"
+    xh_facts = [
+        _fact(xh, vec, "年度资金总额", "240", column="年初预算数"),
+        _fact(xh, vec, "年度资金总额", "229.19", column="全年预算数"),
+        _fact(xh, vec, "年度资金总额", "229.18", column="全年执行数"),
+        _fact(xh, vec, "年度资金总额", "99.99", column="执行率", measure="%"),
+        _fact(xh, vec, "群众满意率", "90", column="年度指标值", measure="%"),
+        _fact(xh, vec, "群众满意率", "85", column="实际完成值", measure="%"),
+    ]
+    return MemorySource([(cs, cs_facts), (xh, xh_facts)])
+
+
+@pytest.fixture(scope="module")
+def projects(tmp_path_factory) -> Engine:
+    return Engine(load_settings(home=str(tmp_path_factory.mktemp("phome"))), source=_projects_corpus())
+
+
+@pytest.mark.parametrize(("q", "table", "figure"), [
+    ("长沙市公安局天网工程租赁和服务费项目的摄像头数是多少", "天网工程", "37275个"),
+    ("长沙市公安局天网工程租赁服务费的摄像头有多少个", "天网工程", "37275个"),
+    ("长沙市公安局“天网工程租赁和服务费”的摄像头数", "天网工程", "37275个"),
+    ("长沙市公安局民警训练经费的资金总额是多少", "民警训练", "163.46万元"),
+    ("长沙市公安局民警训练经费项目的考核合格率目标", "民警训练", "90%"),
+    ("长沙市公安局天网工程租赁和服务费项目群众满意度", "天网工程", "≥90%"),
+])
+def test_project_row_from_its_performance_table(projects, q, table, figure):
+    a = ask(projects, q)
+    assert a.status == "answered" and figure in a.answer
+    assert table in a.citations[0].table and "项目" in a.answer
+
+
+def test_project_not_taken_for_unit_total_or_other_item(projects):
+    a = ask(projects, "长沙市公安局的公务接待费是多少")
+    assert "28.50万元" in a.answer and "绩效" not in a.answer
+
+
+def test_same_named_budget_line_wins_without_project_words(projects):
+    a = ask(projects, "长沙市公安局城乡医疗救助预算是多少")
+    assert "800.00万元" in a.answer
+
+
+def test_self_assessment_columns(projects):
+    a = ask(projects, "西安市卫生健康委员会病媒生物防制项目的执行率是多少")
+    assert "99.99%" in a.answer and "240万元" not in a.answer
+    a = ask(projects, "西安市卫生健康委员会病媒生物防制项目的全年执行数是多少")
+    assert "229.18万元" in a.answer and "229.19" not in a.answer
+    a = ask(projects, "西安市卫生健康委员会病媒生物防制项目群众满意率的实际完成值")
+    assert "85%" in a.answer and "90%" not in a.answer
+    a = ask(projects, "西安市卫生健康委员会病媒生物防制项目的年度资金总额")
+    assert all(x in a.answer for x in ("年初预算数为240万元", "全年预算数为229.19万元", "全年执行数为229.18万元"))
