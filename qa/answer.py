@@ -50,7 +50,7 @@ def answer(query: Query, catalog: Catalog, passages_search: object = None) -> Dr
 
 
 def _project(query: Query, catalog: Catalog) -> tuple[Draft, bool] | None:
-    if query.qtype not in ("lookup", "compare") or not query.targets:
+    if query.qtype != "lookup" or not query.targets:
         return None
     lines, found, sure = project_answer(catalog, query.targets, query.question)
     if not lines:

@@ -25,6 +25,7 @@ _FILLER = re.compile(r"是多少|为多少|有多少|是什么|多少[个台辆�
 _FUNDS_WORDS = re.compile(r"资金|总额|金额|预算|经费|总计|合计|安排|钱|数额|规模")
 _FUNDS_ROW = re.compile(r"资金总额|资金合计|项目金额")
 _PRINTED = re.compile(r"[≥≤><=＞＜]?\s*[-\d.,]+\s*\S{0,5}")
+_SCORE = re.compile(r"自评分数|自评得分|评价得分|评分|得分")
 _MIN_COVER = 0.6  # share of the project name's character pairs the question must repeat
 _MIN_RUN = 4  # and one unbroken run this long, so "经费" alone never names a project
 
@@ -36,6 +37,7 @@ class Project:
     doc: str
     cover: float
     run: int
+    row: str = ""  # a list of projects (项目名称 | 自评分数): the project is this row, not the title
 
 
 def project_name(title: str) -> str:
@@ -66,26 +68,43 @@ def find_project(catalog: Catalog, t: Target, question: str) -> Project | None:
     """The performance table whose project the question names (in full or clearly abbreviated)."""
     q = _YEAR.sub("", _plain(question).replace(_plain(t.ref.name), ""))
     best: Project | None = None
-    seen: set[tuple[str, str]] = set()
+    seen: set[tuple[str, str, str]] = set()
     for d in t.docs:
         own = _plain(catalog.docs[d].unit) if d in catalog.docs else ""
         for f in catalog.facts.get(d, []):
-            if f.source != "table" or (d, f.table) in seen:
+            if f.source != "table" or not _PERF_TITLE.search(_plain(f.table)):
                 continue
-            seen.add((d, f.table))
             name = project_name(f.table)
-            core = _BRACKETS.sub("", name)
-            if len(core) < 3 or core in ("合计", "总计") or core in own or core in _plain(t.ref.name) \
-                    or (own and own in core):
-                continue  # the unit's own total table is not a project
-            pairs = _pairs(core)
-            cover = sum(p in q for p in pairs) / len(pairs)
-            run = _run(core, q)
-            if cover >= _MIN_COVER and run >= min(_MIN_RUN, len(core)):
-                p = Project(name, f.table, d, cover, run)
-                if best is None or (cover, run) > (best.cover, best.run):
-                    best = p
+            if not name and not _SCORE.search(f.column):
+                continue  # a title without a project: only a list of projects and their scores names one per row
+            row = "" if name else f.row
+            if (d, f.table, row) in seen:
+                continue
+            seen.add((d, f.table, row))
+            p = _named(name or _YEAR.sub("", _plain(row)), q, own, _plain(t.ref.name))
+            if p is not None and (best is None or (p[0], p[1]) > (best.cover, best.run)):
+                best = Project(name or clean(row), f.table, d, p[0], p[1], row)
     return best
+
+
+def clean(row: str) -> str:
+    return re.sub(r"\s+", "", row.strip())
+
+
+def _named(name: str, q: str, own: str, unit: str) -> tuple[float, int] | None:
+    """How well the question repeats a project name: (share of its pairs, longest run), None if not enough."""
+    core = _BRACKETS.sub("", name)
+    for whole in (own, unit):
+        if whole and whole in core:
+            core = core.replace(whole, "")  # "佛山市轨道交通局开办经费": the question left the unit out of it
+    if len(core) < 3 or core in ("合计", "总计") or core in own or core in unit:
+        return None  # the unit's own total table is not a project
+    pairs = _pairs(core)
+    cover = sum(p in q for p in pairs) / len(pairs)
+    run = _run(core, q)
+    if run >= min(_MIN_RUN, len(core)) and cover >= _MIN_COVER:
+        return cover, run
+    return None
 
 
 def _rest(question: str, t: Target, project: Project) -> str:
@@ -110,9 +129,12 @@ def _score(label: str, rest: str) -> int:
 def rows_asked(catalog: Catalog, project: Project, rest: str) -> tuple[list[Fact], bool]:
     """The table's facts for the row (and columns) the rest of the question asks, and whether the question
     named that row or column (else it is the money total by default); [] when nothing fits."""
-    pool = [f for f in catalog.facts.get(project.doc, []) if f.table == project.table and f.number is not None]
+    pool = [f for f in catalog.facts.get(project.doc, []) if f.table == project.table and f.number is not None
+            and (not project.row or f.row == project.row)]
     if not pool:
         return [], False
+    if project.row:
+        return _columns(pool, rest), True
     named = True
     by_row = max(pool, key=lambda f: (_score(_label(f.row), rest), bool(_FUNDS_ROW.search(f.row))))
     if _score(_label(by_row.row), rest) == 0:
@@ -123,7 +145,11 @@ def rows_asked(catalog: Catalog, project: Project, rest: str) -> tuple[list[Fact
             return [], False  # the question asks something this table does not hold
         else:
             named = False
-    same = [f for f in pool if _label(f.row) == _label(by_row.row)]
+    return _columns([f for f in pool if _label(f.row) == _label(by_row.row)], rest), named
+
+
+def _columns(same: list[Fact], rest: str) -> list[Fact]:
+    """The columns of one row the question names, else all of them (duplicates from split pages once)."""
     top = max(_score(norm(f.column), rest) for f in same)
     if top > 0:
         same = [f for f in same if _score(norm(f.column), rest) == top]
@@ -131,7 +157,7 @@ def rows_asked(catalog: Catalog, project: Project, rest: str) -> tuple[list[Fact
     for f in same:
         if not any(g.column == f.column and g.value == f.value for g in out):
             out.append(f)
-    return out, named
+    return out
 
 
 def printed(f: Fact) -> str:
@@ -148,8 +174,12 @@ def sentence(t: Target, project: Project, facts: list[Fact]) -> str:
     cols = [x for x in facts if x.column.strip()]
     figures = "、".join(f"{x.column.strip()}为{printed(x)}" for x in cols) if cols else "为" + printed(f)
     year = f.year or t.year or ""
-    return (f"{t.ref.name}{year}年“{f.table.strip()}”中，{project.name}项目的“{row}”"
-            f"{figures}。")
+    if project.row:
+        return f"{t.ref.name}{year}年“{f.table.strip()}”中，{project.name}项目的{figures}。"
+    # the name without its bracketed note: figures there ("含…30名") would read as unchecked answers
+    name = _BRACKETS.sub("", project.name)
+    table = "绩效自评表" if "自评" in f.table else "绩效目标表"
+    return f"{t.ref.name}{year}年{name}项目的{table}中，“{row}”{figures}。"
 
 
 _PROJECT_WORDS = re.compile(r"项目|绩效|自评|资金总额")
