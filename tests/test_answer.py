@@ -459,7 +459,14 @@ def _projects_corpus():
         _fact(xh, vec, "群众满意率", "90", column="年度指标值", measure="%"),
         _fact(xh, vec, "群众满意率", "85", column="实际完成值", measure="%"),
     ]
-    return MemorySource([(cs, cs_facts), (xh, xh_facts)])
+    fs = replace(_doc("fs.txt", "佛山市轨道交通局", 2019), kind="决算")
+    fs_facts = [
+        _fact(fs, "项目绩效自评表", "2019年度聘请专家人员经费", "96.53", column="自评分数", measure=""),
+        _fact(fs, "项目绩效自评表", "轨道交通建设管理咨询服务", "100", column="自评分数", measure=""),
+        _fact(fs, "项目绩效目标表", "财政拨款", "94.3", column="项目资金"),
+        _fact(fs, "2019年收入支出决算总表", "财政拨款收入", "3000.00", column="决算数"),
+    ]
+    return MemorySource([(cs, cs_facts), (xh, xh_facts), (fs, fs_facts)])
 
 
 @pytest.fixture(scope="module")
@@ -500,3 +507,13 @@ def test_self_assessment_columns(projects):
     assert "85%" in a.answer and "90%" not in a.answer
     a = ask(projects, "西安市卫生健康委员会病媒生物防制项目的年度资金总额")
     assert all(x in a.answer for x in ("年初预算数为240万元", "全年预算数为229.19万元", "全年执行数为229.18万元"))
+
+
+def test_project_listed_with_its_score(projects):
+    a = ask(projects, "佛山市轨道交通局“2019 年度聘请专家人员经费”项目自评得了多少分？")
+    assert "96.53" in a.answer and "100" not in a.answer
+
+
+def test_plain_row_of_a_performance_table_is_not_a_project(projects):
+    a = ask(projects, "佛山市轨道交通局财政拨款收入多少")
+    assert "3000.00万元" in a.answer and "94.3" not in a.answer
