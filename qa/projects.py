@@ -26,6 +26,7 @@ _FUNDS_WORDS = re.compile(r"资金|总额|金额|预算|经费|总计|合计|安
 _FUNDS_ROW = re.compile(r"资金总额|资金合计|项目金额")
 _PRINTED = re.compile(r"[≥≤><=＞＜]?\s*[-\d.,]+\s*\S{0,5}")
 _SCORE = re.compile(r"自评分数|自评得分|评价得分|评分|得分")
+_HEADER_NAME = re.compile(r"项目名称[:：]?(.{3,40}?)(?:主管部门|实施单位|项目单位|预算单位|$)")
 _MIN_COVER = 0.6  # share of the project name's character pairs the question must repeat
 _MIN_RUN = 4  # and one unbroken run this long, so "经费" alone never names a project
 
@@ -75,20 +76,28 @@ def find_project(catalog: Catalog, t: Target, question: str) -> Project | None:
             if f.source != "table" or not _PERF_TITLE.search(_plain(f.table)):
                 continue
             name = project_name(f.table)
-            if not name and not _SCORE.search(f.column):
-                continue  # a title without a project: only a list of projects and their scores names one per row
             row = "" if name else f.row
             if (d, f.table, row) in seen:
                 continue
             seen.add((d, f.table, row))
-            p = _named(name or _YEAR.sub("", _plain(row)), q, own, _plain(t.ref.name))
+            if not name:
+                name = _row_project(f)
+                if not name:
+                    continue
+            p = _named(_YEAR.sub("", name), q, own, _plain(t.ref.name))
             if p is not None and (best is None or (p[0], p[1]) > (best.cover, best.run)):
-                best = Project(name or clean(row), f.table, d, p[0], p[1], row)
+                best = Project(name, f.table, d, p[0], p[1], row)
     return best
 
 
-def clean(row: str) -> str:
-    return re.sub(r"\s+", "", row.strip())
+def _row_project(f: Fact) -> str:
+    """A project a row names when the title does not: the header block run into the label
+    ("项目名称省医保服务站工作经费主管部门…"), or a list of projects with their scores."""
+    label = _plain(f.row)
+    m = _HEADER_NAME.search(label)
+    if m:
+        return m.group(1)
+    return label if _SCORE.search(f.column) else ""
 
 
 def _named(name: str, q: str, own: str, unit: str) -> tuple[float, int] | None:
@@ -133,8 +142,11 @@ def rows_asked(catalog: Catalog, project: Project, rest: str) -> tuple[list[Fact
             and (not project.row or f.row == project.row)]
     if not pool:
         return [], False
-    if project.row:
-        return _columns(pool, rest), True
+    if project.row:  # the row is the project: the question can only pick among its columns
+        named = any(_score(norm(f.column), rest) > 0 for f in pool)
+        if not named and _FUNDS_WORDS.sub("", rest):
+            return [], False  # "服务站工作人员有多少人": an indicator this row does not hold
+        return _columns(pool, rest), named
     named = True
     by_row = max(pool, key=lambda f: (_score(_label(f.row), rest), bool(_FUNDS_ROW.search(f.row))))
     if _score(_label(by_row.row), rest) == 0:
@@ -191,7 +203,8 @@ def project_answer(catalog: Catalog, targets: tuple[Target, ...], question: str)
     "城乡医疗救助预算" may mean a budget line of the same name, so that one waits for the other tables."""
     lines: list[str] = []
     facts: list[Fact] = []
-    sure = bool(_PROJECT_WORDS.search(question))
+    said = bool(_PROJECT_WORDS.search(question))
+    sure = False
     for t in targets:
         project = find_project(catalog, t, question)
         if project is None:
@@ -200,5 +213,5 @@ def project_answer(catalog: Catalog, targets: tuple[Target, ...], question: str)
         if found:
             lines.append(sentence(t, project, found))
             facts += found
-            sure = sure or named
+            sure = sure or named or (said and not project.row)
     return lines, facts, sure
