@@ -130,7 +130,9 @@ def _form_facts(doc: Document, table: Table, default: str) -> list[Fact]:
                 continue
             value, printed_measure, printed = figure
             column = _column(table, i)
-            measure = printed_measure or row_measure(label) or column_measure(column, group_measure)
+            # a rate column (执行率) beats the money block's 万元 that the row label states
+            rate = "%" if _PERCENT_WORDS.search(column.strip()) else ""
+            measure = printed_measure or rate or row_measure(label) or column_measure(column, group_measure)
             out.append(_fact(doc, table, row, column, value, measure, printed, label=label))
     return out
 

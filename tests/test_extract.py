@@ -251,3 +251,11 @@ def test_blank_coded_or_numbered_row_is_zero_but_blank_heading_is_not() -> None:
     table = _table("一般公共预算基本支出经济分类情况表", ("预算数",), rows)
     assert [(f.row, f.value) for f in table_facts(_doc(table), table)] == [
         ("会议费", "0"), ("3、公务用车购置及运行费", "0"), ("办公费", "180.48")]
+
+
+def test_rate_column_in_a_money_block_is_a_percentage() -> None:
+    table = _table("项目支出绩效自评表", ("年初预算数", "全年执行数", "执行率"),
+                   (_row("项目资金（万元）年度资金总额", "436.11", "407.66", "80.95"),), measure="")
+    facts = table_facts(_doc(table), table)
+    assert [(f.column, f.value, f.measure) for f in facts] == [
+        ("年初预算数", "436.11", "万元"), ("全年执行数", "407.66", "万元"), ("执行率", "80.95", "%")]
