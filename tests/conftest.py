@@ -24,8 +24,9 @@ import pytest
 from budgetqa.config import OFFLINE_ENV, Settings, load_settings
 from budgetqa.index.model import Document, Fact, Row, Section, Table
 
+from tests.paths import SHARED
+
 CORPUS = Path(__file__).resolve().parent.parent / "index" / "corpus"
-SHARED = Path("/work/shared")
 
 _LOOPBACK = ("127.0.0.1", "::1", "localhost", "0.0.0.0", "::")
 _real_connect = socket.socket.connect
@@ -182,3 +183,9 @@ def tiny_doc() -> Document:
 @pytest.fixture()
 def tiny_facts(tiny_doc: Document) -> list[Fact]:
     return make_tiny_facts(tiny_doc)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # CI sets BUDGETQA_REQUIRE_SHARED=1: a missing ../shared must fail the run, not skip the golden tests
+    if os.environ.get("BUDGETQA_REQUIRE_SHARED") == "1" and not (SHARED / "corpus-extra").is_dir():
+        pytest.exit(f"../shared not found at {SHARED} (set BUDGETQA_SHARED)", returncode=3)

@@ -7,10 +7,12 @@ import hashlib
 from pathlib import Path
 
 import pytest
+from budgetqa.index.blocks import Grid, Paragraph
 from budgetqa.index.model import Document
 
+from tests.paths import EXTRA
+
 SEEDS = Path(__file__).resolve().parent.parent / "index" / "corpus"
-EXTRA = Path("/work/shared/corpus-extra")
 
 
 @functools.cache
@@ -46,3 +48,11 @@ def _fallback(path: Path) -> Document:
 
 def sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def grid_titled(blocks: list, title: str) -> Grid:
+    """The first grid after the paragraph that prints `title`."""
+    for i, b in enumerate(blocks):
+        if isinstance(b, Paragraph) and b.text.strip() == title:
+            return next(g for g in blocks[i:] if isinstance(g, Grid))
+    raise AssertionError(title)

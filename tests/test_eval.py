@@ -16,9 +16,11 @@ from budgetqa.eval.harness import percentile, run_eval
 from budgetqa.eval.scoring import GoldItem, load_gold
 from budgetqa.types import Answer, Citation, Value
 
+from tests.paths import SHARED
+
 SCORE_PY = next((p for p in (Path(__file__).resolve().parents[2] / "shared" / "score.py",
-                             Path("/work/shared/score.py")) if p.is_file()), None)
-DEV_QA = Path("/work/shared/dev_qa.jsonl")
+                             SHARED / "score.py") if p.is_file()), None)
+DEV_QA = SHARED / "dev_qa.jsonl"
 
 
 def _cite(doc: str, unit: str) -> Citation:

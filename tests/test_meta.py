@@ -10,6 +10,7 @@ from budgetqa.index.blocks import Paragraph
 from budgetqa.index.meta import aliases, describe
 
 from tests.docs import load
+from tests.paths import EXTRA
 
 SEED_META = [
     ("000_01543403f5824e7e.txt", "福州市医疗保障数据技术中心", 2024, "预算"),
@@ -61,7 +62,7 @@ def test_not_a_budget_document_is_refused() -> None:
 
 
 def test_description_file_without_unit_or_tables_is_refused() -> None:
-    path = Path("/work/shared/corpus-extra/SOURCES.md")
+    path = EXTRA / "SOURCES.md"
     if not path.is_file():
         pytest.skip("corpus-extra not present")
     from budgetqa.index.read_md import read_md

@@ -18,6 +18,8 @@ from typing import Any
 import pytest
 from budgetqa.index.model import Fact
 
+from tests.paths import EXTRA
+
 
 def _golden_rules() -> Any:
     """The golden test's matching rule, so both tests judge a figure the same way."""
@@ -31,7 +33,6 @@ def _golden_rules() -> Any:
 _RULES = _golden_rules()
 _matches_table, _matches_text = _RULES._matches_table, _RULES._matches_text
 
-EXTRA = Path("/work/shared/corpus-extra")
 GOLDEN = Path(__file__).parent / "golden"
 RENDERINGS = (".txt", ".md", ".html")
 MIN_SHARED = 0.85  # share of the rendering's non-zero (row, figure) pairs the PDF must also give

@@ -15,6 +15,7 @@ from budgetqa.understand import Understander
 from langchain_core.runnables import Runnable
 
 from tests.fixtures_answer import FZ, corpus
+from tests.paths import SHARED
 
 CONTRACT_KEYS = {"id", "question", "status", "answer", "values", "citations", "latency_ms"}
 CITATION_KEYS = {"doc", "unit", "year", "kind", "section", "table", "row", "page", "quote"}
@@ -67,7 +68,7 @@ def test_concurrent_asks_share_one_load(engine):
 
 
 SEEDS = Path(__file__).resolve().parent.parent / "index" / "corpus"
-DEV = Path("/work/shared/dev_qa.jsonl")
+DEV = SHARED / "dev_qa.jsonl"
 
 
 @pytest.mark.slow

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from budgetqa.catalog import MemorySource
 from budgetqa.config import load_settings
 from budgetqa.pipeline import Engine
 from budgetqa.projects import project_name
 
-CHANGSHA = Path("/work/shared/corpus-extra/changsha-public-security-bureau-2025-budget.txt")
+from tests.paths import EXTRA
+
+CHANGSHA = EXTRA / "changsha-public-security-bureau-2025-budget.txt"
 
 
 @pytest.mark.parametrize(("title", "name"), [

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from budgetqa.index.blocks import Grid, Heading, Paragraph
 from budgetqa.index.read_layout import looks_layout, read_layout
 
-EXTRA = Path("/work/shared/corpus-extra")
+from tests.docs import grid_titled as _table
+from tests.paths import EXTRA
 
 SAMPLE = """===== 第1页 =====
 一、部门收支总体情况
@@ -54,13 +53,6 @@ def test_sample_columns() -> None:
 
 def test_not_layout_for_tsv() -> None:
     assert not looks_layout("项目\t金额\n合计\t1.00\n")
-
-
-def _table(blocks: list, title: str) -> Grid:
-    for i, b in enumerate(blocks):
-        if isinstance(b, Paragraph) and b.text.strip() == title:
-            return next(g for g in blocks[i:] if isinstance(g, Grid))
-    raise AssertionError(title)
 
 
 @pytest.mark.slow

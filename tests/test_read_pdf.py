@@ -9,7 +9,8 @@ from budgetqa.errors import UnreadableDocument
 from budgetqa.index.blocks import Grid, Paragraph
 from budgetqa.index.read_pdf import read_pdf
 
-EXTRA = Path("/work/shared/corpus-extra")
+from tests.paths import EXTRA
+
 FONT = "china-s"  # PyMuPDF's built-in CJK font
 
 

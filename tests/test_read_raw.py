@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from budgetqa.index.blocks import Grid, Heading, Paragraph
 from budgetqa.index.read_raw import looks_raw, read_raw
 
-EXTRA = Path("/work/shared/corpus-extra")
+from tests.docs import grid_titled as _table
+from tests.paths import EXTRA
 
 SAMPLE = """===== 第1页 =====
 1
@@ -70,13 +69,6 @@ def test_short_row_placed_by_sum_rule() -> None:
     assert leaves is not None and leaves[2] == "三公经费/公务用车购置及运行费/小计"
     cells = place(["593.46", "591.60", "136.48", "455.12", "1.86", "86.81", "2,795.78"], names, leaves, 8)
     assert cells == ["593.46", "", "591.60", "136.48", "455.12", "1.86", "86.81", "2,795.78"]
-
-
-def _table(blocks: list, title: str) -> Grid:
-    for i, b in enumerate(blocks):
-        if isinstance(b, Paragraph) and b.text.strip() == title:
-            return next(g for g in blocks[i:] if isinstance(g, Grid))
-    raise AssertionError(title)
 
 
 @pytest.mark.slow

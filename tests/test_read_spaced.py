@@ -9,8 +9,9 @@ from budgetqa.index.blocks import Grid, Paragraph
 from budgetqa.index.read_spaced import cells, header_words, looks_spaced, read_spaced
 from budgetqa.index.readers import read_blocks
 
+from tests.paths import EXTRA
+
 SEEDS = Path(__file__).resolve().parents[1] / "index" / "corpus"
-EXTRA = Path("/work/shared/corpus-extra")
 
 LAYOUTS = {
     "000_01543403f5824e7e.txt": "tsv", "001_99a0e79d6e43ffbd.txt": "tsv", "002_62b2df7a6071b29f.txt": "spaced",

@@ -8,8 +8,9 @@ import pytest
 from budgetqa.index.blocks import Grid, Heading, Paragraph
 from budgetqa.index.read_text import looks_csv, looks_tsv, read_csv_text, read_tsv_text
 
+from tests.paths import EXTRA
+
 SEEDS = Path(__file__).resolve().parent.parent / "index" / "corpus"
-EXTRA = Path("/work/shared/corpus-extra")
 
 RAW = "\n".join(["科目编码", "科目名称", "合计", "208", "社会保障和就业支出", "1,073.43", "210", "卫生健康支出"] * 5)
 LAYOUT = "\n".join([
