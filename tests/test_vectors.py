@@ -19,6 +19,7 @@ from budgetqa.index.vectors import (
     budget_terms,
     chroma_where,
     collection_name,
+    embedded,
     load_lexical,
 )
 from rank_bm25 import BM25Okapi
@@ -102,7 +103,7 @@ def test_collection_per_embedding_model() -> None:
 
 
 def _chunks(doc: Document, facts: list[Fact] | None = None) -> list:
-    return make_chunks(doc, facts if facts is not None else make_tiny_facts(doc))
+    return embedded(make_chunks(doc, facts if facts is not None else make_tiny_facts(doc)))
 
 
 def test_vector_index_upsert_replace_sync_search(tmp_path: Path) -> None:
