@@ -79,7 +79,7 @@ def _not_disclosure(lines: list[str]) -> str:
 
 def doc_title(unit: str, year: int | None, kind: Kind | None, head: str = "", flat: str = "") -> str:
     """"<unit><year>年<kind as printed>": 部门预算 / 单位预算 / 部门决算 / 部门综合预算, else 预算/决算."""
-    label = kind or ""
+    label: str = kind or ""
     for source in (re.sub(r"\s+", "", head), flat):
         found = [w for w in KIND_WORDS if len(w) > 2 and w in source and (kind is None or w.endswith(kind))]
         if found:

@@ -163,24 +163,29 @@ def render_page(path: Path, page: int, quote: str) -> bytes | None:
 
 def mark_boxes(page: Any, quote: str) -> list[Any]:
     """Boxes around the quote on the page: a table row's line (label and figures on one line), or the
-    sentence's pieces. Empty when nothing is found: the page is still shown, unmarked."""
+    sentence's pieces. Empty when nothing is found: the page is still shown, unmarked.
+
+    Matching runs on the page's characters as extracted (not `search_for`, which some PDFs' fonts
+    send to the wrong place), with spacing removed: PDFs print "2026 年度" and "98.53 万元"."""
     parts = [p.strip() for p in re.split(r"\t|\s{2,}", quote) if p.strip()]
     if not parts:
         return []
+    chars = _Chars(page)
     if len(parts) == 1 and len(parts[0]) > 24:
-        return _sentence_boxes(page, parts[0])
-    return _row_boxes(page, parts) or _sentence_boxes(page, "".join(parts))
+        return chars.sentence(parts[0])
+    return _row_boxes(chars, parts) or chars.sentence("".join(parts))
 
 
-def _row_boxes(page: Any, parts: Sequence[str]) -> list[Any]:
+def _row_boxes(chars: _Chars, parts: Sequence[str]) -> list[Any]:
     """The printed line holding most of the row's cells, anchored on its label (else its figures)."""
     labels = [p for p in parts if not _NUMBER.match(p)]
-    anchors = [r for label in labels[:2] for r in _search(page, label)]
+    anchors = [r for label in labels[:2] for r in chars.find(label)]
     if not anchors:
-        anchors = [r for p in parts for r in _search(page, p)]
+        anchors = [r for p in parts for r in chars.find(p)]
+    found = [r for p in dict.fromkeys(parts) for r in chars.find(p)]
     best: list[Any] = []
     for anchor in anchors:
-        line = [anchor] + [r for p in parts for r in _search(page, p) if _same_line(anchor, r) and r != anchor]
+        line = [anchor] + [r for r in found if _same_line(anchor, r) and r != anchor]
         if len(line) > len(best):
             best = line
     if not best:
@@ -191,53 +196,74 @@ def _row_boxes(page: Any, parts: Sequence[str]) -> list[Any]:
     return [box]
 
 
-def _sentence_boxes(page: Any, sentence: str) -> list[Any]:
-    """A sentence wraps across lines and PDFs space their characters ("98.53 万元"): match it on the page's
-    characters with all spacing removed, then box each printed line it covers."""
-    import pymupdf
+class _Chars:
+    """The page's printed characters without spaces, each with its line number and box."""
 
-    text, boxes = _characters(page)
-    want = re.sub(r"\s+", "", sentence)
-    start = text.find(want)
-    end = start + len(want)
-    if start < 0:  # the quote was cut or joined differently: its first and last words bound it
-        head, tail = want[:16], want[-16:]
-        start = text.find(head)
-        tail_at = text.find(tail, max(start, 0))
-        if start < 0 or tail_at < 0 or tail_at + len(tail) - start > 3 * len(want):
-            return []
-        end = tail_at + len(tail)
-    lines: dict[int, Any] = {}
-    for line, box in boxes[start:end]:
-        rect = pymupdf.Rect(box)
-        lines[line] = lines[line] | rect if line in lines else rect
-    return list(lines.values())
-
-
-def _characters(page: Any) -> tuple[str, list[tuple[int, tuple[float, float, float, float]]]]:
-    """The page's printed characters without spaces, each with (line number, box)."""
-    chars: list[str] = []
-    boxes: list[tuple[int, tuple[float, float, float, float]]] = []
-    line_no = 0
-    for block in page.get_text("rawdict").get("blocks", []):
-        for line in block.get("lines", []):
-            line_no += 1
-            for span in line.get("spans", []):
-                for ch in span.get("chars", []):
-                    if ch["c"].strip():
+    def __init__(self, page: Any) -> None:
+        chars: list[str] = []
+        self.boxes: list[tuple[int, tuple[float, float, float, float]]] = []
+        self.starts: list[bool] = []  # a word starts here: after a space, a new line or a wide gap
+        line_no = 0
+        for block in page.get_text("rawdict").get("blocks", []):
+            for line in block.get("lines", []):
+                line_no += 1
+                gap = True
+                for span in line.get("spans", []):
+                    for ch in span.get("chars", []):
+                        if not ch["c"].strip():
+                            gap = True
+                            continue
+                        box = tuple(ch["bbox"])
+                        if self.boxes and not gap:
+                            prev = self.boxes[-1][1]
+                            gap = box[0] - prev[2] > 0.5 * (box[3] - box[1])
                         chars.append(ch["c"])
-                        boxes.append((line_no, tuple(ch["bbox"])))
-    return "".join(chars), boxes
+                        self.boxes.append((line_no, box))
+                        self.starts.append(gap)
+                        gap = False
+        self.text = "".join(chars)
 
+    def find(self, text: str) -> list[Any]:
+        """A box for each place the text is printed on one line; a figure must not be part of a longer one."""
+        want = re.sub(r"\s+", "", text)
+        out = []
+        i = self.text.find(want) if want else -1
+        while i >= 0:
+            end = i + len(want)
+            whole = not _NUMBER.match(want) or (self.starts[i] and (end == len(self.text) or self.starts[end]))
+            lines = {ln for ln, _ in self.boxes[i:end]}
+            if whole and len(lines) == 1:
+                out.append(self._box(i, end))
+            i = self.text.find(want, i + 1)
+        return out
 
-def _search(page: Any, text: str) -> list[Any]:
-    """search_for with the spacing variants PDFs print ("2026 年度" vs "2026年度")."""
-    for variant in dict.fromkeys((text, re.sub(r"\s+", "", text), re.sub(r"\s+", " ", text))):
-        if variant:
-            hits = page.search_for(variant)
-            if hits:
-                return list(hits)
-    return []
+    def sentence(self, sentence: str) -> list[Any]:
+        """A sentence wraps across lines: one box per printed line it covers."""
+        import pymupdf
+
+        want = re.sub(r"\s+", "", sentence)
+        start = self.text.find(want)
+        end = start + len(want)
+        if start < 0:  # the quote was cut or joined differently: its first and last words bound it
+            head, tail = want[:16], want[-16:]
+            start = self.text.find(head)
+            tail_at = self.text.find(tail, max(start, 0))
+            if start < 0 or tail_at < 0 or tail_at + len(tail) - start > 3 * len(want):
+                return []
+            end = tail_at + len(tail)
+        lines: dict[int, Any] = {}
+        for line, box in self.boxes[start:end]:
+            rect = pymupdf.Rect(box)
+            lines[line] = lines[line] | rect if line in lines else rect
+        return list(lines.values())
+
+    def _box(self, start: int, end: int) -> Any:
+        import pymupdf
+
+        box = pymupdf.Rect(self.boxes[start][1])
+        for _, b in self.boxes[start + 1:end]:
+            box = box | pymupdf.Rect(b)
+        return box
 
 
 def _same_line(a: Any, b: Any) -> bool:
