@@ -75,7 +75,8 @@ tr.bq-row-cited td{background:#fff3a3;font-weight:600}
 .bq-file{color:#5f6368;font-size:0.9em}
 .bq-page{margin:4px 0 8px 0}
 .bq-page a.bq-pdf{display:inline-block;margin-bottom:4px}
-img.bq-page-img{max-width:100%;border:1px solid #dadce0;border-radius:4px;display:block}
+#bq-chat img.bq-page-img{width:100% !important;max-width:960px !important;max-height:none !important;height:auto;
+border:1px solid #dadce0;border-radius:4px;display:block}
 """
 
 THEME = gr.themes.Default(font=_SANS, font_mono=_MONO)

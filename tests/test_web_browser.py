@@ -353,7 +353,8 @@ def test_pdf_source_opens_onto_its_page_with_the_row_marked(browser: Any, server
     browser.find_element(By.CSS_SELECTOR, "#bq-upload input[type='file']").send_keys(str(pdf))
     _wait(browser, lambda d: pdf.stem in _text(d, "#bq-upload"), "the PDF to upload", 60)
     browser.find_element(By.ID, "bq-index").click()
-    status = _wait(browser, lambda d: _text(d, "#bq-upload-status") if pdf.name in _text(d, "#bq-upload-status")
+    done = f"加入索引：{pdf.name}"  # 已加入 / 无法加入, not the progress line
+    status = _wait(browser, lambda d: _text(d, "#bq-upload-status") if done in _text(d, "#bq-upload-status")
                    else None, "the PDF's indexing result")
     assert f"已加入索引：{pdf.name}" in status, status
 
