@@ -64,12 +64,24 @@ def audit(facts: Sequence[Fact], rules: Rules | None = None) -> list[Finding]:
     tables = _tables(facts)
     out: list[Finding] = []
     for table in tables:
-        out += _code_sums(table, rules)
-        out += _label_sums(table, rules)
-        out += _column_sums(table, rules)
+        out += _collapse(table, _code_sums(table, rules) + _label_sums(table, rules) + _column_sums(table, rules))
     out += _narrative_vs_tables([f for f in facts if f.source == "text"], tables)
     out += _year_over_year([f for f in facts if f.source == "text"])
     return out
+
+
+MAX_PER_TABLE = 3
+
+
+def _collapse(table: _Table, findings: list[Finding]) -> list[Finding]:
+    """Many sums off in one table point at how it was read (a row lost at a page break, columns run
+    together), not at the document: one finding says so instead of a dozen that would mislead."""
+    if len(findings) <= MAX_PER_TABLE:
+        return findings
+    first = findings[0]
+    message = (f"{table.title}有{len(findings)}处合计与明细对不上，多半是该表的版式未能完整读取"
+               f"（跨页、并列栏目），而非文件本身有误；请对照原表核实。例如：{first.message}")
+    return [Finding(first.doc, "表格存疑", message, first.difference, first.measure, first.figures)]
 
 
 def finding_json(f: Finding) -> dict[str, object]:

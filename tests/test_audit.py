@@ -118,3 +118,22 @@ def test_cli_audit_json_one_finding_a_line(tmp_path: Path) -> None:
     assert {"value", "measure", "citation"} <= set(lines[0]["figures"][0])
     missing = subprocess.run([*cmd, "audit", "nope.txt"], env=env, capture_output=True, text=True)
     assert missing.returncode != 0 and "索引中没有这些文件" in missing.stderr
+
+
+def _fact(row: str, code: str | None, value: str) -> Fact:
+    return Fact(doc="d.txt", unit="某单位", year=2024, kind="预算", section="支出表", table="支出表", row=row,
+                code=code, column="合计", value=value, measure="万元", page=1, quote=f"{code or ''}\t{row}\t{value}")
+
+
+def test_a_table_that_is_off_everywhere_is_one_doubtful_reading() -> None:
+    facts = [_fact("合计", None, "100.00")]
+    for i in range(1, 6):  # five 类, each printed 20.00 while its only 款 prints 10.00
+        facts += [_fact(f"类{i}", f"20{i}", "20.00"), _fact(f"款{i}", f"20{i}01", "10.00")]
+    facts += [_fact("类9", "209", "0.00"), _fact("款9", "20901", "0.00")]
+    # majority of the code sums fail: an untrusted family is not believed at all
+    assert audit(facts) == []
+    facts += [_fact(f"类{i}", f"21{i}", "5.00") for i in range(1, 9)]
+    facts += [_fact(f"款{i}", f"21{i}01", "5.00") for i in range(1, 9)]
+    findings = audit(facts)
+    assert [f.kind for f in findings] == ["表格存疑"]
+    assert "6处" in findings[0].message  # five 类 and the 合计 row
