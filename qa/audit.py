@@ -95,6 +95,13 @@ def finding_json(f: Finding) -> dict[str, object]:
                         for x in f.figures]}
 
 
+def involving(findings: Iterable[Finding], cited: Iterable[tuple[str, str, str, str]]) -> list[str]:
+    """The messages of the findings a cited figure takes part in; `cited` = (doc, table, row, value)."""
+    keys = {(d, t, norm(r), v.strip()) for d, t, r, v in cited}
+    return [f.message for f in findings
+            if any((x.doc, x.table, norm(x.row), x.value.strip()) in keys for x in f.figures)]
+
+
 def audit_corpus(facts: Iterable[Fact], docs: Sequence[str] = ()) -> Iterator[Finding]:
     """Findings document by document (all documents when `docs` is empty)."""
     by_doc: dict[str, list[Fact]] = defaultdict(list)

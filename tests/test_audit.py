@@ -137,3 +137,21 @@ def test_a_table_that_is_off_everywhere_is_one_doubtful_reading() -> None:
     findings = audit(facts)
     assert [f.kind for f in findings] == ["表格存疑"]
     assert "6处" in findings[0].message  # five 类 and the 合计 row
+
+
+def test_an_answer_whose_figure_is_inconsistent_says_so(tmp_path: Path) -> None:
+    from budgetqa.catalog import MemorySource
+    from budgetqa.config import load_settings
+    from budgetqa.pipeline import Engine
+
+    text = (SEEDS / FUZHOU).read_text(encoding="utf-8").replace("2、公务接待费\t5.00", "2、公务接待费\t7.00")
+    copy = tmp_path / FUZHOU
+    copy.write_text(text, encoding="utf-8")
+    doc = read_document(copy)
+    engine = Engine(load_settings(home=str(tmp_path / "home")), source=MemorySource([(doc, extract_facts(doc))]))
+    answer = engine.ask("福州市医疗保障局“三公”经费中的公务接待费是多少")
+    assert answer.status == "answered"
+    assert any(n.startswith("文件自身不一致") and "三公" in n for n in answer.notes), answer.notes
+    clean = Engine(load_settings(home=str(tmp_path / "home2")), source=MemorySource(
+        [(d := read_document(SEEDS / FUZHOU), extract_facts(d))]))
+    assert not [n for n in clean.ask("福州市医疗保障局“三公”经费中的公务接待费是多少").notes if "不一致" in n]
