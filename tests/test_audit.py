@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -155,3 +156,37 @@ def test_an_answer_whose_figure_is_inconsistent_says_so(tmp_path: Path) -> None:
     clean = Engine(load_settings(home=str(tmp_path / "home2")), source=MemorySource(
         [(d := read_document(SEEDS / FUZHOU), extract_facts(d))]))
     assert not [n for n in clean.ask("福州市医疗保障局“三公”经费中的公务接待费是多少").notes if "不一致" in n]
+
+
+def _cell(table: str, row: str, code: str | None, column: str, value: str) -> Fact:
+    return Fact(doc="d.txt", unit="某单位", year=2024, kind="预算", section=table, table=table, row=row, code=code,
+                column=column, value=value, measure="万元", page=1, quote=f"{code or ''}\t{row}\t{value}")
+
+
+def _two_tables(total_b: str, leaf_b: str) -> list[Fact]:
+    rows = [("合计", None, "30.00"), ("人大事务", "20101", "10.00"), ("政协事务", "20102", "8.00"),
+            ("政府办公厅", "20103", "12.00")]
+    a = [_cell("支出总表", r, c, "合计", v) for r, c, v in rows]
+    b = [_cell("一般公共预算支出表", r, c, "合计", v) for r, c, v in rows]
+    b[0] = _cell("一般公共预算支出表", "合计", None, "合计", total_b)
+    b[3] = _cell("一般公共预算支出表", "政府办公厅", "20103", "合计", leaf_b)
+    return a + b
+
+
+def test_one_item_with_two_figures_in_tables_of_one_scope() -> None:
+    findings = [f for f in audit(_two_tables("30.00", "13.00")) if f.kind == "跨表不一致"]
+    assert len(findings) == 1 and "政府办公厅" in findings[0].message, _quotes(findings)
+
+
+def test_tables_of_different_scope_are_not_compared() -> None:
+    # totals differ: one table covers all funds, the other 一般公共预算 only; the item may differ
+    assert not [f for f in audit(_two_tables("31.00", "13.00")) if f.kind == "跨表不一致"]
+
+
+def test_income_and_spending_sides_balance() -> None:
+    facts = [_cell("收支总表", "收入总计", None, "收入/预算数", "93.42"),
+             _cell("收支总表", "支出总计", None, "支出/预算数", "102.76")]
+    findings = audit(facts)
+    assert [f.kind for f in findings] == ["收支平衡"] and findings[0].difference == Decimal("-9.34")
+    facts[1] = _cell("收支总表", "支出总计", None, "支出/预算数", "93.42")
+    assert audit(facts) == []
