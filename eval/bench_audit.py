@@ -86,8 +86,8 @@ def planted(n: int, seed: int) -> None:
                     hit = len(audit(extract_facts(read_document(copy)))) > before
                     found[source][0] += int(hit)
                     found[source][1] += 1
-    for source, (hit, total) in found.items():
-        print(f"planted {source} changes found: {hit}/{total} = {hit / max(total, 1):.0%}")
+    for source, (count, total) in found.items():
+        print(f"planted {source} changes found: {count}/{total} = {count / max(total, 1):.0%}")
 
 
 def main() -> None:
