@@ -45,6 +45,9 @@ class Rules:
     label_sums: tuple[tuple[str, tuple[str, ...], tuple[tuple[str, ...], ...]], ...]
     total_columns: tuple[str, ...]
     not_parts: tuple[str, ...]
+    balances: tuple[tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]], ...] = ()  # left, right, unless
+    whole_columns: tuple[str, ...] = ()  # column names that all mean "the whole amount" of an item
+    not_compared: tuple[str, ...] = ()  # columns never compared across tables
 
 
 @lru_cache(maxsize=1)
@@ -55,7 +58,11 @@ def load_rules(path: str = "") -> Rules:
                                                                           for part in r["parts"]))
                  for r in data.get("label_sum", []))
     cols = data.get("column_parts", {})
-    return Rules(sums, tuple(cols.get("totals", ())), tuple(cols.get("not_parts", ())))
+    across = data.get("across_tables", {})
+    balances = tuple((tuple(norm(x) for x in b["left"]), tuple(norm(x) for x in b["right"]),
+                      tuple(b.get("unless", ()))) for b in data.get("balance", []))
+    return Rules(sums, tuple(cols.get("totals", ())), tuple(cols.get("not_parts", ())), balances,
+                 tuple(across.get("whole", ())), tuple(across.get("never", ())))
 
 
 def audit(facts: Sequence[Fact], rules: Rules | None = None) -> list[Finding]:
@@ -64,12 +71,26 @@ def audit(facts: Sequence[Fact], rules: Rules | None = None) -> list[Finding]:
     tables = _tables(facts)
     out: list[Finding] = []
     for table in tables:
-        out += _code_sums(table, rules)
-        out += _label_sums(table, rules)
-        out += _column_sums(table, rules)
+        out += _collapse(table, _code_sums(table, rules) + _label_sums(table, rules) + _column_sums(table, rules)
+                         + _balances(table, rules))
+    out += _across_tables(tables, rules)
     out += _narrative_vs_tables([f for f in facts if f.source == "text"], tables)
     out += _year_over_year([f for f in facts if f.source == "text"])
     return out
+
+
+MAX_PER_TABLE = 3
+
+
+def _collapse(table: _Table, findings: list[Finding]) -> list[Finding]:
+    """Many sums off in one table point at how it was read (a row lost at a page break, columns run
+    together), not at the document: one finding says so instead of a dozen that would mislead."""
+    if len(findings) <= MAX_PER_TABLE:
+        return findings
+    first = findings[0]
+    message = (f"{table.title}有{len(findings)}处合计与明细对不上，多半是该表的版式未能完整读取"
+               f"（跨页、并列栏目），而非文件本身有误；请对照原表核实。例如：{first.message}")
+    return [Finding(first.doc, "表格存疑", message, first.difference, first.measure, first.figures)]
 
 
 def finding_json(f: Finding) -> dict[str, object]:
@@ -81,6 +102,13 @@ def finding_json(f: Finding) -> dict[str, object]:
                                       "section": x.section, "table": x.table, "row": x.row, "column": x.column,
                                       "code": x.code, "page": x.page, "quote": x.quote}}
                         for x in f.figures]}
+
+
+def involving(findings: Iterable[Finding], cited: Iterable[tuple[str, str, str, str]]) -> list[str]:
+    """The messages of the findings a cited figure takes part in; `cited` = (doc, table, row, value)."""
+    keys = {(d, t, norm(r), v.strip()) for d, t, r, v in cited}
+    return [f.message for f in findings
+            if any((x.doc, x.table, norm(x.row), x.value.strip()) in keys for x in f.figures)]
 
 
 def audit_corpus(facts: Iterable[Fact], docs: Sequence[str] = ()) -> Iterator[Finding]:
@@ -140,8 +168,9 @@ def _decimals(f: Fact) -> int:
 
 def _tolerance(figures: Sequence[Fact]) -> Decimal:
     """(n + 1) half-units of the coarsest printed digit among the figures compared."""
-    coarsest = min((_decimals(f) for f in figures), default=2)
-    return Decimal(len(figures)) * Decimal(5) / Decimal(10) ** (coarsest + 1)
+    printed = [f for f in figures if parse_number(f.value)]  # zeros (and blanks, read as 0) are exact
+    coarsest = min((_decimals(f) for f in printed), default=2)
+    return Decimal(len(printed)) * Decimal(5) / Decimal(10) ** (coarsest + 1)
 
 
 @dataclass(frozen=True)
@@ -228,6 +257,26 @@ def _label_sums(table: _Table, rules: Rules) -> list[Finding]:
     return out
 
 
+def _balances(table: _Table, rules: Rules) -> list[Finding]:
+    """收入总计 = 支出总计: a 收支 table balances (合计 rows only when nothing is carried over)."""
+    out: list[Finding] = []
+    for left, right, unless in rules.balances:
+        a = next((r for r in table.rows if r.key in left), None)
+        b = next((r for r in table.rows if r.key in right), None)
+        if a is None or b is None or any(w in r.key and any(_amount(f) for f in r.cells.values())
+                                         for r in table.rows for w in unless):
+            continue
+        fa = [f for f in a.cells.values() if f.measure in MONEY_FACTORS]
+        fb = [f for f in b.cells.values() if f.measure in MONEY_FACTORS]
+        if len(fa) != 1 or len(fb) != 1 or _same_money(fa[0], fb[0]):
+            continue
+        diff = (_yuan(fa[0]) - _yuan(fb[0])) / MONEY_FACTORS[fa[0].measure]
+        message = (f"{table.title}：{fa[0].row.strip()}{fa[0].value.strip()}{fa[0].measure}与{fb[0].row.strip()}"
+                   f"{fb[0].value.strip()}{fb[0].measure}不相等（收支应平衡），相差{_fmt(diff)}{fa[0].measure}。")
+        out.append(Finding(fa[0].doc, "收支平衡", message, diff, fa[0].measure, (fa[0], fb[0])))
+    return out
+
+
 def _column_sums(table: _Table, rules: Rules) -> list[Finding]:
     """A total column (合计) against the columns beside it, row by row."""
     out: list[Finding] = []
@@ -266,6 +315,84 @@ def _column_groups(columns: Sequence[str], rules: Rules) -> list[tuple[str, list
         if len(parts) >= 2:
             out.append((total, parts))
     return out
+
+
+# --- the same figure in two tables -----------------------------------------------------------
+
+
+def _across_tables(tables: Sequence[_Table], rules: Rules) -> list[Finding]:
+    """One item printed in two tables of the same scope must carry one figure.
+
+    Scope is learned, not assumed: two columns of two tables are taken to hold the same quantity
+    when they agree on nearly every item both print (by 科目编码 or by label); the few items where
+    they differ are the findings. Columns that differ often (all funds vs 一般公共预算) are left alone.
+    """
+    columns = [(t, c, _keyed(t, c)) for t in tables for c in t.columns
+               if c and _amount_column(c, rules) and _comparable(c, rules)]
+    out: list[Finding] = []
+    for i, (t1, c1, k1) in enumerate(columns):
+        for t2, c2, k2 in columns[i + 1:]:
+            if t1 is t2 or not _same_kind(c1, c2, rules):
+                continue
+            pairs = {(id(k1[k]), id(k2[k])): (k1[k], k2[k]) for k in k1.keys() & k2.keys()}
+            if len(pairs) < 3 or not _same_totals(t1, c1, t2, c2):
+                continue
+            unequal = [(a, b) for a, b in pairs.values() if not _same_money(a, b)]
+            if unequal and len(unequal) <= max(1, len(pairs) // 5):
+                out += [_mismatch(t1, c1, a, t2, c2, b) for a, b in unequal]
+    return out
+
+
+def _total(table: _Table, column: str) -> Fact | None:
+    """The column's grand total: the 总计 row, else the 合计 row (支出 side first in 收支 tables)."""
+    for word in ("支出总计", "总计", "支出合计", "合计"):
+        row = next((r for r in table.rows if r.key.endswith(word) and column in r.cells), None)
+        if row is not None:
+            return row.cells[column]
+    return None
+
+
+def _same_totals(t1: _Table, c1: str, t2: _Table, c2: str) -> bool:
+    """Two columns cover the same scope only when their grand totals agree (all funds ≠ 财政拨款)."""
+    a, b = _total(t1, c1), _total(t2, c2)
+    return a is not None and b is not None and _same_money(a, b)
+
+
+def _keyed(table: _Table, column: str) -> dict[str, Fact]:
+    """The column's non-zero money figures by 科目编码 and by label (labels printed once only)."""
+    out: dict[str, Fact] = {}
+    seen: dict[str, int] = defaultdict(int)
+    for row in table.rows:
+        seen[row.key] += 1
+    for row in table.rows:
+        f = row.cells.get(column)
+        if f is None or not _amount(f) or f.measure not in MONEY_FACTORS:
+            continue
+        if row.code:
+            out.setdefault("#" + row.code, f)
+        if seen[row.key] == 1 and len(row.key) >= 2:
+            out.setdefault(row.key, f)
+    return out
+
+
+def _last(column: str) -> str:
+    return column.rsplit("/", 1)[-1]
+
+
+def _comparable(column: str, rules: Rules) -> bool:
+    return _last(column) not in ("", *rules.not_compared)
+
+
+def _same_kind(c1: str, c2: str, rules: Rules) -> bool:
+    a, b = _last(c1), _last(c2)
+    return a == b or (a in rules.whole_columns and b in rules.whole_columns)
+
+
+def _mismatch(t1: _Table, c1: str, a: Fact, t2: _Table, c2: str, b: Fact) -> Finding:
+    diff = (_yuan(a) - _yuan(b)) / MONEY_FACTORS[a.measure]
+    message = (f"“{a.row.strip()}”在{t1.title}（{c1}）中为{a.value.strip()}{a.measure}，在{t2.title}（{c2}）中为"
+               f"{b.value.strip()}{b.measure}，两表其余各项一致，此项相差{_fmt(diff)}{a.measure}。")
+    return Finding(a.doc, "跨表不一致", message, diff, a.measure, (a, b))
 
 
 # --- narrative ----------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -118,3 +119,86 @@ def test_cli_audit_json_one_finding_a_line(tmp_path: Path) -> None:
     assert {"value", "measure", "citation"} <= set(lines[0]["figures"][0])
     missing = subprocess.run([*cmd, "audit", "nope.txt"], env=env, capture_output=True, text=True)
     assert missing.returncode != 0 and "索引中没有这些文件" in missing.stderr
+
+
+def _fact(row: str, code: str | None, value: str) -> Fact:
+    return Fact(doc="d.txt", unit="某单位", year=2024, kind="预算", section="支出表", table="支出表", row=row,
+                code=code, column="合计", value=value, measure="万元", page=1, quote=f"{code or ''}\t{row}\t{value}")
+
+
+def test_a_table_that_is_off_everywhere_is_one_doubtful_reading() -> None:
+    facts = [_fact("合计", None, "100.00")]
+    for i in range(1, 6):  # five 类, each printed 20.00 while its only 款 prints 10.00
+        facts += [_fact(f"类{i}", f"20{i}", "20.00"), _fact(f"款{i}", f"20{i}01", "10.00")]
+    facts += [_fact("类9", "209", "0.00"), _fact("款9", "20901", "0.00")]
+    # majority of the code sums fail: an untrusted family is not believed at all
+    assert audit(facts) == []
+    facts += [_fact(f"类{i}", f"21{i}", "5.00") for i in range(1, 9)]
+    facts += [_fact(f"款{i}", f"21{i}01", "5.00") for i in range(1, 9)]
+    findings = audit(facts)
+    assert [f.kind for f in findings] == ["表格存疑"]
+    assert "6处" in findings[0].message  # five 类 and the 合计 row
+
+
+def test_an_answer_whose_figure_is_inconsistent_says_so(tmp_path: Path) -> None:
+    from budgetqa.catalog import MemorySource
+    from budgetqa.config import load_settings
+    from budgetqa.pipeline import Engine
+
+    text = (SEEDS / FUZHOU).read_text(encoding="utf-8").replace("2、公务接待费\t5.00", "2、公务接待费\t7.00")
+    copy = tmp_path / FUZHOU
+    copy.write_text(text, encoding="utf-8")
+    doc = read_document(copy)
+    engine = Engine(load_settings(home=str(tmp_path / "home")), source=MemorySource([(doc, extract_facts(doc))]))
+    answer = engine.ask("福州市医疗保障局“三公”经费中的公务接待费是多少")
+    assert answer.status == "answered"
+    assert any(n.startswith("文件自身不一致") and "三公" in n for n in answer.notes), answer.notes
+    clean = Engine(load_settings(home=str(tmp_path / "home2")), source=MemorySource(
+        [(d := read_document(SEEDS / FUZHOU), extract_facts(d))]))
+    assert not [n for n in clean.ask("福州市医疗保障局“三公”经费中的公务接待费是多少").notes if "不一致" in n]
+
+
+def _cell(table: str, row: str, code: str | None, column: str, value: str) -> Fact:
+    return Fact(doc="d.txt", unit="某单位", year=2024, kind="预算", section=table, table=table, row=row, code=code,
+                column=column, value=value, measure="万元", page=1, quote=f"{code or ''}\t{row}\t{value}")
+
+
+def _two_tables(total_b: str, leaf_b: str) -> list[Fact]:
+    rows = [("合计", None, "30.00"), ("人大事务", "20101", "10.00"), ("政协事务", "20102", "8.00"),
+            ("政府办公厅", "20103", "12.00")]
+    a = [_cell("支出总表", r, c, "合计", v) for r, c, v in rows]
+    b = [_cell("一般公共预算支出表", r, c, "合计", v) for r, c, v in rows]
+    b[0] = _cell("一般公共预算支出表", "合计", None, "合计", total_b)
+    b[3] = _cell("一般公共预算支出表", "政府办公厅", "20103", "合计", leaf_b)
+    return a + b
+
+
+def test_one_item_with_two_figures_in_tables_of_one_scope() -> None:
+    findings = [f for f in audit(_two_tables("30.00", "13.00")) if f.kind == "跨表不一致"]
+    assert len(findings) == 1 and "政府办公厅" in findings[0].message, _quotes(findings)
+
+
+def test_tables_of_different_scope_are_not_compared() -> None:
+    # totals differ: one table covers all funds, the other 一般公共预算 only; the item may differ
+    assert not [f for f in audit(_two_tables("31.00", "13.00")) if f.kind == "跨表不一致"]
+
+
+def test_income_and_spending_sides_balance() -> None:
+    facts = [_cell("收支总表", "收入总计", None, "收入/预算数", "93.42"),
+             _cell("收支总表", "支出总计", None, "支出/预算数", "102.76")]
+    findings = audit(facts)
+    assert [f.kind for f in findings] == ["收支平衡"] and findings[0].difference == Decimal("-9.34")
+    facts[1] = _cell("收支总表", "支出总计", None, "支出/预算数", "93.42")
+    assert audit(facts) == []
+
+
+def test_documents_tab_lists_each_documents_findings(tmp_path: Path) -> None:
+    from budgetqa import web_render as R
+
+    text = (SEEDS / FUZHOU).read_text(encoding="utf-8").replace("2、公务接待费\t5.00", "2、公务接待费\t7.00")
+    copy = tmp_path / "planted_three.txt"
+    copy.write_text(text, encoding="utf-8")
+    page = R.findings_markdown({"planted_three.txt": audit(_facts(copy)), FUZHOU: []})
+    assert "核对了 2 个文件" in page and "1 个文件有不一致" in page
+    assert "planted\\_three.txt" in page and "明细合计" in page
+    assert R.findings_markdown({}) == "尚未索引文档。"
