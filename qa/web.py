@@ -38,7 +38,7 @@ MAX_HISTORY = 10  # turns passed to the Engine; enough for "那差旅费呢？" 
 # With a model, answers stream through gradio's queue, this many at once (each waits on the model's
 # server, not on our 2 cores). Without one, questions bypass the queue (see build_app).
 ASK_CONCURRENCY = 8
-MAX_THREADS = 64  # gradio's worker threads; above ASK_CONCURRENCY so page loads and uploads never starve
+MAX_THREADS = 16  # worker threads for answers and page loads; more only contend for the GIL on 2 cores
 QUEUE_SIZE = 256
 ANSWER_CACHE = 2048  # checked answers kept per server (a few MB of HTML)
 MAX_UPLOAD = "50mb"
