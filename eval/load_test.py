@@ -187,8 +187,13 @@ def main(argv: list[str] | None = None) -> int:
     pool = questions(args.gold)
     if not pool:
         raise SystemExit(f"{args.gold} 里没有针对内置语料的查数问题")
+    import httpx
+
     start = time.perf_counter()
-    results = asyncio.run(run(args.url, args.users, args.questions, pool, args.timeout))
+    try:
+        results = asyncio.run(run(args.url, args.users, args.questions, pool, args.timeout))
+    except httpx.ConnectError as exc:
+        raise SystemExit(f"连不上 {args.url}（{exc}）：先运行 budgetqa serve，等页面可以打开后再测") from exc
     print(f"{args.users} users × {args.questions} questions against {args.url}")
     print(report(results, time.perf_counter() - start))
     return 0 if all(r.ok for r in results) else 1
