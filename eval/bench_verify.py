@@ -52,7 +52,7 @@ def main() -> None:
     wrong = []
     start = time.perf_counter()
     for c in claims:
-        v = engine.verify(c.text).verdict
+        v: str = engine.verify(c.text).verdict
         verdicts[(c.kind, v)] += 1
         if (c.kind == "true") != (v == "supported"):
             wrong.append(f"  {c.kind:8} {v:13} {c.text}")
