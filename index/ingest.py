@@ -159,9 +159,8 @@ def index_paths(paths: Sequence[Path], settings: Settings, progress: bool = True
 
 def _index_files(files: list[Path], store: FactStore, settings: Settings, progress: bool,
                  tally: _Tally) -> None:
-    from tqdm import tqdm
-
     from budgetqa.index.isolate import Limits
+    from tqdm import tqdm
 
     limits = Limits.of(settings)
     bar = tqdm(files, desc="索引", unit="文件", file=sys.stderr, disable=not progress or not files,

@@ -9,6 +9,7 @@ is an UnreadableDocument with a Chinese reason naming the limit.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import resource
 from dataclasses import dataclass, replace
@@ -137,10 +138,8 @@ def _in_worker(path: Path, key: str, limits: Limits) -> Parsed:
 
 def _work(path: str, key: str, max_pages: int, send: Connection) -> None:
     """In the worker: parse, send ("ok", Parsed) or ("error", (kind, reason))."""
-    try:
+    with contextlib.suppress(ValueError, OSError):  # a platform without the limit still has the timeout
         resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
-    except (ValueError, OSError):
-        pass  # a platform without the limit still has the timeout
     try:
         result: tuple[str, Any] = ("ok", _parse(Path(path), key, max_pages))
     except NotBudgetDocument as exc:
