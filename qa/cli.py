@@ -295,16 +295,20 @@ def facts(ctx: click.Context, doc: str | None, unit: str | None, as_json: bool) 
                     "首次启动时自动索引自带语料。")
 @click.option("--host", default="127.0.0.1", show_default=True, help="监听地址（对外开放用 0.0.0.0）")
 @click.option("--port", default=7860, show_default=True, type=int, help="监听端口")
+@click.option("--shared-uploads", is_flag=True,
+              help="允许持有口令（BUDGETQA_UPLOAD_TOKEN）的上传者把文件加入共享语料；默认网页上传只对上传者本人可见")
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int) -> None:
-    """启动网页问答界面（Gradio）。"""
+def serve(ctx: click.Context, host: str, port: int, shared_uploads: bool) -> None:
+    """启动网页问答界面（Gradio）。网页上传的文件只加入上传者自己的会话，不改变其他用户看到的回答。"""
     from budgetqa.index.ingest import ensure_index
     from budgetqa.web import launch
 
     settings = _settings(ctx)
+    if shared_uploads and len(settings.upload_token) < 12:
+        raise click.UsageError("--shared-uploads 需要设置环境变量 BUDGETQA_UPLOAD_TOKEN（至少 12 个字符的口令）。")
     ensure_index(settings)
     click.echo(f"索引目录：{settings.home}；打开 http://{host}:{port}/", err=True)
-    launch(settings, host, port)
+    launch(settings, host, port, shared_uploads=shared_uploads)
 
 
 # ---------------------------------------------------------------- eval
