@@ -176,7 +176,7 @@ def _index_files(files: list[Path], store: FactStore, settings: Settings, progre
             if isinstance(exc, IndexCorrupt):
                 raise
             tally.failed.append((path.name, _reason(exc)))
-            log.warning("跳过 %s：%s", path.name, _reason(exc))
+            log.warning("未索引 %s：%s", path.name, _reason(exc))
             continue
         if result is None:
             tally.unchanged += 1
