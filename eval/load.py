@@ -143,7 +143,9 @@ def _run(tmp: Path, extra: Path, args: argparse.Namespace) -> int:
     for p in renderings(extra):
         shutil.copy(p, folder / p.name)
     big_file(folder, args.big_mb)
-    tally, indexer, upload = Tally(), {}, {}
+    tally = Tally()
+    indexer: dict[str, Any] = {}
+    upload: dict[str, Any] = {}
     threads = [threading.Thread(target=visitor_loop, args=(handlers, quiet, args.rounds, tally))
                for _ in range(args.threads)]
     threads.append(threading.Thread(target=run_indexer, args=(settings.home, folder, indexer)))

@@ -12,6 +12,8 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import resource
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -100,7 +102,8 @@ def _ctx() -> Any:
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(_PRELOAD)
         warm = ctx.Process(target=_noop, daemon=True)  # the server's imports are not a file's parse time
-        warm.start()
+        with _main_not_from_stdin():
+            warm.start()
         warm.join()
         _context = ctx
     return _context
@@ -110,11 +113,28 @@ def _noop() -> None:
     return None
 
 
+@contextlib.contextmanager
+def _main_not_from_stdin() -> Iterator[None]:
+    """multiprocessing re-imports the caller's __main__ in the worker from its file; a program read
+    from stdin ("<stdin>") has none, so the worker would die. The worker needs nothing from it."""
+    main = sys.modules.get("__main__")
+    name = getattr(main, "__file__", None)
+    if main is None or name is None or Path(name).is_file() or getattr(main, "__spec__", None) is not None:
+        yield
+        return
+    del main.__file__
+    try:
+        yield
+    finally:
+        main.__file__ = name
+
+
 def _in_worker(path: Path, key: str, limits: Limits) -> Parsed:
     ctx = _ctx()
     receive, send = ctx.Pipe(duplex=False)
     worker = ctx.Process(target=_work, args=(str(path), key, limits.max_pages, send), daemon=True)
-    worker.start()
+    with _main_not_from_stdin():
+        worker.start()
     send.close()
     try:
         if not receive.poll(limits.timeout):
