@@ -277,6 +277,13 @@ class Handlers:
         finally:
             drop_upload(work)
 
+    def audit(self) -> str:
+        try:
+            return R.findings_markdown(self.engine.audit_all())
+        except Exception:
+            log.exception("audit failed")
+            return "文件自查暂时无法完成，请稍后再试。"
+
     def refreshed(self, unit_choice: str | None, year_choice: str | None,
                   visitor: Visitor | None = None) -> tuple[Any, Any, Any, Any]:
         """Documents table, filters (keeping the current choice when still valid) and examples."""
@@ -363,6 +370,9 @@ def build_app(engine: Engine, settings: Settings, shared_uploads: bool = False) 
                                elem_id="bq-token")
             add = gr.Button("加入索引", variant="primary", elem_id="bq-index")
             status = gr.Markdown(elem_id="bq-upload-status")
+            with gr.Accordion("文件自查（文件自身是否一致）", open=False):
+                audit_md = gr.Markdown(elem_id="bq-audit")
+                recheck = gr.Button("重新核对", elem_id="bq-recheck")
 
         ask_io: dict[str, Any] = {"fn": h.ask, "inputs": [box, chat, turns, unit_dd, year_dd, visitor],
                                   "outputs": [chat, turns, box], "concurrency_id": "ask",
@@ -380,6 +390,8 @@ def build_app(engine: Engine, settings: Settings, shared_uploads: bool = False) 
         add.click(upload, inputs=[files, unit_dd, year_dd, visitor, token],
                   outputs=[status, table, unit_dd, year_dd, examples, visitor, files, token],
                   concurrency_id="ingest", concurrency_limit=1)
+        app.load(h.audit, outputs=[audit_md], concurrency_id="ingest", concurrency_limit=1)
+        recheck.click(h.audit, outputs=[audit_md], concurrency_id="ingest", concurrency_limit=1)
         app.load(h.refreshed, inputs=[unit_dd, year_dd, visitor], outputs=[table, unit_dd, year_dd, examples],
                  concurrency_id="ask", concurrency_limit=ASK_CONCURRENCY)
     return app
