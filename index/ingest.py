@@ -198,7 +198,11 @@ def _index_one(path: Path, origin: str, store: FactStore, settings: Settings,
     from budgetqa.index.isolate import parse_file
 
     sha = _sha256(path)
-    if sha is not None and _known(store.stamps(), sha) is not None:
+    known = _known(store.stamps(), sha) if sha is not None else None
+    if known is not None:
+        if known.origin == "" and known.name == path.name:  # stored before origins were kept: adopt it
+            with writer_lock(settings.home):
+                store.set_origin(known.name, origin)
         return None
     parsed = parse_file(path, document_key(store.stamps(), origin, path), limits)
     with writer_lock(settings.home):

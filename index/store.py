@@ -267,6 +267,12 @@ class FactStore:
             except sqlite3.DatabaseError as exc:
                 raise self._corrupt(exc) from exc
 
+    def set_origin(self, name: str, origin: str) -> None:
+        """Record where a document stored before origins were kept came from (it was just seen there)."""
+        conn = self._conn()
+        with self._write_lock, _transaction(conn):
+            conn.execute("UPDATE documents SET origin=? WHERE name=? AND origin=''", (origin, name))
+
     def remove(self, name: str) -> bool:
         """Forget a document; True when it was there."""
         conn = self._conn()

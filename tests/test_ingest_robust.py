@@ -158,3 +158,27 @@ def test_readme_and_office_files_in_a_folder_are_skipped_not_failed(tmp_path: Pa
     assert dict(report.skipped).keys() == {"README.md", "SOURCES.md", "table.xlsx", "memo.docx"}
     assert ".xlsx" in dict(report.skipped)["table.xlsx"]
     assert "跳过：README.md" in report.summary()
+
+
+def test_a_store_from_before_origins_is_upgraded_and_its_documents_adopted(tmp_path: Path,
+                                                                          seed_paths: list[Path]) -> None:
+    import sqlite3
+
+    settings = _settings(tmp_path)
+    index_paths(seed_paths[:2], settings, progress=False)
+    conn = sqlite3.connect(settings.store_path)
+    conn.execute("ALTER TABLE documents DROP COLUMN origin")  # the schema as it was
+    conn.commit()
+    conn.close()
+
+    store = FactStore(settings.store_path)
+    assert {s.origin for s in store.stamps()} == {""}
+    report = index_paths(seed_paths[:2], settings, progress=False)
+    assert (report.indexed, report.unchanged) == (0, 2)  # the same files, nothing re-parsed
+    changed = tmp_path / "c" / seed_paths[1].name
+    changed.parent.mkdir()
+    changed.write_text(seed_paths[1].read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    # another folder's file of the same name and other content: a second document, not a replacement
+    report = index_paths([changed], settings, progress=False)
+    assert report.names == (f"c/{seed_paths[1].name}",)
+    assert len(FactStore(settings.store_path).documents()) == 3
