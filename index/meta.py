@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from budgetqa.errors import UnreadableDocument
+from budgetqa.errors import NotBudgetDocument
 from budgetqa.index.blocks import Block, Grid
 from budgetqa.index.model import Kind
 
@@ -59,11 +59,11 @@ def describe(name: str, blocks: list[Block]) -> Meta:
     text = "\n".join(_lines(blocks, None))
     flat = re.sub(r"\s+", "", text)
     if not any(p in flat for p in DISCLOSURE_PHRASES):
-        raise UnreadableDocument(name, _not_disclosure(lines))
+        raise NotBudgetDocument(name, _not_disclosure(lines))
     unit = find_unit(head, text)
     year, kind = _year_kind(head, text)
     if not unit and not _MEASURE_LINE.search(text):
-        raise UnreadableDocument(name, "不是预算/决算公开文件（没有找到编制单位，也没有“单位：万元/元”的报表）")
+        raise NotBudgetDocument(name, "不是预算/决算公开文件（没有找到编制单位，也没有“单位：万元/元”的报表）")
     if not unit:  # budget tables but the unit is never named: the file name is the best we have
         unit = re.sub(r"\.[A-Za-z]+$", "", name)
     return Meta(unit, aliases(unit), year, kind, subunits(unit, blocks), doc_title(unit, year, kind, head, flat))

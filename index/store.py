@@ -30,7 +30,7 @@ CREATE TABLE IF NOT EXISTS documents (
     name TEXT PRIMARY KEY, sha256 TEXT NOT NULL, unit TEXT NOT NULL, aliases TEXT NOT NULL,
     year INTEGER, kind TEXT, subunits TEXT NOT NULL, pages INTEGER, layout TEXT NOT NULL,
     n_facts INTEGER NOT NULL, indexed_at TEXT NOT NULL, pipeline TEXT NOT NULL, title TEXT NOT NULL DEFAULT '',
-    source TEXT NOT NULL DEFAULT '');
+    source TEXT NOT NULL DEFAULT '', origin TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS facts (
     id INTEGER PRIMARY KEY, doc TEXT NOT NULL, unit TEXT NOT NULL, year INTEGER, kind TEXT,
     section TEXT NOT NULL, tbl TEXT NOT NULL, row TEXT NOT NULL, code TEXT, col TEXT NOT NULL,
@@ -72,6 +72,17 @@ class DocInfo:
     indexed_at: str  # ISO 8601, UTC
     title: str = ""  # the document's own name ("福州市医疗保障局2024年部门预算"); "" if indexed before titles
     source: str = ""  # the file it was read from (absolute path), for showing its pages
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """What identifies a stored document: its key (the name it is cited by), where it came from
+    (the file's resolved path or an uploader's folder), its content hash and the parser version."""
+
+    name: str
+    origin: str
+    sha256: str
+    pipeline: str
 
 
 @dataclass(frozen=True)
@@ -145,8 +156,17 @@ class FactStore:
                 raise IndexCorrupt(f"索引库 {self.path} 的版本（{version}）与本程序（{SCHEMA_VERSION}）不符；{_REINDEX}")
             conn.execute("SELECT count(*) FROM documents").fetchone()
             _add_title_column(conn)
+            self._add_origin(conn)
         except sqlite3.DatabaseError as exc:
             raise self._corrupt(exc) from exc
+
+    def _add_origin(self, conn: sqlite3.Connection) -> None:
+        """Stores written before documents had an origin: add the column ('' = adopted by the next run
+        that indexes a file of that name)."""
+        columns = {r[1] for r in conn.execute("PRAGMA table_info(documents)")}
+        if "origin" not in columns:
+            with self._write_lock, _transaction(conn):
+                conn.execute("ALTER TABLE documents ADD COLUMN origin TEXT NOT NULL DEFAULT ''")
 
     def _meta(self, key: str) -> str | None:
         row = self._conn().execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
@@ -180,6 +200,11 @@ class FactStore:
         """(sha256 of the file, version of the parsing code) it was indexed with."""
         rows = self._query("SELECT sha256, pipeline FROM documents WHERE name=?", (name,))
         return (str(rows[0][0]), str(rows[0][1])) if rows else None
+
+    def stamps(self) -> list[Stamp]:
+        """Every document's identity, to decide what a file to index is (new, unchanged, changed)."""
+        rows = self._query("SELECT name, origin, sha256, pipeline FROM documents ORDER BY name")
+        return [Stamp(*map(str, r)) for r in rows]
 
     def facts(self, doc: str | None = None, unit: str | None = None) -> list[Fact]:
         where, params = _where({"doc": doc, "unit": unit})
@@ -230,20 +255,27 @@ class FactStore:
     # -- writes ------------------------------------------------------------------------------
 
     def replace_document(self, doc: Document, facts: list[Fact], chunks: list[Chunk] | None = None,
-                         pipeline: str = "") -> None:
+                         pipeline: str = "", origin: str = "") -> None:
         """Replace everything stored for `doc.name` in one transaction (all or nothing).
 
-        `pipeline` names the parsing code's version, so an upgrade re-indexes unchanged files."""
+        `pipeline` names the parsing code's version, so an upgrade re-indexes unchanged files;
+        `origin` where the file came from (see `Stamp`)."""
         chunks = make_chunks(doc, facts) if chunks is None else chunks
         conn = self._conn()
         with self._write_lock:
             try:
                 with _transaction(conn):
                     _delete_doc(conn, doc.name)
-                    _insert_doc(conn, doc, facts, chunks, pipeline)
+                    _insert_doc(conn, doc, facts, chunks, pipeline, origin)
                     _bump_generation(conn)
             except sqlite3.DatabaseError as exc:
                 raise self._corrupt(exc) from exc
+
+    def set_origin(self, name: str, origin: str) -> None:
+        """Record where a document stored before origins were kept came from (it was just seen there)."""
+        conn = self._conn()
+        with self._write_lock, _transaction(conn):
+            conn.execute("UPDATE documents SET origin=? WHERE name=? AND origin=''", (origin, name))
 
     def remove(self, name: str) -> bool:
         """Forget a document; True when it was there."""
@@ -299,12 +331,12 @@ def _delete_doc(conn: sqlite3.Connection, name: str) -> None:
 
 
 def _insert_doc(conn: sqlite3.Connection, doc: Document, facts: list[Fact], chunks: list[Chunk],
-                pipeline: str) -> None:
+                pipeline: str, origin: str) -> None:
     now = datetime.now(UTC).isoformat(timespec="seconds")
     conn.execute("INSERT INTO documents (name, sha256, unit, aliases, year, kind, subunits, pages, layout, "
-                 "n_facts, indexed_at, pipeline, title, source) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                 "n_facts, indexed_at, pipeline, title, source, origin) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                  (doc.name, doc.sha256, doc.unit, _json(doc.aliases), doc.year, doc.kind,
-                  _json(doc.subunits), doc.pages, doc.layout, len(facts), now, pipeline, doc.title, doc.source))
+                  _json(doc.subunits), doc.pages, doc.layout, len(facts), now, pipeline, doc.title, doc.source, origin))
     conn.executemany("INSERT INTO facts (doc, unit, year, kind, section, tbl, row, code, col, value, measure, "
                      "page, quote, source, context) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                      [(f.doc, f.unit, f.year, f.kind, f.section, f.table, f.row, f.code, f.column, f.value,

@@ -24,6 +24,10 @@ class NoTextLayer(UnreadableDocument):
         self.pages = pages
 
 
+class NotBudgetDocument(UnreadableDocument):
+    """A readable file that is not a budget disclosure (a README, a list of sources): skipped, not failed."""
+
+
 class BadQuestion(BudgetQAError):
     """Empty, too long, or content-free input."""
 

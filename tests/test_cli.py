@@ -205,8 +205,9 @@ def test_e2e_index_names_each_failed_file(tmp_path: Path) -> None:
     odd.write_text("hello", encoding="utf-8")
     done = _budgetqa(tmp_path / "home", "index", str(empty), str(odd), str(tmp_path / "missing.pdf"))
     assert done.returncode == 1
-    for name in ("empty.txt", "notes.xyz", "missing.pdf"):
+    for name in ("empty.txt", "missing.pdf"):
         assert f"失败：{name}：" in done.stderr
+    assert "跳过：notes.xyz：不是支持的文档类型（.xyz）" in done.stderr  # not a document: listed, not a failure
     assert "Traceback" not in done.stderr
 
 

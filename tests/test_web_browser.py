@@ -306,7 +306,7 @@ def test_upload_a_document_then_ask_about_it(browser: Any, tmp_path: Path, shots
     browser.find_element(By.ID, "bq-index").click()
     status = _wait(browser, lambda d: _text(d, "#bq-upload-status") if "加入索引" in _text(d, "#bq-upload-status")
                    else None, "the indexing result")
-    assert f"已加入索引：{good.name}" in status, status
+    assert f"已加入索引：您上传的文件/{good.name}" in status and "只加入您本次会话" in status, status
     assert f"无法加入索引：{bad.name}" in status, status
     _wait(browser, lambda d: "闽清县档案馆" in _text(d, "#bq-docs"), "the new document in the list", 30)
     docs_after = _text(browser, "#bq-docs")
