@@ -208,8 +208,9 @@ def _lookup_sentence(t: Target, c: Choice) -> str:
         kindword = ""  # "住房公积金支出决算" or a final account's 预算数 column: the words already say it
     unit = t.ref.name
     year = t.year if t.prior else (f.year or t.year or "")
-    if t.prior:
-        sc = f"{f.year}年{f.kind or ''}文件{sc}（上年数）"
+    if t.prior:  # last year's figure as this document states it (a 上年 column, a 比上年 sentence)
+        sc = f"{(t.year or 0) + 1}年{f.kind or ''}文件{sc}（上年数）"
+        item = item.removeprefix("上年") or item
     return template("lookup").format(unit=unit, year=year, scope=sc, item=item,
                                      kindword=kindword, value=f.value.strip(), measure=f.measure)
 
@@ -452,7 +453,7 @@ def _stated_change(query: Query, catalog: Catalog, t: Target, base: Fact) -> Dra
         for f in catalog.facts.get(d, []):
             row = norm(f.row)
             p = max((p for p in prefixes if p in row and _CHANGE.search(row[row.find(p) + len(p):])
-                     and len(row) - len(p) <= 14), key=len, default="")
+                     and len(row) - row.find(p) - len(p) <= 10), key=len, default="")
             if f.source == "text" and p and f.number is not None:
                 found.append((len(p), f))
     if found:

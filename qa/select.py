@@ -167,7 +167,8 @@ def column_rank(f: Fact, target: Target, hints: tuple[str, ...] = ()) -> int:
     if target.prior:
         if f.source == "text":
             return 0 if "上年" in norm(f.row) or "上年" in _just_before(f) else 4
-        return 0 if ("上年" in c or str(target.year) in c) and not re.search("增减|比较|变动", c) else 4
+        carried = "上年结转" in c or "上年结余" in c  # this year's money carried over, not last year's figure
+        return 0 if ("上年" in c or str(target.year) in c) and not carried and not re.search("增减|比较|变动", c) else 4
     if f.source == "text" and ("上年" in norm(f.row)):
         return 4
     if not c:
@@ -211,7 +212,10 @@ def choose(catalog: Catalog, target: Target, item: Item, hints: Hints = Hints())
     if hints.measure:
         cands = [(r, f) for r, f in cands if _measure_ok(f, hints.measure)]
     if target.prior:  # only last year's figures answer: 上年 columns, 上年… sentences
-        cands = [(r, f) for r, f in cands if column_rank(f, target) == 0]
+        cands = [(r, f) for r, f in cands if column_rank(f, target) == 0
+                 and (not f.year or not target.year or f.year in (target.year, target.year + 1))]
+    elif target.year:  # an earlier year's figure a change statement gives never answers for this year
+        cands = [(r, f) for r, f in cands if not f.year or f.year >= target.year]
     if not cands:
         return None
     cols = hints.columns

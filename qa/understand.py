@@ -16,6 +16,7 @@ from typing import Any
 
 from budgetqa.catalog import Catalog, norm, occurrences
 from budgetqa.errors import BadQuestion
+from budgetqa.frame import FrameWords, frames, load_words, needs_item, previous_year_words, with_item
 from budgetqa.units import Mention, UnitMatcher, UnitRef
 from budgetqa.wording import (
     FILLER,
@@ -89,6 +90,7 @@ class Vocabulary:
     items: dict[str, dict[str, Any]] = field(default_factory=dict)
     abbreviations: dict[str, str] = field(default_factory=dict)
     kinds: dict[str, str] = field(default_factory=dict)
+    frames: FrameWords = field(default_factory=FrameWords)
 
 
 @lru_cache(maxsize=1)
@@ -96,7 +98,7 @@ def load_vocabulary(path: str = "") -> Vocabulary:
     p = Path(path) if path else Path(__file__).with_name("vocabulary.toml")
     data = tomllib.loads(p.read_text(encoding="utf-8"))
     return Vocabulary(items=data.get("items", {}), abbreviations=data.get("abbreviations", {}),
-                      kinds=data.get("kinds", {}))
+                      kinds=data.get("kinds", {}), frames=load_words(data))
 
 
 def validate(question: str) -> str:
@@ -155,8 +157,13 @@ class Understander:
             asked_year = getattr(history[-1], "year", None)
             base = replace(base, year=asked_year)
         targets, problem, defaulted = self._targets(refs, base)
+        relative = previous_year_words(dated, self.vocab.frames) if not years and year is None else []
+        if relative and targets:  # "去年的机关运行经费": the year before the unit's latest document
+            targets, problem = self._previous(targets, kind)
+            defaulted = False
         if targets and all(t.prior for t in targets):
-            residue = re.sub(r"上年|去年|上一年", "", residue)  # "上年（2023年）": the year already says it
+            for w in sorted(self.vocab.frames.previous, key=len, reverse=True):
+                residue = residue.replace(w, "")  # "上年（2023年）": the year already says it
         items, unexplained = self._items(residue, targets, qtype)
         items, columns, tables = self._hints(items, targets, qtype, residue)
         if qtype == "lookup" and len(items) == 1 and not items[0].code and not columns and not tables:
@@ -184,6 +191,25 @@ class Understander:
             problem = ""  # "多少辆公务用车": the measure narrows the item, the words are not a new item
         return replace(base, qtype=qtype, targets=targets, items=items, problem=problem, columns=columns,
                        tables=tables, measure=measure, year_defaulted=defaulted)
+
+    def frames(self, question: str, *, unit: str | None = None, year: int | None = None,
+               history: Sequence[Any] = ()) -> list[tuple[str, Query]]:
+        """The message as one (text, Query) per frame: later frames inherit the subject, and a follow-up
+        naming no item ("比上年增加了多少", "其中服务类多少") the item of the frame before."""
+        words = self.vocab.frames
+        parts = frames(validate(question), self.matcher, words)
+        if len(parts) == 1:
+            return [(question, self.understand(question, unit=unit, year=year, history=history))]
+        out: list[tuple[str, Query]] = []
+        item = ""
+        for f in parts:
+            q = self.understand(f.text, unit=unit, year=year, history=history)
+            if item and needs_item(f, bool(q.items) and not q.problem, words):
+                f = with_item(f, item, words)
+                q = self.understand(f.text, unit=unit, year=year, history=history)
+            item = q.items[0].text if q.items else item
+            out.append((f.text, q))
+        return out
 
     def _hints(self, items: tuple[Item, ...], targets: tuple[Target, ...], qtype: str,
                residue: str) -> tuple[tuple[Item, ...], tuple[str, ...], tuple[str, ...]]:
@@ -247,6 +273,19 @@ class Understander:
                         defaulted = defaulted or y is None
         problem = "；".join(dict.fromkeys(problems)) if not targets else ""
         return tuple(targets), problem, defaulted
+
+    def _previous(self, targets: tuple[Target, ...], kind: str | None) -> tuple[tuple[Target, ...], str]:
+        """Each target moved to the year before its document: that year's own document if the corpus
+        holds one, else this document's 上年 columns and 比上年 statements."""
+        out: list[Target] = []
+        problems: list[str] = []
+        for t in targets:
+            moved, why = self._pick(t.ref, (t.year or 0) - 1, kind or t.kind) if t.year else (None, "")
+            if moved is None:
+                problems.append(why)
+            else:
+                out.append(moved)
+        return tuple(out), "；".join(dict.fromkeys(problems)) if not out else ""
 
     def _pick(self, ref: UnitRef, year: int | None, kind: str | None) -> tuple[Target | None, str]:
         metas = [self.catalog.docs[d] for d in ref.docs if d in self.catalog.docs]
