@@ -15,6 +15,7 @@ import budgetqa.prompts as _prompts
 from budgetqa.arith import ArithmeticError_, Derived, compute, fmt
 from budgetqa.catalog import Catalog, norm
 from budgetqa.index.model import Fact
+from budgetqa.printed import printed_share
 from budgetqa.projects import project_answer
 from budgetqa.select import Choice, Hints, by_measure, choose, clean_label, scope
 from budgetqa.textanswer import answer_text
@@ -241,6 +242,10 @@ def _conflict(c: Choice) -> str:
 
 
 def _arith(query: Query, catalog: Catalog) -> Draft:
+    if query.qtype == "ratio":
+        printed = _printed_ratio(query, catalog)
+        if printed is not None:
+            return printed
     inputs, missing = _inputs(query, catalog)
     current = [(t, f) for t, f in inputs if not t.prior]
     if query.qtype == "growth" and missing and len(current) == 1:
@@ -295,6 +300,27 @@ def _arith(query: Query, catalog: Catalog) -> Draft:
     lines = [lead, sentence, "。"]
     lines += _year_note(query)
     return Draft("answered", "".join(lines), tuple(facts), (d, *extra), unit=t0.ref.name)
+
+
+def _printed_ratio(query: Query, catalog: Catalog) -> Draft | None:
+    """"占比多少": the share the document prints, when it prints one; computed only when it does not."""
+    if len(query.targets) != 1 or not query.items:
+        return None
+    t = query.targets[0]
+    left = [i for i in query.items if i.side == 0] or list(query.items[:1])
+    right = [i for i in query.items if i.side == 1]
+    # "A占B": A of B; "X中Y占多少": Y of X (as _two_operands reads them)
+    part, whole = (left[0], right[-1]) if right else (left[-1], left[0]) if len(left) >= 2 else (left[0], None)
+    found = printed_share(catalog, t, part, whole)
+    if found is None:
+        return None
+    f = found.share
+    of = f"占{found.whole}的" if found.whole else "占"
+    said = f"{clean_label(found.part.row)}为{found.part.value.strip()}{found.part.measure}，" if found.part else ""
+    text = (f"{t.ref.name}{_year(t)}{t.kind or ''}中，{said}文件写明{clean_label(f.row.partition('占')[0])}"
+            f"{of}{f.value.strip()}%（{clean_label(f.section)}）。")
+    facts = (f, found.part) if found.part else (f,)
+    return Draft("answered", "".join([text, *_year_note(query)]), facts, unit=t.ref.name)
 
 
 _OP_NAME = {"sum": "合计", "difference": "差额", "ratio": "占比", "growth": "增长率", "average": "平均值",

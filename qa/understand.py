@@ -25,11 +25,13 @@ from budgetqa.wording import (
     SUFFIX_OK,
     Item,
     QType,
+    QuestionWords,
     asked_measure,
     dedupe_items,
     drop_suffix_words,
     fuzzy_label,
     item_words,
+    load_question_words,
     non_overlapping,
     pieces_between,
     question_type,
@@ -91,6 +93,7 @@ class Vocabulary:
     abbreviations: dict[str, str] = field(default_factory=dict)
     kinds: dict[str, str] = field(default_factory=dict)
     frames: FrameWords = field(default_factory=FrameWords)
+    questions: QuestionWords = field(default_factory=QuestionWords)
 
 
 @lru_cache(maxsize=1)
@@ -98,7 +101,8 @@ def load_vocabulary(path: str = "") -> Vocabulary:
     p = Path(path) if path else Path(__file__).with_name("vocabulary.toml")
     data = tomllib.loads(p.read_text(encoding="utf-8"))
     return Vocabulary(items=data.get("items", {}), abbreviations=data.get("abbreviations", {}),
-                      kinds=data.get("kinds", {}), frames=load_words(data))
+                      kinds=data.get("kinds", {}), frames=load_words(data),
+                      questions=load_question_words(data))
 
 
 def validate(question: str) -> str:
@@ -140,7 +144,7 @@ class Understander:
         asked_year = year if year is not None else (years[0] if len(years) == 1 else None)
         kind = self._kind(clean)
         residue = _residue(clean, mentions)
-        qtype, topic = question_type(clean, mentions, years)
+        qtype, topic = question_type(clean, mentions, years, self.vocab.questions)
         base = Query(question=q, qtype=qtype, year=asked_year, years=years, kind=kind, topic=topic,
                      residue=residue, injection=injection,
                      notes=("问题中的指令性内容已忽略，数字只来自文件。",) if injection else ())
