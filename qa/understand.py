@@ -17,7 +17,7 @@ from typing import Any
 from budgetqa.catalog import Catalog, norm, occurrences
 from budgetqa.errors import BadQuestion
 from budgetqa.frame import FrameWords, frames, load_words, needs_item, previous_year_words, with_item
-from budgetqa.units import Mention, UnitMatcher, UnitRef
+from budgetqa.units import Mention, UnitMatcher, UnitRef, closest_units
 from budgetqa.wording import (
     FILLER,
     GENERIC_LABELS,
@@ -150,7 +150,7 @@ class Understander:
                      notes=("问题中的指令性内容已忽略，数字只来自文件。",) if injection else ())
         if foreign:
             names = "、".join(dict.fromkeys(foreign))
-            return replace(base, problem=f"语料中没有“{names}”的资料。语料包含的单位：{'、'.join(self.catalog.units())}。")
+            return replace(base, problem=self._lacks(names, list(foreign)[0]))
         refs = self._refs(mentions, unit, history)
         if isinstance(refs, str):
             return replace(base, problem=refs)
@@ -257,9 +257,14 @@ class Understander:
             found, _ = self.matcher.find(name)
             if found:
                 return [found[0].refs]
-            return f"语料中没有“{name}”的资料。语料包含的单位：{'、'.join(self.catalog.units())}。"
+            return self._lacks(name, name)
         all_refs = tuple(r for r in self.matcher.refs if not r.subunit)
         return [all_refs]
+
+    def _lacks(self, names: str, name: str) -> str:
+        """Never another unit's answer: say the corpus lacks it and name the closest units it has."""
+        near = closest_units(name, list(self.catalog.units()))
+        return f"语料中没有“{names}”的资料。语料中最接近的单位：{'、'.join(near)}（共{len(self.catalog.units())}个单位）。"
 
     def _targets(self, refs: list[tuple[UnitRef, ...]], query: Query) -> tuple[tuple[Target, ...], str, bool]:
         targets: list[Target] = []
