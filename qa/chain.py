@@ -12,7 +12,7 @@ from typing import Any
 
 from budgetqa.answer import Draft, answer, template
 from budgetqa.catalog import Catalog
-from budgetqa.check import check_text, cite
+from budgetqa.check import check_bound, cite
 from budgetqa.types import Answer, Citation, Value
 from budgetqa.understand import Query, Understander
 from langchain_core.runnables import Runnable, RunnableLambda
@@ -82,9 +82,10 @@ def joined(question: str, answers: Sequence[Answer]) -> Answer:
 
 
 def finalize(d: _Drafted) -> Answer:
-    """Check every figure of the sentence against the facts it cites; flag what does not check."""
+    """Check every figure of the sentence against the facts bound to the question (each figure against
+    the item it is written under); flag what does not check."""
     draft = d.draft
-    checks = check_text(draft.text, draft.facts + draft.pool, draft.derived)
+    checks = check_bound(draft.text, draft.facts + draft.pool, draft.derived)
     text = draft.text
     unverified = [f"{c.value:g}{c.measure}" for c in checks if not c.verified]
     if unverified and draft.status == "answered":

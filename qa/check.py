@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from budgetqa.arith import Derived, compute
+from budgetqa.index.identity import identity_of, item_key
 from budgetqa.index.model import MONEY_FACTORS, Fact
 from budgetqa.types import Citation, FigureCheck
 
@@ -50,14 +51,18 @@ def matches(fig: Figure, fact: Fact) -> bool:
     if n is None:
         return False
     fact_measure = "%" if fact.measure == "％" else fact.measure
+    # a table's zero (printed "0", "-" or blank beside 2-decimal figures) is exactly zero, not "0 rounded"
+    exact_zero = fact.source == "table" and n == 0
     if fig.measure in MONEY_FACTORS and fact_measure in MONEY_FACTORS:
         a = fig.value * MONEY_FACTORS[fig.measure]
         b = n * MONEY_FACTORS[fact_measure]
-        tol = max(_half_ulp(fig.text) * MONEY_FACTORS[fig.measure], _half_ulp(fact.value) * MONEY_FACTORS[fact_measure])
+        fact_tol = Decimal(0) if exact_zero else _half_ulp(fact.value) * MONEY_FACTORS[fact_measure]
+        tol = max(_half_ulp(fig.text) * MONEY_FACTORS[fig.measure], fact_tol)
         return abs(a - b) <= tol
     if fig.measure != fact_measure and not (fig.measure in ("人", "名") and fact_measure in ("人", "名")):
         return False
-    return abs(fig.value - n) <= max(_half_ulp(fig.text), _half_ulp(fact.value.replace(",", "").rstrip("%")))
+    fact_tol = Decimal(0) if exact_zero else _half_ulp(fact.value.replace(",", "").rstrip("%"))
+    return abs(fig.value - n) <= max(_half_ulp(fig.text), fact_tol)
 
 
 def matches_derived(fig: Figure, d: Derived) -> bool:
@@ -94,6 +99,87 @@ def check_text(sentence: str, facts: Sequence[Fact], derived: Iterable[Derived] 
         else:
             out.append(FigureCheck(float(fig.value), fig.measure, False))
     return tuple(out)
+
+
+def describe(f: Fact) -> str:
+    """The identity a figure was checked against, with the document's value."""
+    return f"{identity_of(f).describe()} = {f.value.strip()}{f.measure}"
+
+
+def describe_derived(d: Derived) -> str:
+    return f"{d.formula}（" + "；".join(identity_of(f).describe() for f in d.inputs) + "）"
+
+
+_KEY_DROP = re.compile(r"[()（）“”\"'‘’「」《》\s]")
+_YEAR_WORD = re.compile(r"((?:19|20)\d{2})\s*年")
+
+
+def check_bound(sentence: str, facts: Sequence[Fact], derived: Iterable[Derived] = ()) -> tuple[FigureCheck, ...]:
+    """Each figure of the sentence against the facts the sentence gives it, not any fact that happens
+    to print the same number.
+
+    `facts` are the facts bound to what the sentence is about (the answer's facts for its question).
+    A figure is bound to the facts whose item the sentence names nearest before it (since the previous
+    figure), else to all of them; a year written before it must be the fact's year (or, for a 上年
+    column, the year before). It is verified only when one of those facts has its value, or when it
+    is a computed figure whose stated arithmetic over its input facts gives it.
+    """
+    derived = list(derived)
+    out = []
+    prev = 0
+    year: int | None = None
+    for fig in figures(sentence):
+        before = sentence[prev:fig.start]
+        years = [int(y) for y in _YEAR_WORD.findall(before)]
+        year = years[-1] if years else year
+        pool = _named(before, facts) or list(facts)
+        pool = [f for f in pool if _year_ok(f, year)]
+        # the table's printed figure decides; prose ("0万元") rounds, so it only decides alone
+        pool = [f for f in pool if f.source == "table"] or pool
+        prev = fig.end
+        hits = [f for f in pool if matches(fig, f)]
+        if hits:
+            out.append(FigureCheck(float(fig.value), fig.measure, True, None, tuple(cite(f) for f in hits[:3]),
+                                   identity=describe(hits[0])))
+            continue
+        dv = next((d for d in derived if matches_derived(fig, d)), None)
+        if dv is not None:
+            out.append(FigureCheck(float(fig.value), fig.measure, True, None, tuple(cite(f) for f in dv.inputs),
+                                   identity=describe_derived(dv)))
+        else:
+            out.append(FigureCheck(float(fig.value), fig.measure, False))
+    return tuple(out)
+
+
+def _named(before: str, facts: Sequence[Fact]) -> list[Fact]:
+    """The facts whose item the text names, the one named last (nearest the figure) winning."""
+    text = _KEY_DROP.sub("", before).replace("费用", "费")
+    best, at = [], -1
+    for f in facts:
+        key = _KEY_DROP.sub("", item_key(identity_of(f).item))
+        if len(key) < 2 or key in ("合计", "小计", "总计"):
+            continue
+        pos = text.rfind(key)
+        if pos < 0:
+            continue
+        end = pos + len(key)
+        if end > at:
+            best, at = [f], end
+        elif end == at:
+            best.append(f)
+    return best
+
+
+def _year_ok(f: Fact, year: int | None) -> bool:
+    if year is None or f.year is None:
+        return True
+    column = f.column or ""
+    stated = [int(y) for y in re.findall(r"(?:19|20)\d{2}", column)]
+    if stated:
+        return year in stated
+    if year == f.year:
+        return "上年" not in column
+    return year == f.year - 1 and "上年" in column
 
 
 def verdict(checks: Sequence[FigureCheck]) -> str:

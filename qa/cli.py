@@ -235,9 +235,15 @@ def _check_text(check: Check) -> str:
         mark = "✓ 已核对" if fig.verified else "✗ 未核对"
         extra = f"（文件中为 {fig.expected}）" if fig.expected else ""
         lines.append(f"  {_fmt_number(fig.value)}{fig.measure} {mark}{extra}")
+        if fig.identity:
+            lines.append(f"      核对对象：{fig.identity}")
+        if fig.reason:
+            lines.append(f"      原因：{fig.reason}")
         for cite in fig.citations[:3]:
             lines.append(f"      出处：{cite.doc} · {cite.table or cite.section} · {cite.row}")
-    if not check.figures:
+    if check.reason:
+        lines.append(f"  {check.reason}")
+    elif not check.figures:
         lines.append("  这句话里没有可核对的数字。")
     return "\n".join(lines)
 

@@ -23,7 +23,7 @@ import budgetqa.prompts as _prompts
 from budgetqa.answer import template
 from budgetqa.arith import Derived
 from budgetqa.catalog import Catalog, Passage
-from budgetqa.check import Figure, check_text, figures, matches, matches_derived
+from budgetqa.check import Figure, check_bound, figures, matches, matches_derived
 from budgetqa.index.model import Fact
 from budgetqa.select import clean_label
 from budgetqa.types import Answer, Value
@@ -209,7 +209,7 @@ def judge(raw: str, d: Drafted, det: Answer, ctx: Context) -> Answer:
     """Accept the model's sentence only if everything in it checks; else the deterministic answer."""
     sentence = clean(raw)
     figs = figures(sentence)
-    checks = check_text(sentence, ctx.facts, ctx.derived)
+    checks = check_bound(sentence, ctx.facts, ctx.derived)
     bad = [f"{g.text}{g.measure}" for g, c in zip(figs, checks, strict=True) if not c.verified]
     bad += stray(sentence, figs, ctx)
     if bad:

@@ -15,14 +15,12 @@ from typing import Any
 from budgetqa.audit import Finding, audit, involving
 from budgetqa.catalog import Catalog, FactSource, MemorySource, Passage
 from budgetqa.chain import Request, build_chain, build_draft, finalize
-from budgetqa.check import check_text, cite, figures, matches, verdict
 from budgetqa.config import Settings
 from budgetqa.errors import BadQuestion, BudgetQAError
-from budgetqa.index.model import Fact
 from budgetqa.llm import LLMAnswerer, make_answerer
-from budgetqa.select import Hints, choose
-from budgetqa.types import Answer, Check, FigureCheck
-from budgetqa.understand import Understander, validate
+from budgetqa.types import Answer, Check
+from budgetqa.understand import Understander
+from budgetqa.verify import verify_claim
 
 log = logging.getLogger(__name__)
 
@@ -129,26 +127,9 @@ class Engine:
             yield part
 
     def verify(self, claim: str, qid: str | None = None) -> Check:
-        """Each figure of the claim against the facts of the unit and item the claim names."""
+        """Each figure of the claim against the fact with the identity the claim gives it (budgetqa.verify)."""
         catalog, understander, _ = self._load()
-        try:
-            validate(claim)
-            query = understander.understand(claim)
-        except BadQuestion:
-            return Check(claim=claim or "", verdict="unverifiable", id=qid)
-        docs = {d for t in query.targets for d in t.docs} or set(catalog.docs)
-        pool = [f for d in docs for f in catalog.facts.get(d, [])]
-        expected: list[Fact] = []
-        for t in query.targets if not query.problem else ():
-            for item in query.items:
-                c = choose(catalog, t, item, Hints(query.columns, query.tables))
-                if c is not None:
-                    expected.append(c.fact)
-        relevant = _item_facts(pool, expected) if expected else pool
-        checks = list(check_text(claim, relevant))
-        if expected:
-            checks = [_with_expected(c, expected, claim) for c in checks]
-        return Check(claim=claim, verdict=verdict(checks), figures=tuple(checks), id=qid)  # type: ignore[arg-type]
+        return verify_claim(claim, catalog, understander, self._drafter, qid)
 
     def _search(self, text: str, target: Any) -> list[Passage]:
         """Passages from the hybrid retriever, when it is available; [] otherwise."""
@@ -172,21 +153,6 @@ class Engine:
             out.append(Passage(meta.get("doc", ""), meta.get("section", "") or meta.get("title", ""), body,
                                meta.get("page")))
         return out
-
-
-def _item_facts(pool: list[Fact], expected: list[Fact]) -> list[Fact]:
-    keys = {(f.doc, f.row) for f in expected}
-    return [f for f in pool if (f.doc, f.row) in keys]
-
-
-def _with_expected(c: FigureCheck, expected: list[Fact], claim: str) -> FigureCheck:
-    if c.verified:
-        return c
-    fig = next((g for g in figures(claim) if float(g.value) == c.value and g.measure == c.measure), None)
-    best = expected[0]
-    if fig is not None and any(matches(fig, f) for f in expected):
-        return c
-    return FigureCheck(c.value, c.measure, False, f"{best.value.strip()}{best.measure}", (cite(best),))
 
 
 def _default_source(settings: Settings) -> FactSource:

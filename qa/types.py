@@ -75,6 +75,9 @@ class FigureCheck:
     verified: bool
     expected: str | None = None  # the documents' figure, e.g. "5.00万元", when they differ
     citations: tuple[Citation, ...] = ()
+    # what the figure was checked against: "福州市医疗保障局 · 2024 · 预算 · “三公”经费表 · 因公出国(境)费用 · 预算数 = 0.00万元"
+    identity: str = ""
+    reason: str = ""  # why it could not be checked (unverifiable), in Chinese
 
 
 @dataclass(frozen=True)
@@ -83,13 +86,21 @@ class Check:
     verdict: Verdict
     figures: tuple[FigureCheck, ...] = field(default_factory=tuple)
     id: str | None = None
+    reason: str = ""  # why the claim as a whole could not be checked (no figure, empty corpus)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"claim": self.claim, "verdict": self.verdict,
-                               "figures": [{"value": f.value, "measure": f.measure, "verified": f.verified,
-                                            "expected": f.expected,
-                                            "citations": [_citation_json(c) for c in f.citations]}
-                                           for f in self.figures]}
+                               "figures": [_figure_json(f) for f in self.figures]}
+        if self.reason:
+            out["reason"] = self.reason
         if self.id is not None:
             out["id"] = self.id
         return out
+
+
+def _figure_json(f: FigureCheck) -> dict[str, Any]:
+    out: dict[str, Any] = {"value": f.value, "measure": f.measure, "verified": f.verified, "expected": f.expected,
+                           "citations": [_citation_json(c) for c in f.citations], "identity": f.identity}
+    if f.reason:
+        out["reason"] = f.reason
+    return out

@@ -95,7 +95,8 @@ def test_user_errors_are_messages_not_tracebacks(fake: FakeEngine) -> None:
 def test_verify_json_and_text(fake: FakeEngine) -> None:
     obj = json.loads(_invoke("verify", "--json", "公务接待费6万元").output)
     assert obj["verdict"] == "contradicted" and obj["figures"][0]["expected"] == "5.00万元"
-    assert set(obj["figures"][0]) == {"value", "measure", "verified", "expected", "citations"}
+    # the contract fields, plus the identity the figure was checked against
+    assert set(obj["figures"][0]) == {"value", "measure", "verified", "expected", "citations", "identity"}
     text = _invoke("verify", "公务接待费6万元").output
     assert "与文件不符" in text and "文件中为 5.00万元" in text
     batch = _invoke("verify", "--batch", "-", "--json", stdin='{"id": "v1", "claim": "x 6万元"}\n{"id": "v2"}\n')
@@ -184,6 +185,7 @@ def test_e2e_verify_json(e2e_home: Path) -> None:
     assert done.returncode == 0, done.stderr
     obj = json.loads(done.stdout)
     assert obj["verdict"] == "supported" and obj["figures"][0]["verified"] is True
+    assert obj["figures"][0]["identity"].startswith("福州市医疗保障局 · 2024 · 预算 · “三公”经费表 · 公务接待费")
 
 
 @pytest.mark.slow
