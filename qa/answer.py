@@ -209,11 +209,17 @@ def _lookup_sentence(t: Target, c: Choice) -> str:
         kindword = ""  # "住房公积金支出决算" or a final account's 预算数 column: the words already say it
     unit = t.ref.name
     year = t.year if t.prior else (f.year or t.year or "")
-    if t.prior:  # last year's figure as this document states it (a 上年 column, a 比上年 sentence)
-        sc = f"{(t.year or 0) + 1}年{f.kind or ''}文件{sc}（上年数）"
+    printed_prior = t.prior and f.source == "text" and f.year != t.year  # "上年收入总计54.07万元" in prose
+    if printed_prior:
+        year = f.year or ""  # the document's year and its own words "上年…": the figure keeps its identity
+    elif t.prior:
         item = item.removeprefix("上年") or item
-    return template("lookup").format(unit=unit, year=year, scope=sc, item=item,
+    said = template("lookup").format(unit=unit, year=year, scope=sc, item=item,
                                      kindword=kindword, value=f.value.strip(), measure=f.measure)
+    if t.prior:  # last year's figure as this document states it; its own year comes after the figure
+        how = "上年数列" if f.source == "table" else "与上年比较的说明"
+        said += f"（即{t.year}年的数字，出自{(t.year or 0) + 1}年{f.kind or ''}文件的{how}。）"
+    return said
 
 
 def _hints(query: Query) -> Hints:
