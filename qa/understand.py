@@ -17,6 +17,7 @@ from typing import Any
 from budgetqa.catalog import Catalog, norm, occurrences
 from budgetqa.errors import BadQuestion
 from budgetqa.frame import FrameWords, frames, load_words, needs_item, previous_year_words, with_item
+from budgetqa.lexicon import drop_all, has_any
 from budgetqa.units import Mention, UnitMatcher, UnitRef, closest_units
 from budgetqa.wording import (
     FILLER,
@@ -44,15 +45,12 @@ __all__ = ["Item", "Query", "QType", "Target", "Understander", "item_words", "va
 
 MAX_QUESTION = 500
 _YEAR = re.compile(r"(?<![\d.])((?:19|20)\d{2})(?![\d.])\s*(?:年度|年(?!初))?")  # "2024年初资产": 年初 stays
-_DERIVED_LABEL = re.compile(r"占|增长|增加|减少|下降|增幅|降幅|比上年|较上年|同比|持平|比例|比重|百分比")
 _QUOTED = re.compile(r"[“\"]([^”\"]{4,40})[”\"]")
 _BASE_YEAR = re.compile(r"(?:比|较|相比|同比)\s*(?:19|20)\d{2}\s*年?度?")
 _AS_OF = re.compile(r"(?:截至|截止|截止到|到)\s*(?:19|20)\d{2}\s*年\s*(?:底|末|年底|年末|12月31日)")
 _CODE = re.compile(r"(?<![\d.])(\d{3,7})(?![\d.]|\s*年|\s*[万亿元%％])")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _KIND_SUFFIX = re.compile(r"(?<!年初)(?<!全年)(?<!完成)(决算|预算)数?$")
-_FUNDS = re.compile(r"一般公共预算|政府性基金预算|国有资本经营预算|预算拨款|预算单位")
-_NOT_KIND = re.compile(r"一般公共预算|公共预算|政府性基金预算|国有资本经营预算|预算拨款|预算单位|预算编制")
 
 
 @dataclass(frozen=True)
@@ -176,7 +174,7 @@ class Understander:
         outside = norm(residue)
         for it in items:
             outside = outside.replace(norm(it.text), "")
-        if qtype == "lookup" and len(items) >= 2 and "分别" not in clean and re.search(r"合计|总计|总额|共", outside):
+        if qtype == "lookup" and len(items) >= 2 and "分别" not in clean and has_any(outside, "total_asked"):
             qtype = "sum"
         if qtype == "lookup" and len(items) == 1 and re.search(r"\d+\s*[家个]单位.*(?:合计|总计|加起来|一共)", clean):
             qtype = "sum"  # "4家单位的在职人数合计": the rows of one column
@@ -222,7 +220,7 @@ class Understander:
         cols = self.column_words(targets)
         titles = self.table_words(targets)
         text = norm(residue)
-        bare = _FUNDS.sub("", text)  # "一般公共预算" names a fund: it does not ask for the 预算数 column
+        bare = drop_all(text, "funds")  # "一般公共预算" names a fund: it does not ask for the 预算数 column
         named = tuple(c for c in cols if len(c) >= 3 and (c in bare or (c.endswith("数") and c[:-1] in bare))
                       and not any(c in lab for i in items for lab in i.labels[:1]))
         pieces = [SUFFIX_OK.sub("", w) for w in pieces_between(text, items)]
@@ -242,7 +240,7 @@ class Understander:
         return tuple(rest), named + tuple(i.labels[0] for i in as_col), tables
 
     def _kind(self, q: str) -> str | None:
-        q = _NOT_KIND.sub("", q)  # "一般公共预算" names a fund, not the kind of document
+        q = drop_all(q, "not_kind")  # "一般公共预算" names a fund, not the kind of document
         for word in sorted(self.vocab.kinds, key=len, reverse=True):
             if word in q:
                 return self.vocab.kinds[word]
@@ -264,7 +262,7 @@ class Understander:
     def _lacks(self, names: str, name: str) -> str:
         """Never another unit's answer: say the corpus lacks it and name the closest units it has."""
         near = closest_units(name, list(self.catalog.units()))
-        return f"语料中没有“{names}”的资料。语料中最接近的单位：{'、'.join(near)}（共{len(self.catalog.units())}个单位）。"
+        return f"语料中没有“{names}”的资料。语料中最接近的单位：{'、'.join(near)}。"
 
     def _targets(self, refs: list[tuple[UnitRef, ...]], query: Query) -> tuple[tuple[Target, ...], str, bool]:
         targets: list[Target] = []
@@ -367,7 +365,7 @@ class Understander:
         core = norm(item.text)[-2:]
         for piece in pieces_between(norm(residue), (item,)):
             word = piece.replace("　", "")
-            if len(word) < 2 or len(core) < 2 or word in GENERIC_LABELS or re.search(r"合计|总计|小计|总额|总数", word):
+            if len(word) < 2 or len(core) < 2 or word in GENERIC_LABELS or has_any(word, "total_word"):
                 continue  # "…支出合计": a total word asks for the total, it does not qualify the item
             hits = [lab for lab in self._labels(targets) if word in lab and core in lab and lab not in item.labels]
             if len(hits) == 1:
@@ -398,7 +396,7 @@ class Understander:
         cached = self._label_cache.get(key)
         if cached is None:
             labels = {lab for d in docs for lab, fs in self.catalog.by_label.get(d, {}).items()
-                      if len(lab) >= 2 and not (fs[0].source == "text" and _DERIVED_LABEL.search(lab))}
+                      if len(lab) >= 2 and not (fs[0].source == "text" and has_any(lab, "derived_label"))}
             cached = sorted(labels - GENERIC_LABELS, key=lambda s: (-len(s), s))
             self._label_cache[key] = cached
         return cached
