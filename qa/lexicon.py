@@ -1,7 +1,7 @@
 """Plain word lists the answer side tests text against, read once from vocabulary.toml [words].
 
 A word list says what a regex alternation said, and stays data: `has_any(text, "which")` instead of
-`re.search("哪个|哪一个|…", text)`.
+an alternation "哪个|哪一个|…" compiled in code.
 """
 
 from __future__ import annotations
