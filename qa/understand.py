@@ -199,10 +199,10 @@ class Understander:
         """The message as one (text, Query) per frame: later frames inherit the subject, and a follow-up
         naming no item ("比上年增加了多少", "其中服务类多少") the item of the frame before."""
         words = self.vocab.frames
-        q = validate(question)
+        asked = validate(question)
         # an injected instruction is not a question of its own: the whole message is understood once,
         # the instruction dropped there
-        parts = frames(q, self.matcher, words) if not INJECTION.search(q) else []
+        parts = frames(asked, self.matcher, words) if not INJECTION.search(asked) else []
         if len(parts) <= 1:
             return [(question, self.understand(question, unit=unit, year=year, history=history))]
         out: list[tuple[str, Query]] = []
