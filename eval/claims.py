@@ -60,7 +60,7 @@ def _claimable(pairs: Sequence[tuple[Document, Sequence[Fact]]]) -> dict[str, li
 def make_claims(pairs: Sequence[tuple[Document, Sequence[Fact]]], per_doc: int = 8, seed: int = 0) -> list[Claim]:
     rng = random.Random(seed)
     docs = {d.name: d for d, _ in pairs}
-    years = {d.year for d in docs.values() if d.year}
+    years = {d.year for d in docs.values() if d.year is not None}
     claimable = _claimable(pairs)
     every = {d.name: facts for d, facts in pairs}
     out: list[Claim] = []
@@ -79,22 +79,23 @@ def _text(doc: Document, f: Fact, item: str, value: str, measure: str, phrasing:
 
 
 def _claims(doc: Document, f: Fact, n: int, unique: list[Fact], docs: dict[str, Document],
-            every: dict[str, Sequence[Fact]], years: set[int | None], rng: random.Random) -> list[Claim]:
+            every: dict[str, Sequence[Fact]], years: set[int], rng: random.Random) -> list[Claim]:
     item, value = _label(f), f.value.strip()
     out = [Claim("true", _text(doc, f, item, value, f.measure, p), doc.name) for p in range(len(PHRASINGS))]
     other = [g for g in unique if g.measure == f.measure and g.number != f.number]
     if other:
         g = rng.choice(other)
         out.append(Claim("item", _text(doc, f, item, g.value.strip(), f.measure, n), doc.name))
-    absent = min(y for y in years if y) - 2
+    absent = min(years) - 2
     out.append(Claim("year", _text(doc, f, item, value, f.measure, 0, year=absent), doc.name))
     for other_doc, facts in every.items() if f.number else ():  # a zero is true of many absent items
         d2 = docs[other_doc]
         if d2.unit == doc.unit:
             continue
         same = [g for g in facts if item_key(_label(g)) == item_key(item)]
-        if all(g.number is not None and g.number * MONEY_FACTORS.get(g.measure, 1)
-               != f.number * MONEY_FACTORS.get(f.measure, 1) for g in same):  # B's figure differs or is absent  # B's figure for this item differs or is absent
+        mine = (f.number or 0) * MONEY_FACTORS.get(f.measure, 1)
+        if all(g.number is not None and g.number * MONEY_FACTORS.get(g.measure, 1) != mine
+               for g in same):  # B's figure for this item differs or is absent
             out.append(Claim("unit", _text(d2, f, item, value, f.measure, n), doc.name))
             break
     measure = {"万元": "人", "元": "人", "人": "万元"}.get(f.measure)

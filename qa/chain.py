@@ -85,7 +85,7 @@ def finalize(d: _Drafted) -> Answer:
     """Check every figure of the sentence against the facts bound to the question (each figure against
     the item it is written under); flag what does not check."""
     draft = d.draft
-    checks = check_bound(draft.text, draft.facts + draft.pool, draft.derived)
+    checks = check_bound(draft.text, draft.facts, draft.derived, pool=draft.pool)
     text = draft.text
     unverified = [f"{c.value:g}{c.measure}" for c in checks if not c.verified]
     if unverified and draft.status == "answered":

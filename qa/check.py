@@ -50,6 +50,8 @@ def matches(fig: Figure, fact: Fact) -> bool:
     n = fact.number
     if n is None:
         return False
+    if fig.value == 0 and n != 0:
+        return False  # "0万元" says there is none; the document printing 0.25万元 says otherwise
     fact_measure = "%" if fact.measure == "％" else fact.measure
     # a table's zero (printed "0", "-" or blank beside 2-decimal figures) is exactly zero, not "0 rounded"
     exact_zero = fact.source == "table" and n == 0
@@ -113,32 +115,36 @@ def describe_derived(d: Derived) -> str:
 
 _KEY_DROP = re.compile(r"[()（）“”\"'‘’「」《》\s]")
 _YEAR_WORD = re.compile(r"((?:19|20)\d{2})\s*年")
+_BASE_YEAR = re.compile(r"(?:比|较|相比|同比|与)\s*(?:19|20)\d{2}\s*年?度?")  # "比2024年预算减少": the base
 
 
-def check_bound(sentence: str, facts: Sequence[Fact], derived: Iterable[Derived] = ()) -> tuple[FigureCheck, ...]:
+def check_bound(sentence: str, facts: Sequence[Fact], derived: Iterable[Derived] = (),
+                pool: Sequence[Fact] = ()) -> tuple[FigureCheck, ...]:
     """Each figure of the sentence against the facts the sentence gives it, not any fact that happens
     to print the same number.
 
     `facts` are the facts bound to what the sentence is about (the answer's facts for its question).
     A figure is bound to the facts whose item the sentence names nearest before it (since the previous
-    figure), else to all of them; a year written before it must be the fact's year (or, for a 上年
+    figure), else to all of them; a year written there must be the fact's year (or, for a 上年
     column, the year before). It is verified only when one of those facts has its value, or when it
-    is a computed figure whose stated arithmetic over its input facts gives it.
+    is a computed figure whose stated arithmetic over its input facts gives it. `pool`: the figures of
+    prose the answer quotes verbatim (text answers); a figure found there is the quote's own.
     """
     derived = list(derived)
     out = []
     prev = 0
-    year: int | None = None
+    units = {f.unit for f in facts}
     for fig in figures(sentence):
         before = sentence[prev:fig.start]
-        years = [int(y) for y in _YEAR_WORD.findall(before)]
-        year = years[-1] if years else year
-        pool = _named(before, facts) or list(facts)
-        pool = [f for f in pool if _year_ok(f, year)]
-        # the table's printed figure decides; prose ("0万元") rounds, so it only decides alone
-        pool = [f for f in pool if f.source == "table"] or pool
+        years = {int(y) for y in _YEAR_WORD.findall(_BASE_YEAR.sub("", before))}
+        named_units = {u for u in units if u in before}
+        own = [f for f in facts if f.unit in named_units] if named_units else list(facts)
+        named = _named(before, own)
+        # among the facts of the item named, the table's printed figure decides; prose ("0万元") rounds
+        bound = ([f for f in named if f.source == "table"] or named) or own
+        bound = [f for f in bound if not years or any(_year_ok(f, y) for y in years)]
         prev = fig.end
-        hits = [f for f in pool if matches(fig, f)]
+        hits = [f for f in bound if matches(fig, f)] or [f for f in pool if matches(fig, f)]
         if hits:
             out.append(FigureCheck(float(fig.value), fig.measure, True, None, tuple(cite(f) for f in hits[:3]),
                                    identity=describe(hits[0])))
@@ -153,18 +159,27 @@ def check_bound(sentence: str, facts: Sequence[Fact], derived: Iterable[Derived]
     return tuple(out)
 
 
+_TOTALS = ("合计", "小计", "总计")
+
+
+def _keys(f: Fact) -> list[str]:
+    """What a sentence calls the fact: its item; for a totals row, also its column ("基本支出")."""
+    i = identity_of(f)
+    keys = [_KEY_DROP.sub("", item_key(i.item))]
+    if keys[0] in _TOTALS or not keys[0]:
+        keys += [_KEY_DROP.sub("", item_key(p)) for p in i.column.split("/")[-1:] if p]
+    return [k for k in keys if len(k) >= 2 and k not in _TOTALS]
+
+
 def _named(before: str, facts: Sequence[Fact]) -> list[Fact]:
     """The facts whose item the text names, the one named last (nearest the figure) winning."""
     text = _KEY_DROP.sub("", before).replace("费用", "费")
     best, at = [], -1
     for f in facts:
-        key = _KEY_DROP.sub("", item_key(identity_of(f).item))
-        if len(key) < 2 or key in ("合计", "小计", "总计"):
+        ends = [text.rfind(k) + len(k) for k in _keys(f) if k in text]
+        if not ends:
             continue
-        pos = text.rfind(key)
-        if pos < 0:
-            continue
-        end = pos + len(key)
+        end = max(ends)
         if end > at:
             best, at = [f], end
         elif end == at:

@@ -209,7 +209,8 @@ def judge(raw: str, d: Drafted, det: Answer, ctx: Context) -> Answer:
     """Accept the model's sentence only if everything in it checks; else the deterministic answer."""
     sentence = clean(raw)
     figs = figures(sentence)
-    checks = check_bound(sentence, ctx.facts, ctx.derived)
+    checks = check_bound(sentence, ctx.facts if ctx.numeric else (), ctx.derived,
+                         pool=() if ctx.numeric else ctx.facts)
     bad = [f"{g.text}{g.measure}" for g, c in zip(figs, checks, strict=True) if not c.verified]
     bad += stray(sentence, figs, ctx)
     if bad:

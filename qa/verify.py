@@ -34,7 +34,7 @@ from budgetqa.check import (
 )
 from budgetqa.errors import BadQuestion
 from budgetqa.index.identity import identity_of, item_key, role_ids
-from budgetqa.index.model import Fact
+from budgetqa.index.model import MONEY_FACTORS, Fact
 from budgetqa.types import Check, FigureCheck
 from budgetqa.understand import Understander, validate
 
@@ -127,10 +127,13 @@ def _check_figure(fig: Figure, piece: _Piece, drafter: Any, catalog: Catalog,
 
 def _contradicted(fig: Figure, piece: _Piece, facts: list[Fact], derived: list[Derived]) -> FigureCheck:
     """The identity exists with another value: show the document's figure and where it stands."""
-    if derived and not _named(piece.said, facts):
-        d = derived[0]
+    same = [d for d in derived if d.measure == fig.measure or {d.measure, fig.measure} <= set(MONEY_FACTORS)]
+    if same:  # a computed figure: the arithmetic over the bound inputs gives another value
+        d = same[0]
         return FigureCheck(float(fig.value), fig.measure, False, f"{fmt(d.value, d.measure)}{d.measure}",
                            tuple(cite(f) for f in d.inputs), identity=describe_derived(d))
+    if not facts:
+        return _unbound(fig, NOT_BOUND)
     best = (_named(piece.said, facts) or facts)[0]
     return FigureCheck(float(fig.value), fig.measure, False, f"{best.value.strip()}{best.measure}", (cite(best),),
                        identity=describe(best))
