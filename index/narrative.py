@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from budgetqa.index.model import Document, Fact, Section
+from budgetqa.index.statements import prior_facts
 
 # Longest first so 万元 wins over 元 and 个百分点 over 个.
 MEASURES: tuple[str, ...] = (
@@ -65,7 +66,7 @@ def narrative_facts(doc: Document) -> list[Fact]:
     out: list[Fact] = []
     for section in doc.sections:
         out.extend(_section_facts(doc, section, strip_names))
-    return out
+    return out + prior_facts(out)
 
 
 def _section_facts(doc: Document, section: Section, names: tuple[str, ...]) -> Iterator[Fact]:

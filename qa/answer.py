@@ -15,6 +15,8 @@ import budgetqa.prompts as _prompts
 from budgetqa.arith import ArithmeticError_, Derived, compute, fmt
 from budgetqa.catalog import Catalog, norm
 from budgetqa.index.model import Fact
+from budgetqa.lexicon import has_any, words
+from budgetqa.printed import printed_share
 from budgetqa.projects import project_answer
 from budgetqa.select import Choice, Hints, by_measure, choose, clean_label, scope
 from budgetqa.textanswer import answer_text
@@ -111,7 +113,7 @@ def _lookups(query: Query, catalog: Catalog) -> Draft:
             if choice.conflicts:
                 lines.append(_conflict(choice))
     derived: tuple[Derived, ...] = ()
-    if len(answered) == 2 and _WHICH.search(query.question):
+    if len(answered) == 2 and has_any(query.question, "which"):
         clause, derived = _which_more(answered)
         lines.append(clause)
     if not lines:
@@ -124,7 +126,6 @@ def _lookups(query: Query, catalog: Catalog) -> Draft:
 
 
 _QUOTED = re.compile(r"[“\"]([^”\"]{4,40})[”\"]")
-_FUNDS_ROW = re.compile(r"年度资金总额|资金总额|总额|合计|金额|预算数|全年预算")
 
 
 def _quoted_project(query: Query, catalog: Catalog, t: Target) -> Fact | None:
@@ -140,10 +141,9 @@ def _quoted_project(query: Query, catalog: Catalog, t: Target) -> Fact | None:
             and (f.measure == query.measure if query.measure else f.yuan is not None)]
     if not pool:
         return None
-    return max(pool, key=lambda f: (_pairs(rest, norm(f.row)), bool(_FUNDS_ROW.search(f.row)), -pool.index(f)))
+    return max(pool, key=lambda f: (_pairs(rest, norm(f.row)), has_any(f.row, "funds_row"), -pool.index(f)))
 
 
-_WHICH = re.compile(r"哪个|哪一个|哪项|哪一项|谁")
 
 
 def _which_more(pairs: list[tuple[Target, Fact]]) -> tuple[str, tuple[Derived, ...]]:
@@ -184,7 +184,6 @@ def _quoted_count(t: Target, f: Fact) -> str:
     return f"{t.ref.name}{f.year or t.year or ''}年{f.kind or ''}文件“{sc}”中写明：“{words}”，即{f.value.strip()}{f.measure}。"
 
 
-_MAIN_WORDS = re.compile(r"^(?:合计|总计|小计|预算数|决算数|金额|本年|全年|执行数)$")
 
 
 def _lookup_sentence(t: Target, c: Choice) -> str:
@@ -195,8 +194,8 @@ def _lookup_sentence(t: Target, c: Choice) -> str:
     col = f.column.strip()
     last = re.sub(r"^(?:19|20)\d{2}年?", "", col.split("/")[-1]).strip()
     parts = [re.sub(r"^(?:19|20)\d{2}年?", "", p).strip() for p in col.split("/")]
-    group = [p for p in parts[:-1] if p and not _MAIN_WORDS.search(p)]
-    if f.source == "table" and norm(f.row) in ("合计", "总计", "小计") and last and not _MAIN_WORDS.search(last):
+    group = [p for p in parts[:-1] if p and p not in words("main_column")]
+    if f.source == "table" and norm(f.row) in ("合计", "总计", "小计") and last and last not in words("main_column"):
         item = last  # a wide table: the item is the column, the row is the total over units
     elif f.source == "table" and norm(f.row) in ("合计", "总计") and last in ("小计", "合计") and group:
         item = re.sub(r"^.*?安排的|(?:预算|决算)$", "", group[-1]) + "合计"  # the subtotal of a header group (三公 beside 会议费)
@@ -208,10 +207,17 @@ def _lookup_sentence(t: Target, c: Choice) -> str:
         kindword = ""  # "住房公积金支出决算" or a final account's 预算数 column: the words already say it
     unit = t.ref.name
     year = t.year if t.prior else (f.year or t.year or "")
-    if t.prior:
-        sc = f"{f.year}年{f.kind or ''}文件{sc}（上年数）"
-    return template("lookup").format(unit=unit, year=year, scope=sc, item=item,
+    printed_prior = t.prior and f.source == "text" and f.year != t.year  # "上年收入总计54.07万元" in prose
+    if printed_prior:
+        year = f.year or ""  # the document's year and its own words "上年…": the figure keeps its identity
+    elif t.prior:
+        item = item.removeprefix("上年") or item
+    said = template("lookup").format(unit=unit, year=year, scope=sc, item=item,
                                      kindword=kindword, value=f.value.strip(), measure=f.measure)
+    if t.prior:  # last year's figure as this document states it; its own year comes after the figure
+        how = "上年数列" if f.source == "table" else "与上年比较的说明"
+        said += f"（即{t.year}年的数字，出自{(t.year or 0) + 1}年{f.kind or ''}文件的{how}。）"
+    return said
 
 
 def _hints(query: Query) -> Hints:
@@ -240,6 +246,10 @@ def _conflict(c: Choice) -> str:
 
 
 def _arith(query: Query, catalog: Catalog) -> Draft:
+    if query.qtype == "ratio":
+        printed = _printed_ratio(query, catalog)
+        if printed is not None:
+            return printed
     inputs, missing = _inputs(query, catalog)
     current = [(t, f) for t, f in inputs if not t.prior]
     if query.qtype == "growth" and missing and len(current) == 1:
@@ -294,6 +304,27 @@ def _arith(query: Query, catalog: Catalog) -> Draft:
     lines = [lead, sentence, "。"]
     lines += _year_note(query)
     return Draft("answered", "".join(lines), tuple(facts), (d, *extra), unit=t0.ref.name)
+
+
+def _printed_ratio(query: Query, catalog: Catalog) -> Draft | None:
+    """"占比多少": the share the document prints, when it prints one; computed only when it does not."""
+    if len(query.targets) != 1 or not query.items:
+        return None
+    t = query.targets[0]
+    left = [i for i in query.items if i.side == 0] or list(query.items[:1])
+    right = [i for i in query.items if i.side == 1]
+    # "A占B": A of B; "X中Y占多少": Y of X (as _two_operands reads them)
+    part, whole = (left[0], right[-1]) if right else (left[-1], left[0]) if len(left) >= 2 else (left[0], None)
+    found = printed_share(catalog, t, part, whole)
+    if found is None:
+        return None
+    f = found.share
+    of = f"占{found.whole}的" if found.whole else "占"
+    said = f"{clean_label(found.part.row)}为{found.part.value.strip()}{found.part.measure}，" if found.part else ""
+    text = (f"{t.ref.name}{_year(t)}{t.kind or ''}中，{said}文件写明{clean_label(f.row.partition('占')[0])}"
+            f"{of}{f.value.strip()}%（{clean_label(f.section)}）。")
+    facts = (f, found.part) if found.part else (f,)
+    return Draft("answered", "".join([text, *_year_note(query)]), facts, unit=t.ref.name)
 
 
 _OP_NAME = {"sum": "合计", "difference": "差额", "ratio": "占比", "growth": "增长率", "average": "平均值",
@@ -451,8 +482,8 @@ def _stated_change(query: Query, catalog: Catalog, t: Target, base: Fact) -> Dra
     for d in t.docs:
         for f in catalog.facts.get(d, []):
             row = norm(f.row)
-            p = max((p for p in prefixes if p in row and _CHANGE.search(row[row.find(p) + len(p):])
-                     and len(row) - len(p) <= 14), key=len, default="")
+            p = max((p for p in prefixes if p in row and has_any(row[row.find(p) + len(p):], "change")
+                     and len(row) - row.find(p) - len(p) <= 10), key=len, default="")
             if f.source == "text" and p and f.number is not None:
                 found.append((len(p), f))
     if found:
@@ -477,20 +508,19 @@ def _against_last_year(query: Query, catalog: Catalog, t: Target, base: Fact) ->
     except ArithmeticError_ as exc:
         return Draft("not_found", f"无法计算：{exc}。")
     text = (f"{t.ref.name}{_year(t)}{t.kind or ''}中，{clean_label(base.row)}为{base.value.strip()}{base.measure}，"
-            f"上年为{prev.fact.value.strip()}{prev.fact.measure}（{prev.fact.column}）；"
+            f"上年（{(t.year or 0) - 1}年）为{prev.fact.value.strip()}{prev.fact.measure}（{prev.fact.column}）；"
             f"增减额为{fmt(diff.value)}{diff.measure}（计算：{diff.formula}），增长率为{fmt(rate.value)}%"
             f"（计算：{rate.formula}）。")
     return Draft("answered", text, (base, prev.fact), (diff, rate), unit=t.ref.name)
 
 
-_CHANGE = re.compile(r"增长|增加|减少|下降|增幅|降幅|变动")
 
 
 def _label_of(t: Target, f: Fact, one_unit: bool) -> str:
     unit = "" if one_unit else t.ref.name
     name = clean_label(f.row)
     last = re.sub(r"^(?:19|20)\d{2}年?", "", f.column.split("/")[-1]).strip()
-    if f.source == "table" and norm(f.row) in ("合计", "总计") and last and not _MAIN_WORDS.search(last):
+    if f.source == "table" and norm(f.row) in ("合计", "总计") and last and last not in words("main_column"):
         name = last  # the 合计 row of the 基本支出 column is the 基本支出 total
     return f"{unit}{f.year or ''}{'年' if f.year else ''}{name}" if unit else name
 

@@ -7,7 +7,7 @@ offline (deterministic answerer) and stays easy to test stage by stage.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from budgetqa.answer import Draft, answer, template
@@ -56,11 +56,29 @@ def build_draft(catalog: Catalog, understander: Understander, search: object = N
 
 def build_chain(catalog: Catalog, understander: Understander, search: object = None,
                 refine: Refine | None = None) -> Runnable[Request, Answer]:
-    """`refine` (the optional LLM step) sees the draft and the checked deterministic Answer."""
-    drafted = build_draft(catalog, understander, search)
-    if refine is None:
-        return drafted | RunnableLambda(finalize)
-    return drafted | RunnableLambda(lambda d: refine(d, finalize(d)))
+    """One frame per question the message asks (budgetqa.frame), each understood, answered and checked
+    on its own; `refine` (the optional LLM step) sees each draft and its checked deterministic Answer."""
+    def checked(d: _Drafted) -> Answer:
+        return finalize(d) if refine is None else refine(d, finalize(d))
+
+    def run(r: Request) -> Answer:
+        queries = understander.frames(r.question, unit=r.unit, year=r.year, history=r.history)
+        answers = [checked(_Drafted(replace(r, question=text), q, answer(q, catalog, search)))
+                   for text, q in queries]
+        return answers[0] if len(answers) == 1 else joined(r.question, answers)
+
+    return RunnableLambda(run)
+
+
+def joined(question: str, answers: Sequence[Answer]) -> Answer:
+    """The frames' answers in the question's order: answered when any frame is."""
+    done = [a for a in answers if a.status == "answered"]
+    status = "answered" if done else answers[0].status
+    return Answer(question=question, status=status, answer=_once("".join(a.answer for a in answers)),
+                  values=tuple(dict.fromkeys(v for a in answers for v in a.values)),
+                  citations=tuple(dict.fromkeys(c for a in answers for c in a.citations)),
+                  notes=tuple(dict.fromkeys(n for a in answers for n in a.notes)),
+                  candidates=answers[0].candidates, unit=next((a.unit for a in done if a.unit), None))
 
 
 def finalize(d: _Drafted) -> Answer:
@@ -88,3 +106,19 @@ def _citations(draft: Draft) -> tuple[Citation, ...]:
         for f in dv.inputs:
             seen.setdefault((f.doc, f.table, f.row, f.column, f.value), cite(f))
     return tuple(seen.values())
+
+
+def _once(text: str) -> str:
+    """A bracketed note repeated by several frames ("（问题未指定年份…）") is said once, where it first comes."""
+    out, seen, i = [], set(), 0
+    while i < len(text):
+        j = text.find("（", i)
+        k = text.find("）", j) if j >= 0 else -1
+        if j < 0 or k < 0:
+            out.append(text[i:])
+            break
+        note = text[j:k + 1]
+        out.append(text[i:j] if note in seen and len(note) > 12 else text[i:k + 1])
+        seen.add(note)
+        i = k + 1
+    return "".join(out)

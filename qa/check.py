@@ -95,7 +95,8 @@ def check_text(sentence: str, facts: Sequence[Fact], derived: Iterable[Derived] 
         if hits:
             out.append(FigureCheck(float(fig.value), fig.measure, True, None, tuple(cite(f) for f in hits[:3])))
             continue
-        dv = next((d for d in derived if matches_derived(fig, d)), None)
+        # an operand written inside a stated computation ("计算：10000元 - 12000元") is one of its inputs
+        dv = next((d for d in derived if matches_derived(fig, d) or any(matches(fig, f) for f in d.inputs)), None)
         if dv is not None:
             out.append(FigureCheck(float(fig.value), fig.measure, True, None, tuple(cite(f) for f in dv.inputs)))
         else:
@@ -148,7 +149,8 @@ def check_bound(sentence: str, facts: Sequence[Fact], derived: Iterable[Derived]
             out.append(FigureCheck(float(fig.value), fig.measure, True, None, tuple(cite(f) for f in hits[:3]),
                                    identity=describe(hits[0])))
             continue
-        dv = next((d for d in derived if matches_derived(fig, d)), None)
+        # an operand written inside a stated computation ("计算：10000元 - 12000元") is one of its inputs
+        dv = next((d for d in derived if matches_derived(fig, d) or any(matches(fig, f) for f in d.inputs)), None)
         if dv is not None:
             out.append(FigureCheck(float(fig.value), fig.measure, True, None, tuple(cite(f) for f in dv.inputs),
                                    identity=describe_derived(dv)))

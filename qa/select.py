@@ -14,16 +14,13 @@ from dataclasses import dataclass
 
 from budgetqa.catalog import Catalog, norm
 from budgetqa.index.model import Fact
+from budgetqa.lexicon import drop_all, has_any
 from budgetqa.understand import Item, Target, item_words
 
 _TOTAL_ROWS = {"合计", "总计", "本年支出合计", "支出合计", "本年收入合计", "收入合计", "支出总计", "收入总计"}
 _SANGONG = ("三公", "公务接待", "因公出国", "公务用车")
 _MAIN_COL = re.compile(r"合计|总计|预算数|决算数|本年|金额|小计|全年|执行数|^数额$|^数值$")
-_OLD_COL = re.compile(r"上年|增减|比较|变动|增长|同比|去年|减少|增加")
-_AS_OF_WORDS = re.compile(r"截至|截止|年底|年末|底|末|目前|现在|现有|拥有|总数|数量|一共|合计")
 _GENERIC = {"合计", "小计", "总计", "其他", "项目"}
-_DERIVED = re.compile(r"占|增长|增加|减少|下降|增幅|降幅|比上年|较上年|同比")
-_PROJECT = re.compile(r"绩效|项目|实施方案|上年|比上年|增加|减少")
 _SCOPES = ("三公", "基本支出", "机关运行", "收入预算", "收支", "政府采购", "经济分类")
 _YEARS = re.compile(r"(?:19|20)\d{2}")
 _NUMBERING = re.compile(r"^\s*(?:[（(]?\s*(?:[一二三四五六七八九十]+|\d{1,2})\s*[）)、.．]\s*|其中\s*[：:]\s*)+")
@@ -110,7 +107,7 @@ def _column_or_narrative(facts: list[Fact], item: Item, unit: str) -> list[tuple
                 out.append((i + 1, f))
             elif f.source == "table" and lab in _TOTAL_ROWS and row in ("合计", "总计") and lab[:2] in f.table:
                 out.append((i + 1, f))  # "支出合计": the 合计 row of an expenditure table
-            elif f.source == "text" and lab in row and not _DERIVED.search(row.replace(lab, "")):
+            elif f.source == "text" and lab in row and not has_any(row.replace(lab, ""), "derived"):
                 out.append((i + 2, f))
     return out
 
@@ -148,7 +145,7 @@ def table_rank(f: Fact, item: Item) -> int:
         if "支出" in t and "总表" in t and "收入" not in t:
             return 0
         return 1 if "支出" in t and "收入" not in t else 3 if "收入" in t else 2
-    narrower = 1 if re.search(r"财政拨款|一般公共预算|政府性基金|国有资本", t) else 0  # part of the budget only
+    narrower = 1 if has_any(t, "part_of_budget") else 0  # part of the budget only
     if "收入" in label:
         return (0 if "收入" in t or "收支" in t else 1) + narrower
     if "支出" in label and ("合计" in label or "总计" in label):
@@ -167,12 +164,13 @@ def column_rank(f: Fact, target: Target, hints: tuple[str, ...] = ()) -> int:
     if target.prior:
         if f.source == "text":
             return 0 if "上年" in norm(f.row) or "上年" in _just_before(f) else 4
-        return 0 if ("上年" in c or str(target.year) in c) and not re.search("增减|比较|变动", c) else 4
+        carried = "上年结转" in c or "上年结余" in c  # this year's money carried over, not last year's figure
+        return 0 if ("上年" in c or str(target.year) in c) and not carried and not has_any(c, "change_column") else 4
     if f.source == "text" and ("上年" in norm(f.row)):
         return 4
     if not c:
         return 0
-    if _OLD_COL.search(c):
+    if has_any(c, "old_column"):
         return 4
     years = _YEARS.findall(c)
     if years:
@@ -211,7 +209,10 @@ def choose(catalog: Catalog, target: Target, item: Item, hints: Hints = Hints())
     if hints.measure:
         cands = [(r, f) for r, f in cands if _measure_ok(f, hints.measure)]
     if target.prior:  # only last year's figures answer: 上年 columns, 上年… sentences
-        cands = [(r, f) for r, f in cands if column_rank(f, target) == 0]
+        cands = [(r, f) for r, f in cands if column_rank(f, target) == 0
+                 and (not f.year or not target.year or f.year in (target.year, target.year + 1))]
+    elif target.year:  # an earlier year's figure a change statement gives never answers for this year
+        cands = [(r, f) for r, f in cands if not f.year or f.year >= target.year]
     if not cands:
         return None
     cols = hints.columns
@@ -236,7 +237,7 @@ def choose(catalog: Catalog, target: Target, item: Item, hints: Hints = Hints())
     same = tuple(f for _, (_, f) in ranked[1:] if f.number is not None and _same(f, best))
     titled = bool(_titled(best, item))
     conflicts = tuple(f for _, (r, f) in ranked if f.source == "text" and r == ranked[0][1][0]
-                      and (titled or norm(f.row) == norm(best.row)) and not _PROJECT.search(f.section + f.context)
+                      and (titled or norm(f.row) == norm(best.row)) and not has_any(f.section + f.context, "project_context")
                       and (titled or any(k in f.section and k in best.table for k in _SCOPES))
                       and f.number is not None and best.source == "table" and not _same(f, best))
     return Choice(best, same[:3], _dedupe(conflicts)[:2])
@@ -261,7 +262,7 @@ def _bigrams(row: str, words: str) -> int:
 
 def by_measure(catalog: Catalog, target: Target, words: str, measure: str) -> Fact | None:
     """No item, but a measure asked ("共有多少辆车"): the figure in that measure whose wording overlaps most."""
-    wording = _AS_OF_WORDS.sub("", norm(item_words(words)))
+    wording = drop_all(norm(item_words(words)), "as_of")
     want = set(wording) - set("的了是有共各几多少　") - {measure}
     best: tuple[int, int, Fact] | None = None
     for d in target.docs:

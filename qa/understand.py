@@ -16,8 +16,10 @@ from typing import Any
 
 from budgetqa.catalog import Catalog, norm, occurrences
 from budgetqa.errors import BadQuestion
+from budgetqa.frame import FrameWords, frames, load_words, needs_item, previous_year_words, with_item
+from budgetqa.lexicon import drop_all, has_any
 from budgetqa.normalize import from_english, normalize_question
-from budgetqa.units import Mention, UnitMatcher, UnitRef
+from budgetqa.units import Mention, UnitMatcher, UnitRef, closest_units
 from budgetqa.wording import (
     FILLER,
     GENERIC_LABELS,
@@ -25,11 +27,13 @@ from budgetqa.wording import (
     SUFFIX_OK,
     Item,
     QType,
+    QuestionWords,
     asked_measure,
     dedupe_items,
     drop_suffix_words,
     fuzzy_label,
     item_words,
+    load_question_words,
     non_overlapping,
     pieces_between,
     question_type,
@@ -42,15 +46,12 @@ __all__ = ["Item", "Query", "QType", "Target", "Understander", "item_words", "va
 
 MAX_QUESTION = 500
 _YEAR = re.compile(r"(?<![\d.])((?:19|20)\d{2})(?![\d.])\s*(?:年度|年(?!初))?")  # "2024年初资产": 年初 stays
-_DERIVED_LABEL = re.compile(r"占|增长|增加|减少|下降|增幅|降幅|比上年|较上年|同比|持平|比例|比重|百分比")
 _QUOTED = re.compile(r"[“\"]([^”\"]{4,40})[”\"]")
 _BASE_YEAR = re.compile(r"(?:比|较|相比|同比)\s*(?:19|20)\d{2}\s*年?度?")
 _AS_OF = re.compile(r"(?:截至|截止|截止到|到)\s*(?:19|20)\d{2}\s*年\s*(?:底|末|年底|年末|12月31日)")
 _CODE = re.compile(r"(?<![\d.])(\d{3,7})(?![\d.]|\s*年|\s*[万亿元%％])")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _KIND_SUFFIX = re.compile(r"(?<!年初)(?<!全年)(?<!完成)(决算|预算)数?$")
-_FUNDS = re.compile(r"一般公共预算|政府性基金预算|国有资本经营预算|预算拨款|预算单位")
-_NOT_KIND = re.compile(r"一般公共预算|公共预算|政府性基金预算|国有资本经营预算|预算拨款|预算单位|预算编制")
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,8 @@ class Vocabulary:
     items: dict[str, dict[str, Any]] = field(default_factory=dict)
     abbreviations: dict[str, str] = field(default_factory=dict)
     kinds: dict[str, str] = field(default_factory=dict)
+    frames: FrameWords = field(default_factory=FrameWords)
+    questions: QuestionWords = field(default_factory=QuestionWords)
 
 
 @lru_cache(maxsize=1)
@@ -97,7 +100,8 @@ def load_vocabulary(path: str = "") -> Vocabulary:
     p = Path(path) if path else Path(__file__).with_name("vocabulary.toml")
     data = tomllib.loads(p.read_text(encoding="utf-8"))
     return Vocabulary(items=data.get("items", {}), abbreviations=data.get("abbreviations", {}),
-                      kinds=data.get("kinds", {}))
+                      kinds=data.get("kinds", {}), frames=load_words(data),
+                      questions=load_question_words(data))
 
 
 def validate(question: str) -> str:
@@ -143,13 +147,13 @@ class Understander:
         asked_year = year if year is not None else (years[0] if len(years) == 1 else None)
         kind = self._kind(clean)
         residue = _residue(clean, mentions)
-        qtype, topic = question_type(clean, mentions, years)
+        qtype, topic = question_type(clean, mentions, years, self.vocab.questions)
         base = Query(question=q, qtype=qtype, year=asked_year, years=years, kind=kind, topic=topic,
                      residue=residue, injection=injection,
                      notes=("问题中的指令性内容已忽略，数字只来自文件。",) if injection else ())
         if foreign:
             names = "、".join(dict.fromkeys(foreign))
-            return replace(base, problem=f"语料中没有“{names}”的资料。语料包含的单位：{'、'.join(self.catalog.units())}。")
+            return replace(base, problem=self._lacks(names, list(foreign)[0]))
         refs = self._refs(mentions, unit, history)
         if isinstance(refs, str):
             return replace(base, problem=refs)
@@ -160,8 +164,13 @@ class Understander:
             asked_year = getattr(history[-1], "year", None)
             base = replace(base, year=asked_year)
         targets, problem, defaulted = self._targets(refs, base)
+        relative = previous_year_words(dated, self.vocab.frames) if not years and year is None else []
+        if relative and targets:  # "去年的机关运行经费": the year before the unit's latest document
+            targets, problem = self._previous(targets, kind)
+            defaulted = False
         if targets and all(t.prior for t in targets):
-            residue = re.sub(r"上年|去年|上一年", "", residue)  # "上年（2023年）": the year already says it
+            for w in sorted(self.vocab.frames.previous, key=len, reverse=True):
+                residue = residue.replace(w, "")  # "上年（2023年）": the year already says it
         items, unexplained = self._items(residue, targets, qtype)
         items, columns, tables = self._hints(items, targets, qtype, residue)
         if qtype == "lookup" and len(items) == 1 and not items[0].code and not columns and not tables:
@@ -170,7 +179,7 @@ class Understander:
         outside = norm(residue)
         for it in items:
             outside = outside.replace(norm(it.text), "")
-        if qtype == "lookup" and len(items) >= 2 and "分别" not in clean and re.search(r"合计|总计|总额|共", outside):
+        if qtype == "lookup" and len(items) >= 2 and "分别" not in clean and has_any(outside, "total_asked"):
             qtype = "sum"
         if qtype == "lookup" and len(items) == 1 and re.search(r"\d+\s*[家个]单位.*(?:合计|总计|加起来|一共)", clean):
             qtype = "sum"  # "4家单位的在职人数合计": the rows of one column
@@ -190,6 +199,28 @@ class Understander:
         return replace(base, qtype=qtype, targets=targets, items=items, problem=problem, columns=columns,
                        tables=tables, measure=measure, year_defaulted=defaulted)
 
+    def frames(self, question: str, *, unit: str | None = None, year: int | None = None,
+               history: Sequence[Any] = ()) -> list[tuple[str, Query]]:
+        """The message as one (text, Query) per frame: later frames inherit the subject, and a follow-up
+        naming no item ("比上年增加了多少", "其中服务类多少") the item of the frame before."""
+        words = self.vocab.frames
+        asked = validate(question)
+        # an injected instruction is not a question of its own: the whole message is understood once,
+        # the instruction dropped there
+        parts = frames(asked, self.matcher, words) if not INJECTION.search(asked) else []
+        if len(parts) <= 1:
+            return [(question, self.understand(question, unit=unit, year=year, history=history))]
+        out: list[tuple[str, Query]] = []
+        item = ""
+        for f in parts:
+            q = self.understand(f.text, unit=unit, year=year, history=history)
+            if item and needs_item(f, bool(q.items) and not q.problem, words):
+                f = with_item(f, item, words)
+                q = self.understand(f.text, unit=unit, year=year, history=history)
+            item = q.items[0].text if q.items else item
+            out.append((f.text, q))
+        return out
+
     def _hints(self, items: tuple[Item, ...], targets: tuple[Target, ...], qtype: str,
                residue: str) -> tuple[tuple[Item, ...], tuple[str, ...], tuple[str, ...]]:
         """Words that narrow an item rather than name one: a column ("基本支出里的会议费"; "年初预算数")
@@ -197,7 +228,7 @@ class Understander:
         cols = self.column_words(targets)
         titles = self.table_words(targets)
         text = norm(residue)
-        bare = _FUNDS.sub("", text)  # "一般公共预算" names a fund: it does not ask for the 预算数 column
+        bare = drop_all(text, "funds")  # "一般公共预算" names a fund: it does not ask for the 预算数 column
         named = tuple(c for c in cols if len(c) >= 3 and (c in bare or (c.endswith("数") and c[:-1] in bare))
                       and not any(c in lab for i in items for lab in i.labels[:1]))
         pieces = [SUFFIX_OK.sub("", w) for w in pieces_between(text, items)]
@@ -217,7 +248,7 @@ class Understander:
         return tuple(rest), named + tuple(i.labels[0] for i in as_col), tables
 
     def _kind(self, q: str) -> str | None:
-        q = _NOT_KIND.sub("", q)  # "一般公共预算" names a fund, not the kind of document
+        q = drop_all(q, "not_kind")  # "一般公共预算" names a fund, not the kind of document
         for word in sorted(self.vocab.kinds, key=len, reverse=True):
             if word in q:
                 return self.vocab.kinds[word]
@@ -232,9 +263,14 @@ class Understander:
             found, _ = self.matcher.find(name)
             if found:
                 return [found[0].refs]
-            return f"语料中没有“{name}”的资料。语料包含的单位：{'、'.join(self.catalog.units())}。"
+            return self._lacks(name, name)
         all_refs = tuple(r for r in self.matcher.refs if not r.subunit)
         return [all_refs]
+
+    def _lacks(self, names: str, name: str) -> str:
+        """Never another unit's answer: say the corpus lacks it and name the closest units it has."""
+        near = closest_units(name, list(self.catalog.units()))
+        return f"语料中没有“{names}”的资料。语料中最接近的单位：{'、'.join(near)}。"
 
     def _targets(self, refs: list[tuple[UnitRef, ...]], query: Query) -> tuple[tuple[Target, ...], str, bool]:
         targets: list[Target] = []
@@ -252,6 +288,19 @@ class Understander:
                         defaulted = defaulted or y is None
         problem = "；".join(dict.fromkeys(problems)) if not targets else ""
         return tuple(targets), problem, defaulted
+
+    def _previous(self, targets: tuple[Target, ...], kind: str | None) -> tuple[tuple[Target, ...], str]:
+        """Each target moved to the year before its document: that year's own document if the corpus
+        holds one, else this document's 上年 columns and 比上年 statements."""
+        out: list[Target] = []
+        problems: list[str] = []
+        for t in targets:
+            moved, why = self._pick(t.ref, (t.year or 0) - 1, kind or t.kind) if t.year else (None, "")
+            if moved is None:
+                problems.append(why)
+            else:
+                out.append(moved)
+        return tuple(out), "；".join(dict.fromkeys(problems)) if not out else ""
 
     def _pick(self, ref: UnitRef, year: int | None, kind: str | None) -> tuple[Target | None, str]:
         metas = [self.catalog.docs[d] for d in ref.docs if d in self.catalog.docs]
@@ -324,7 +373,7 @@ class Understander:
         core = norm(item.text)[-2:]
         for piece in pieces_between(norm(residue), (item,)):
             word = piece.replace("　", "")
-            if len(word) < 2 or len(core) < 2 or word in GENERIC_LABELS or re.search(r"合计|总计|小计|总额|总数", word):
+            if len(word) < 2 or len(core) < 2 or word in GENERIC_LABELS or has_any(word, "total_word"):
                 continue  # "…支出合计": a total word asks for the total, it does not qualify the item
             hits = [lab for lab in self._labels(targets) if word in lab and core in lab and lab not in item.labels]
             if len(hits) == 1:
@@ -355,7 +404,7 @@ class Understander:
         cached = self._label_cache.get(key)
         if cached is None:
             labels = {lab for d in docs for lab, fs in self.catalog.by_label.get(d, {}).items()
-                      if len(lab) >= 2 and not (fs[0].source == "text" and _DERIVED_LABEL.search(lab))}
+                      if len(lab) >= 2 and not (fs[0].source == "text" and has_any(lab, "derived_label"))}
             cached = sorted(labels - GENERIC_LABELS, key=lambda s: (-len(s), s))
             self._label_cache[key] = cached
         return cached

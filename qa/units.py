@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 
 from budgetqa.catalog import Catalog, occurrences
 
@@ -198,3 +199,11 @@ def _place_before(q: str, start: int) -> str:
     if m and m.group(1) not in _NOT_PLACE:
         return m.group(1)
     return ""
+
+
+def closest_units(name: str, units: list[str], n: int = 3) -> list[str]:
+    """The corpus' units most like a name it lacks (same place, same kind of office), best first."""
+    def score(u: str) -> tuple[float, int]:
+        same_place = len(_places(u) & _places(name))
+        return (SequenceMatcher(None, name, u).ratio() + 0.5 * bool(same_place), -len(u))
+    return sorted(units, key=score, reverse=True)[:n]

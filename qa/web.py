@@ -134,6 +134,7 @@ class Handlers:
             if generation != self._generation:
                 self._generation = generation
                 self.engine.reload()
+                self.forget_answers()
             if self._shared is None and visitor is not None and visitor.docs:
                 self._shared = open_store(self.settings)
         if visitor is not None and visitor.docs:
@@ -176,12 +177,16 @@ class Handlers:
         # a visitor's own uploads answer only for them: their answers are cached apart
         own = (id(visitor), len(visitor.docs)) if visitor is not None and visitor.docs else None
         key = (question.strip(), unit, year, tuple(turns), own)
+        try:
+            engine = self.engine_for(visitor)  # first: a newer index empties the answer cache
+        except BudgetQAError as exc:
+            yield None, R.render_failure(str(exc))
+            return
         cached = self._cached(key)
         if cached is not None:
             yield cached
             return
         try:
-            engine = self.engine_for(visitor)
             for part in engine.ask_stream(question, unit=unit, year=year, history=list(turns)):
                 if isinstance(part, Answer):
                     # the draft was never checked: the Answer replaces it, whatever the draft said

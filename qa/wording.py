@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from budgetqa.catalog import norm
 from budgetqa.units import Mention
@@ -19,15 +19,6 @@ INJECTION = re.compile(r"忽略|无视|不要管|不管.{0,6}规则|以上规则
 FILLER = re.compile(r"请问|请|帮我|查一下|查询|一下|告诉我|我想知道|想知道|是多少|有多少|多少钱|多少|是什么|什么|"
                      r"安排了|安排|花了|用了|分别|一共|总共|加起来|合计起来|的|了|呢|吗|啊|是|有|为|年度|预算数|"
                      r"预算|决算数|决算|执行数|经费数|金额|资金|钱|那么|那|和|与|及|、|，|,|。|？|\?|！|!|：|:|；|\s")
-
-_TEXT_WORDS = {"职责": ("职责", "职能", "负责", "做什么", "干什么"),
-               "机构": ("机构设置", "单位构成", "机构", "内设", "构成", "由哪些", "哪些单位", "处室", "科室", "性质"),
-               "原因": ("原因", "为什么", "为何", "增加", "减少"), "用途": ("主要用于", "用途", "用在", "用于"),
-               "任务": ("工作任务", "主要任务", "重点工作", "工作总结"), "绩效": ("绩效目标", "绩效")}
-_TEXT_TRIGGER = re.compile(r"主要职责|职责|职能|负责什么|负责哪些|做什么|干什么|机构设置|内设|单位构成|由哪些|哪些单位|"
-                           r"哪些处室|哪些科室|什么性质|单位性质|为什么|为何|原因|主要用于|用途|用在了?哪|主要任务|工作任务|"
-                           r"重点工作|绩效目标是什么|什么内容|什么情况|情况如何|怎么样|介绍一下|是怎么回事|有哪些举措")
-
 
 @dataclass(frozen=True)
 class Item:
@@ -149,28 +140,68 @@ def item_words(residue: str) -> str:
     return FILLER.sub("", words).replace("　", "").strip()
 
 
-def question_type(q: str, mentions: list[Mention], years: tuple[int, ...]) -> tuple[QType, str]:
-    m = _TEXT_TRIGGER.search(q)
-    if m and not re.search(r"多少|几", q):
-        for topic, words in _TEXT_WORDS.items():
-            if any(w in m.group(0) for w in words):
-                return "text", topic
-        return "text", ""
-    if "占" in q and re.search(r"占比|比例|比重|百分|多少|多大|几成", q):
-        return "ratio", ""
-    if re.search(r"增长|增减|变化|变动|比上年|同比|增幅|降幅|增加了?多少|减少了?多少|下降了?多少|"
-                 r"比(?:上年|去年|\d{4}年?)(?:预算)?(?:增加|减少|多|少)", q):
-        return "growth", ""
-    if re.search(r"占比|比例|比重|百分比", q):
-        return "ratio", ""
-    if re.search(r"差额|相差|差多少|多多少|少多少|高多少|低多少|差距|多了多少|少了多少", q):
-        return "difference", ""
-    if re.search(r"加起来|一共|总共|总和|之和|合起来|加在一起|共计", q):
-        return "sum", ""
-    if re.search(r"平均|均值", q):
-        return "average", ""
-    if m:
-        return "text", next((t for t, ws in _TEXT_WORDS.items() if any(w in m.group(0) for w in ws)), "")
+@dataclass(frozen=True)
+class TypeRule:
+    """One question-type rule of vocabulary.toml: `any` of its words, `all` of `all`, `none` of `none`."""
+
+    qtype: QType
+    any: tuple[str, ...]
+    all: tuple[str, ...] = ()
+    none: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class QuestionWords:
+    rules: tuple[TypeRule, ...] = ()
+    topics: tuple[tuple[str, tuple[str, ...]], ...] = ()  # text topic -> the words that ask for it
+
+    @property
+    def text_words(self) -> tuple[str, ...]:
+        return tuple(w for _, ws in self.topics for w in ws)
+
+
+TEXT_MARK = "@text"  # in a rule's `any`: any word of [text_topics]
+
+
+def load_question_words(data: dict[str, Any]) -> QuestionWords:
+    rules = tuple(TypeRule(r["type"], tuple(r.get("any", ())), tuple(r.get("all", ())), tuple(r.get("none", ())))
+                  for r in data.get("question_types", ()))
+    topics = tuple((k, tuple(v)) for k, v in data.get("text_topics", {}).items())
+    return QuestionWords(rules, topics)
+
+
+def first_word(text: str, words: tuple[str, ...]) -> str:
+    """The word of `words` that occurs first in the text (the longest where several start there)."""
+    best = ("", len(text) + 1)
+    for w in words:
+        at = text.find(w)
+        if at >= 0 and (at < best[1] or (at == best[1] and len(w) > len(best[0]))):
+            best = (w, at)
+    return best[0]
+
+
+def years_as_y(text: str) -> str:
+    """"比2023年预算减少" -> "比Y年预算减少": the rules name a year as Y."""
+    out, run = [], ""
+    for ch in text + "\0":
+        if ch.isdigit():
+            run += ch
+            continue
+        out.append("Y" if len(run) == 4 and run[:2] in ("19", "20") else run)
+        run = ""
+        out.append(ch)
+    return "".join(out)[:-1]
+
+
+def question_type(q: str, mentions: list[Mention], years: tuple[int, ...],
+                  words: QuestionWords) -> tuple[QType, str]:
+    text = years_as_y(q)
+    trigger = first_word(text, words.text_words)
+    topic = next((t for t, ws in words.topics if trigger in ws), "") if trigger else ""
+    for rule in words.rules:
+        hit = any((bool(trigger) if w == TEXT_MARK else w in text) for w in rule.any)
+        if hit and all(w in text for w in rule.all) and not any(w in text for w in rule.none):
+            return rule.qtype, topic if rule.qtype == "text" else ""
     if len(mentions) > 1 or len(years) > 1:
         return "compare", ""
     return "lookup", ""

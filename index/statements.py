@@ -1,0 +1,122 @@
+"""Statements as facts: "机关运行经费618.35万元，比上年增加11.98万元" says last year's figure too.
+
+A change figure (its label names the year compared with and a direction) following a money figure in
+the same sentence gives the earlier year's figure = this figure ∓ the change. The derived fact has its
+own identity: the earlier year, the same item (row "上年" + the item, as documents print 上年 rows), and
+this document as its source, quoting the sentence. Nothing is derived from a rate (增长5%) alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from budgetqa.index.model import Fact
+
+MONEY = ("亿元", "万元", "元")
+# The words of a change statement, as data: which year it compares with and which way it went.
+PREVIOUS_WORDS = ("上年", "上一年", "去年", "同比", "上年度")
+UP_WORDS = ("增加", "增长", "提高", "上升", "多")
+DOWN_WORDS = ("减少", "下降", "降低", "压减", "减", "少", "节约", "节省")
+TAIL_WORDS = ("了", "为", "达")
+COMPARE_WORDS = ("与上年相比", "与上年度相比", "比上年度", "比上年", "较上年度", "较上年", "比去年", "较去年", "同比", "比", "较")
+MAX_BACK = 8  # figures of the section a named change may refer back to
+PRIOR_PREFIX = "上年"
+
+
+@dataclass(frozen=True)
+class Change:
+    """A parsed change label: the direction (+1 / -1) and the year compared with (None = the previous)."""
+
+    sign: int
+    year: int | None
+    noun: str = ""  # the item the clause names before the comparison ("支出较去年减少": 支出)
+
+
+def prior_facts(facts: list[Fact]) -> list[Fact]:
+    """The earlier year's figures stated by the change figures among a document's narrative facts."""
+    out: list[Fact] = []
+    recent: list[Fact] = []  # this section's figures before the change, latest last
+    for f in facts:
+        if f.source != "text" or f.measure not in MONEY:
+            continue
+        if recent and recent[-1].section != f.section:
+            recent = []
+        change = _change(f)
+        if change is None:
+            recent.append(f)
+            continue
+        base = _base(recent, change, f)
+        if base is not None and base.number is not None and f.number is not None:
+            derived = _prior(base, f, change)
+            printed = {(g.row, g.quote) for g in recent if g.row.startswith(PREVIOUS_WORDS)}
+            if derived is not None and (derived.row, derived.quote) not in printed:
+                out.append(derived)
+        recent = [g for g in recent if g is not base]  # one change per figure
+    return out
+
+
+def _base(recent: list[Fact], change: Change, f: Fact) -> Fact | None:
+    """The figure a change is about: the one its clause names ("支出较去年减少": the section's latest
+    figure whose item starts with 支出, else contains it), else the figure just before it in the sentence."""
+    pool = [g for g in recent[-MAX_BACK:] if g.measure == f.measure and not g.row.startswith(PREVIOUS_WORDS)]
+    if not change.noun:
+        last = pool[-1] if pool else None
+        return last if last is not None and last.quote == f.quote else None
+    for test in (lambda g: g.row.startswith(change.noun), lambda g: change.noun in g.row):
+        hits = [g for g in pool if test(g)]
+        if hits:
+            return hits[-1]
+    return None
+
+
+def _change(f: Fact) -> Change | None:
+    """The change a narrative figure's clause states, read from the words right before the figure."""
+    at = f.context.find(f.value)
+    words = (f.context[:at] if at >= 0 else f.context).replace(" ", "").replace("\u3000", "")
+    for tail in TAIL_WORDS:
+        words = words.removesuffix(tail)
+    if any(ch.isdigit() for ch in words.replace("年", "")[-12:]) and not _compared_year(words, f.year):
+        return None  # "比上年预算54.07万元增加": the earlier figure is printed, nothing to derive
+    sign = 1 if words.endswith(UP_WORDS) else -1 if words.endswith(DOWN_WORDS) else 0
+    if not sign:
+        return None
+    year = _compared_year(words, f.year)
+    if year is None and not any(w in words for w in PREVIOUS_WORDS):
+        return None
+    return Change(sign, year, _noun(words))
+
+
+def _noun(words: str) -> str:
+    """"支出较去年减少" -> 支出; "比上年预算减少" -> "" (the clause names no item of its own)."""
+    cut = min((i for i in (words.find(w) for w in COMPARE_WORDS) if i >= 0), default=-1)
+    noun = words[:cut] if cut > 0 else ""
+    return noun if len(noun) >= 2 else ""
+
+
+def _compared_year(words: str, own: int | None) -> int | None:
+    """"比2023年预算减少": 2023; None where the clause names no year (上年, 同比)."""
+    for i in range(len(words) - 4):
+        chunk = words[i:i + 4]
+        if chunk.isdigit() and words[i + 4] == "年" and chunk.startswith(("19", "20")):
+            year = int(chunk)
+            return year if own is None or year < own else None
+    return None
+
+
+def _prior(base: Fact, change: Fact, how: Change) -> Fact | None:
+    assert base.number is not None and change.number is not None
+    value = base.number - how.sign * change.number
+    if value < 0:
+        return None
+    year = how.year if how.year is not None else (base.year - 1 if base.year else None)
+    if year is None:
+        return None
+    places = max(_places(base.value), _places(change.value))
+    # the row names the year as the documents do: 上年 for the year before, else the year itself
+    row = (PRIOR_PREFIX if base.year and year == base.year - 1 else f"{year}年") + base.row
+    return replace(base, year=year, row=row, value=f"{value:,.{places}f}".replace(",", "") if places else str(int(value)),
+                   code=base.code, context=base.context + "；" + change.context)
+
+
+def _places(printed: str) -> int:
+    return len(printed.split(".", 1)[1]) if "." in printed else 0
