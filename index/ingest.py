@@ -120,7 +120,6 @@ def index_paths(paths: Sequence[Path], settings: Settings, progress: bool = True
             counts = _index_files(files, store, vectors, progress, failed)
             if vectors is not None:
                 _sync_vectors(store, vectors)
-            _warm_bm25(store)
         finally:
             store.close()
     indexed, unchanged, facts, chunks, names = counts
@@ -170,14 +169,8 @@ def _index_one(path: Path, store: FactStore, vectors: VectorIndex | None) -> tup
     store.replace_document(doc, facts, chunks, pipeline=pipeline_version())
     if vectors is not None:
         vectors.replace_document(doc.name, chunks)
+        store.dense_done(doc.name)
     return len(facts), len(chunks)
-
-
-def _warm_bm25(store: FactStore) -> None:
-    """Tokenise the corpus now (and cache it), so the first question does not pay for it."""
-    from budgetqa.index.vectors import load_lexical
-
-    load_lexical(store)
 
 
 def _vector_index(settings: Settings) -> VectorIndex:
@@ -187,8 +180,13 @@ def _vector_index(settings: Settings) -> VectorIndex:
 
 
 def _sync_vectors(store: FactStore, vectors: VectorIndex) -> None:
-    """Bring chroma in line with the store (after a crash, a removed file, or a dense=False run)."""
-    upserted, deleted = vectors.sync(store.chunks())
+    """Bring chroma in line with the store for every document written or removed since its vectors
+    were last synced (after a crash, a removed file, or a dense=False run), one document at a time."""
+    upserted = deleted = 0
+    for name in store.dense_pending():
+        up, down = vectors.sync(store.chunks(name), where={"doc": name})
+        store.dense_done(name)
+        upserted, deleted = upserted + up, deleted + down
     if upserted or deleted:
         log.info("向量库同步：写入 %d，删除 %d", upserted, deleted)
 
