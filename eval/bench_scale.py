@@ -227,14 +227,18 @@ def main(argv: list[str] | None = None) -> int:
 
     sizes = sorted(int(s) for s in args.sizes.split(",") if s.strip())
     bases = load_bases(SHARED, args.work / "renderings")
+    if not bases:
+        say(f"找不到基础文件：{SHARED}（请设置 BUDGETQA_SHARED 指向 shared 目录）")
+        return 2
     say(f"基础文件 {len(bases)} 个（{SHARED}），规模 {sizes}，工作目录 {args.work}")
-    corpus = write_corpus(bases, max(sizes) + 1, args.work / "corpus")
-    extra = corpus[-1]  # never in a measured corpus: the "add one" document
+    corpus = write_corpus(bases, max(sizes) + len(bases), args.work / "corpus")
+    # the "add one" document: never in a measured corpus, made from a seed (which parses)
+    extra = corpus[max(sizes) + (-max(sizes)) % len(bases)]
     items = city0_questions(bases, GOLD)[: args.questions or None]
     questions = args.work / "questions.json"
     questions.write_text(json.dumps(items, ensure_ascii=False), encoding="utf-8")
     first = str(items[0]["q"])
-    results = [bench_size(n, corpus, extra, questions, first, args.work) for n in sizes]
+    results = [bench_size(n, corpus[:max(sizes)], extra, questions, first, args.work) for n in sizes]
     table(results)
     if len(results) > 1:
         differing = compare(results)

@@ -65,7 +65,7 @@ def load_bases(shared: Path, cache: Path) -> list[Base]:
         if len(parts) < 3:
             continue
         text = _rendering(pdf, cache)
-        if text:
+        if "预算" in text or "决算" in text:  # some PDFs' text layer is unreadable (odd font encodings)
             bases.append(Base(pdf.stem, ".txt", text, (parts[1],)))
     return bases
 
