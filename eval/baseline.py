@@ -120,7 +120,7 @@ def corpus_files(corpus: Sequence[Path]) -> list[Path]:
     """The files given (folders expanded like `budgetqa index` does), else the bundled corpus."""
     from budgetqa.index.ingest import default_corpus, expand
 
-    files, _missing = expand(list(corpus) or default_corpus())
+    files, _skipped, _missing = expand(list(corpus) or default_corpus())
     return files
 
 

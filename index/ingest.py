@@ -1,8 +1,9 @@
 """Index files: parse -> extract -> fact store -> vectors, idempotent by sha256, one bad file never stops a batch.
 
-One process writes at a time (a lock file under the home); a second `budgetqa index` waits for it.
-The fact store commits one document per transaction; the vector store is then synced against the
-store's chunks, so an interrupted run is repaired by the next one.
+Each file is parsed in a worker process under per-document limits (size, pages, time: index/isolate.py)
+with no lock held; only its commit takes the lock file under the home, so one slow file never holds up
+another indexer or the web page. The fact store commits one document per transaction; the vector store
+is then synced against the store's chunks, so an interrupted run is repaired by the next one.
 """
 
 from __future__ import annotations
@@ -17,15 +18,17 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from dataclasses import replace as dc_replace
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from budgetqa.config import Settings
-from budgetqa.errors import BudgetQAError, IndexCorrupt, UnreadableDocument
-from budgetqa.index.store import FactStore
+from budgetqa.errors import BudgetQAError, IndexCorrupt, NotBudgetDocument, UnreadableDocument
+from budgetqa.index.store import FactStore, Stamp
 
 if TYPE_CHECKING:
+    from budgetqa.index.isolate import Limits
     from budgetqa.index.vectors import VectorIndex
 
 log = logging.getLogger(__name__)
@@ -41,12 +44,26 @@ class IngestReport:
     facts: int = 0  # facts written for the indexed documents
     chunks: int = 0
     seconds: float = 0.0
-    names: tuple[str, ...] = field(default=())  # documents indexed in this run
+    names: tuple[str, ...] = field(default=())  # documents indexed in this run (their keys, as cited)
+    skipped: tuple[tuple[str, str], ...] = ()  # not budget documents (README, .docx …): listed, not failures
 
     def summary(self) -> str:
         text = (f"已索引 {self.indexed} 个文件（{self.facts} 条数据，{self.chunks} 个检索片段），"
-                f"未变化 {self.unchanged} 个，失败 {len(self.failed)} 个，用时 {self.seconds:.1f} 秒")
-        return "\n".join([text, *(f"  失败：{name}：{reason}" for name, reason in self.failed)])
+                f"未变化 {self.unchanged} 个，跳过 {len(self.skipped)} 个，失败 {len(self.failed)} 个，"
+                f"用时 {self.seconds:.1f} 秒")
+        return "\n".join([text, *(f"  跳过：{name}：{reason}" for name, reason in self.skipped),
+                          *(f"  失败：{name}：{reason}" for name, reason in self.failed)])
+
+
+@dataclass
+class _Tally:
+    indexed: int = 0
+    unchanged: int = 0
+    facts: int = 0
+    chunks: int = 0
+    names: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
 
 
 @functools.cache
@@ -68,22 +85,32 @@ def default_corpus() -> list[Path]:
     return sorted(Path(str(p)) for p in root.iterdir() if p.is_file() and not p.name.startswith("."))
 
 
-def expand(paths: Sequence[Path]) -> tuple[list[Path], list[tuple[str, str]]]:
-    """Files to index (folders expanded, supported suffixes only) and the paths that cannot be."""
+def expand(paths: Sequence[Path]) -> tuple[list[Path], list[tuple[str, str]], list[tuple[str, str]]]:
+    """Files to index (folders expanded), the files skipped as not documents (with the reason), and the
+    paths that do not exist."""
     from budgetqa.index.readers import SUPPORTED
 
     files: list[Path] = []
+    skipped: list[tuple[str, str]] = []
     failed: list[tuple[str, str]] = []
     for path in map(Path, paths):
         if path.is_dir():
-            files.extend(p for p in sorted(path.rglob("*"))
-                         if p.is_file() and p.suffix.lower() in SUPPORTED and not p.name.startswith("."))
+            for p in sorted(path.rglob("*")):
+                if not p.is_file() or any(part.startswith(".") for part in p.relative_to(path).parts):
+                    continue  # hidden files and folders (.git, .DS_Store) are not documents
+                if p.suffix.lower() in SUPPORTED:
+                    files.append(p)
+                else:
+                    skipped.append((p.name, f"不是支持的文档类型（{p.suffix or '无扩展名'}），支持：{'、'.join(SUPPORTED)}"))
         elif path.is_file():
-            files.append(path)  # an explicit unsupported file is reported by the reader
+            if path.suffix.lower() in SUPPORTED:
+                files.append(path)
+            else:
+                skipped.append((path.name, f"不是支持的文档类型（{path.suffix or '无扩展名'}），支持：{'、'.join(SUPPORTED)}"))
         else:
             failed.append((path.name or str(path), "文件不存在"))
     unique = list(dict.fromkeys(p.resolve() for p in files))  # a file named twice is indexed once
-    return unique, failed
+    return unique, skipped, failed
 
 
 def open_store(settings: Settings, repair: bool = False) -> FactStore:
@@ -108,69 +135,106 @@ def index_paths(paths: Sequence[Path], settings: Settings, progress: bool = True
                 dense: bool | None = None) -> IngestReport:
     """Index files and folders into the store under settings.home; see the module docstring.
 
-    `dense` (default: settings.dense) embeds the chunks into chroma; the fact store and BM25 are
-    always written."""
+    A document is known by where it came from (the file's resolved path) and its content hash, never by its base name: two different `report.txt` are two documents, the second
+    cited by its path (`c2/report.txt`). Each file is parsed in a worker under the limits of
+    `Settings` with the lock released; only its commit takes the lock. `dense` (default:
+    settings.dense) embeds the chunks into chroma; the fact store and BM25 are always written."""
     start = time.perf_counter()
-    files, failed = expand(paths)
+    files, skipped, failed = expand(paths)
+    tally = _Tally(failed=failed, skipped=skipped)
     settings.home.mkdir(parents=True, exist_ok=True)
     with writer_lock(settings.home):
         store = open_store(settings, repair=True)
-        try:
-            vectors = _vector_index(settings) if (settings.dense if dense is None else dense) else None
-            counts = _index_files(files, store, vectors, progress, failed)
-            if vectors is not None:
-                _sync_vectors(store, vectors)
-        finally:
-            store.close()
-    indexed, unchanged, facts, chunks, names = counts
-    return IngestReport(indexed, unchanged, tuple(failed), facts, chunks,
-                        round(time.perf_counter() - start, 3), tuple(names))
+    try:
+        _index_files(files, store, settings, progress, tally)
+        with writer_lock(settings.home):
+            if settings.dense if dense is None else dense:
+                _sync_vectors(store, _vector_index(settings))
+    finally:
+        store.close()
+    return IngestReport(tally.indexed, tally.unchanged, tuple(tally.failed), tally.facts, tally.chunks,
+                        round(time.perf_counter() - start, 3), tuple(tally.names), tuple(tally.skipped))
 
 
-def _index_files(files: list[Path], store: FactStore, vectors: VectorIndex | None, progress: bool,
-                 failed: list[tuple[str, str]]) -> tuple[int, int, int, int, list[str]]:
+def _index_files(files: list[Path], store: FactStore, settings: Settings, progress: bool,
+                 tally: _Tally) -> None:
+    from budgetqa.index.isolate import Limits
     from tqdm import tqdm
 
-    indexed = unchanged = n_facts = n_chunks = 0
-    names: list[str] = []
+    limits = Limits.of(settings)
     bar = tqdm(files, desc="索引", unit="文件", file=sys.stderr, disable=not progress or not files,
                dynamic_ncols=True)
     for path in bar:
         bar.set_postfix_str(path.name[:40], refresh=False)
         try:
-            result = _index_one(path, store, vectors)
+            result = _index_one(path, str(path), store, settings, limits)
+        except NotBudgetDocument as exc:
+            tally.skipped.append((path.name, exc.reason))
+            continue
         except (BudgetQAError, Exception) as exc:  # noqa: B014 - any parser bug must not stop the batch
-            failed.append((path.name, _reason(exc)))
-            log.warning("跳过 %s：%s", path.name, _reason(exc))
+            if isinstance(exc, IndexCorrupt):
+                raise
+            tally.failed.append((path.name, _reason(exc)))
+            log.warning("未索引 %s：%s", path.name, _reason(exc))
             continue
         if result is None:
-            unchanged += 1
+            tally.unchanged += 1
         else:
-            indexed += 1
-            n_facts += result[0]
-            n_chunks += result[1]
-            names.append(path.name)
+            tally.indexed += 1
+            tally.facts += result[1]
+            tally.chunks += result[2]
+            tally.names.append(result[0])
     bar.close()
-    return indexed, unchanged, n_facts, n_chunks, names
 
 
-def _index_one(path: Path, store: FactStore, vectors: VectorIndex | None) -> tuple[int, int] | None:
-    """(facts, chunks) written, or None when the file is unchanged since it was indexed."""
+def _index_one(path: Path, origin: str, store: FactStore, settings: Settings,
+               limits: Limits) -> tuple[str, int, int] | None:
+    """(key, facts, chunks) written, or None when the file is unchanged since it was indexed.
+
+    Parsing runs with no lock held; the lock covers only the re-check and the one-transaction commit,
+    so a slow file delays nobody else's commit."""
     from budgetqa.index.chunk import make_chunks
-    from budgetqa.index.extract import extract_facts
-    from budgetqa.index.readers import read_document
+    from budgetqa.index.isolate import parse_file
 
     sha = _sha256(path)
-    if sha is not None and store.stamp_of(path.name) == (sha, pipeline_version()):
+    if sha is not None and _known(store.stamps(), sha) is not None:
         return None
-    doc = read_document(path)
-    facts = extract_facts(doc)
-    chunks = make_chunks(doc, facts)
-    store.replace_document(doc, facts, chunks, pipeline=pipeline_version())
-    if vectors is not None:
-        vectors.replace_document(doc.name, chunks)
-        store.dense_done(doc.name)
-    return len(facts), len(chunks)
+    parsed = parse_file(path, document_key(store.stamps(), origin, path), limits)
+    with writer_lock(settings.home):
+        stamps = store.stamps()
+        if sha is not None and _known(stamps, sha) is not None:
+            return None  # another indexer committed it meanwhile
+        key = document_key(stamps, origin, path)
+        doc, facts = parsed.doc, parsed.facts
+        if key != doc.name:  # another indexer took the name meanwhile
+            doc, facts = dc_replace(doc, name=key), [dc_replace(f, doc=key) for f in facts]
+        chunks = make_chunks(doc, facts)
+        store.replace_document(doc, facts, chunks, pipeline=pipeline_version(), origin=origin)
+    return key, len(facts), len(chunks)
+
+
+def _known(stamps: list[Stamp], sha: str) -> Stamp | None:
+    """The stored document this file already is: the same bytes parsed by this code version, from this
+    origin or any other (a copy of an indexed file adds nothing)."""
+    version = pipeline_version()
+    return next((s for s in stamps if s.sha256 == sha and s.pipeline == version), None)
+
+
+def document_key(stamps: list[Stamp], origin: str, path: Path) -> str:
+    """The name a file is stored and cited by: its own key when its origin is known; else its base name
+    when free; else the shortest tail of its path no other origin uses ("c2/report.txt")."""
+    for s in stamps:
+        if s.origin == origin:
+            return s.name
+    taken = {s.name: s.origin for s in stamps}
+    if taken.get(path.name, "") == "":  # free, or stored before origins were recorded: adopt it
+        return path.name
+    parts = Path(origin).parts if origin.startswith("/") else path.parts
+    for n in range(2, len(parts) + 1):
+        candidate = "/".join(parts[-n:]).lstrip("/")
+        if candidate not in taken:
+            return candidate
+    return f"{path.name}#{hashlib.sha256(origin.encode()).hexdigest()[:8]}"
 
 
 def _vector_index(settings: Settings) -> VectorIndex:

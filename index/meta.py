@@ -10,7 +10,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from budgetqa.errors import UnreadableDocument
+from budgetqa.errors import NotBudgetDocument
 from budgetqa.index.blocks import Block, Grid
 from budgetqa.index.model import Kind
 
@@ -45,11 +45,11 @@ def describe(name: str, blocks: list[Block]) -> Meta:
     head = "".join(lines[:40])
     text = "\n".join(_lines(blocks, None))
     if "预算" not in text and "决算" not in text:
-        raise UnreadableDocument(name, "不是预算/决算公开文件（没有找到“预算”或“决算”字样）")
+        raise NotBudgetDocument(name, "不是预算/决算公开文件（没有找到“预算”或“决算”字样）")
     unit = find_unit(head, text)
     year, kind = _year_kind(head, text)
     if not unit and not _MEASURE_LINE.search(text):
-        raise UnreadableDocument(name, "不是预算/决算公开文件（没有找到编制单位，也没有“单位：万元/元”的报表）")
+        raise NotBudgetDocument(name, "不是预算/决算公开文件（没有找到编制单位，也没有“单位：万元/元”的报表）")
     if not unit:  # budget tables but the unit is never named: the file name is the best we have
         unit = re.sub(r"\.[A-Za-z]+$", "", name)
     return Meta(unit, aliases(unit), year, kind, subunits(unit, blocks))

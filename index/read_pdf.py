@@ -18,6 +18,8 @@ from budgetqa.index.read_layout import Chunk, LayoutReader, _kind, _split_mixed,
 from budgetqa.index.read_raw import strip_page_numbers
 
 Char = tuple[float, float, float, float, str, float]  # x0, y0, x1, y1, text, size
+Direction = tuple[int, int]  # a text line's direction, rounded: (1, 0) upright, (0, -1) reads bottom to top
+UPRIGHT: Direction = (1, 0)
 SPLIT_EM = 0.5  # a gap wider than this (in em) separates two cells
 WIDE_EM = 2.0  # a gap this wide is printed as a column gap ("   ") in the line text
 
@@ -70,12 +72,18 @@ class PdfReader(LayoutReader):
 
 
 def visual_lines(page: Any) -> list[tuple[str, list[Chunk], float]]:
-    """(text, cells, vertical centre in points) for each line of the page, top to bottom."""
-    chars = _chars(page)
+    """(text, cells, vertical centre in points) for each line of the page, top to bottom.
+
+    A landscape table printed rotated 90° on a portrait page has its text running up or down the
+    page: the page is read in the frame of its main text direction, so its lines come out as on any
+    upright page."""
+    raw = page.get_text("rawdict")
+    frame = reading_direction(raw)
+    chars = _chars(raw, frame)
     if not chars:
         return []
     unit = statistics.median(c[5] for c in chars) / 2 or 5.0
-    borders = _vertical_borders(page)
+    borders = _vertical_borders(page, frame)
     out: list[tuple[str, list[Chunk], float]] = []
     for row in _rows(chars):
         cs = _ruled(_cells(row, unit), borders, row[0][1], unit)
@@ -84,17 +92,41 @@ def visual_lines(page: Any) -> list[tuple[str, list[Chunk], float]]:
     return out
 
 
-def _vertical_borders(page: Any) -> list[tuple[float, float, float]]:
-    """Vertical cell borders (x, top, bottom) drawn on the page: lines and thin rectangles."""
+def reading_direction(raw: dict[str, Any]) -> Direction:
+    """The page's main text direction, as one of the four right angles, weighted by characters."""
+    weight: dict[Direction, int] = {}
+    for block in raw["blocks"]:
+        for line in block.get("lines", []):
+            dx, dy = line["dir"]
+            if abs(dx) > 0.9 or abs(dy) > 0.9:
+                d = (round(dx), round(dy))
+                weight[d] = weight.get(d, 0) + sum(len(span["chars"]) for span in line["spans"])
+    return max(weight, key=lambda d: (weight[d], d == UPRIGHT)) if weight else UPRIGHT
+
+
+def _turn(frame: Direction, x: float, y: float) -> tuple[float, float]:
+    """A page point in the reading frame: x along the text direction, y down across the lines."""
+    dx, dy = frame
+    return x * dx + y * dy, -x * dy + y * dx
+
+
+def _turn_rect(frame: Direction, x0: float, y0: float, x1: float, y1: float) -> tuple[float, float, float, float]:
+    xs, ys = zip(*(_turn(frame, x, y) for x, y in ((x0, y0), (x1, y1))), strict=True)
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def _vertical_borders(page: Any, frame: Direction = (1, 0)) -> list[tuple[float, float, float]]:
+    """Vertical cell borders (x, top, bottom) drawn on the page, in the reading frame: lines and thin
+    rectangles."""
     out: list[tuple[float, float, float]] = []
     for path in page.get_cdrawings():
         for item in path["items"]:
             if item[0] == "l":
-                (x0, y0), (x1, y1) = item[1], item[2]
+                (x0, y0), (x1, y1) = _turn(frame, *item[1]), _turn(frame, *item[2])
                 if abs(x1 - x0) < 1 and abs(y1 - y0) > 2:
                     out.append(((x0 + x1) / 2, min(y0, y1), max(y0, y1)))
             elif item[0] == "re":
-                x0, y0, x1, y1 = item[1]
+                x0, y0, x1, y1 = _turn_rect(frame, *item[1])
                 if abs(x1 - x0) < 2 and abs(y1 - y0) > 2:
                     out.append(((x0 + x1) / 2, min(y0, y1), max(y0, y1)))
                 elif abs(y1 - y0) > 2 and abs(x1 - x0) >= 2 and path.get("fill") is None:
@@ -125,19 +157,22 @@ def _ruled(cells: list[Chunk], borders: list[tuple[float, float, float]], base: 
     return out
 
 
-def _chars(page: Any) -> list[Char]:
+def _chars(raw: dict[str, Any], frame: Direction = UPRIGHT) -> list[Char]:
+    """The characters of lines running in the page's reading direction, in that frame; text at
+    other angles (stamps, side notes) is left out."""
     out: list[Char] = []
-    for block in page.get_text("rawdict")["blocks"]:
+    for block in raw["blocks"]:
         for line in block.get("lines", []):
-            if abs(line["dir"][1]) > 0.1:  # rotated text (stamps, side notes)
+            dx, dy = line["dir"]
+            if abs(dx - frame[0]) > 0.1 or abs(dy - frame[1]) > 0.1:
                 continue
             for span in line["spans"]:
                 size = span["size"]
                 for ch in span["chars"]:
                     # the baseline, not the box: some producers give CJK and Latin glyphs boxes of
                     # very different heights, so box centres of one printed line disagree
-                    x0, _, x1, _ = ch["bbox"]
-                    base = ch["origin"][1]
+                    x0, _, x1, _ = _turn_rect(frame, *ch["bbox"])
+                    base = _turn(frame, *ch["origin"])[1]
                     out.append((x0, base, x1, base, ch["c"], size))
     return out
 

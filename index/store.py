@@ -32,7 +32,8 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS documents (
     name TEXT PRIMARY KEY, sha256 TEXT NOT NULL, unit TEXT NOT NULL, aliases TEXT NOT NULL,
     year INTEGER, kind TEXT, subunits TEXT NOT NULL, pages INTEGER, layout TEXT NOT NULL,
-    n_facts INTEGER NOT NULL, indexed_at TEXT NOT NULL, pipeline TEXT NOT NULL);
+    n_facts INTEGER NOT NULL, indexed_at TEXT NOT NULL, pipeline TEXT NOT NULL,
+    origin TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS facts (
     id INTEGER PRIMARY KEY, doc TEXT NOT NULL, unit TEXT NOT NULL, year INTEGER, kind TEXT,
     section TEXT NOT NULL, tbl TEXT NOT NULL, row TEXT NOT NULL, code TEXT, col TEXT NOT NULL,
@@ -80,6 +81,17 @@ class DocInfo:
     layout: str
     n_facts: int
     indexed_at: str  # ISO 8601, UTC
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """What identifies a stored document: its key (the name it is cited by), where it came from
+    (the file's resolved path or an uploader's folder), its content hash and the parser version."""
+
+    name: str
+    origin: str
+    sha256: str
+    pipeline: str
 
 
 @dataclass(frozen=True)
@@ -152,8 +164,17 @@ class FactStore:
             if version != str(SCHEMA_VERSION):
                 raise IndexCorrupt(f"索引库 {self.path} 的版本（{version}）与本程序（{SCHEMA_VERSION}）不符；{_REINDEX}")
             conn.execute("SELECT count(*) FROM documents").fetchone()
+            self._add_origin(conn)
         except sqlite3.DatabaseError as exc:
             raise self._corrupt(exc) from exc
+
+    def _add_origin(self, conn: sqlite3.Connection) -> None:
+        """Stores written before documents had an origin: add the column ('' = adopted by the next run
+        that indexes a file of that name)."""
+        columns = {r[1] for r in conn.execute("PRAGMA table_info(documents)")}
+        if "origin" not in columns:
+            with self._write_lock, _transaction(conn):
+                conn.execute("ALTER TABLE documents ADD COLUMN origin TEXT NOT NULL DEFAULT ''")
 
     def _meta(self, key: str) -> str | None:
         row = self._conn().execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
@@ -187,6 +208,11 @@ class FactStore:
         """(sha256 of the file, version of the parsing code) it was indexed with."""
         rows = self._query("SELECT sha256, pipeline FROM documents WHERE name=?", (name,))
         return (str(rows[0][0]), str(rows[0][1])) if rows else None
+
+    def stamps(self) -> list[Stamp]:
+        """Every document's identity, to decide what a file to index is (new, unchanged, changed)."""
+        rows = self._query("SELECT name, origin, sha256, pipeline FROM documents ORDER BY name")
+        return [Stamp(*map(str, r)) for r in rows]
 
     def facts(self, doc: str | None = None, unit: str | None = None) -> list[Fact]:
         where, params = _where({"doc": doc, "unit": unit})
@@ -288,10 +314,11 @@ class FactStore:
     # -- writes ------------------------------------------------------------------------------
 
     def replace_document(self, doc: Document, facts: list[Fact], chunks: list[Chunk] | None = None,
-                         pipeline: str = "") -> None:
+                         pipeline: str = "", origin: str = "") -> None:
         """Replace everything stored for `doc.name` in one transaction (all or nothing).
 
-        `pipeline` names the parsing code's version, so an upgrade re-indexes unchanged files."""
+        `pipeline` names the parsing code's version, so an upgrade re-indexes unchanged files;
+        `origin` where the file came from (see `Stamp`)."""
         chunks = make_chunks(doc, facts) if chunks is None else chunks
         tokens, terms = tokenize_document(chunks)  # before the write lock: jieba is the slow part
         conn = self._conn()
@@ -299,7 +326,7 @@ class FactStore:
             try:
                 with _transaction(conn):
                     _delete_doc(conn, doc.name)
-                    _insert_doc(conn, doc, facts, chunks, pipeline, tokens, terms)
+                    _insert_doc(conn, doc, facts, chunks, pipeline, origin, tokens, terms)
                     _bump_generation(conn)
             except sqlite3.DatabaseError as exc:
                 raise self._corrupt(exc) from exc
@@ -354,11 +381,12 @@ def _delete_doc(conn: sqlite3.Connection, name: str) -> None:
 
 
 def _insert_doc(conn: sqlite3.Connection, doc: Document, facts: list[Fact], chunks: list[Chunk],
-                pipeline: str, tokens: list[list[str]], terms: list[str]) -> None:
+                pipeline: str, origin: str, tokens: list[list[str]], terms: list[str]) -> None:
     now = datetime.now(UTC).isoformat(timespec="seconds")
-    conn.execute("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+    conn.execute("INSERT INTO documents (name, sha256, unit, aliases, year, kind, subunits, pages, layout, "
+                 "n_facts, indexed_at, pipeline, origin) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                  (doc.name, doc.sha256, doc.unit, _json(doc.aliases), doc.year, doc.kind,
-                  _json(doc.subunits), doc.pages, doc.layout, len(facts), now, pipeline))
+                  _json(doc.subunits), doc.pages, doc.layout, len(facts), now, pipeline, origin))
     conn.executemany("INSERT INTO facts (doc, unit, year, kind, section, tbl, row, code, col, value, measure, "
                      "page, quote, source, context) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                      [(f.doc, f.unit, f.year, f.kind, f.section, f.table, f.row, f.code, f.column, f.value,

@@ -16,6 +16,7 @@ from typing import IO, TYPE_CHECKING, Any
 import click
 from budgetqa.config import Settings, load_settings, set_offline_env, settings_help
 from budgetqa.errors import BudgetQAError
+from budgetqa.normalize import scrub
 
 if TYPE_CHECKING:
     from budgetqa.pipeline import Engine
@@ -72,8 +73,19 @@ def _engine(settings: Settings) -> Engine:
 
 def _emit(obj: dict[str, Any]) -> None:
     # Flushed per line so a batch streams to a pipe as it goes.
-    click.echo(json.dumps(obj, ensure_ascii=False))
+    _echo(json.dumps(obj, ensure_ascii=False))
     sys.stdout.flush()
+
+
+def _echo(text: str) -> None:
+    """Print whatever the text holds: a lone surrogate or a terminal that cannot show Chinese must not
+    end a batch. Unprintable characters become U+FFFD; on a non-UTF-8 stdout JSON falls back to \\u escapes."""
+    text = scrub(text)
+    try:
+        click.echo(text)
+    except UnicodeEncodeError:
+        encoding = getattr(sys.stdout, "encoding", None) or "ascii"
+        click.echo(text.encode(encoding, "backslashreplace").decode(encoding))
 
 
 # ---------------------------------------------------------------- index
@@ -84,7 +96,8 @@ def _emit(obj: dict[str, Any]) -> None:
 def index(ctx: click.Context, paths: tuple[Path, ...], quiet: bool) -> None:
     """解析并索引文件或文件夹（PDF、md、html、txt、csv、tsv）；不给 PATH 时索引自带语料。
 
-    重复索引未改动的文件不做任何事；改动过的文件替换旧条目。有文件失败时退出码为 1。
+    重复索引未改动的文件不做任何事；改动过的文件替换旧条目。同名文件按来源区分，各自保留。
+    不是预算文件的（README、.docx 等）列为“跳过”；只有真正失败的文件使退出码为 1。
     """
     from budgetqa.index.ingest import default_corpus, index_paths
 
@@ -92,8 +105,10 @@ def index(ctx: click.Context, paths: tuple[Path, ...], quiet: bool) -> None:
     targets = list(paths) if paths else list(default_corpus())
     report = index_paths(targets, settings, progress=not quiet)
     click.echo(f"索引完成：新增或更新 {report.indexed} 个文件，未改动 {report.unchanged} 个，"
-               f"失败 {len(report.failed)} 个；共 {report.facts} 条数字事实，用时 {report.seconds:.1f} 秒。"
-               f"索引目录：{settings.home}")
+               f"跳过 {len(report.skipped)} 个，失败 {len(report.failed)} 个；共 {report.facts} 条数字事实，"
+               f"用时 {report.seconds:.1f} 秒。索引目录：{settings.home}")
+    for name, reason in report.skipped:
+        click.echo(f"跳过：{name}：{reason}", err=True)
     for name, reason in report.failed:
         click.echo(f"失败：{name}：{reason}", err=True)
     if report.failed:
@@ -104,7 +119,7 @@ def index(ctx: click.Context, paths: tuple[Path, ...], quiet: bool) -> None:
 @cli.command()
 @click.argument("question", required=False)
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON 答案对象")
-@click.option("--batch", type=click.File("r", encoding="utf-8"), default=None,
+@click.option("--batch", type=click.File("r", encoding="utf-8", errors="replace"), default=None,
               help="JSONL 文件（每行含 id 与 q 或 question）；- 表示标准输入")
 @click.option("--unit", default=None, help="限定单位（全称或简称）")
 @click.option("--year", type=int, default=None, help="限定年度")
@@ -124,34 +139,37 @@ def ask(ctx: click.Context, question: str | None, as_json: bool, batch: IO[str] 
             if as_json:
                 _emit(answer_json)
             else:
-                click.echo(f"[{qid}] {answer_json['answer']}")
+                _echo(f"[{qid}] {answer_json['answer']}")
         return
     assert question is not None
     answer = engine.ask(question, unit=unit, year=year)
     if as_json:
         _emit(answer.to_json())
     else:
-        click.echo(_answer_text(answer))
+        _echo(_answer_text(answer))
     if answer.status == "error":
         ctx.exit(1)
 
 
 def _jsonl_items(stream: IO[str], keys: tuple[str, ...]) -> Iterator[tuple[str, str, str]]:
-    """(id, text, error) for every non-blank line; error is "" for a good line."""
+    """(id, text, error) for every non-blank line; error is "" for a good line. Text and id come out
+    scrubbed of lone surrogates (a JSON "\\ud800" escape), so nothing later fails to encode them."""
     for number, line in enumerate(stream, 1):
         if not line.strip():
             continue
         fallback = f"line{number}"
         try:
             obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield fallback, "", f"第 {number} 行不是合法的 JSON：{exc.msg}"
+        except (json.JSONDecodeError, RecursionError) as exc:
+            msg = exc.msg if isinstance(exc, json.JSONDecodeError) else "嵌套过深"
+            yield fallback, "", f"第 {number} 行不是合法的 JSON：{msg}"
             continue
         if not isinstance(obj, dict):
             yield fallback, "", f"第 {number} 行应是 JSON 对象"
             continue
-        qid = str(obj.get("id") or fallback)
-        text = next((obj[k] for k in keys if isinstance(obj.get(k), str)), "")
+        raw_id = obj.get("id")
+        qid = scrub(str(raw_id)) if raw_id not in (None, "") else fallback
+        text = scrub(next((obj[k] for k in keys if isinstance(obj.get(k), str)), ""))
         if not text.strip():
             yield qid, "", f"第 {number} 行缺少 {' 或 '.join(keys)} 字段"
             continue
@@ -193,7 +211,7 @@ def _answer_text(answer: Answer) -> str:
 @cli.command()
 @click.argument("claim", required=False)
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON 核对结果")
-@click.option("--batch", type=click.File("r", encoding="utf-8"), default=None,
+@click.option("--batch", type=click.File("r", encoding="utf-8", errors="replace"), default=None,
               help="JSONL 文件（每行含 id 与 claim）；- 表示标准输入")
 @click.pass_context
 def verify(ctx: click.Context, claim: str | None, as_json: bool, batch: IO[str] | None) -> None:
@@ -311,16 +329,20 @@ def audit(ctx: click.Context, docs: tuple[str, ...], as_json: bool) -> None:
                     "首次启动时自动索引自带语料。")
 @click.option("--host", default="127.0.0.1", show_default=True, help="监听地址（对外开放用 0.0.0.0）")
 @click.option("--port", default=7860, show_default=True, type=int, help="监听端口")
+@click.option("--shared-uploads", is_flag=True,
+              help="允许持有口令（BUDGETQA_UPLOAD_TOKEN）的上传者把文件加入共享语料；默认网页上传只对上传者本人可见")
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int) -> None:
-    """启动网页问答界面（Gradio）。"""
+def serve(ctx: click.Context, host: str, port: int, shared_uploads: bool) -> None:
+    """启动网页问答界面（Gradio）。网页上传的文件只加入上传者自己的会话，不改变其他用户看到的回答。"""
     from budgetqa.index.ingest import ensure_index
     from budgetqa.web import launch
 
     settings = _settings(ctx)
+    if shared_uploads and len(settings.upload_token) < 12:
+        raise click.UsageError("--shared-uploads 需要设置环境变量 BUDGETQA_UPLOAD_TOKEN（至少 12 个字符的口令）。")
     ensure_index(settings)
     click.echo(f"索引目录：{settings.home}；打开 http://{host}:{port}/", err=True)
-    launch(settings, host, port)
+    launch(settings, host, port, shared_uploads=shared_uploads)
 
 
 # ---------------------------------------------------------------- eval

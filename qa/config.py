@@ -41,6 +41,10 @@ class Settings:
     llm_api_key: str = field(default="", metadata={"env": "BUDGETQA_LLM_API_KEY", "help": "大模型接口密钥"})
     ollama_url: str = field(default="", metadata={"env": "BUDGETQA_OLLAMA_URL", "help": "Ollama 服务地址（与 BUDGETQA_LLM_MODEL 一起使用）"})
     llm_timeout: float = field(default=20.0, metadata={"env": "BUDGETQA_LLM_TIMEOUT", "help": "大模型请求超时（秒）"})
+    max_file_mb: float = field(default=20.0, metadata={"env": "BUDGETQA_MAX_FILE_MB", "help": "单个文件大小上限（MB），超过的文件不索引"})
+    max_pages: int = field(default=500, metadata={"env": "BUDGETQA_MAX_PAGES", "help": "单个文件页数上限，超过的文件不索引"})
+    parse_timeout: float = field(default=60.0, metadata={"env": "BUDGETQA_PARSE_TIMEOUT", "help": "单个文件解析时限（秒），在独立进程中解析，超时即放弃该文件；0 表示在本进程内解析、不设时限"})
+    upload_token: str = field(default="", metadata={"env": "BUDGETQA_UPLOAD_TOKEN", "help": "网页上传进入共享语料所需的口令（还需 serve --shared-uploads）；为空时上传只对上传者本人的会话可见"})
 
     @property
     def store_path(self) -> Path:
@@ -49,6 +53,16 @@ class Settings:
     @property
     def chroma_path(self) -> Path:
         return self.home / "chroma"
+
+    @property
+    def uploads_path(self) -> Path:
+        """Uploads in flight (gradio's incoming files and our working copies); emptied at every start."""
+        return self.home / "uploads"
+
+    @property
+    def documents_path(self) -> Path:
+        """Documents added to the shared corpus by trusted uploaders (kept: they are indexed sources)."""
+        return self.home / "documents"
 
     @property
     def llm_enabled(self) -> bool:
@@ -67,6 +81,10 @@ def load_settings(**overrides: object) -> Settings:
         "llm_api_key": _env("BUDGETQA_LLM_API_KEY"),
         "ollama_url": _env("BUDGETQA_OLLAMA_URL"),
         "llm_timeout": float(_env("BUDGETQA_LLM_TIMEOUT", "20") or 20),
+        "max_file_mb": float(_env("BUDGETQA_MAX_FILE_MB", "20") or 20),
+        "max_pages": int(_env("BUDGETQA_MAX_PAGES", "500") or 500),
+        "parse_timeout": float(_env("BUDGETQA_PARSE_TIMEOUT", "60") or 60),
+        "upload_token": _env("BUDGETQA_UPLOAD_TOKEN"),
     }
     values.update({k: v for k, v in overrides.items() if v is not None})
     if isinstance(values["home"], str):

@@ -14,6 +14,10 @@ class UnreadableDocument(BudgetQAError):
         self.reason = reason
 
 
+class NotBudgetDocument(UnreadableDocument):
+    """A readable file that is not a budget disclosure (a README, a list of sources): skipped, not failed."""
+
+
 class BadQuestion(BudgetQAError):
     """Empty, too long, or content-free input."""
 

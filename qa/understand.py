@@ -16,6 +16,7 @@ from typing import Any
 
 from budgetqa.catalog import Catalog, norm, occurrences
 from budgetqa.errors import BadQuestion
+from budgetqa.normalize import from_english, normalize_question
 from budgetqa.units import Mention, UnitMatcher, UnitRef
 from budgetqa.wording import (
     FILLER,
@@ -100,8 +101,8 @@ def load_vocabulary(path: str = "") -> Vocabulary:
 
 
 def validate(question: str) -> str:
-    """The question stripped, or BadQuestion with a clear message."""
-    q = (question or "").strip()
+    """The question normalised (budgetqa.normalize), or BadQuestion with a clear message."""
+    q = normalize_question(question or "")
     if not q:
         raise BadQuestion("问题为空，请输入要查询的问题，例如“福州市医疗保障局的公务接待费是多少”。")
     if len(q) > MAX_QUESTION:
@@ -109,7 +110,11 @@ def validate(question: str) -> str:
     if not re.search(r"[\w\u4e00-\u9fff]", q):
         raise BadQuestion("问题只有标点符号，请用中文描述要查询的单位和项目。")
     if not _CJK.search(q):
-        raise BadQuestion("请用中文提问，例如“福州市医疗保障局2024年的办公费是多少”。")
+        zh = from_english(q)
+        if zh is None:
+            raise BadQuestion("请用中文提问，例如“福州市医疗保障局2024年的办公费是多少”。英文问题需写明单位和项目"
+                              "（如 official reception expenses of Fuzhou Medical Security Bureau）才能识别。")
+        q = zh
     return q
 
 

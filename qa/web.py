@@ -8,7 +8,9 @@ and turns failures into Chinese messages.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,19 +23,32 @@ set_offline_env()
 
 import gradio as gr  # noqa: E402
 from budgetqa import web_render as R  # noqa: E402
-from budgetqa.errors import BudgetQAError  # noqa: E402
-from budgetqa.index.ingest import IngestReport, index_paths  # noqa: E402
+from budgetqa.errors import BudgetQAError, NotBudgetDocument, UnreadableDocument  # noqa: E402
+from budgetqa.index.ingest import IngestReport, index_paths, open_store  # noqa: E402
+from budgetqa.index.isolate import Limits, parse_file  # noqa: E402
 from budgetqa.index.model import Table  # noqa: E402
-from budgetqa.index.store import FactStore  # noqa: E402
+from budgetqa.index.store import DocInfo, FactStore  # noqa: E402
 from budgetqa.pipeline import Engine, Turn  # noqa: E402
 from budgetqa.types import Answer, Citation  # noqa: E402
+from budgetqa.uploads import (  # noqa: E402
+    PRIVATE_PREFIX,
+    NoFileRoutes,
+    Visitor,
+    drop_upload,
+    incoming_path,
+    reset_uploads,
+    sweep_abandoned,
+    take_upload,
+    trusted,
+    work_path,
+)
+from starlette.middleware import Middleware  # noqa: E402
 
 log = logging.getLogger(__name__)
 
 UPLOAD_TYPES = [".pdf", ".md", ".html", ".htm", ".txt", ".csv", ".tsv"]
 MAX_HISTORY = 10  # turns passed to the Engine; enough for "那差旅费呢？" chains
 ASK_CONCURRENCY = 4  # Engine.ask_stream is thread-safe; 2 cores, so a few at once is plenty
-MAX_UPLOAD = "50mb"
 INTERNAL_ERROR = "处理这个问题时出了内部错误，请换个说法再试，或联系管理员。"
 
 # System fonts only: the default theme would otherwise reference web fonts, and offline the
@@ -73,16 +88,45 @@ ProgressFn = Callable[..., Any]
 
 
 class Handlers:
-    """The page's event handlers; plain methods so tests call them without a browser."""
+    """The page's event handlers; plain methods so tests call them without a browser.
 
-    def __init__(self, engine: Engine, settings: Settings) -> None:
+    `engine` answers over the shared corpus; a visitor who uploaded documents gets answers from their
+    own `Visitor` engine (shared corpus + their files). Between questions both notice a newer index
+    generation (a `budgetqa index` from the command line) and reload."""
+
+    def __init__(self, engine: Engine, settings: Settings, shared_uploads: bool = False) -> None:
         self.engine = engine
         self.settings = settings
+        self.shared_uploads = shared_uploads
+        self._generation = self._read_generation()
+        self._generation_lock = threading.Lock()
+        self._shared: FactStore | None = None
+
+    def _read_generation(self) -> int:
+        try:
+            with _store(self.settings) as store:
+                return store.generation
+        except Exception:  # an unreadable store: the engine reports it on the question
+            return -1
+
+    def engine_for(self, visitor: Visitor | None) -> Engine:
+        """The engine for this visitor's next question, reloaded when the index changed since."""
+        generation = self._read_generation()
+        with self._generation_lock:
+            if generation != self._generation:
+                self._generation = generation
+                self.engine.reload()
+            if self._shared is None and visitor is not None and visitor.docs:
+                self._shared = open_store(self.settings)
+        if visitor is not None and visitor.docs:
+            return visitor.engine_for(self.settings, self._shared, generation)  # type: ignore[no-any-return]
+        return self.engine
 
     # ---- chat --------------------------------------------------------------------------------
 
     def ask(self, question: str, chat: ChatMessages | None, history: Sequence[Turn] | None,
-            unit_choice: str | None, year_choice: str | None) -> Iterator[tuple[ChatMessages, tuple[Turn, ...], str]]:
+            unit_choice: str | None, year_choice: str | None,
+            visitor: Visitor | None = None) -> Iterator[tuple[ChatMessages, tuple[Turn, ...], str]]:
         """Show the question at once, the model's draft as it is written, then the checked answer.
 
         Only the last step carries an Answer; the new turn joins this visitor's history then.
@@ -94,21 +138,22 @@ class Handlers:
         chat.append({"role": "assistant", "content": '<div class="bq-answer">正在查找…</div>'})
         yield list(chat), turns, ""
         unit, year = R.parse_filters(unit_choice, year_choice)
-        for answer, content in self._replies(question, unit, year, turns):
+        for answer, content in self._replies(question, unit, year, turns, visitor):
             chat[-1] = {"role": "assistant", "content": content}
             if answer is not None and answer.status != "error":  # a not_found still names the unit asked about
                 turns = (*turns, Turn(question.strip(), *_scope(answer, unit, year)))[-MAX_HISTORY:]
             yield list(chat), turns, ""  # a copy: gradio diffs successive outputs
 
     def _replies(self, question: str, unit: str | None, year: int | None,
-                 turns: Sequence[Turn]) -> Iterator[tuple[Answer | None, str]]:
+                 turns: Sequence[Turn], visitor: Visitor | None = None) -> Iterator[tuple[Answer | None, str]]:
         """Draft bubbles (no Answer) while the model writes, then the checked answer's bubble, last."""
         text = ""
         try:
-            for part in self.engine.ask_stream(question, unit=unit, year=year, history=list(turns)):
+            engine = self.engine_for(visitor)
+            for part in engine.ask_stream(question, unit=unit, year=year, history=list(turns)):
                 if isinstance(part, Answer):
                     # the draft was never checked: the Answer replaces it, whatever the draft said
-                    yield part, R.render_answer(part, self._contexts(part.citations))
+                    yield part, R.render_answer(part, self._contexts(part.citations, visitor))
                     return
                 text += part
                 yield None, R.render_draft(text)
@@ -122,12 +167,14 @@ class Handlers:
         log.error("answer stream for %r ended without an answer", question[:200])
         yield None, R.render_failure(INTERNAL_ERROR)
 
-    def _contexts(self, citations: Sequence[Citation]) -> list[R.TableContext | None]:
-        """Each cited table around its row, from the fact store; None shows the quote only."""
+    def _contexts(self, citations: Sequence[Citation], visitor: Visitor | None = None) -> list[R.TableContext | None]:
+        """Each cited table around its row, from the fact store (or the visitor's own uploads); None shows
+        the quote only."""
         docs = {c.doc for c in citations if c.table}
         try:
             with _store(self.settings) as store:
-                tables = {d: store.tables(d) for d in docs}
+                tables = {d: (visitor.tables(d) if visitor is not None and d.startswith(PRIVATE_PREFIX)
+                              else store.tables(d)) for d in docs}
         except Exception:  # an unreadable store: the quotes alone still cite
             log.debug("no table context for %s", sorted(docs), exc_info=True)
             return [None] * len(citations)
@@ -140,18 +187,26 @@ class Handlers:
 
     # ---- documents ---------------------------------------------------------------------------
 
-    def documents(self) -> list[Any]:
+    def documents(self, visitor: Visitor | None = None) -> list[Any]:
+        """The shared corpus, then this visitor's own uploads."""
+        mine = [_info(d, len(f)) for d, f in visitor.docs.values()] if visitor is not None else []
         try:
             with _store(self.settings) as store:
-                return list(store.documents())
+                return [*store.documents(), *mine]
         except Exception:
             log.exception("cannot list documents")
-            return []
+            return mine
 
     def upload(self, files: Sequence[str] | str | None, unit_choice: str | None, year_choice: str | None,
-               progress: ProgressFn | None = None) -> tuple[str, Any, Any, Any, Any]:
-        """Index the uploaded files one by one; a bad file is reported and leaves the index as it was."""
+               visitor: Visitor | None = None, token: str | None = None,
+               progress: ProgressFn | None = None) -> tuple[Any, ...]:
+        """Add the uploaded files to this visitor's own corpus (or, for a trusted uploader, to the shared
+        one); a bad file is reported by name and the others go on. Returns the message, the refreshed
+        widgets and the visitor."""
+        visitor = visitor if isinstance(visitor, Visitor) else Visitor()
         paths = [files] if isinstance(files, str) else list(files or [])
+        shared = trusted(self.settings, self.shared_uploads, token)
+        sweep_abandoned(self.settings)
         indexed: list[str] = []
         unchanged: list[str] = []
         failed: list[tuple[str, str]] = []
@@ -159,38 +214,73 @@ class Handlers:
         for i, src in enumerate(paths):
             name = Path(src).name
             if progress is not None:
-                progress(i / len(paths), desc=f"正在读取并索引 {name}（{i + 1}/{len(paths)}）")
-            report = self._index_one(Path(src))
+                progress(i / len(paths), desc=f"正在读取 {name}（{i + 1}/{len(paths)}）")
+            report = self._add_shared(Path(src)) if shared else self._add_private(Path(src), visitor)
             indexed += list(report.names)
             unchanged += [name] * min(report.unchanged, 1)
-            failed += list(report.failed)
+            failed += [*report.failed, *report.skipped]
             facts += report.facts
         if progress is not None:
             progress(1.0, desc="完成")
-        if indexed:
+        if shared and indexed:
             self.engine.reload()  # the Engine caches the catalog of units and facts
         message = R.ingest_message(indexed, unchanged, failed, facts)
-        return (message, *self.refreshed(unit_choice, year_choice))
+        if indexed and not shared:
+            message += ("\n\n🔒 这些文件只加入您本次会话（回答中标为“您上传的文件”），不会改变其他用户看到的回答；"
+                        "关闭页面后即删除。")
+        if token and token.strip() and not shared:
+            message += "\n\n⚠ 口令不正确或服务器未开放共享上传：文件只加入您自己的会话。"
+        return (message, *self.refreshed(unit_choice, year_choice, visitor), visitor)
 
-    def _index_one(self, src: Path) -> IngestReport:
-        """Copy an upload out of gradio's temp folder (so citations name a stable file) and index it."""
-        folder = self.settings.home / "uploads"
-        folder.mkdir(parents=True, exist_ok=True)
-        dest = folder / src.name
-        if src.resolve() != dest.resolve():
-            shutil.copyfile(src, dest)
+    def _add_private(self, src: Path, visitor: Visitor) -> IngestReport:
+        """Parse (in a worker, under the limits) into the visitor's corpus; the file itself is deleted."""
         try:
-            report = index_paths([dest], self.settings, progress=False)
+            work = take_upload(self.settings, src)
+        except OSError as exc:
+            return IngestReport(failed=((src.name, f"无法读取上传的文件（{exc.strerror or exc}）"),))
+        try:
+            parsed = parse_file(work, PRIVATE_PREFIX + src.name, Limits.of(self.settings))
+            if not visitor.add(parsed.doc, parsed.facts):
+                return IngestReport(unchanged=1)
+            return IngestReport(indexed=1, facts=len(parsed.facts), names=(parsed.doc.name,))
+        except NotBudgetDocument as exc:
+            return IngestReport(skipped=((src.name, exc.reason),))
+        except UnreadableDocument as exc:
+            return IngestReport(failed=((src.name, exc.reason),))
+        except ValueError as exc:  # the visitor's document limit
+            return IngestReport(failed=((src.name, str(exc)),))
+        except Exception as exc:
+            log.exception("reading upload %s failed", src.name)
+            return IngestReport(failed=((src.name, f"读取时出错（{type(exc).__name__}）"),))
+        finally:
+            drop_upload(work)
+
+    def _add_shared(self, src: Path) -> IngestReport:
+        """A trusted upload: checked first, then kept under BUDGETQA_HOME/documents and indexed there."""
+        try:
+            work = take_upload(self.settings, src)
+        except OSError as exc:
+            return IngestReport(failed=((src.name, f"无法读取上传的文件（{exc.strerror or exc}）"),))
+        try:
+            parse_file(work, src.name, Limits.of(self.settings))  # refused files never reach documents/
+            dest = self.settings.documents_path / src.name
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(work, dest)
+            return index_paths([dest], self.settings, progress=False)
+        except NotBudgetDocument as exc:
+            return IngestReport(skipped=((src.name, exc.reason),))
+        except UnreadableDocument as exc:
+            return IngestReport(failed=((src.name, exc.reason),))
         except Exception as exc:  # ingest reports bad files itself; this is a crash
             log.exception("indexing %s failed", src.name)
-            report = IngestReport(failed=((src.name, f"索引时出错（{type(exc).__name__}）"),))
-        if report.failed:
-            dest.unlink(missing_ok=True)  # keep no copy of what the index refused
-        return report
+            return IngestReport(failed=((src.name, f"索引时出错（{type(exc).__name__}）"),))
+        finally:
+            drop_upload(work)
 
-    def refreshed(self, unit_choice: str | None, year_choice: str | None) -> tuple[Any, Any, Any, Any]:
+    def refreshed(self, unit_choice: str | None, year_choice: str | None,
+                  visitor: Visitor | None = None) -> tuple[Any, Any, Any, Any]:
         """Documents table, filters (keeping the current choice when still valid) and examples."""
-        docs = self.documents()
+        docs = self.documents(visitor)
         units, years = R.filter_choices(docs)
         return (R.document_rows(docs),
                 gr.Dropdown(choices=units, value=unit_choice if unit_choice in units else R.ALL_UNITS),
@@ -204,6 +294,12 @@ def _scope(answer: Answer, unit: str | None, year: int | None) -> tuple[str | No
     units = {c.unit for c in answer.citations if c.unit}
     return (answer.unit or (units.pop() if len(units) == 1 else unit),
             years.pop() if len(years) == 1 else year)
+
+
+def _info(doc: Any, n_facts: int) -> DocInfo:
+    """A visitor's upload as a row of the documents tab."""
+    return DocInfo(doc.name, doc.sha256, doc.unit, doc.aliases, doc.year, doc.kind, doc.subunits, doc.pages,
+                   doc.layout, n_facts, "")
 
 
 def table_context(tables: Sequence[Table], citation: Citation) -> R.TableContext | None:
@@ -232,14 +328,16 @@ def _store(settings: Settings) -> Iterator[FactStore]:
 # ---- page -----------------------------------------------------------------------------------------
 
 
-def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
-    h = Handlers(engine, settings)
+def build_app(engine: Engine, settings: Settings, shared_uploads: bool = False) -> gr.Blocks:
+    h = Handlers(engine, settings, shared_uploads)
     docs = h.documents()
     units, years = R.filter_choices(docs)
-    with gr.Blocks(title="预算问答 · budgetqa", analytics_enabled=False) as app:
+    # delete_cache: gradio's own copies of uploads nobody added are removed after an hour
+    with gr.Blocks(title="预算问答 · budgetqa", analytics_enabled=False, delete_cache=(600, 3600)) as app:
         gr.Markdown("## 政府预算决算问答\n输入问题，例如某单位的公务接待费；回答给出数字、单位、年度和出处，"
                     "并标明数字是否已与原表核对。")
         turns = gr.State(())
+        visitor = gr.State(None, time_to_live=4 * 3600)  # this session's own uploads (a Visitor)
         with gr.Tab("问答"):
             with gr.Row():
                 unit_dd = gr.Dropdown(units, value=R.ALL_UNITS, label="单位", scale=3, elem_id="bq-unit")
@@ -258,12 +356,15 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
             table = gr.Dataframe(value=R.document_rows(docs), headers=R.DOC_HEADERS, interactive=False,
                                  label="已索引的文档", elem_id="bq-docs", wrap=True)
             files = gr.File(file_count="multiple", file_types=UPLOAD_TYPES, type="filepath",
-                            label="上传预算/决算文档（PDF 或文本：.pdf .md .html .txt .csv .tsv）",
+                            label="上传预算/决算文档（PDF 或文本：.pdf .md .html .txt .csv .tsv）；"
+                                  "只加入您本次会话，不影响其他用户",
                             elem_id="bq-upload")
+            token = gr.Textbox(label="管理员口令（加入共享语料时填写）", type="password", visible=shared_uploads,
+                               elem_id="bq-token")
             add = gr.Button("加入索引", variant="primary", elem_id="bq-index")
             status = gr.Markdown(elem_id="bq-upload-status")
 
-        ask_io: dict[str, Any] = {"fn": h.ask, "inputs": [box, chat, turns, unit_dd, year_dd],
+        ask_io: dict[str, Any] = {"fn": h.ask, "inputs": [box, chat, turns, unit_dd, year_dd, visitor],
                                   "outputs": [chat, turns, box], "concurrency_id": "ask",
                                   "concurrency_limit": ASK_CONCURRENCY, "show_progress": "minimal"}
         box.submit(**ask_io)
@@ -272,34 +373,52 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
                        queue=False).then(**ask_io)
         clear.click(h.clear, outputs=[chat, turns, box], queue=False)
 
-        def upload(files_: Any, unit_: str | None, year_: str | None,
+        def upload(files_: Any, unit_: str | None, year_: str | None, visitor_: Visitor | None, token_: str | None,
                    progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008 (gradio's idiom)
-            return (*h.upload(files_, unit_, year_, progress), None)  # None empties the file picker
+            return (*h.upload(files_, unit_, year_, visitor_, token_, progress), None, "")  # empty picker, token
 
-        add.click(upload, inputs=[files, unit_dd, year_dd],
-                  outputs=[status, table, unit_dd, year_dd, examples, files],
+        add.click(upload, inputs=[files, unit_dd, year_dd, visitor, token],
+                  outputs=[status, table, unit_dd, year_dd, examples, visitor, files, token],
                   concurrency_id="ingest", concurrency_limit=1)
-        app.load(h.refreshed, inputs=[unit_dd, year_dd], outputs=[table, unit_dd, year_dd, examples],
+        app.load(h.refreshed, inputs=[unit_dd, year_dd, visitor], outputs=[table, unit_dd, year_dd, examples],
                  concurrency_id="ask", concurrency_limit=ASK_CONCURRENCY)
     return app
 
 
 def launch_options(settings: Settings, host: str = "127.0.0.1", port: int = 7860,
                    share: bool = False) -> dict[str, Any]:
-    """Keyword arguments for Blocks.launch: offline, loopback by default, nothing served from disk."""
+    """Keyword arguments for Blocks.launch: offline, loopback by default, nothing served from disk (no
+    /file= route at all: `NoFileRoutes`), uploads over the size limit refused at the door."""
     return {"server_name": host, "server_port": port, "share": share, "theme": THEME, "css": CSS,
-            "allowed_paths": [], "blocked_paths": [str(settings.home)], "max_file_size": MAX_UPLOAD,
+            "allowed_paths": [], "blocked_paths": blocked_paths(settings),
+            "max_file_size": f"{max(1, int(settings.max_file_mb))}mb",
+            "app_kwargs": {"middleware": [Middleware(NoFileRoutes)]},
             "ssr_mode": False, "mcp_server": False, "pwa": False, "enable_monitoring": False,
             "show_error": False, "inbrowser": False, "footer_links": ["settings"]}
 
 
+def blocked_paths(settings: Settings) -> list[str]:
+    """Everything under the home but gradio's incoming folder (which it must read an upload from)."""
+    home = settings.home
+    listed = {settings.store_path, Path(f"{settings.store_path}-wal"), Path(f"{settings.store_path}-shm"),
+              settings.chroma_path, settings.documents_path, work_path(settings), home / "index.lock"}
+    if home.exists():
+        listed |= {p for p in home.iterdir() if p.name != settings.uploads_path.name}
+    return sorted(str(p) for p in listed)
+
+
 def launch(settings: Settings, host: str = "127.0.0.1", port: int = 7860, share: bool = False,
-           block: bool = True) -> gr.Blocks:
-    """Serve the page; with block=False return at once (tests stop it with app.close())."""
+           block: bool = True, shared_uploads: bool = False) -> gr.Blocks:
+    """Serve the page; with block=False return at once (tests stop it with app.close()).
+
+    Uploads land in BUDGETQA_HOME/uploads/incoming (gradio's temp folder for this process), emptied
+    here at every start so nothing a crash left behind survives."""
     from budgetqa.index.ingest import ensure_index
 
     ensure_index(settings)
-    app = build_app(Engine(settings), settings)
+    reset_uploads(settings)
+    os.environ["GRADIO_TEMP_DIR"] = str(incoming_path(settings))  # read by gradio when the app is created
+    app = build_app(Engine(settings), settings, shared_uploads)
     # Uploads get their own concurrency group, so a slow PDF never holds up someone's question.
     app.queue(default_concurrency_limit=1, max_size=64)
     app.launch(prevent_thread_lock=not block, **launch_options(settings, host, port, share))

@@ -80,10 +80,12 @@ def test_bad_files_are_reported_and_the_rest_indexed(tmp_path: Path, seed_paths:
     report = index_paths([folder, unknown, missing], _settings(tmp_path, dense=False), progress=False)
 
     failed = dict(report.failed)
+    skipped = dict(report.skipped)
     assert report.indexed == 1
-    assert set(failed) == {"empty.txt", "broken.pdf", "readme.txt", "notes.docx", "gone.txt"}
+    assert set(failed) == {"empty.txt", "broken.pdf", "gone.txt"}
+    assert set(skipped) == {"readme.txt", "notes.docx"}  # not budget documents: listed, not failures
     assert "空" in failed["empty.txt"]
-    assert ".docx" in failed["notes.docx"]
+    assert ".docx" in skipped["notes.docx"] and "不是预算" in skipped["readme.txt"]
     assert "不存在" in failed["gone.txt"]
     assert all(reason for reason in failed.values())
     assert "失败：broken.pdf" in report.summary()
@@ -101,7 +103,8 @@ def test_a_parser_crash_is_reported_not_raised(tmp_path: Path, seed_paths: list[
         return real(doc)
 
     monkeypatch.setattr(extract, "extract_facts", flaky)
-    report = index_paths(seed_paths[:2], _settings(tmp_path, dense=False), progress=False)
+    in_process = Settings(home=tmp_path / "home", dense=False, parse_timeout=0)  # sees the monkeypatch
+    report = index_paths(seed_paths[:2], in_process, progress=False)
     assert report.indexed == 1
     assert report.failed == ((seed_paths[0].name, "解析出错（ValueError: boom）"),)
 

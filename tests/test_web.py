@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from budgetqa import web_render as R
 from budgetqa.config import Settings, load_settings
+from budgetqa.index.store import FactStore
 from budgetqa.pipeline import Turn
 from budgetqa.types import Answer, Citation, Value
 
@@ -345,7 +346,9 @@ def test_launch_options_are_offline_and_narrow(tmp_path: Path) -> None:
 
     opts = launch_options(Settings(home=tmp_path))
     assert opts["share"] is False and opts["server_name"] == "127.0.0.1"
-    assert opts["allowed_paths"] == [] and str(tmp_path) in opts["blocked_paths"]
+    assert opts["allowed_paths"] == [] and str(tmp_path / "facts.sqlite3") in opts["blocked_paths"]
+    assert str(tmp_path / "uploads" / "work") in opts["blocked_paths"]
+    assert opts["max_file_size"] == "20mb" and opts["app_kwargs"]["middleware"]
     fonts = [f for f in (*THEME._font, *THEME._font_mono) if not isinstance(f, str)]
     assert all(type(f).__name__ == "Font" for f in fonts), "theme must not reference web fonts"
 
@@ -421,33 +424,38 @@ class Progress:
         self.steps.append((fraction, desc))
 
 
-def test_upload_indexes_a_document_and_refreshes_filters(tmp_path: Path) -> None:
+def test_upload_joins_the_visitors_own_corpus_and_refreshes_filters(tmp_path: Path) -> None:
+    from budgetqa.uploads import PRIVATE_PREFIX
+
     h, engine = _handlers(tmp_path)
     src = _write(tmp_path / "gradio-tmp", "minqing_2025.md", TINY_BUDGET)
     progress = Progress()
-    message, rows, unit_dd, year_dd, examples = h.upload([src], "某个已删除的单位", "2025", progress)
-    assert "已加入索引：minqing_2025.md" in message and "无法" not in message
-    assert [r[:4] for r in rows] == [["minqing_2025.md", "闽清县档案馆", "2025", "预算"]]
+    message, rows, unit_dd, year_dd, examples, visitor = h.upload([src], "某个已删除的单位", "2025", None, None, progress)
+    name = PRIVATE_PREFIX + "minqing_2025.md"
+    assert f"已加入索引：{name}" in message and "只加入您本次会话" in message and "无法" not in message
+    assert [r[:4] for r in rows] == [[name, "闽清县档案馆", "2025", "预算"]]
     assert "闽清县档案馆" in [c[0] for c in unit_dd.choices] and unit_dd.value == R.ALL_UNITS
     assert year_dd.value == "2025"
     assert examples.raw_samples[0] == ["闽清县档案馆的公务接待费是多少"]
-    assert engine.reloads == 1 and progress.steps[0][0] == 0.0 and progress.steps[-1][0] == 1.0
-    assert (tmp_path / "home" / "uploads" / "minqing_2025.md").exists()
-    again = h.upload([src], None, None)[0]
-    assert "内容未变" in again and engine.reloads == 1
+    assert engine.reloads == 0 and progress.steps[0][0] == 0.0 and progress.steps[-1][0] == 1.0
+    assert not Path(src).exists()  # moved out of gradio's folder ...
+    assert not any((tmp_path / "home" / "uploads").rglob("*.md"))  # ... and deleted once read
+    assert h.documents() == [] and not FactStore(h.settings.store_path).documents()  # the shared corpus is untouched
+    again = h.upload([_write(tmp_path / "gradio-tmp", "minqing_2025.md", TINY_BUDGET)], None, None, visitor)[0]
+    assert "内容未变" in again
 
 
-def test_upload_of_a_non_document_is_refused_and_leaves_the_index(tmp_path: Path) -> None:
+def test_upload_of_a_non_document_is_refused_and_deleted(tmp_path: Path) -> None:
     h, engine = _handlers(tmp_path)
     good = _write(tmp_path / "in", "minqing_2025.md", TINY_BUDGET)
-    h.upload([good], None, None)
+    visitor = h.upload([good], None, None)[-1]
     bad = [_write(tmp_path / "in", "shopping.txt", "购物清单\n牛奶\n鸡蛋\n"),
            _write(tmp_path / "in", "scan.pdf", b"%PDF-1.4 not really a pdf")]
-    message, rows, *_ = h.upload(bad, None, None)
+    message, rows, *_ = h.upload(bad, None, None, visitor)
     assert message.count("⚠ 无法加入索引") == 2 and "shopping.txt" in message and "scan.pdf" in message
-    assert [r[0] for r in rows] == ["minqing_2025.md"]
-    assert not (tmp_path / "home" / "uploads" / "shopping.txt").exists()
-    assert engine.reloads == 1
+    assert [r[0] for r in rows] == ["您上传的文件/minqing_2025.md"]
+    assert not any((tmp_path / "home" / "uploads").rglob("*.*"))  # refused files are not kept anywhere
+    assert engine.reloads == 0
 
 
 def test_upload_of_a_pdf_without_text_layer_explains_why(tmp_path: Path) -> None:
@@ -471,12 +479,12 @@ def test_upload_with_no_file_says_so(tmp_path: Path) -> None:
 
 def test_answer_shows_the_cited_row_in_its_table(tmp_path: Path) -> None:
     h, _ = _handlers(tmp_path)
-    h.upload([_write(tmp_path / "in", "minqing_2025.md", TINY_BUDGET)], None, None)
-    cite = Citation(doc="minqing_2025.md", unit="闽清县档案馆", year=2025, kind="预算", section="",
+    visitor = h.upload([_write(tmp_path / "in", "minqing_2025.md", TINY_BUDGET)], None, None)[-1]
+    cite = Citation(doc="您上传的文件/minqing_2025.md", unit="闽清县档案馆", year=2025, kind="预算", section="",
                     table="2025年度一般公共预算“三公”经费支出预算表", row="2、公务接待费", page=None,
                     quote="2、公务接待费\t3.20")
     narrative = Citation(**{**cite.__dict__, "table": "", "row": "公务接待费"})
-    ctx, missing, text = h._contexts([cite, Citation(**{**cite.__dict__, "doc": "missing.md"}), narrative])
+    ctx, missing, text = h._contexts([cite, Citation(**{**cite.__dict__, "doc": "missing.md"}), narrative], visitor)
     assert ctx is not None and ctx.columns == ("预算数",) and ctx.rows[ctx.focus] == ("2、公务接待费", ("3.20",))
     assert missing is None and text is None
 
