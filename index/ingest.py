@@ -150,7 +150,6 @@ def index_paths(paths: Sequence[Path], settings: Settings, progress: bool = True
         with writer_lock(settings.home):
             if settings.dense if dense is None else dense:
                 _sync_vectors(store, _vector_index(settings))
-            _warm_bm25(store)
     finally:
         store.close()
     return IngestReport(tally.indexed, tally.unchanged, tuple(tally.failed), tally.facts, tally.chunks,
@@ -242,13 +241,6 @@ def document_key(stamps: list[Stamp], origin: str, path: Path) -> str:
     return f"{path.name}#{hashlib.sha256(origin.encode()).hexdigest()[:8]}"
 
 
-def _warm_bm25(store: FactStore) -> None:
-    """Tokenise the corpus now (and cache it), so the first question does not pay for it."""
-    from budgetqa.index.vectors import load_lexical
-
-    load_lexical(store)
-
-
 def _vector_index(settings: Settings) -> VectorIndex:
     from budgetqa.index.vectors import VectorIndex
 
@@ -256,8 +248,13 @@ def _vector_index(settings: Settings) -> VectorIndex:
 
 
 def _sync_vectors(store: FactStore, vectors: VectorIndex) -> None:
-    """Bring chroma in line with the store (after a crash, a removed file, or a dense=False run)."""
-    upserted, deleted = vectors.sync(store.chunks())
+    """Bring chroma in line with the store for every document written or removed since its vectors
+    were last synced (after a crash, a removed file, or a dense=False run), one document at a time."""
+    upserted = deleted = 0
+    for name in store.dense_pending():
+        up, down = vectors.sync(store.chunks(name), where={"doc": name})
+        store.dense_done(name)
+        upserted, deleted = upserted + up, deleted + down
     if upserted or deleted:
         log.info("向量库同步：写入 %d，删除 %d", upserted, deleted)
 

@@ -2,8 +2,10 @@
 
 SQLite in WAL mode lets the web server's reader threads run while `budgetqa index` writes. Each
 thread gets its own connection; writes go through one lock and one transaction per document, so a
-crash mid-way leaves the previous state. The search chunks live here too: BM25 is rebuilt from them
-and the vector store is synced against them, so the store is the single source of truth.
+crash mid-way leaves the previous state. The search chunks live here too, with their tokens and a full-text index of them
+(FTS5, budgetqa.index.lexical), and the vector store is synced against them, so the store is the single
+source of truth. Everything is read on demand (one document's facts, one unit's chunks): nothing
+here loads the whole corpus.
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ from typing import Any
 
 from budgetqa.errors import IndexCorrupt
 from budgetqa.index.chunk import Chunk, make_chunks
+from budgetqa.index.lexical import tokenize_document
 from budgetqa.index.model import Document, Fact, Row, Section, Table
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -50,10 +53,18 @@ CREATE TABLE IF NOT EXISTS rows (
     cells TEXT NOT NULL, page INTEGER, quote TEXT NOT NULL, PRIMARY KEY (doc, tpos, pos));
 CREATE TABLE IF NOT EXISTS chunks (
     id TEXT PRIMARY KEY, doc TEXT NOT NULL, pos INTEGER NOT NULL, text TEXT NOT NULL,
-    metadata TEXT NOT NULL);
+    metadata TEXT NOT NULL, unit TEXT NOT NULL, year INTEGER, kind TEXT, chunk_type TEXT NOT NULL,
+    tokens TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc, pos);
+CREATE INDEX IF NOT EXISTS chunks_unit ON chunks(unit);
+CREATE TABLE IF NOT EXISTS doc_terms (doc TEXT NOT NULL, term TEXT NOT NULL, PRIMARY KEY (doc, term));
+CREATE VIRTUAL TABLE IF NOT EXISTS lex USING fts5(tokens, content='',
+    tokenize="unicode61 remove_diacritics 0 categories 'L* N* M* P* S* Co Cc Cf Cs'");
+CREATE INDEX IF NOT EXISTS documents_unit ON documents(unit);
+CREATE TABLE IF NOT EXISTS dense_pending (doc TEXT PRIMARY KEY)
 """
-_TABLES = ("meta", "documents", "facts", "sections", "tables", "rows", "chunks")
+# the lexical tokens are space-separated; every other character is part of a token (see lexical.py)
+_TABLES = ("meta", "documents", "facts", "sections", "tables", "rows", "chunks", "doc_terms", "lex", "dense_pending")
 _REINDEX = "请重新运行 `budgetqa index` 重建索引"
 
 
@@ -252,6 +263,58 @@ class FactStore:
     def chunk_ids(self) -> set[str]:
         return {r[0] for r in self._query("SELECT id FROM chunks")}
 
+    def chunk(self, chunk_id: str) -> Chunk | None:
+        rows = self._query("SELECT id, text, metadata FROM chunks WHERE id=?", (chunk_id,))
+        return Chunk(rows[0][0], rows[0][1], json.loads(rows[0][2])) if rows else None
+
+    def document_names(self) -> list[str]:
+        return [r[0] for r in self._query("SELECT name FROM documents ORDER BY name")]
+
+    def dense_pending(self) -> list[str]:
+        """Documents written or removed since the vector store was last synced for them."""
+        return [r[0] for r in self._query("SELECT doc FROM dense_pending ORDER BY doc")]
+
+    def dense_done(self, name: str) -> None:
+        conn = self._conn()
+        with self._write_lock, _transaction(conn):
+            conn.execute("DELETE FROM dense_pending WHERE doc=?", (name,))
+
+    # -- the lexical index (budgetqa.index.lexical) --------------------------------------------
+
+    def lexical_candidates(self, filters: dict[str, Any]) -> list[tuple[Chunk, list[str]]]:
+        """The chunks matching `filters` (doc/unit/year/kind/chunk_type) with their tokens."""
+        where, params = _where(filters)
+        rows = self._query(f"SELECT id, text, metadata, tokens FROM chunks{where} ORDER BY doc, pos", params)
+        return [(Chunk(r[0], r[1], json.loads(r[2])), r[3].split()) for r in rows]
+
+    def lexical_terms(self, filters: dict[str, Any]) -> set[str]:
+        """The row-label terms of the documents matching `filters` (doc/unit/year/kind)."""
+        where, params = _where({("name" if k == "doc" else k): v for k, v in filters.items()})
+        rows = self._query(f"SELECT term FROM doc_terms WHERE doc IN (SELECT name FROM documents{where})", params)
+        return {r[0] for r in rows}
+
+    def lexical_match(self, tokens: Sequence[str], k: int, filters: dict[str, Any]) -> list[tuple[Chunk, float]]:
+        """The k best chunks for `tokens` by the full-text index's BM25, filtered after ranking."""
+        query = " OR ".join('"' + t.replace('"', '""') + '"' for t in dict.fromkeys(tokens))
+        if not query:
+            return []
+        where, params = _where(filters)
+        limit = k if not filters else k * 20
+        while True:
+            hits = self._query("SELECT rowid, -bm25(lex) FROM lex WHERE lex MATCH ? ORDER BY bm25(lex) LIMIT ?",
+                               (query, limit))
+            rowids = [h[0] for h in hits]
+            scores = dict(hits)
+            marks = ",".join("?" * len(rowids))
+            clause = f"{where} AND" if where else " WHERE"
+            rows = self._query(f"SELECT rowid, id, text, metadata FROM chunks{clause} rowid IN ({marks})",
+                               [*params, *rowids]) if rowids else []
+            if len(rows) >= k or len(hits) < limit:
+                break
+            limit *= 4
+        found = sorted(((Chunk(r[1], r[2], json.loads(r[3])), scores[r[0]]) for r in rows), key=lambda p: -p[1])
+        return found[:k]
+
     # -- writes ------------------------------------------------------------------------------
 
     def replace_document(self, doc: Document, facts: list[Fact], chunks: list[Chunk] | None = None,
@@ -261,12 +324,13 @@ class FactStore:
         `pipeline` names the parsing code's version, so an upgrade re-indexes unchanged files;
         `origin` where the file came from (see `Stamp`)."""
         chunks = make_chunks(doc, facts) if chunks is None else chunks
+        tokens, terms = tokenize_document(chunks)  # before the write lock: jieba is the slow part
         conn = self._conn()
         with self._write_lock:
             try:
                 with _transaction(conn):
                     _delete_doc(conn, doc.name)
-                    _insert_doc(conn, doc, facts, chunks, pipeline, origin)
+                    _insert_doc(conn, doc, facts, chunks, pipeline, origin, tokens, terms)
                     _bump_generation(conn)
             except sqlite3.DatabaseError as exc:
                 raise self._corrupt(exc) from exc
@@ -325,13 +389,17 @@ def _bump_generation(conn: sqlite3.Connection) -> None:
 
 
 def _delete_doc(conn: sqlite3.Connection, name: str) -> None:
-    for table in ("documents", "facts", "sections", "tables", "rows", "chunks"):
+    # the full-text index holds no copy of the tokens: it is told which ones it is forgetting
+    conn.execute("INSERT INTO lex(lex, rowid, tokens) SELECT 'delete', rowid, tokens FROM chunks WHERE doc=?",
+                 (name,))
+    conn.execute("INSERT OR IGNORE INTO dense_pending VALUES (?)", (name,))  # its vectors are now stale
+    for table in ("documents", "facts", "sections", "tables", "rows", "chunks", "doc_terms"):
         column = "name" if table == "documents" else "doc"
         conn.execute(f"DELETE FROM {table} WHERE {column}=?", (name,))
 
 
 def _insert_doc(conn: sqlite3.Connection, doc: Document, facts: list[Fact], chunks: list[Chunk],
-                pipeline: str, origin: str) -> None:
+                pipeline: str, origin: str, tokens: list[list[str]], terms: list[str]) -> None:
     now = datetime.now(UTC).isoformat(timespec="seconds")
     conn.execute("INSERT INTO documents (name, sha256, unit, aliases, year, kind, subunits, pages, layout, "
                  "n_facts, indexed_at, pipeline, title, source, origin) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -350,8 +418,11 @@ def _insert_doc(conn: sqlite3.Connection, doc: Document, facts: list[Fact], chun
     conn.executemany("INSERT INTO rows VALUES (?,?,?,?,?,?,?,?)",
                      [(doc.name, ti, ri, r.label, r.code, _json(r.cells), r.page, r.quote)
                       for ti, t in enumerate(doc.tables) for ri, r in enumerate(t.rows)])
-    conn.executemany("INSERT INTO chunks VALUES (?,?,?,?,?)",
-                     [(c.id, doc.name, i, c.text, _json(c.metadata)) for i, c in enumerate(chunks)])
+    conn.executemany("INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?)",
+                     [(c.id, doc.name, i, c.text, _json(c.metadata), doc.unit, doc.year, doc.kind,
+                       c.chunk_type, " ".join(t)) for i, (c, t) in enumerate(zip(chunks, tokens, strict=True))])
+    conn.execute("INSERT INTO lex(rowid, tokens) SELECT rowid, tokens FROM chunks WHERE doc=?", (doc.name,))
+    conn.executemany("INSERT OR IGNORE INTO doc_terms VALUES (?,?)", [(doc.name, t) for t in terms])
 
 
 def _json(value: Any) -> str:

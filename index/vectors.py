@@ -1,10 +1,5 @@
-"""The two search indexes over the store's chunks: BM25 on jieba tokens, and chroma vectors.
-
-BM25: budget questions are lexical ("公务接待费", "30217"), so this is the main signal. Tokens are
-jieba search-mode words plus character bigrams of every CJK run (bigrams catch short forms the
-dictionary splits differently); the row labels of the indexed tables are added to jieba's
-dictionary so "一般公共预算拨款" stays one token. The tokenised corpus is cached next to the store,
-keyed by the store's generation, so a warm start skips jieba entirely.
+"""The dense search index over the store's chunks: chroma vectors (the lexical side, BM25 on jieba
+tokens, is budgetqa.index.lexical; its names are re-exported here for existing callers).
 
 Chroma: embedded PersistentClient under Settings.chroma_path, or HttpClient for Settings.chroma_url;
 cosine space; ids are the chunk ids; our own embedding function only (chroma's default downloads).
@@ -13,253 +8,27 @@ cosine space; ids are the chunk ids; our own embedding function only (chroma's d
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
-import math
 import re
 import threading
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import urlparse
 
-import numpy as np
 from budgetqa.config import Settings
 from budgetqa.embeddings import embeddings_name, get_embeddings
 from budgetqa.index.chunk import Chunk
-from budgetqa.index.store import FactStore
+from budgetqa.index.lexical import (  # noqa: F401 - re-exported for callers of the former module
+    BM25,
+    STOPWORDS,
+    LexicalIndex,
+    Scored,
+    Tokenizer,
+    budget_terms,
+    load_lexical,
+)
 
 log = logging.getLogger(__name__)
-
-TOKENIZER_VERSION = 4
-# jieba frequency for budget terms: high enough that a label stays whole in precise mode (search
-# mode still adds its parts); suggest_freq() would be exact but costs a cut per term at every start
-TERM_FREQ = 100_000
-_CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
-_WORDISH = re.compile(r"\w")
-_NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
-_LABEL_PREFIX = re.compile(r"^[\s\d０-９一二三四五六七八九十百]*[、.．)）]\s*|^[（(][一二三四五六七八九十\d]+[)）]\s*")
-_TERM = re.compile(r"^[\u3400-\u9fff（）()“”、]{2,16}$")
-# Question words that match prose everywhere ("安排了多少") and never the item asked about.
-STOPWORDS = frozenset(["的", "了", "是", "吗", "呢", "啊", "呀", "吧", "么", "和", "与", "及", "或", "在", "有", "为", "对", "把", "被", "给", "我", "你", "他", "请", "问", "请问", "一下", "多少", "是多少", "有多少", "多少钱", "几", "什么", "哪些", "哪个", "怎么", "怎样", "如何", "安排", "安排了", "花", "花了", "用了", "钱", "金额", "数额", "情况", "加起来", "一共", "总共", "分别", "告诉", "查", "查询", "查一下", "这个", "那个", "这", "那", "其中", "共", "合起来"])
-
-# ---------------------------------------------------------------------------------------------
-# tokenizer
-
-
-class Tokenizer:
-    """A private jieba instance (the global one is shared with other code) plus CJK bigrams."""
-
-    def __init__(self, vocabulary: Iterable[str] = ()) -> None:
-        self._jieba = _fresh_jieba()
-        self._lock = threading.Lock()  # jieba's add_word and cut share mutable state
-        self.vocabulary: set[str] = set()
-        self.add_vocabulary(vocabulary)
-
-    def add_vocabulary(self, terms: Iterable[str]) -> None:
-        new = sorted({t for t in terms if t not in self.vocabulary})
-        with self._lock:
-            for term in new:
-                self._jieba.add_word(term, freq=TERM_FREQ)
-        self.vocabulary.update(new)
-
-    def content(self, text: str, drop: Iterable[str] = ()) -> str:
-        """The text without question words (and without the `drop` phrases, e.g. a unit already
-        applied as a filter): what the embedding model should read of a question."""
-        for phrase in drop:
-            text = text.replace(phrase, " ")
-        with self._lock:
-            words = list(self._jieba.cut(text, HMM=False))
-        kept = "".join(w if _WORDISH.search(w) and w not in STOPWORDS else " " for w in words)
-        return " ".join(kept.split()) or text.strip()
-
-    def __call__(self, text: str) -> list[str]:
-        with self._lock:
-            words = [w.strip() for w in self._jieba.cut(text.lower(), HMM=False)]
-        freq = self._jieba.FREQ
-        tokens: list[str] = []
-        for w in words:
-            if not w or w in STOPWORDS or not _WORDISH.search(w) or w.isdigit():
-                continue
-            # jieba's search mode, inlined: the dictionary 2- and 3-grams of a long word, then the word
-            if len(w) > 2:
-                tokens.extend(g for n in (2, 3) if len(w) > n
-                              for g in (w[i:i + n] for i in range(len(w) - n + 1)) if freq.get(g))
-            tokens.append(w)
-        # numbers whole ("5.00", "30217", "1,353.26" -> "1353.26"): jieba splits them at the dot
-        tokens.extend(n.replace(",", "") for n in _NUMBER.findall(text))
-        # bigrams inside each run of kept words: "公务接待费" and "接待费" share "接待", "待费"
-        run = ""
-        for w in [*words, " "]:
-            if w and w not in STOPWORDS and _CJK_RUN.fullmatch(w):
-                run += w
-                continue
-            tokens.extend(run[i:i + 2] for i in range(len(run) - 1))
-            run = ""
-        return tokens
-
-
-_base_jieba: Any = None
-_base_lock = threading.Lock()
-
-
-def _fresh_jieba() -> Any:
-    """A jieba tokenizer with the stock dictionary, copied from one loaded once per process
-    (loading takes a second; a dict copy a few milliseconds)."""
-    import jieba
-
-    global _base_jieba
-    with _base_lock:
-        if _base_jieba is None:
-            jieba.setLogLevel(logging.WARNING)
-            _base_jieba = jieba.Tokenizer()
-            _base_jieba.initialize()
-        fresh = jieba.Tokenizer()
-        fresh.FREQ, fresh.total = dict(_base_jieba.FREQ), _base_jieba.total
-        fresh.initialized = True
-    return fresh
-
-
-def budget_terms(chunks: Iterable[Chunk]) -> set[str]:
-    """Dictionary words from the indexed tables' row labels ("2、公务接待费" -> "公务接待费")."""
-    terms = set()
-    for chunk in chunks:
-        label = _LABEL_PREFIX.sub("", str(chunk.metadata.get("row", ""))).strip()
-        if _TERM.match(label):
-            terms.add(label)
-    return terms
-
-
-# ---------------------------------------------------------------------------------------------
-# BM25
-
-
-class BM25:
-    """Okapi BM25 with rank_bm25's formula and idf floor, over an inverted index (fast on many docs)."""
-
-    def __init__(self, corpus: Sequence[Sequence[str]], k1: float = 1.5, b: float = 0.75,
-                 epsilon: float = 0.25) -> None:
-        self.k1, self.b = k1, b
-        self.n_docs = len(corpus)
-        self.doc_len = np.array([len(d) for d in corpus], dtype=np.float64)
-        self.avgdl = float(self.doc_len.mean()) if self.n_docs else 0.0
-        postings: dict[str, dict[int, int]] = defaultdict(dict)
-        for i, doc in enumerate(corpus):
-            for token in doc:
-                postings[token][i] = postings[token].get(i, 0) + 1
-        self._postings = {t: (np.fromiter(p.keys(), dtype=np.int64), np.fromiter(p.values(), dtype=np.float64))
-                          for t, p in postings.items()}
-        idf = {t: math.log(self.n_docs - len(p) + 0.5) - math.log(len(p) + 0.5) for t, p in postings.items()}
-        floor = epsilon * (sum(idf.values()) / len(idf)) if idf else 0.0
-        self.idf = {t: (v if v >= 0 else floor) for t, v in idf.items()}
-        self._norm = self.k1 * (1 - self.b + self.b * self.doc_len / self.avgdl) if self.n_docs else self.doc_len
-
-    def df_within(self, token: str, mask: np.ndarray) -> int:
-        posting = self._postings.get(token)
-        return 0 if posting is None else int(mask[posting[0]].sum())
-
-    def get_scores(self, query: Sequence[str]) -> np.ndarray:
-        scores = np.zeros(self.n_docs)
-        for token in query:
-            posting = self._postings.get(token)
-            if posting is None:
-                continue
-            idx, tf = posting
-            scores[idx] += self.idf[token] * tf * (self.k1 + 1) / (tf + self._norm[idx])
-        return scores
-
-
-@dataclass(frozen=True)
-class Scored:
-    chunk: Chunk
-    score: float
-
-
-class LexicalIndex:
-    """BM25 over all chunks of the store, with metadata filters applied before ranking."""
-
-    def __init__(self, chunks: list[Chunk], tokens: list[list[str]], tokenizer: Tokenizer,
-                 generation: int) -> None:
-        self.chunks = chunks
-        self.tokenizer = tokenizer
-        self.generation = generation
-        self.bm25 = BM25(tokens)
-        self.by_id = {c.id: c for c in chunks}
-        self._masks: dict[tuple[str, Any], np.ndarray] = {}
-        self._mask_lock = threading.Lock()
-
-    def _mask(self, key: str, value: Any) -> np.ndarray:
-        with self._mask_lock:
-            mask = self._masks.get((key, value))
-            if mask is None:
-                mask = np.array([c.metadata.get(key) == value for c in self.chunks], dtype=bool)
-                self._masks[(key, value)] = mask
-            return mask
-
-    def search(self, query: str, k: int, filters: dict[str, Any] | None = None) -> list[Scored]:
-        if not self.chunks:
-            return []
-        tokens = self.tokenizer(query)
-        mask = None
-        for key, value in (filters or {}).items():
-            mask = self._mask(key, value) if mask is None else mask & self._mask(key, value)
-        if mask is not None:
-            tokens = self._informative(tokens, mask)
-        scores = self.bm25.get_scores(tokens)
-        if mask is not None:
-            scores = np.where(mask, scores, -1.0)
-        k = min(k, len(scores))
-        top = np.argpartition(-scores, k - 1)[:k]
-        ranked = sorted(top, key=lambda i: (-scores[i], i))
-        return [Scored(self.chunks[i], float(scores[i])) for i in ranked if scores[i] > 0]
-
-
-    def _informative(self, tokens: list[str], mask: np.ndarray) -> list[str]:
-        """Drop tokens found in nearly every candidate: under a unit filter the unit's own name
-        (in every chunk's head) would otherwise rank the shortest chunks first."""
-        n = int(mask.sum())
-        if n < 10:
-            return tokens
-        return [t for t in tokens if self.bm25.df_within(t, mask) < 0.8 * n]
-
-
-def load_lexical(store: FactStore, cache_dir: Path | None = None) -> LexicalIndex:
-    """Build the BM25 index from the store, reusing the cached token lists when the store is unchanged."""
-    generation = store.generation
-    chunks = store.chunks()
-    cache = (cache_dir or store.path.parent) / "bm25-tokens.json"
-    cached = _read_cache(cache, generation, len(chunks))
-    if cached is not None:
-        vocabulary, tokens = cached
-        return LexicalIndex(chunks, tokens, Tokenizer(vocabulary), generation)
-    tokenizer = Tokenizer(budget_terms(chunks))
-    tokens = [tokenizer(c.text) for c in chunks]
-    _write_cache(cache, generation, sorted(tokenizer.vocabulary), tokens)
-    return LexicalIndex(chunks, tokens, tokenizer, generation)
-
-
-def _read_cache(path: Path, generation: int, n_chunks: int) -> tuple[list[str], list[list[str]]] | None:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if (data.get("version") != TOKENIZER_VERSION or data.get("generation") != generation
-            or len(data.get("tokens", ())) != n_chunks):
-        return None
-    return list(data["vocabulary"]), [list(t) for t in data["tokens"]]
-
-
-def _write_cache(path: Path, generation: int, vocabulary: list[str], tokens: list[list[str]]) -> None:
-    data = {"version": TOKENIZER_VERSION, "generation": generation, "vocabulary": vocabulary, "tokens": tokens}
-    tmp = path.with_suffix(".tmp")
-    try:
-        tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-        tmp.replace(path)  # atomic: a reader never sees half a cache
-    except OSError as exc:
-        log.warning("BM25 cache not written (%s)", exc)
-
 
 # ---------------------------------------------------------------------------------------------
 # chroma

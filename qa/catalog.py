@@ -1,14 +1,18 @@
-"""The answer side's view of the indexed corpus: documents, facts and sections held in memory.
+"""The answer side's view of the indexed corpus: the document registry in memory, facts on demand.
 
-The fact store (SQLite) and an in-memory list of parsed Documents both satisfy `FactSource`;
-`Catalog` loads everything once and keeps lookup tables so a warm question touches no disk.
+The fact store (SQLite or PostgreSQL) and an in-memory list of parsed Documents both satisfy
+`FactSource`. `Catalog` keeps every document's metadata (unit, aliases, year, kind: the registry
+questions are resolved against) and reads a document's facts, label and code indices and passages
+from the source the first time a question needs them, keeping the most recently used documents in
+a bounded cache: start-up and memory do not grow with the number of facts in the corpus.
 """
 
 from __future__ import annotations
 
 import re
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+import threading
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
@@ -129,36 +133,74 @@ def _passage(s: Any) -> Passage:
                    page=getattr(s, "page", None), path=tuple(path) if not isinstance(path, str) else (path,))
 
 
-class Catalog:
-    """Every document, fact and section, indexed by document, normalized row label and code."""
+DOC_CACHE = 512  # documents whose facts and indices stay in memory (a question touches a few)
 
-    def __init__(self, source: FactSource) -> None:
+
+@dataclass(frozen=True)
+class DocFacts:
+    """One document's facts and lookup tables, built when a question first needs it."""
+
+    facts: list[Fact]
+    by_label: dict[str, list[Fact]]
+    by_code: dict[str, list[Fact]]
+    passages: list[Passage]
+
+
+class _PerDoc(Mapping[str, Any]):
+    """`catalog.facts[doc]`, `catalog.by_label.get(doc, {})` …: a read-only mapping by document name
+    whose values are read from the source on first use (through the catalog's bounded cache)."""
+
+    def __init__(self, catalog: Catalog, pick: Callable[[DocFacts], Any]) -> None:
+        self._catalog, self._pick = catalog, pick
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._catalog.docs:
+            raise KeyError(name)
+        return self._pick(self._catalog.doc_facts(name))
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._catalog.docs
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._catalog.docs)
+
+    def __len__(self) -> int:
+        return len(self._catalog.docs)
+
+
+class Catalog:
+    """Every document's metadata in memory; its facts, indexed by normalized row label and code, and
+    its passages read on demand (`facts`, `by_label`, `by_code`, `passages` are mappings by document)."""
+
+    def __init__(self, source: FactSource, cache_size: int = DOC_CACHE) -> None:
+        self.source = source
         self.docs: dict[str, DocMeta] = {m.name: m for m in (_meta(d) for d in source.documents())}
-        self.facts: dict[str, list[Fact]] = defaultdict(list)
-        self.by_label: dict[str, dict[str, list[Fact]]] = defaultdict(lambda: defaultdict(list))
-        self.by_code: dict[str, dict[str, list[Fact]]] = defaultdict(lambda: defaultdict(list))
-        names = {m.name: _own_names(m) for m in self.docs.values()}
-        every = list(source.facts())
-        labelled = {(f.doc, f.table) for f in every if f.source == "table" and f.row.strip()}
-        for f in every:
-            f = upright(f)
-            if f.source == "table" and not f.row.strip() and f.column and (f.doc, f.table) not in labelled:
-                f = replace(f, row="合计")  # a one-line table printed without a row label: that line is its total
-            self.facts[f.doc].append(f)
-            key = norm(f.row)
-            self.by_label[f.doc][key].append(f)
-            bare = _without_names(key, names.get(f.doc, ()))
-            if bare != key:  # "医保信息建设和维护经费曾都区医疗保障信息中心": a 项目单位 cell run into the label
-                self.by_label[f.doc][bare].append(f)
-            if f.code:
-                self.by_code[f.doc][f.code].append(f)
-        self.passages: dict[str, list[Passage]] = defaultdict(list)
-        for s in source.sections():
-            p = _passage(s)
-            self.passages[p.doc].append(p)
-        # every label of the corpus, longest first, for matching a question against row wording
-        self.labels: list[str] = sorted({lab for per in self.by_label.values() for lab in per if len(lab) >= 2},
-                                        key=lambda s: (-len(s), s))
+        self.facts: Mapping[str, list[Fact]] = _PerDoc(self, lambda d: d.facts)
+        self.by_label: Mapping[str, dict[str, list[Fact]]] = _PerDoc(self, lambda d: d.by_label)
+        self.by_code: Mapping[str, dict[str, list[Fact]]] = _PerDoc(self, lambda d: d.by_code)
+        self.passages: Mapping[str, list[Passage]] = _PerDoc(self, lambda d: d.passages)
+        self._cache: OrderedDict[str, DocFacts] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+
+    def doc_facts(self, name: str) -> DocFacts:
+        with self._lock:
+            hit = self._cache.get(name)
+            if hit is not None:
+                self._cache.move_to_end(name)
+                return hit
+        built = _doc_facts(self.source, self.docs[name])
+        with self._lock:
+            self._cache[name] = built
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return built
+
+    @property
+    def labels(self) -> list[str]:
+        """Every label of the corpus, longest first. Reads every document: not for the answer path."""
+        return sorted({lab for d in self.docs for lab in self.by_label[d] if len(lab) >= 2},
+                      key=lambda s: (-len(s), s))
 
     def units(self) -> list[str]:
         return sorted({m.unit for m in self.docs.values()})
@@ -171,6 +213,29 @@ class Catalog:
         """What the corpus holds for a unit, in words: "2024年预算、2023年决算"."""
         parts = [f"{m.year or '年份不详'}{'年' if m.year else ''}{m.kind or '文件'}" for m in self.docs_of(unit)]
         return "、".join(dict.fromkeys(parts))
+
+
+def _doc_facts(source: FactSource, meta: DocMeta) -> DocFacts:
+    raw = list(source.facts(doc=meta.name))
+    names = _own_names(meta)
+    labelled = {f.table for f in raw if f.source == "table" and f.row.strip()}
+    facts: list[Fact] = []
+    by_label: dict[str, list[Fact]] = defaultdict(list)
+    by_code: dict[str, list[Fact]] = defaultdict(list)
+    for f in raw:
+        f = upright(f)
+        if f.source == "table" and not f.row.strip() and f.column and f.table not in labelled:
+            f = replace(f, row="合计")  # a one-line table printed without a row label: that line is its total
+        facts.append(f)
+        key = norm(f.row)
+        by_label[key].append(f)
+        bare = _without_names(key, names)
+        if bare != key:  # "医保信息建设和维护经费曾都区医疗保障信息中心": a 项目单位 cell run into the label
+            by_label[bare].append(f)
+        if f.code:
+            by_code[f.code].append(f)
+    passages = [_passage(s) for s in source.sections(doc=meta.name)]
+    return DocFacts(facts, dict(by_label), dict(by_code), passages)
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,8 @@
 
 The two sides are LangChain retrievers combined by `EnsembleRetriever` keyed on the chunk id (so
 identical row texts of two units never merge). Filters (unit/year/kind/doc/chunk_type) are a
-chroma `where` on the dense side and a mask before ranking on the BM25 side, so a filtered search
-still returns k hits. With Settings.dense off, or when the vector store cannot be opened, BM25 alone.
+chroma `where` on the dense side and the candidate set on the BM25 side (budgetqa.index.lexical), so
+a filtered search still returns k hits. With Settings.dense off, or when the vector store cannot be opened, BM25 alone.
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ class _DenseSide:
 
 
 class HybridRetriever:
-    """Thread-safe; rebuilds its BM25 side when the store has changed since it was built."""
+    """Thread-safe; drops its BM25 side's cache when the store has changed since it was built."""
 
     def __init__(self, settings: Settings, store: FactStore) -> None:
         self.settings = settings
@@ -107,7 +107,7 @@ class HybridRetriever:
         generation = self.store.generation
         with self._lock:
             if self._lexical.generation != generation:
-                self._lexical = load_lexical(self.store)
+                self._lexical = load_lexical(self.store)  # reads nothing until searched
                 if self._dense is None and self.settings.dense:
                     self._dense = self._open_dense()  # `budgetqa index` may have filled it since
             return self._lexical

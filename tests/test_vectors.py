@@ -83,16 +83,28 @@ def test_lexical_search_ranks_the_row_and_filters(two_unit_store: FactStore) -> 
     assert rows and all(s.chunk.chunk_type == "row" for s in rows)
 
 
-def test_lexical_cache_is_reused_and_invalidated(two_unit_store: FactStore, tmp_path: Path) -> None:
+def test_lexical_index_grows_and_forgets_per_document(two_unit_store: FactStore, tmp_path: Path) -> None:
     first = load_lexical(two_unit_store)
-    cache = tmp_path / "bm25-tokens.json"
-    assert cache.exists()
-    assert load_lexical(two_unit_store).bm25.idf == first.bm25.idf
-    doc = make_tiny_doc(name="c.txt", unit="丙区医疗保障局")
+    assert not list(tmp_path.glob("*.json"))  # no whole-corpus token file
+    doc = make_tiny_doc(name="c.txt", unit="丙区医疗保障局", reception="7.00")
     two_unit_store.replace_document(doc, make_tiny_facts(doc))
     third = load_lexical(two_unit_store)
     assert third.generation != first.generation
-    assert len(third.chunks) > len(first.chunks)
+    assert any(s.chunk.metadata["doc"] == "c.txt" for s in third.search("丙区医疗保障局 公务接待费", 20))
+    assert third.search("7.00", 5)[0].chunk.metadata["doc"] == "c.txt"
+    assert two_unit_store.remove("c.txt")
+    assert not load_lexical(two_unit_store).search("丙区", 5)  # its postings went with it
+
+
+def test_a_documents_tokens_do_not_depend_on_the_others(tmp_path: Path) -> None:
+    alone = FactStore(tmp_path / "alone.sqlite3")
+    crowd = FactStore(tmp_path / "crowd.sqlite3")
+    other = make_tiny_doc(name="o.txt", unit="丁县医疗保障局")
+    crowd.replace_document(other, make_tiny_facts(other))
+    doc = make_tiny_doc(name="a.txt", unit="甲市医疗保障局")
+    for store in (alone, crowd):
+        store.replace_document(doc, make_tiny_facts(doc))
+    assert alone.lexical_candidates({"doc": "a.txt"}) == crowd.lexical_candidates({"doc": "a.txt"})
 
 
 def test_collection_per_embedding_model() -> None:
