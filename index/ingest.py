@@ -183,7 +183,7 @@ def _warm_bm25(store: FactStore) -> None:
 def _vector_index(settings: Settings) -> VectorIndex:
     from budgetqa.index.vectors import VectorIndex
 
-    return VectorIndex(settings)
+    return VectorIndex(settings, rebuild=True)  # indexing replaces vectors of another model
 
 
 def _sync_vectors(store: FactStore, vectors: VectorIndex) -> None:

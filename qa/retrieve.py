@@ -95,7 +95,12 @@ class HybridRetriever:
             log.warning("向量库不可用，仅使用 BM25：%s", exc)
             return None
         if dense.count() == 0:
-            log.warning("向量库为空，仅使用 BM25（请运行 budgetqa index）")
+            others = dense.other_models()
+            if others:  # the model was changed: say so, never compare its vectors with another model's
+                log.warning("向量库中只有嵌入模型 %s 的向量，当前模型 %s 的向量尚未建立，仅使用 BM25"
+                            "（请运行 budgetqa index 用当前模型重建）", "、".join(others), dense.model)
+            else:
+                log.warning("向量库为空，仅使用 BM25（请运行 budgetqa index）")
             return None
         return dense
 
