@@ -272,6 +272,40 @@ def facts(ctx: click.Context, doc: str | None, unit: str | None, as_json: bool) 
         click.echo("没有符合条件的事实。", err=True)
 
 
+# ---------------------------------------------------------------- audit
+@cli.command()
+@click.argument("docs", nargs=-1)
+@click.option("--json", "as_json", is_flag=True, help="每行一条发现（JSON）")
+@click.pass_context
+def audit(ctx: click.Context, docs: tuple[str, ...], as_json: bool) -> None:
+    """用文件自身核对文件：合计与明细、科目层级、栏目合计、情况说明与表格、同比变动。"""
+    from budgetqa.audit import audit_corpus, finding_json
+    from budgetqa.index.store import FactStore
+
+    settings = _settings(ctx)
+    if not settings.store_path.exists():
+        raise click.ClickException(f"{settings.home} 下还没有索引，请先运行 budgetqa index。")
+    store = FactStore(settings.store_path)
+    known = {d.name for d in store.documents()}
+    if not known:
+        raise click.ClickException("索引中没有文件，请先运行 budgetqa index。")
+    missing = [d for d in docs if d not in known]
+    if missing:
+        raise click.ClickException(f"索引中没有这些文件：{'、'.join(missing)}。已索引：{'、'.join(sorted(known))}")
+    count: dict[str, int] = {}
+    for finding in audit_corpus(store.facts(), docs):
+        count[finding.doc] = count.get(finding.doc, 0) + 1
+        if as_json:
+            _emit(finding_json(finding))
+        else:
+            click.echo(f"[{finding.doc}] {finding.kind}：{finding.message}")
+    if not as_json:
+        checked = docs or tuple(sorted(known))
+        clean = [d for d in checked if d not in count]
+        click.echo(f"核对 {len(checked)} 个文件：{len(count)} 个有不一致（共 {sum(count.values())} 处），"
+                   f"{len(clean)} 个未发现问题。", err=True)
+
+
 # ---------------------------------------------------------------- serve
 @cli.command(epilog="索引位于 --home 或环境变量 BUDGETQA_HOME 指定的目录（默认是用户数据目录）；"
                     "首次启动时自动索引自带语料。")

@@ -9,9 +9,10 @@ import logging
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from budgetqa.audit import Finding, audit, involving
 from budgetqa.catalog import Catalog, FactSource, MemorySource, Passage
 from budgetqa.chain import Request, build_chain, build_draft, finalize
 from budgetqa.check import check_text, cite, figures, matches, verdict
@@ -47,6 +48,7 @@ class Engine:
         self._lock = threading.Lock()
         self._ready: tuple[Catalog, Understander, Any] | None = None
         self._retriever: Any = None
+        self._findings: dict[str, list[Finding]] = {}  # audit of each cited document, computed once
 
     def _load(self) -> tuple[Catalog, Understander, Any]:
         with self._lock:
@@ -66,6 +68,7 @@ class Engine:
         """Forget the in-memory indices (after `budgetqa index` changed the store)."""
         with self._lock:
             self._ready = None
+            self._findings = {}
 
     def ask(self, question: str, *, unit: str | None = None, year: int | None = None,
             history: Sequence[Turn] = (), qid: str | None = None) -> Answer:
@@ -81,8 +84,30 @@ class Engine:
             log.exception("回答问题时出错：%s", question)
             ans = Answer(question=question or "", status="error",
                          answer=f"回答这个问题时出现内部错误（{type(exc).__name__}），请换一种问法或联系维护者。")
+        ans = self._with_findings(ans)
         ms = int((time.perf_counter() - start) * 1000)
         return Answer(**{**ans.__dict__, "id": qid, "latency_ms": ms})
+
+    def _with_findings(self, ans: Answer) -> Answer:
+        """A cited figure that takes part in one of its document's own inconsistencies says so."""
+        if ans.status != "answered" or not ans.citations:
+            return ans
+        found = [f for doc in dict.fromkeys(c.doc for c in ans.citations) for f in self.findings(doc)]
+        cited = [(c.doc, c.table, c.row, c.value) for c in ans.citations]
+        notes = [f"文件自身不一致：{m}" for m in involving(found, cited)]
+        return replace(ans, notes=(*ans.notes, *notes)) if notes else ans
+
+    def findings(self, doc: str) -> list[Finding]:
+        """The document checked against itself (`budgetqa audit`), computed once per loaded index."""
+        if doc not in self._findings:
+            catalog = self._load()[0]
+            self._findings[doc] = audit(catalog.facts.get(doc, []))
+        return self._findings[doc]
+
+    def audit_all(self) -> dict[str, list[Finding]]:
+        """Findings of every indexed document, by document name."""
+        catalog = self._load()[0]
+        return {doc: self.findings(doc) for doc in catalog.docs}
 
     def ask_stream(self, question: str, *, unit: str | None = None, year: int | None = None,
                    history: Sequence[Turn] = (), qid: str | None = None) -> Iterator[str | Answer]:
