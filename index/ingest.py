@@ -244,14 +244,17 @@ def document_key(stamps: list[Stamp], origin: str, path: Path) -> str:
 def _vector_index(settings: Settings) -> VectorIndex:
     from budgetqa.index.vectors import VectorIndex
 
-    return VectorIndex(settings)
+    return VectorIndex(settings, rebuild=True)  # indexing replaces vectors of another model
 
 
 def _sync_vectors(store: FactStore, vectors: VectorIndex) -> None:
     """Bring chroma in line with the store for every document written or removed since its vectors
     were last synced (after a crash, a removed file, or a dense=False run), one document at a time."""
     upserted = deleted = 0
-    for name in store.dense_pending():
+    names = store.dense_pending()
+    if vectors.rebuilt:  # another model's vectors were dropped: all documents, not only the changed ones
+        names = sorted(set(names) | set(store.document_names()))
+    for name in names:
         up, down = vectors.sync(store.chunks(name), where={"doc": name})
         store.dense_done(name)
         upserted, deleted = upserted + up, deleted + down

@@ -17,6 +17,7 @@ from urllib.parse import urlparse
 
 from budgetqa.config import Settings
 from budgetqa.embeddings import embeddings_name, get_embeddings
+from budgetqa.errors import BudgetQAError
 from budgetqa.index.chunk import Chunk
 from budgetqa.index.lexical import (  # noqa: F401 - re-exported for callers of the former module
     BM25,
@@ -59,10 +60,20 @@ def chroma_client(settings: Settings) -> Any:
         return _clients[key]
 
 
+COLLECTION_PREFIX = "budgetqa-chunks-"
+MODEL_KEY = "embed_model"  # collection metadata: the model whose vectors the collection holds
+
+
 def collection_name(embedding: str) -> str:
-    # one collection per embedding model: vectors of two models must never be compared
-    safe = re.sub(r"[^a-zA-Z0-9._-]", "-", embedding).strip("-.") or "default"
-    return f"budgetqa-chunks-{safe}"[:60]
+    # one collection per embedding model: vectors of two models must never be compared; the hash keeps
+    # two long names that share a prefix apart after the cut to chroma's length limit
+    safe = re.sub(r"[^a-zA-Z0-9._-]", "-", embedding).strip("-.")[:36] or "default"
+    digest = hashlib.sha1(embedding.encode("utf-8")).hexdigest()[:8]
+    return f"{COLLECTION_PREFIX}{safe}-{digest}"
+
+
+class EmbeddingMismatch(BudgetQAError):
+    """The vector collection was built with another embedding model than the configured one."""
 
 
 def dense_text(chunk: Chunk) -> str:
@@ -109,12 +120,38 @@ def _embed_unique(embeddings: Any, texts: list[str]) -> list[list[float]]:
 class VectorIndex:
     """The chroma collection of chunk embeddings."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.embeddings = get_embeddings()
+    def __init__(self, settings: Settings, rebuild: bool = False) -> None:
+        """`rebuild`: a collection of this name holding another model's vectors is emptied (indexing);
+        without it that raises EmbeddingMismatch (querying must never compare two models' vectors)."""
+        self.embeddings = get_embeddings(settings.embed_model)
+        self.model = embeddings_name(self.embeddings)
         self.client = chroma_client(settings)
+        name = collection_name(self.model)
         self.collection = self.client.get_or_create_collection(
-            collection_name(embeddings_name(self.embeddings)), embedding_function=None,
+            name, embedding_function=None, metadata={MODEL_KEY: self.model},
             configuration={"hnsw": {"space": "cosine"}})
+        built_with = (self.collection.metadata or {}).get(MODEL_KEY)
+        self.rebuilt = False  # emptied here: every document's vectors must be written again
+        if built_with != self.model:
+            if not rebuild:
+                raise EmbeddingMismatch(f"向量库 {name} 由嵌入模型 {built_with or '未知模型'} 建立，当前模型为 "
+                                        f"{self.model}，不能混用：请运行 budgetqa index 重建向量")
+            log.warning("向量库 %s 由 %s 建立，按当前模型 %s 重建", name, built_with, self.model)
+            self.client.delete_collection(name)
+            self.rebuilt = True
+            self.collection = self.client.create_collection(
+                name, embedding_function=None, metadata={MODEL_KEY: self.model},
+                configuration={"hnsw": {"space": "cosine"}})
+
+    def other_models(self) -> list[str]:
+        """Models whose vectors this vector store also holds (built before the model was changed)."""
+        out = []
+        for col in self.client.list_collections():
+            meta = getattr(col, "metadata", None) or {}
+            model = meta.get(MODEL_KEY)
+            if str(getattr(col, "name", "")).startswith(COLLECTION_PREFIX) and model and model != self.model:
+                out.append(str(model))
+        return sorted(out)
 
     def count(self) -> int:
         return int(self.collection.count())

