@@ -45,7 +45,7 @@ def judge(expected: object, names: list[str], not_found: bool, every: int) -> bo
         return False  # a list of every unit is not a resolution
     if expected == "any":
         return True
-    want = [bare(e) for e in (expected if isinstance(expected, list) else [expected])]
+    want = [bare(str(e)) for e in (expected if isinstance(expected, list) else [expected])]
     return all(w in names for w in want) and len(names) <= len(want) + 1
 
 

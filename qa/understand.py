@@ -144,7 +144,7 @@ class Understander:
                      notes=("问题中的指令性内容已忽略，数字只来自文件。",) if injection else ())
         if foreign:
             names = "、".join(dict.fromkeys(foreign))
-            return replace(base, problem=f"语料中没有“{names}”的资料。语料包含的单位：{'、'.join(self.catalog.units())}。")
+            return replace(base, problem=self._unknown_unit(names, foreign[0]))  # units helper: closest known units
         refs = self._refs(mentions, unit, history)
         if isinstance(refs, str):
             return replace(base, problem=refs)
@@ -227,9 +227,12 @@ class Understander:
             found, _ = self.matcher.find(name)
             if found:
                 return [found[0].refs]
-            return f"语料中没有“{name}”的资料。语料包含的单位：{'、'.join(self.catalog.units())}。"
+            return self._unknown_unit(name, name)  # units helper: closest known units
         all_refs = tuple(r for r in self.matcher.refs if not r.subunit)
         return [all_refs]
+
+    def _unknown_unit(self, names: str, first: str) -> str:  # units helper: the closest, not every unit
+        return f"语料中没有“{names}”的资料。最接近的已收录单位：{'、'.join(self.matcher.closest(first))}。"
 
     def _targets(self, refs: list[tuple[UnitRef, ...]], query: Query) -> tuple[tuple[Target, ...], str, bool]:
         targets: list[Target] = []

@@ -352,7 +352,7 @@ class UnitMatcher:
             same_place = bool(here & {place_short(p, self.know.levels) for p in other.places})
             body = max(SequenceMatcher(None, parts.body or target, v.text).ratio()
                        for v in self._variants[r.name] if v.generic or v.text == _plain(r.name))
-            return body + (0.5 if same_place else 0.0) - (0.05 if r.subunit else 0.0)
+            return body + (0.5 if same_place else 0.0) - (0.1 if r.subunit else 0.0)
 
         ranked = sorted(self.refs, key=lambda r: (-score(r), r.name))
         return [r.name for r in ranked[:n]]
