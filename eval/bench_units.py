@@ -14,6 +14,8 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import statistics
+import time
 from pathlib import Path
 
 from budgetqa.catalog import Catalog
@@ -59,6 +61,8 @@ def main() -> None:
     settings = load_settings()
     u = Understander(Catalog(FactStore(settings.store_path)))
     every = len({r.name for r in u.matcher.refs if not r.subunit})
+    print(f"registry: {len(u.matcher.refs)} units ({every} with their own document)")
+    took: list[float] = []
     for path in args.gold:
         rows = [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
         ok = total = 0
@@ -67,13 +71,18 @@ def main() -> None:
             if expected is None:
                 continue
             total += 1
+            t0 = time.perf_counter()
             names, nf = resolve(u, r["q"])
+            took.append((time.perf_counter() - t0) * 1000)
             good = judge(expected, names, nf, every)
             ok += good
             if not good or args.v:
                 shown = "not_found" if nf else "、".join(names[:4]) + ("…" if len(names) > 4 else "")
                 print(f"{'ok ' if good else 'MISS'} {r['id']} {r['q']}  want={expected}  got={shown}")
         print(f"{Path(path).name}: unit resolution {ok}/{total} = {ok / max(total, 1):.3f}")
+    if took:
+        p95 = statistics.quantiles(took, n=20)[-1] if len(took) > 1 else took[0]
+        print(f"UnitMatcher.find: median {statistics.median(took):.1f} ms, p95 {p95:.1f} ms")
 
 
 if __name__ == "__main__":
