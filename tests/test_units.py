@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 from budgetqa.catalog import Catalog, MemorySource
 from budgetqa.index.model import Document
-from budgetqa.units import UnitMatcher, load_names, name_forms, split_name
+from budgetqa.understand import Understander
+from budgetqa.units import UnitMatcher, clean_subunit, harvested_subunits, load_names, name_forms, split_name
+
+from tests.fixtures_answer import corpus
 
 WX_JT = "无锡市交通运输局"
 WX_YJ = "无锡市应急管理综合行政执法监督局"
@@ -128,3 +131,19 @@ def test_name_knowledge_is_data():
     assert {"无锡交通局", "无锡市交通局", "无锡交通运输局"} <= forms
     generic = {v.text for v in name_forms(XA_JG, know, know.abbreviations) if v.generic}
     assert "交管支队" in generic
+
+
+def test_subunit_names_cleaned_and_read_from_row_labels():
+    know = load_names()
+    assert clean_subunit("234002西安市人工影响天气服务保障中心", "西安市气象局", know) == "西安市人工影响天气服务保障中心"
+    assert clean_subunit("局属市港航管理中心", "湖州市交通运输局", know) == "湖州市港航管理中心"
+    rows = ["中共西安市委理论讲师团", "会议费", "西安市本级", "中共西安市委宣传部", "基本支出"]
+    assert harvested_subunits("中共西安市委宣传部", rows, know) == ["中共西安市委理论讲师团"]
+
+
+def test_unknown_unit_answered_not_found_with_closest_units():
+    u = Understander(Catalog(corpus()))
+    q = u.understand("上海某学校公务接待费是多少")
+    assert not q.targets and q.problem.startswith("语料中没有“上海某学校”") and "最接近" in q.problem
+    q = u.understand("福州医保基金中心的在职人数")
+    assert [t.ref.name for t in q.targets] == [FZ_FUND]
