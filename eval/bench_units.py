@@ -51,9 +51,29 @@ def judge(expected: object, names: list[str], not_found: bool, every: int) -> bo
     return all(w in names for w in want) and len(names) <= len(want) + 1
 
 
+def self_check(u: Understander, verbose: bool) -> None:
+    """Each unit asked by its shortest form with a place ("西安安监局的公务接待费"): does it come back alone?"""
+    ok = total = 0
+    for ref in u.matcher.refs:
+        forms = [v.text for v in u.matcher._variants[ref.name] if not v.generic]
+        if not forms:
+            continue
+        form = min(forms, key=len)
+        mentions, foreign = u.matcher.find(form + "的公务接待费是多少")
+        got = [r.name for m in mentions for r in m.refs]
+        good = got[:1] == [ref.name] and not foreign
+        total += 1
+        ok += good
+        if not good or verbose:
+            print(f"{'ok ' if good else 'MISS'} self {form} -> {'、'.join(got[:3]) or foreign}  want={ref.name}")
+    print(f"registry self-resolution (shortest placed form): {ok}/{total} = {ok / max(total, 1):.3f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("gold", nargs="+")
+    ap.add_argument("gold", nargs="*")
+    ap.add_argument("--self", dest="self_check", action="store_true",
+                    help="also ask every unit of the registry by its shortest placed form")
     ap.add_argument("--expect", default="")
     ap.add_argument("-v", action="store_true")
     args = ap.parse_args()
@@ -63,6 +83,8 @@ def main() -> None:
     every = len({r.name for r in u.matcher.refs if not r.subunit})
     print(f"registry: {len(u.matcher.refs)} units ({every} with their own document)")
     took: list[float] = []
+    if args.self_check:
+        self_check(u, args.v)
     for path in args.gold:
         rows = [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
         ok = total = 0

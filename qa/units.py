@@ -213,7 +213,8 @@ def unit_refs(catalog: Catalog, know: NameKnowledge | None = None) -> list[UnitR
     for m in catalog.docs.values():
         found = [clean_subunit(s, m.unit, know) for s in m.subunits]
         found += harvested_subunits(m.unit, {f.row for f in catalog.facts.get(m.name, ())}, know)
-        for s in dict.fromkeys(found):
+        # "湖州市第三人民医院（湖州市精神病院）" and the rows' "湖州市第三人民医院" are one unit
+        for s in dict.fromkeys(_plain(f) if len(_plain(f)) >= 5 else f for f in found):
             if s and s != m.unit and m.name not in sub[s]:
                 sub[s].append(m.name)
     refs = [UnitRef(n, tuple(d)) for n, d in own.items()]
