@@ -52,13 +52,17 @@ def judge(expected: object, names: list[str], not_found: bool, every: int) -> bo
 
 
 def self_check(u: Understander, verbose: bool) -> None:
-    """Each unit asked by its shortest form with a place ("西安安监局的公务接待费"): does it come back alone?"""
+    """Each unit asked by its shortest own form with a place ("西安安监局的公务接待费"): does it come back first?"""
     ok = total = 0
+    owners: dict[str, set[str]] = {}
     for ref in u.matcher.refs:
-        forms = [v.text for v in u.matcher._variants[ref.name] if not v.generic]
+        for v in u.matcher._variants[ref.name]:
+            owners.setdefault(v.text, set()).add(ref.name)
+    for ref in u.matcher.refs:
+        forms = [v.text for v in u.matcher._variants[ref.name] if not v.generic and owners[v.text] == {ref.name}]
         if not forms:
             continue
-        form = min(forms, key=len)
+        form = min(forms, key=len)  # the shortest form with a place that no other unit shares
         mentions, foreign = u.matcher.find(form + "的公务接待费是多少")
         got = [r.name for m in mentions for r in m.refs]
         good = got[:1] == [ref.name] and not foreign

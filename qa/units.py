@@ -35,7 +35,7 @@ _NOT_PLACE = {"请问", "查询", "一下", "我想", "想问", "今年", "去�
 _JOINERS = "和与跟及、问查请是"
 # what may follow a unit's name at the start of a question with no place ("军休所的…", "市场监管局今年…")
 _AFTER_UNIT = re.compile(r"^(?:的|今年|去年|上年|明年|本年|\d|有|包括|下属|下面|各|是|在|和|与|跟|，|,|？|\?|$)")
-_LEAD_CODE = re.compile(r"^\d{3,}")
+_LEAD_CODE = re.compile(r"^(?:\d{3,}|[（(]?[一二三四五六七八九十\d]{1,3}[）)、.．]\s*)")
 _UNIT_ROW = re.compile(r"[\u4e00-\u9fff（）()]+")
 _ITEM_WORDS = re.compile(r"费|经费|支出|收入|预算|决算|资金|补助|补贴|工资|项目|采购|资产|车")
 
@@ -68,6 +68,7 @@ class NameKnowledge:
     tails: tuple[str, ...]
     not_units: frozenset[str]
     member_prefixes: tuple[str, ...] = ()  # "局属" in "局属市港航管理中心"
+    parents: tuple[str, ...] = ()  # what a parent unit's name ends with, inside a member's name
 
 
 @lru_cache(maxsize=4)
@@ -84,6 +85,7 @@ def load_names(path: str = "") -> NameKnowledge:
         tails=by_len(data["tails"]["droppable"]),
         not_units=frozenset(data["not_units"]["words"]),
         member_prefixes=by_len(data["not_units"]["member_prefixes"]),
+        parents=by_len(data["suffixes"]["parent"]),
     )
 
 
@@ -98,6 +100,7 @@ class NameParts:
 class _Variant:
     text: str
     generic: bool  # no place in it: may belong to a same-named unit elsewhere
+    weak: bool = False  # a parent unit left out: the unit's own full name of the same words wins
 
 
 def _plain(name: str) -> str:
@@ -142,12 +145,18 @@ def place_short(place: str, levels: tuple[str, ...]) -> str:
     return place
 
 
-def _bodies(body: str, know: NameKnowledge, abbreviations: Mapping[str, tuple[str, ...]]) -> set[str]:
-    out = {body}
+def _bodies(body: str, know: NameKnowledge, abbreviations: Mapping[str, tuple[str, ...]]) -> dict[str, bool]:
+    """Body forms, each with whether it leaves a parent unit out (weaker)."""
+    strong = {body}
     if body.startswith("委") and len(body) >= 4:  # 市委宣传部: the party committee's department
-        out.add(body[1:])
-    for b in list(out):  # a parent unit left out: "公安局交通管理支队" → "交通管理支队"
-        out |= _inner_units(b, know)
+        strong.add(body[1:])
+    weak = {i for b in strong for i in _inner_units(b, know)}  # "公安局交通管理支队" → "交通管理支队"
+    return {**{b: True for b in _expand(weak, know, abbreviations)},
+            **{b: False for b in _expand(strong, know, abbreviations)}}
+
+
+def _expand(bodies: set[str], know: NameKnowledge, abbreviations: Mapping[str, tuple[str, ...]]) -> set[str]:
+    out = set(bodies)
     for b in list(out):  # a generic tail left off: "职业教育基地综合协调办公室" → "职业教育基地"
         for t in know.tails:
             if b.endswith(t) and len(b) - len(t) >= 3 and _ends_with_suffix(b[: -len(t)], know):
@@ -162,7 +171,8 @@ def _inner_units(body: str, know: NameKnowledge) -> set[str]:
     out = set()
     for k in range(2, len(body) - 2):
         head, tail = body[:k], body[k:]
-        if (_ends_with_suffix(head, know) and len(tail) >= 3 and _ends_with_suffix(tail, know)
+        if (any(head.endswith(p) and len(head) > len(p) for p in know.parents)
+                and len(tail) >= 3 and _ends_with_suffix(tail, know)
                 and tail not in know.tails):
             out.add(tail)
     return out
@@ -191,15 +201,25 @@ def name_forms(name: str, know: NameKnowledge, abbreviations: Mapping[str, tuple
                   "".join(tail[:-1]) + place_short(tail[-1], know.levels)}
     if parts.places and parts.body.startswith("委"):  # "西安市委宣传部": 市委 stays with the place
         heads |= {h + "委" for h in heads} | {"市委"}
-    forms = {_Variant(_plain(name), False)} | {_Variant(_plain(a), False) for a in aliases}
-    forms |= {_Variant(parts.party + h + b, False) for h in heads for b in bodies}
-    forms |= {_Variant(h + b, False) for h in heads for b in bodies}
+    forms: dict[tuple[str, bool], bool] = {}  # (text, generic) -> weak; a strong reading wins
+
+    def add(text: str, generic: bool, weak: bool) -> None:
+        if len(text) >= 3:
+            forms[(text, generic)] = forms.get((text, generic), True) and weak
+
+    for a in (name, *aliases):
+        add(_plain(a), False, False)
+    for h in heads:
+        for b, weak in bodies.items():
+            add(parts.party + h + b, False, weak)
+            add(h + b, False, weak)
     if parts.places:
-        forms |= {_Variant(b, True) for b in bodies if len(b) >= 3 and b not in know.not_units}
-    out = {v for v in forms if len(v.text) >= 3}
-    generic = {v.text for v in out if v.generic}
-    out = {v for v in out if not (not v.generic and v.text in generic)}  # a form both ways is generic
-    return sorted(out, key=lambda v: (-len(v.text), v.text))
+        for b, weak in bodies.items():
+            if b not in know.not_units:
+                add(b, True, weak)
+    generic = {t for t, g in forms if g}
+    out = [_Variant(t, g, w) for (t, g), w in forms.items() if g or t not in generic]  # a form both ways is generic
+    return sorted(out, key=lambda v: (-len(v.text), v.text, v.generic))
 
 
 def unit_refs(catalog: Catalog, know: NameKnowledge | None = None) -> list[UnitRef]:
@@ -211,7 +231,7 @@ def unit_refs(catalog: Catalog, know: NameKnowledge | None = None) -> list[UnitR
     for m in catalog.docs.values():
         own[m.unit].append(m.name)
     for m in catalog.docs.values():
-        found = [clean_subunit(s, m.unit, know) for s in m.subunits]
+        found = [c for c in (clean_subunit(s, m.unit, know) for s in m.subunits) if len(c) >= 4]
         found += harvested_subunits(m.unit, {f.row for f in catalog.facts.get(m.name, ())}, know)
         # "湖州市第三人民医院（湖州市精神病院）" and the rows' "湖州市第三人民医院" are one unit
         for s in dict.fromkeys(_plain(f) if len(_plain(f)) >= 5 else f for f in found):
@@ -296,11 +316,11 @@ class UnitMatcher:
                           for r in self.refs}
         self._places = {r.name: _place_words(split_name(r.name, self.know, self.places), self.know)
                         for r in self.refs}
-        self._exact_index: dict[str, list[tuple[UnitRef, bool]]] = defaultdict(list)
+        self._exact_index: dict[str, list[tuple[UnitRef, _Variant]]] = defaultdict(list)
         self._fuzzy_index: dict[str, list[tuple[UnitRef, str, int]]] = defaultdict(list)
         for r in self.refs:
             for v in self._variants[r.name]:
-                self._exact_index[v.text].append((r, v.generic))
+                self._exact_index[v.text].append((r, v))
                 if not v.generic:
                     head = split_name(v.text, self.know, self.places)
                     lead = len(v.text) - len(head.body)  # party + place: the body must be matched beyond it
@@ -362,8 +382,8 @@ class UnitMatcher:
         out = []
         for i in range(len(q)):
             for j in range(i + 3, min(len(q), i + self._longest) + 1):
-                for ref, generic in self._exact_index.get(q[i:j], ()):
-                    out.append(_Match(i, j, float(j - i), ref, generic))
+                for ref, v in self._exact_index.get(q[i:j], ()):
+                    out.append(_Match(i, j, j - i - (0.5 if v.weak else 0.0), ref, v.generic))
         return out
 
     def _fuzzy(self, q: str) -> list[_Match]:

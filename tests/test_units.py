@@ -147,3 +147,9 @@ def test_unknown_unit_answered_not_found_with_closest_units():
     assert not q.targets and q.problem.startswith("语料中没有“上海某学校”") and "最接近" in q.problem
     q = u.understand("福州医保基金中心的在职人数")
     assert [t.ref.name for t in q.targets] == [FZ_FUND]
+
+
+def test_numbering_before_a_subunit_name_is_not_part_of_it():
+    know = load_names()
+    assert clean_subunit("(一）办公室", "西安市人民政府办公厅", know) == "办公室"
+    assert clean_subunit("1.西安市技工学校", "西安市人力资源和社会保障局", know) == "西安市技工学校"
