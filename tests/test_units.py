@@ -153,3 +153,11 @@ def test_numbering_before_a_subunit_name_is_not_part_of_it():
     know = load_names()
     assert clean_subunit("(一）办公室", "西安市人民政府办公厅", know) == "办公室"
     assert clean_subunit("1.西安市技工学校", "西安市人力资源和社会保障局", know) == "西安市技工学校"
+
+
+def test_short_forms_are_shorter_and_leave_a_name():
+    know = load_names()
+    for long, shorts in know.abbreviations.items():
+        assert shorts and all(len(s) <= len(long) for s in shorts), long
+    forms = {v.text for v in name_forms("上海市普陀区人民政府万里街道办事处", know, know.abbreviations)}
+    assert {"万里街道", "普陀区万里街道", "上海市普陀区万里街道"} <= forms
