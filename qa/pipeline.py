@@ -92,15 +92,22 @@ class Engine:
         """A cited figure that takes part in one of its document's own inconsistencies says so."""
         if ans.status != "answered" or not ans.citations:
             return ans
-        catalog = self._load()[0]
-        found: list[Finding] = []
-        for doc in dict.fromkeys(c.doc for c in ans.citations):
-            if doc not in self._findings:
-                self._findings[doc] = audit(catalog.facts.get(doc, []))
-            found += self._findings[doc]
+        found = [f for doc in dict.fromkeys(c.doc for c in ans.citations) for f in self.findings(doc)]
         cited = [(c.doc, c.table, c.row, c.value) for c in ans.citations]
         notes = [f"文件自身不一致：{m}" for m in involving(found, cited)]
         return replace(ans, notes=(*ans.notes, *notes)) if notes else ans
+
+    def findings(self, doc: str) -> list[Finding]:
+        """The document checked against itself (`budgetqa audit`), computed once per loaded index."""
+        if doc not in self._findings:
+            catalog = self._load()[0]
+            self._findings[doc] = audit(catalog.facts.get(doc, []))
+        return self._findings[doc]
+
+    def audit_all(self) -> dict[str, list[Finding]]:
+        """Findings of every indexed document, by document name."""
+        catalog = self._load()[0]
+        return {doc: self.findings(doc) for doc in catalog.docs}
 
     def ask_stream(self, question: str, *, unit: str | None = None, year: int | None = None,
                    history: Sequence[Turn] = (), qid: str | None = None) -> Iterator[str | Answer]:

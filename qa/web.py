@@ -188,6 +188,13 @@ class Handlers:
             dest.unlink(missing_ok=True)  # keep no copy of what the index refused
         return report
 
+    def audit(self) -> str:
+        try:
+            return R.findings_markdown(self.engine.audit_all())
+        except Exception:
+            log.exception("audit failed")
+            return "文件自查暂时无法完成，请稍后再试。"
+
     def refreshed(self, unit_choice: str | None, year_choice: str | None) -> tuple[Any, Any, Any, Any]:
         """Documents table, filters (keeping the current choice when still valid) and examples."""
         docs = self.documents()
@@ -262,6 +269,9 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
                             elem_id="bq-upload")
             add = gr.Button("加入索引", variant="primary", elem_id="bq-index")
             status = gr.Markdown(elem_id="bq-upload-status")
+            with gr.Accordion("文件自查（文件自身是否一致）", open=False):
+                audit_md = gr.Markdown(elem_id="bq-audit")
+                recheck = gr.Button("重新核对", elem_id="bq-recheck")
 
         ask_io: dict[str, Any] = {"fn": h.ask, "inputs": [box, chat, turns, unit_dd, year_dd],
                                   "outputs": [chat, turns, box], "concurrency_id": "ask",
@@ -279,6 +289,8 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
         add.click(upload, inputs=[files, unit_dd, year_dd],
                   outputs=[status, table, unit_dd, year_dd, examples, files],
                   concurrency_id="ingest", concurrency_limit=1)
+        app.load(h.audit, outputs=[audit_md], concurrency_id="ingest", concurrency_limit=1)
+        recheck.click(h.audit, outputs=[audit_md], concurrency_id="ingest", concurrency_limit=1)
         app.load(h.refreshed, inputs=[unit_dd, year_dd], outputs=[table, unit_dd, year_dd, examples],
                  concurrency_id="ask", concurrency_limit=ASK_CONCURRENCY)
     return app

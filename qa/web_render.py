@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Protocol
+from typing import Any, Protocol
 
 from budgetqa.types import Answer, Citation, Value
 
@@ -257,3 +257,21 @@ def _text(s: str) -> str:
 
 def _div(cls: str, inner: str) -> str:
     return f'<div class="{cls}">{inner}</div>'
+
+
+def findings_markdown(findings: Mapping[str, Sequence[Any]]) -> str:
+    """The documents tab's self-check: each document's inconsistencies, or that none were found."""
+    if not findings:
+        return "尚未索引文档。"
+    bad = {doc: fs for doc, fs in findings.items() if fs}
+    lines = [f"**文件自查**：核对了 {len(findings)} 个文件的合计与明细、跨表数字、情况说明与表格、同比变动；"
+             f"{len(bad)} 个文件有不一致。"]
+    for doc, fs in sorted(bad.items()):
+        lines.append(f"\n**{_md(doc)}**（{len(fs)} 处）")
+        lines += [f"- {_md(f.kind)}：{_md(f.message)}" for f in fs[:20]]
+    return "\n".join(lines)
+
+
+def _md(text: str) -> str:
+    """Plain text inside Markdown: characters Markdown would read as markup are escaped."""
+    return "".join("\\" + ch if ch in "\\`*_{}[]<>#|" else ch for ch in str(text))

@@ -190,3 +190,15 @@ def test_income_and_spending_sides_balance() -> None:
     assert [f.kind for f in findings] == ["收支平衡"] and findings[0].difference == Decimal("-9.34")
     facts[1] = _cell("收支总表", "支出总计", None, "支出/预算数", "93.42")
     assert audit(facts) == []
+
+
+def test_documents_tab_lists_each_documents_findings(tmp_path: Path) -> None:
+    from budgetqa import web_render as R
+
+    text = (SEEDS / FUZHOU).read_text(encoding="utf-8").replace("2、公务接待费\t5.00", "2、公务接待费\t7.00")
+    copy = tmp_path / "planted_three.txt"
+    copy.write_text(text, encoding="utf-8")
+    page = R.findings_markdown({"planted_three.txt": audit(_facts(copy)), FUZHOU: []})
+    assert "核对了 2 个文件" in page and "1 个文件有不一致" in page
+    assert "planted\\_three.txt" in page and "明细合计" in page
+    assert R.findings_markdown({}) == "尚未索引文档。"
