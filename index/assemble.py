@@ -76,7 +76,7 @@ def assemble(name: str, sha256: str, blocks: list[Block], pages: int | None, lay
     tables = tuple(Table(t.title, t.section, t.measure, t.layout.columns, tuple(t.rows), t.page)
                    for t in st.tables)
     return Document(name, sha256, info.unit, info.aliases, info.year, info.kind, info.subunits,
-                    sections, tables, pages, layout)
+                    sections, tables, pages, layout, info.title)
 
 
 def section_level(text: str, marked: bool = False) -> int:

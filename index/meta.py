@@ -7,20 +7,32 @@ for every layout. Aliases are the short forms people type, made by general rules
 from __future__ import annotations
 
 import re
+import tomllib
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 
 from budgetqa.errors import UnreadableDocument
 from budgetqa.index.blocks import Block, Grid
 from budgetqa.index.model import Kind
 
-_ORG_END = r"(?:局|中心|委员会|办事处|街道|办公室|厅|委|院|所|站|队|馆|会|处|室|社|部|署|办)"
-_FIELD = re.compile(r"(?:预算主管部门|编制部门|填报单位|部门/单位|单位名称|部门名称|部门|单位)\s*[：:]\s*"
+_LEXICON = tomllib.loads(Path(__file__).with_name("meta.toml").read_text(encoding="utf-8"))
+ORG_ENDS: tuple[str, ...] = tuple(_LEXICON["org_ends"])
+UNIT_FIELDS: tuple[str, ...] = tuple(sorted(_LEXICON["unit_fields"], key=len, reverse=True))
+DISCLOSURE_PHRASES: tuple[str, ...] = tuple(_LEXICON["disclosure_phrases"])
+KIND_WORDS: tuple[str, ...] = tuple(sorted(_LEXICON["kind_words"], key=len, reverse=True))
+
+_ORG_END = "(?:" + "|".join(map(re.escape, ORG_ENDS)) + ")"
+_UNIT = rf"[^\s，。、0-9：:“”]{{2,40}}?{_ORG_END}"
+# A caption at the start of a line or cell ("部门：xxx", "预算单位：xxx"), never one inside a sentence.
+_FIELD = re.compile(r"(?<![^\s|])(?:" + "|".join(map(re.escape, UNIT_FIELDS)) + r")\s*[：:]\s*"
                     rf"([^\s：:，,。单]{{2,40}}?{_ORG_END})(?:[（(][^）)]*[）)])?(?=\s|$|单位|[，,。])")
-_TITLE_AFTER = re.compile(rf"(20\d\d)\s*年度?\s*([^\s，。、0-9]{{2,40}}?{_ORG_END})(?:[（(][^）)]*[）)])?"
-                          r"\s*(?:20\d\d\s*年度?)?\s*(?:部门|单位|区级部门|本级)?(?:汇总|综合)?(?:预算|决算)")
-_TITLE_BEFORE = re.compile(rf"([^\s，。、0-9：:]{{2,40}}?{_ORG_END})(?:[（(][^）)]*[）)])?\s*(20\d\d)\s*年度?\s*"
-                           r"(?:部门|单位|区级部门)?(?:汇总|综合)?(?:预算|决算)")
+_KIND_AFTER = r"(?:部门|单位|区级部门|市级部门|市级单位|本级)?(?:汇总|综合)?(?:预算|决算)"
+_TITLE_AFTER = re.compile(rf"(20\d\d)\s*年度?\s*({_UNIT})(?:[（(][^）)]*[）)])?"
+                          rf"\s*(?:20\d\d\s*年度?)?\s*{_KIND_AFTER}")
+# "北京市信访办公室部门2026年度部门预算信息公开": the unit, a stray 部门/单位, the year, the kind.
+_TITLE_BEFORE = re.compile(rf"([^\s，。、0-9：:“”]{{2,40}}?{_ORG_END})(?:[（(][^）)]*[）)])?\s*(?:部门|单位)?\s*"
+                           rf"(20\d\d)\s*年度?\s*{_KIND_AFTER}")
 _DUTY = re.compile(rf"(?:^|[，。：:；])([^\s，。、0-9：:“”]{{3,30}}?{_ORG_END})(?:的)?主要(?:职责|职能|任务)")
 _YEAR_KIND = re.compile(r"(20\d\d)\s*年\s*度?[^。，\n]{0,40}?(预算|决算)")
 _KIND = re.compile(r"部门决算|单位决算|决算公开|年度决算|决算表|部门预算|单位预算|综合预算|预算公开|区级部门预算|预算表")
@@ -38,21 +50,43 @@ class Meta:
     year: int | None
     kind: Kind | None
     subunits: tuple[str, ...]
+    title: str = ""  # the document's own name: unit + year + kind as printed ("福州市医疗保障局2024年部门预算")
 
 
 def describe(name: str, blocks: list[Block]) -> Meta:
     lines = _lines(blocks, 3)
     head = "".join(lines[:40])
     text = "\n".join(_lines(blocks, None))
-    if "预算" not in text and "决算" not in text:
-        raise UnreadableDocument(name, "不是预算/决算公开文件（没有找到“预算”或“决算”字样）")
+    flat = re.sub(r"\s+", "", text)
+    if not any(p in flat for p in DISCLOSURE_PHRASES):
+        raise UnreadableDocument(name, _not_disclosure(lines))
     unit = find_unit(head, text)
     year, kind = _year_kind(head, text)
     if not unit and not _MEASURE_LINE.search(text):
         raise UnreadableDocument(name, "不是预算/决算公开文件（没有找到编制单位，也没有“单位：万元/元”的报表）")
     if not unit:  # budget tables but the unit is never named: the file name is the best we have
         unit = re.sub(r"\.[A-Za-z]+$", "", name)
-    return Meta(unit, aliases(unit), year, kind, subunits(unit, blocks))
+    return Meta(unit, aliases(unit), year, kind, subunits(unit, blocks), doc_title(unit, year, kind, head, flat))
+
+
+def _not_disclosure(lines: list[str]) -> str:
+    """The refusal names what the file calls itself, so the user sees why."""
+    first = next((ln for ln in lines if len(re.sub(r"[\s\d—\-－.·]", "", ln)) >= 4), "")
+    first = re.sub(r"\s+", " ", first)
+    said = f"，文件开头是“{first[:24]}”" if first else ""
+    return f"不是预算/决算公开文件（没有“部门预算”“单位预算”“部门决算”“收支总表”等字样{said}）"
+
+
+def doc_title(unit: str, year: int | None, kind: Kind | None, head: str = "", flat: str = "") -> str:
+    """"<unit><year>年<kind as printed>": 部门预算 / 单位预算 / 部门决算 / 部门综合预算, else 预算/决算."""
+    label: str = kind or ""
+    for source in (re.sub(r"\s+", "", head), flat):
+        found = [w for w in KIND_WORDS if len(w) > 2 and w in source and (kind is None or w.endswith(kind))]
+        if found:
+            label = min(found, key=source.find)  # the first kind word printed
+            break
+    label = {"区级部门预算": "部门预算", "汇总预算": "部门预算"}.get(label, label)
+    return f"{unit}{f'{year}年' if year else ''}{label}"
 
 
 def _lines(blocks: list[Block], grid_rows: int | None) -> list[str]:

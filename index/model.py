@@ -63,6 +63,8 @@ class Document:
     tables: tuple[Table, ...]
     pages: int | None
     layout: str  # reader that produced it: seed, md, html, tsv, csv, raw, layout, pdf
+    title: str = ""  # its own name as printed: unit + year + kind ("福州市医疗保障局2024年部门预算")
+    source: str = ""  # absolute path of the file it was read from, to show its pages; "" when unknown
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
-from budgetqa.errors import UnreadableDocument
+from budgetqa.errors import NoTextLayer, UnreadableDocument
 from budgetqa.index.blocks import Block
 from budgetqa.index.read_layout import Chunk, LayoutReader, _kind, _split_mixed, retype
 from budgetqa.index.read_raw import strip_page_numbers
@@ -52,8 +52,7 @@ def read_pdf(name: str, data: bytes) -> tuple[list[Block], int | None, str]:
                     cells.append((cs, y))
                     want = next(kept, None)
     if not any(t.strip() for _, t in lines):
-        raise UnreadableDocument(
-            name, "PDF 没有文字层（可能是扫描件或图片），无法提取文字；请提供带文字层的 PDF 或先做文字识别（OCR）")
+        raise NoTextLayer(name, pages)
     return PdfReader(lines, cells).run(), pages, "pdf"
 
 

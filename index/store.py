@@ -29,7 +29,8 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS documents (
     name TEXT PRIMARY KEY, sha256 TEXT NOT NULL, unit TEXT NOT NULL, aliases TEXT NOT NULL,
     year INTEGER, kind TEXT, subunits TEXT NOT NULL, pages INTEGER, layout TEXT NOT NULL,
-    n_facts INTEGER NOT NULL, indexed_at TEXT NOT NULL, pipeline TEXT NOT NULL);
+    n_facts INTEGER NOT NULL, indexed_at TEXT NOT NULL, pipeline TEXT NOT NULL, title TEXT NOT NULL DEFAULT '',
+    source TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS facts (
     id INTEGER PRIMARY KEY, doc TEXT NOT NULL, unit TEXT NOT NULL, year INTEGER, kind TEXT,
     section TEXT NOT NULL, tbl TEXT NOT NULL, row TEXT NOT NULL, code TEXT, col TEXT NOT NULL,
@@ -69,6 +70,8 @@ class DocInfo:
     layout: str
     n_facts: int
     indexed_at: str  # ISO 8601, UTC
+    title: str = ""  # the document's own name ("福州市医疗保障局2024年部门预算"); "" if indexed before titles
+    source: str = ""  # the file it was read from (absolute path), for showing its pages
 
 
 @dataclass(frozen=True)
@@ -141,6 +144,7 @@ class FactStore:
             if version != str(SCHEMA_VERSION):
                 raise IndexCorrupt(f"索引库 {self.path} 的版本（{version}）与本程序（{SCHEMA_VERSION}）不符；{_REINDEX}")
             conn.execute("SELECT count(*) FROM documents").fetchone()
+            _add_title_column(conn)
         except sqlite3.DatabaseError as exc:
             raise self._corrupt(exc) from exc
 
@@ -164,9 +168,9 @@ class FactStore:
 
     def documents(self) -> list[DocInfo]:
         rows = self._query("SELECT name, sha256, unit, aliases, year, kind, subunits, pages, layout, "
-                           "n_facts, indexed_at FROM documents ORDER BY name")
+                           "n_facts, indexed_at, title, source FROM documents ORDER BY name")
         return [DocInfo(r[0], r[1], r[2], tuple(json.loads(r[3])), r[4], r[5], tuple(json.loads(r[6])),
-                        r[7], r[8], r[9], r[10]) for r in rows]
+                        r[7], r[8], r[9], r[10], r[11], r[12]) for r in rows]
 
     def sha_of(self, name: str) -> str | None:
         rows = self._query("SELECT sha256 FROM documents WHERE name=?", (name,))
@@ -212,7 +216,8 @@ class FactStore:
         sections = tuple(Section(s.title, s.level, s.text, s.page, s.path) for s in self.sections(name))
         kind: Any = info.kind
         return Document(info.name, info.sha256, info.unit, info.aliases, info.year, kind, info.subunits,
-                        sections, tuple(self.tables(name)), info.pages, info.layout)
+                        sections, tuple(self.tables(name)), info.pages, info.layout, info.title,
+                        info.source)
 
     def chunks(self, doc: str | None = None) -> list[Chunk]:
         where, params = _where({"doc": doc})
@@ -275,6 +280,14 @@ def _where(filters: dict[str, Any]) -> tuple[str, list[Any]]:
     return " WHERE " + " AND ".join(f"{k}=?" for k in given), list(given.values())
 
 
+def _add_title_column(conn: sqlite3.Connection) -> None:
+    """A store written before documents had titles and source paths gains the columns (empty until re-indexed)."""
+    columns = {r[1] for r in conn.execute("PRAGMA table_info(documents)")}
+    for name in ("title", "source"):
+        if name not in columns:
+            conn.execute(f"ALTER TABLE documents ADD COLUMN {name} TEXT NOT NULL DEFAULT ''")
+
+
 def _bump_generation(conn: sqlite3.Connection) -> None:
     conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key='generation'")
 
@@ -288,9 +301,10 @@ def _delete_doc(conn: sqlite3.Connection, name: str) -> None:
 def _insert_doc(conn: sqlite3.Connection, doc: Document, facts: list[Fact], chunks: list[Chunk],
                 pipeline: str) -> None:
     now = datetime.now(UTC).isoformat(timespec="seconds")
-    conn.execute("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+    conn.execute("INSERT INTO documents (name, sha256, unit, aliases, year, kind, subunits, pages, layout, "
+                 "n_facts, indexed_at, pipeline, title, source) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                  (doc.name, doc.sha256, doc.unit, _json(doc.aliases), doc.year, doc.kind,
-                  _json(doc.subunits), doc.pages, doc.layout, len(facts), now, pipeline))
+                  _json(doc.subunits), doc.pages, doc.layout, len(facts), now, pipeline, doc.title, doc.source))
     conn.executemany("INSERT INTO facts (doc, unit, year, kind, section, tbl, row, code, col, value, measure, "
                      "page, quote, source, context) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                      [(f.doc, f.unit, f.year, f.kind, f.section, f.table, f.row, f.code, f.column, f.value,

@@ -23,6 +23,7 @@ class DocMeta:
     year: int | None
     kind: str | None
     subunits: tuple[str, ...]
+    title: str = ""  # the document's own name, for citations
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,7 @@ def _without_names(label: str, names: tuple[str, ...]) -> str:
 def _meta(d: Any) -> DocMeta:
     return DocMeta(name=d.name, unit=d.unit, aliases=tuple(getattr(d, "aliases", ()) or ()),
                    year=getattr(d, "year", None), kind=getattr(d, "kind", None),
-                   subunits=tuple(getattr(d, "subunits", ()) or ()))
+                   subunits=tuple(getattr(d, "subunits", ()) or ()), title=getattr(d, "title", "") or "")
 
 
 def _passage(s: Any) -> Passage:

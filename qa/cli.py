@@ -16,6 +16,7 @@ from typing import IO, TYPE_CHECKING, Any
 import click
 from budgetqa.config import Settings, load_settings, set_offline_env, settings_help
 from budgetqa.errors import BudgetQAError
+from budgetqa.types import doc_title
 
 if TYPE_CHECKING:
     from budgetqa.pipeline import Engine
@@ -131,9 +132,25 @@ def ask(ctx: click.Context, question: str | None, as_json: bool, batch: IO[str] 
     if as_json:
         _emit(answer.to_json())
     else:
-        click.echo(_answer_text(answer))
+        click.echo(_answer_text(answer, _source_files(_settings(ctx))))
     if answer.status == "error":
         ctx.exit(1)
+
+
+def _source_files(settings: Settings) -> dict[str, str]:
+    """Document name -> the file's path as indexed, for the reader to open it; {} without a store."""
+    if not settings.store_path.exists():
+        return {}
+    try:
+        from budgetqa.index.store import FactStore
+
+        store = FactStore(settings.store_path)
+        try:
+            return {d.name: d.source for d in store.documents() if d.source}
+        finally:
+            store.close()
+    except BudgetQAError:
+        return {}
 
 
 def _jsonl_items(stream: IO[str], keys: tuple[str, ...]) -> Iterator[tuple[str, str, str]]:
@@ -172,15 +189,18 @@ def _error_answer(qid: str, question: str, message: str) -> dict[str, Any]:
             "values": [], "citations": [], "latency_ms": 0}
 
 
-def _answer_text(answer: Answer) -> str:
+def _answer_text(answer: Answer, files: dict[str, str] | None = None) -> str:
+    """The answer, its check mark, and each source led by the document's own title, then table, row and
+    page; the file (its path where the index knows it) comes after."""
+    files = files or {}
     lines = [answer.answer]
     if answer.status == "answered" and answer.values:
         lines.append("【已核对】数字与原表一致" if answer.verified else "【未核对】以下数字未能与原表核对，请以原文为准")
     for number, cite in enumerate(answer.citations, 1):
-        where = " · ".join(x for x in (cite.section, cite.table, cite.row) if x)
-        page = f"，第 {cite.page} 页" if cite.page else ""
-        year = f"{cite.year}年" if cite.year else ""
-        lines.append(f"  [{number}] {cite.doc}（{cite.unit} {year}{cite.kind or ''}{page}）{where}")
+        where = " · ".join(x for x in (cite.table or cite.section, cite.row) if x)
+        page = f" · 第 {cite.page} 页" if cite.page else ""
+        lines.append(f"  [{number}] {doc_title(cite)} · {where}{page}")
+        lines.append(f"      文件：{files.get(cite.doc) or cite.doc}" + (f"（第 {cite.page} 页）" if cite.page else ""))
         if cite.quote:
             lines.append(f"      原文：{cite.quote}")
     if answer.candidates:
@@ -236,7 +256,8 @@ def _check_text(check: Check) -> str:
         extra = f"（文件中为 {fig.expected}）" if fig.expected else ""
         lines.append(f"  {_fmt_number(fig.value)}{fig.measure} {mark}{extra}")
         for cite in fig.citations[:3]:
-            lines.append(f"      出处：{cite.doc} · {cite.table or cite.section} · {cite.row}")
+            page = f" · 第 {cite.page} 页" if cite.page else ""
+            lines.append(f"      出处：{doc_title(cite)} · {cite.table or cite.section} · {cite.row}{page}（{cite.doc}）")
     if not check.figures:
         lines.append("  这句话里没有可核对的数字。")
     return "\n".join(lines)

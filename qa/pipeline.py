@@ -21,7 +21,7 @@ from budgetqa.errors import BadQuestion, BudgetQAError
 from budgetqa.index.model import Fact
 from budgetqa.llm import LLMAnswerer, make_answerer
 from budgetqa.select import Hints, choose
-from budgetqa.types import Answer, Check, FigureCheck
+from budgetqa.types import Answer, Check, Citation, FigureCheck
 from budgetqa.understand import Understander, validate
 
 log = logging.getLogger(__name__)
@@ -74,8 +74,8 @@ class Engine:
             history: Sequence[Turn] = (), qid: str | None = None) -> Answer:
         start = time.perf_counter()
         try:
-            _, _, chain = self._load()
-            ans: Answer = chain.invoke(Request(question, unit, year, tuple(history)))
+            catalog, _, chain = self._load()
+            ans: Answer = _titled(chain.invoke(Request(question, unit, year, tuple(history))), catalog)
         except BadQuestion as exc:
             ans = Answer(question=question or "", status="error", answer=str(exc))
         except BudgetQAError:
@@ -125,7 +125,7 @@ class Engine:
         for part in parts:
             if isinstance(part, Answer):
                 ms = int((time.perf_counter() - start) * 1000)
-                part = Answer(**{**part.__dict__, "id": qid, "latency_ms": ms})
+                part = _titled(Answer(**{**part.__dict__, "id": qid, "latency_ms": ms}), self._load()[0])
             yield part
 
     def verify(self, claim: str, qid: str | None = None) -> Check:
@@ -148,6 +148,7 @@ class Engine:
         checks = list(check_text(claim, relevant))
         if expected:
             checks = [_with_expected(c, expected, claim) for c in checks]
+        checks = [replace(c, citations=_titles(c.citations, catalog)) for c in checks]
         return Check(claim=claim, verdict=verdict(checks), figures=tuple(checks), id=qid)  # type: ignore[arg-type]
 
     def _search(self, text: str, target: Any) -> list[Passage]:
@@ -172,6 +173,19 @@ class Engine:
             out.append(Passage(meta.get("doc", ""), meta.get("section", "") or meta.get("title", ""), body,
                                meta.get("page")))
         return out
+
+
+def _titles(citations: Sequence[Citation], catalog: Catalog) -> tuple[Citation, ...]:
+    """Each citation named by its document's own title (the answer stages know facts, not documents)."""
+    out = []
+    for c in citations:
+        meta = catalog.docs.get(c.doc)
+        out.append(replace(c, title=meta.title) if meta is not None and meta.title and not c.title else c)
+    return tuple(out)
+
+
+def _titled(answer: Answer, catalog: Catalog) -> Answer:
+    return replace(answer, citations=_titles(answer.citations, catalog)) if answer.citations else answer
 
 
 def _item_facts(pool: list[Fact], expected: list[Fact]) -> list[Fact]:

@@ -23,6 +23,14 @@ class Citation:
     column: str = ""
     value: str = ""
     measure: str = ""
+    title: str = ""  # the document's own name ("福州市医疗保障局2024年部门预算"), shown before the file name
+
+
+def doc_title(c: Citation) -> str:
+    """The cited document's own name; built from unit, year and kind where the index has none."""
+    if c.title:
+        return c.title
+    return f"{c.unit}{f'{c.year}年' if c.year else ''}{c.kind or ''}"
 
 
 @dataclass(frozen=True)
@@ -65,7 +73,7 @@ class Answer:
 
 def _citation_json(c: Citation) -> dict[str, Any]:
     keys = ("doc", "unit", "year", "kind", "section", "table", "row", "page", "quote")
-    return {k: getattr(c, k) for k in keys}
+    return {"title": doc_title(c), **{k: getattr(c, k) for k in keys}}
 
 
 @dataclass(frozen=True)

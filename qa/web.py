@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import shutil
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,6 +27,7 @@ from budgetqa.errors import BudgetQAError  # noqa: E402
 from budgetqa.index.ingest import IngestReport, index_paths  # noqa: E402
 from budgetqa.index.model import Table  # noqa: E402
 from budgetqa.index.store import FactStore  # noqa: E402
+from budgetqa.pages import PageImages, image_url, pdf_url  # noqa: E402
 from budgetqa.pipeline import Engine, Turn  # noqa: E402
 from budgetqa.types import Answer, Citation  # noqa: E402
 
@@ -32,7 +35,12 @@ log = logging.getLogger(__name__)
 
 UPLOAD_TYPES = [".pdf", ".md", ".html", ".htm", ".txt", ".csv", ".tsv"]
 MAX_HISTORY = 10  # turns passed to the Engine; enough for "那差旅费呢？" chains
-ASK_CONCURRENCY = 4  # Engine.ask_stream is thread-safe; 2 cores, so a few at once is plenty
+# With a model, answers stream through gradio's queue, this many at once (each waits on the model's
+# server, not on our 2 cores). Without one, questions bypass the queue (see build_app).
+ASK_CONCURRENCY = 8
+MAX_THREADS = 16  # worker threads for answers and page loads; more only contend for the GIL on 2 cores
+QUEUE_SIZE = 256
+ANSWER_CACHE = 2048  # checked answers kept per server (a few MB of HTML)
 MAX_UPLOAD = "50mb"
 INTERNAL_ERROR = "处理这个问题时出了内部错误，请换个说法再试，或联系管理员。"
 
@@ -64,6 +72,11 @@ tr.bq-row-cited td{background:#fff3a3;font-weight:600}
 .bq-notes,.bq-candidates{color:#5f6368;margin-top:4px}
 .bq-badge-pending{background:#e8f0fe;color:#174ea6;border:1px dashed #1a73e8}
 .bq-draft .bq-text{color:#5f6368;font-style:italic}
+.bq-file{color:#5f6368;font-size:0.9em}
+.bq-page{margin:4px 0 8px 0}
+.bq-page a.bq-pdf{display:inline-block;margin-bottom:4px}
+#bq-chat img.bq-page-img{width:100% !important;max-width:960px !important;max-height:none !important;height:auto;
+border:1px solid #dadce0;border-radius:4px;display:block}
 """
 
 THEME = gr.themes.Default(font=_SANS, font_mono=_MONO)
@@ -78,6 +91,11 @@ class Handlers:
     def __init__(self, engine: Engine, settings: Settings) -> None:
         self.engine = engine
         self.settings = settings
+        self.pages = PageImages(settings)
+        # Citizens ask the same things ("招待费是多少"): a checked answer and its bubble are kept until
+        # the index changes, so a crowd costs the queue's work, not the answerer's, per repeat.
+        self._answers: OrderedDict[tuple[Any, ...], tuple[Answer, str]] = OrderedDict()
+        self._answers_lock = threading.Lock()
 
     # ---- chat --------------------------------------------------------------------------------
 
@@ -100,15 +118,28 @@ class Handlers:
                 turns = (*turns, Turn(question.strip(), *_scope(answer, unit, year)))[-MAX_HISTORY:]
             yield list(chat), turns, ""  # a copy: gradio diffs successive outputs
 
+    def answer(self, question: str, chat: ChatMessages | None, history: Sequence[Turn] | None,
+               unit_choice: str | None, year_choice: str | None) -> tuple[ChatMessages, tuple[Turn, ...], str]:
+        """The checked answer in one step (no draft to stream when no model writes the sentence)."""
+        steps = list(self.ask(question, chat, history, unit_choice, year_choice))
+        return steps[-1]
+
     def _replies(self, question: str, unit: str | None, year: int | None,
                  turns: Sequence[Turn]) -> Iterator[tuple[Answer | None, str]]:
         """Draft bubbles (no Answer) while the model writes, then the checked answer's bubble, last."""
         text = ""
+        key = (question.strip(), unit, year, tuple(turns))
+        cached = self._cached(key)
+        if cached is not None:
+            yield cached
+            return
         try:
             for part in self.engine.ask_stream(question, unit=unit, year=year, history=list(turns)):
                 if isinstance(part, Answer):
                     # the draft was never checked: the Answer replaces it, whatever the draft said
-                    yield part, R.render_answer(part, self._contexts(part.citations))
+                    html = R.render_answer(part, self._contexts(part.citations), self._links(part.citations))
+                    self._remember(key, part, html)
+                    yield part, html
                     return
                 text += part
                 yield None, R.render_draft(text)
@@ -122,6 +153,27 @@ class Handlers:
         log.error("answer stream for %r ended without an answer", question[:200])
         yield None, R.render_failure(INTERNAL_ERROR)
 
+    def _cached(self, key: tuple[Any, ...]) -> tuple[Answer, str] | None:
+        if self.settings.llm_enabled:  # a model's wording is streamed fresh each time
+            return None
+        with self._answers_lock:
+            hit = self._answers.get(key)
+            if hit is not None:
+                self._answers.move_to_end(key)
+            return hit
+
+    def _remember(self, key: tuple[Any, ...], answer: Answer, html: str) -> None:
+        if self.settings.llm_enabled or answer.status == "error":
+            return
+        with self._answers_lock:
+            self._answers[key] = (answer, html)
+            while len(self._answers) > ANSWER_CACHE:
+                self._answers.popitem(last=False)
+
+    def forget_answers(self) -> None:
+        with self._answers_lock:
+            self._answers.clear()
+
     def _contexts(self, citations: Sequence[Citation]) -> list[R.TableContext | None]:
         """Each cited table around its row, from the fact store; None shows the quote only."""
         docs = {c.doc for c in citations if c.table}
@@ -133,6 +185,23 @@ class Handlers:
             return [None] * len(citations)
         return [table_context([t for t in tables.get(c.doc, []) if t.title == c.table], c) if c.table else None
                 for c in citations]
+
+    def _links(self, citations: Sequence[Citation]) -> list[R.SourceLink | None]:
+        """The page picture and PDF link of each citation whose source is an indexed PDF on disk."""
+        if not any(c.page for c in citations):
+            return [None] * len(citations)
+        try:
+            sources = self.pages.sources()
+        except Exception:  # an unreadable store: the quotes alone still cite
+            log.debug("no page links", exc_info=True)
+            return [None] * len(citations)
+        out: list[R.SourceLink | None] = []
+        for c in citations:
+            src = sources.get(c.doc)
+            ok = src is not None and c.page is not None
+            out.append(R.SourceLink(image_url(src.id, c.page, c.quote), pdf_url(src.id, c.page))
+                       if ok and src is not None and c.page is not None else None)
+        return out
 
     @staticmethod
     def clear() -> tuple[ChatMessages, tuple[Turn, ...], str]:
@@ -169,6 +238,7 @@ class Handlers:
             progress(1.0, desc="完成")
         if indexed:
             self.engine.reload()  # the Engine caches the catalog of units and facts
+            self.forget_answers()
         message = R.ingest_message(indexed, unchanged, failed, facts)
         return (message, *self.refreshed(unit_choice, year_choice))
 
@@ -273,9 +343,14 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
                 audit_md = gr.Markdown(elem_id="bq-audit")
                 recheck = gr.Button("重新核对", elem_id="bq-recheck")
 
-        ask_io: dict[str, Any] = {"fn": h.ask, "inputs": [box, chat, turns, unit_dd, year_dd],
-                                  "outputs": [chat, turns, box], "concurrency_id": "ask",
-                                  "concurrency_limit": ASK_CONCURRENCY, "show_progress": "minimal"}
+        ask_io: dict[str, Any] = {"inputs": [box, chat, turns, unit_dd, year_dd], "outputs": [chat, turns, box],
+                                  "show_progress": "minimal"}
+        if settings.llm_enabled:  # the model's draft streams through the queue, a few at a time
+            ask_io |= {"fn": h.ask, "concurrency_id": "ask", "concurrency_limit": ASK_CONCURRENCY}
+        else:
+            # The checked answer takes milliseconds: one plain request per question, no queue and no
+            # event stream, whose bookkeeping costs more than the answer (eval/load_test.py).
+            ask_io |= {"fn": h.answer, "queue": False}
         box.submit(**ask_io)
         send.click(**ask_io)
         examples.click(lambda sample: sample[0], inputs=[examples], outputs=[box],
@@ -296,6 +371,39 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
     return app
 
 
+def add_source_routes(server: Any, pages: PageImages) -> None:
+    """/bq/page/<id>/<n>.png (the page, cited quote boxed) and /bq/pdf/<id>.pdf (the file): indexed PDFs
+    only, by the id of their content, never a path from the request."""
+    from urllib.parse import quote as urlquote
+
+    from fastapi import Response
+
+    def missing() -> Response:
+        return Response("没有找到这份已索引的 PDF 或这一页", status_code=404, media_type="text/plain; charset=utf-8")
+
+    def page_png(doc: str, page: int, q: str = "") -> Response:
+        try:
+            png = pages.render(doc, page, q)
+        except Exception:  # a damaged file: say it is not there rather than fail the page
+            log.exception("rendering %s page %s failed", doc, page)
+            png = None
+        if png is None:
+            return missing()
+        return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=86400"})
+
+    def pdf_file(doc: str) -> Response:
+        found = pages.pdf(doc)
+        if found is None:
+            return missing()
+        data, name = found
+        return Response(data, media_type="application/pdf",
+                        headers={"Content-Disposition": f"inline; filename*=UTF-8''{urlquote(name)}",
+                                 "Cache-Control": "private, max-age=3600"})
+
+    server.add_api_route("/bq/page/{doc}/{page:int}.png", page_png, methods=["GET"])
+    server.add_api_route("/bq/pdf/{doc}.pdf", pdf_file, methods=["GET"])
+
+
 def launch_options(settings: Settings, host: str = "127.0.0.1", port: int = 7860,
                    share: bool = False) -> dict[str, Any]:
     """Keyword arguments for Blocks.launch: offline, loopback by default, nothing served from disk."""
@@ -313,6 +421,9 @@ def launch(settings: Settings, host: str = "127.0.0.1", port: int = 7860, share:
     ensure_index(settings)
     app = build_app(Engine(settings), settings)
     # Uploads get their own concurrency group, so a slow PDF never holds up someone's question.
-    app.queue(default_concurrency_limit=1, max_size=64)
-    app.launch(prevent_thread_lock=not block, **launch_options(settings, host, port, share))
+    app.queue(default_concurrency_limit=1, max_size=QUEUE_SIZE)
+    app.launch(prevent_thread_lock=True, max_threads=MAX_THREADS, **launch_options(settings, host, port, share))
+    add_source_routes(app.app, PageImages(settings))
+    if block:
+        app.block_thread()
     return app

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
-from budgetqa.types import Answer, Citation, Value
+from budgetqa.types import Answer, Citation, Value, doc_title
 
 ALL_UNITS = "全部单位"
 ALL_YEARS = "全部年份"
@@ -38,6 +38,14 @@ class DocLike(Protocol):
 
 
 @dataclass(frozen=True)
+class SourceLink:
+    """Where the cited page can be seen: its picture (with the quote boxed) and the PDF opened at it."""
+
+    image: str
+    pdf: str
+
+
+@dataclass(frozen=True)
 class TableContext:
     """A cited table around its row: column headers, rows as (label, cells), the cited row's index."""
 
@@ -58,8 +66,10 @@ def render_question(question: str) -> str:
     return f'<div class="bq-question">{_text(text) or "（空）"}</div>'
 
 
-def render_answer(answer: Answer, contexts: Sequence[TableContext | None] = ()) -> str:
-    """The assistant's bubble; contexts[i] is the table around answer.citations[i] when known."""
+def render_answer(answer: Answer, contexts: Sequence[TableContext | None] = (),
+                  links: Sequence[SourceLink | None] = ()) -> str:
+    """The assistant's bubble; contexts[i] is the table around answer.citations[i] when known, links[i]
+    its page picture and PDF when the source is an indexed PDF."""
     if answer.status == "error":
         return _div("bq-answer bq-error", f'<span class="bq-badge bq-badge-error">⚠ 无法回答</span> {_text(answer.answer)}')
     if answer.status == "not_found":
@@ -68,7 +78,7 @@ def render_answer(answer: Answer, contexts: Sequence[TableContext | None] = ()) 
     parts = [verification_badge(answer),
              f'<div class="bq-text">{highlight_figures(answer.answer, answer.values)}</div>',
              _candidates(answer.candidates), _notes(answer.notes),
-             render_sources(answer.citations, contexts)]
+             render_sources(answer.citations, contexts, links)]
     return _div("bq-answer", "".join(parts))
 
 
@@ -139,30 +149,46 @@ def _notes(notes: Sequence[str]) -> str:
 # ---- sources ------------------------------------------------------------------------------------
 
 
-def render_sources(citations: Sequence[Citation], contexts: Sequence[TableContext | None] = ()) -> str:
+def render_sources(citations: Sequence[Citation], contexts: Sequence[TableContext | None] = (),
+                   links: Sequence[SourceLink | None] = ()) -> str:
     if not citations:
         return ""
-    items = [render_citation(c, contexts[i] if i < len(contexts) else None) for i, c in enumerate(citations)]
+    items = [render_citation(c, contexts[i] if i < len(contexts) else None, links[i] if i < len(links) else None)
+             for i, c in enumerate(citations)]
     return f'<div class="bq-sources"><div class="bq-sources-title">来源（{len(citations)}）</div>{"".join(items)}</div>'
 
 
-def render_citation(c: Citation, context: TableContext | None = None) -> str:
-    """One source: a summary line (document, unit, year, kind, table, row, page) that opens onto
-    the quoted line and, when the store has it, the table around the row."""
-    where = [f'<span class="bq-doc">{_text(c.doc)}</span>', _text(c.unit),
-             _text(f"{c.year}年" if c.year else "年度不详"), _text(c.kind or "")]
+def render_citation(c: Citation, context: TableContext | None = None, link: SourceLink | None = None) -> str:
+    """One source: a summary line led by the document's own title (then table, row, page; the file
+    name last) that opens onto the page picture with the quote boxed, the quoted line, the table
+    around the row, and a link to the PDF at that page."""
+    where = [f'<span class="bq-doc">{_text(doc_title(c))}</span>',
+             f'<span class="bq-row">{_text(c.table or "正文：" + (c.section or ""))}</span>' if (c.table or c.section) else "",
+             _text(c.row) if c.row and c.row != c.section else ""]
     if c.page is not None:
         where.append(_text(f"第{c.page}页"))
-    what = _text(f"{c.row}（{c.table}）" if c.table else f"正文：{c.section or c.row}")
-    summary = " · ".join(w for w in where if w) + f' — <span class="bq-row">{what}</span>'
-    loc = [("章节", c.section), ("表", c.table or "（正文）"), ("行", c.row)]
+    summary = " · ".join(w for w in where if w) + f' <span class="bq-file">（文件：{_text(c.doc)}）</span>'
+    loc = [("文件", c.doc), ("章节", c.section), ("表", c.table or "（正文）"), ("行", c.row)]
     if c.column:
         loc.append(("列", c.column))
     rows = "".join(f"<div><b>{k}：</b>{_text(v)}</div>" for k, v in loc if v)
     quote = f'<div class="bq-quote"><b>原文：</b><code>{_text(c.quote.replace(chr(9), "  "))}</code></div>'
     table = render_table_context(context) if context else ""
     return (f'<details class="bq-citation"><summary>{summary}</summary>'
-            f'<div class="bq-citation-body">{rows}{quote}{table}</div></details>')
+            f'<div class="bq-citation-body">{_page_view(c, link)}{rows}{quote}{table}</div></details>')
+
+
+def _page_view(c: Citation, link: SourceLink | None) -> str:
+    """The printed page, cited line boxed; loaded only when the citizen opens the source (lazy image
+    inside a closed <details>)."""
+    if link is None:
+        return ""
+    page = f"第{c.page}页" if c.page else "原文件"
+    alt = _text(f"{doc_title(c)} {page}，标出了引用的行")
+    return (f'<div class="bq-page"><a class="bq-pdf" href="{_text(link.pdf)}" target="_blank" rel="noopener">'
+            f"打开原文件 PDF（{_text(page)}）↗</a>"
+            f'<a href="{_text(link.image)}" target="_blank" rel="noopener">'
+            f'<img class="bq-page-img" loading="lazy" src="{_text(link.image)}" alt="{alt}"></a></div>')
 
 
 def render_table_context(ctx: TableContext) -> str:

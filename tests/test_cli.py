@@ -19,7 +19,7 @@ from budgetqa.types import Answer, Check, Citation, FigureCheck, Value
 from click.testing import CliRunner
 
 ANSWER_KEYS = {"id", "question", "status", "answer", "values", "citations", "latency_ms"}
-CITATION_KEYS = {"doc", "unit", "year", "kind", "section", "table", "row", "page", "quote"}
+CITATION_KEYS = {"title", "doc", "unit", "year", "kind", "section", "table", "row", "page", "quote"}
 FACT_KEYS = {"doc", "unit", "year", "kind", "section", "table", "row", "code", "column", "value", "measure",
              "page", "quote"}
 CITE = Citation(doc="001_x.txt", unit="福州市医疗保障局", year=2024, kind="预算", section="十、三公",

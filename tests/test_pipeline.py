@@ -18,7 +18,7 @@ from tests.fixtures_answer import FZ, corpus
 from tests.paths import SHARED
 
 CONTRACT_KEYS = {"id", "question", "status", "answer", "values", "citations", "latency_ms"}
-CITATION_KEYS = {"doc", "unit", "year", "kind", "section", "table", "row", "page", "quote"}
+CITATION_KEYS = {"title", "doc", "unit", "year", "kind", "section", "table", "row", "page", "quote"}
 
 
 @pytest.fixture(scope="module")

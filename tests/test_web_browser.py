@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -327,3 +328,73 @@ def test_upload_a_document_then_ask_about_it(browser: Any, tmp_path: Path, shots
     assert good.name in answer.text and "✔ 已核对" in answer.text
     browser.save_screenshot(str(shots / "uploaded.png"))
     assert (shots / "uploaded.png").stat().st_size > 0
+
+
+def _highlighted_pixels(png: bytes) -> int:
+    """Pixels of the highlight's fill (yellow at 35 % over white paper) in a rendered page."""
+    import pymupdf
+
+    pix = pymupdf.Pixmap(png)
+    data, n = pix.samples, pix.n
+    return sum(1 for i in range(0, len(data), n * 7)  # every 7th pixel is plenty
+               if data[i] > 235 and 220 < data[i + 1] < 250 and 130 < data[i + 2] < 200)
+
+
+def test_pdf_source_opens_onto_its_page_with_the_row_marked(browser: Any, server: str, shots: Path) -> None:
+    """A citizen adds a PDF, asks about one of its figures, opens the source: the printed page appears
+    with the cited row boxed, and a link opens the PDF at that page."""
+    from selenium.webdriver.common.by import By
+
+    from tests.paths import EXTRA
+
+    pdf = EXTRA / "wuxi-petition-bureau-2025-budget.pdf"
+    assert pdf.is_file(), f"{pdf} is missing (../shared beside the checkout, or BUDGETQA_SHARED)"
+    _tab(browser, "文档")
+    browser.find_element(By.CSS_SELECTOR, "#bq-upload input[type='file']").send_keys(str(pdf))
+    _wait(browser, lambda d: pdf.stem in _text(d, "#bq-upload"), "the PDF to upload", 60)
+    browser.find_element(By.ID, "bq-index").click()
+    done = f"加入索引：{pdf.name}"  # 已加入 / 无法加入, not the progress line
+    status = _wait(browser, lambda d: _text(d, "#bq-upload-status") if done in _text(d, "#bq-upload-status")
+                   else None, "the PDF's indexing result")
+    assert f"已加入索引：{pdf.name}" in status, status
+
+    _tab(browser, "问答")
+    _new_conversation(browser)
+    answer = _ask(browser, "无锡市信访局的公务接待费是多少")
+    assert "1.50万元" in [m.text for m in answer.find_elements(By.CSS_SELECTOR, "mark.bq-fig")], answer.text
+    summary = answer.find_element(By.CSS_SELECTOR, "details.bq-citation summary")
+    assert summary.text.startswith("无锡市信访局2025年部门预算"), summary.text  # the title first, the file after
+    assert pdf.name in summary.text and "第" in summary.text
+
+    summary.click()
+    img = _wait(browser, lambda d: next((i for i in answer.find_elements(By.CSS_SELECTOR, "img.bq-page-img")
+                                         if i.is_displayed() and d.execute_script(
+                                             "return arguments[0].complete && arguments[0].naturalWidth", i)),
+                                        None), "the page picture", 60)
+    assert int(browser.execute_script("return arguments[0].naturalWidth", img)) > 500
+    with urllib.request.urlopen(img.get_attribute("src"), timeout=30) as resp:
+        assert resp.headers["Content-Type"] == "image/png"
+        assert _highlighted_pixels(resp.read()) > 50, "the cited row is boxed on the page"
+    link = answer.find_element(By.CSS_SELECTOR, "a.bq-pdf")
+    href = link.get_attribute("href")
+    assert href.startswith(server) and "#page=" in href, href
+    with urllib.request.urlopen(href.split("#")[0], timeout=30) as resp:
+        assert resp.headers["Content-Type"] == "application/pdf" and resp.read(5) == b"%PDF-"
+
+    browser.execute_script("arguments[0].scrollIntoView({block: 'start'})", summary)
+    browser.save_screenshot(str(shots / "source-page.png"))
+    target = os.environ.get("BUDGETQA_SCREENSHOT_SOURCE")
+    if target:
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(shots / "source-page.png", target)
+
+
+def test_only_indexed_pdfs_are_served(server: str) -> None:
+    for path in ("bq/pdf/0123456789abcdef.pdf", "bq/pdf/..%2F..%2Fetc%2Fpasswd.pdf", "bq/page/zz/1.png",
+                 "bq/page/0123456789abcdef/1.png?q=x"):
+        try:
+            urllib.request.urlopen(server + path, timeout=30)
+            status = 200
+        except urllib.error.HTTPError as exc:
+            status = exc.code
+        assert status == 404, path

@@ -1,0 +1,203 @@
+"""Load test of the chat page: N simulated citizens ask M questions each, all at once, over loopback.
+
+    budgetqa serve --port 7860 &            # the page, with the bundled corpus indexed
+    python -m budgetqa.eval.load_test --url http://127.0.0.1:7860/ --users 50 --questions 10
+
+Each user is one browser session speaking Gradio's queue protocol (join, then the event stream), asking
+its questions one after another like a person waiting for each answer. The questions are the gold
+set's lookups over the bundled corpus; an answer is right when its figure and unit are in the reply.
+Prints the success rate and latency p50/p95/max (join to final answer). Loopback only and bounded:
+it refuses other hosts and caps users and questions, so it cannot be pointed at someone else's server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import statistics
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from budgetqa.eval.scoring import has_value, load_gold
+
+MAX_USERS = 200
+MAX_QUESTIONS = 50
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+SEED_DOCS = {"000", "001", "002", "003", "004"}  # the bundled corpus `budgetqa serve` indexes on first start
+_TAGS = re.compile(r"<[^>]+>")
+
+
+@dataclass(frozen=True)
+class Question:
+    text: str
+    values: tuple[tuple[float, str], ...]
+
+
+@dataclass(frozen=True)
+class Result:
+    ok: bool
+    seconds: float
+    error: str = ""
+
+
+def questions(gold: Path) -> list[Question]:
+    items, _ = load_gold(gold)
+    return [Question(i.q, i.values) for i in items if i.type == "lookup" and i.doc in SEED_DOCS and i.values]
+
+
+def check_url(url: str) -> str:
+    host = urlparse(url).hostname or ""
+    if host not in LOOPBACK:
+        raise SystemExit(f"只对本机测试：{url} 不是回环地址（{'、'.join(sorted(LOOPBACK))}）")
+    return url.rstrip("/")
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    prefix: str  # "/gradio_api"
+    fn_index: int
+    trigger: int
+    queued: bool  # through the queue (join + event stream) or one plain request, as the page does
+
+
+async def ask_fn(client: Any, base: str) -> Endpoint:
+    """The question box's submit event, from the page's config."""
+    config = (await client.get(f"{base}/config")).json()
+    comps = {c["id"]: c for c in config["components"]}
+    for i, dep in enumerate(config["dependencies"]):
+        for target, event in dep.get("targets", []):
+            if event == "submit" and comps.get(target, {}).get("props", {}).get("elem_id") == "bq-question":
+                return Endpoint(config.get("api_prefix", ""), dep.get("id", i), target, dep.get("queue") is not False)
+    raise SystemExit("页面上没有找到提问框（elem_id=bq-question）")
+
+
+async def ask_once(client: Any, base: str, fn: Endpoint, session: str, q: Question, timeout: float) -> Result:
+    start = time.perf_counter()
+    payload: dict[str, Any] = {"data": [q.text, [], [], None, None], "event_data": None, "fn_index": fn.fn_index,
+               "trigger_id": fn.trigger, "session_hash": session}
+    if not fn.queued:
+        return await _direct(client, f"{base}{fn.prefix}/run/predict", payload, q, timeout, start)
+    prefix = fn.prefix
+    try:
+        joined = await client.post(f"{base}{prefix}/queue/join", json=payload, timeout=timeout)
+        if joined.status_code != 200:
+            return Result(False, time.perf_counter() - start, f"join {joined.status_code}")
+        last, result = "", Result(False, 0.0, "stream ended")
+        # Read as the page does: the stream closes itself ("close_stream") once the session has nothing
+        # pending; leaving earlier would leave the server writing to a dead stream.
+        async with client.stream("GET", f"{base}{prefix}/queue/data", params={"session_hash": session},
+                                 timeout=timeout) as stream:
+            async for line in stream.aiter_lines():
+                if not line.startswith("data:"):
+                    continue
+                msg = json.loads(line[5:])
+                kind = msg.get("msg")
+                if kind in ("process_generating", "process_completed"):
+                    last = " ".join(_strings(msg.get("output", {}))) or last
+                if kind == "process_completed":
+                    seconds = time.perf_counter() - start
+                    right = bool(msg.get("success", True)) and _right(last, q)
+                    result = Result(right, seconds, "" if right else "wrong figure or server error")
+                if kind == "close_stream":
+                    break
+        return result if result.seconds else Result(False, time.perf_counter() - start, "stream ended")
+    except Exception as exc:  # a refused or dropped connection counts as a failed question
+        return Result(False, time.perf_counter() - start, type(exc).__name__)
+
+
+async def _direct(client: Any, url: str, payload: dict[str, Any], q: Question, timeout: float,
+                  start: float) -> Result:
+    try:
+        resp = await client.post(url, json=payload, timeout=timeout)
+        seconds = time.perf_counter() - start
+        if resp.status_code != 200:
+            return Result(False, seconds, f"HTTP {resp.status_code}")
+        right = _right(" ".join(_strings(resp.json().get("data", []))), q)
+        return Result(right, seconds, "" if right else "wrong figure")
+    except Exception as exc:  # a refused or dropped connection counts as a failed question
+        return Result(False, time.perf_counter() - start, type(exc).__name__)
+
+
+def _strings(obj: Any) -> list[str]:
+    """Every string in a queue message's output (full values or diff operations alike)."""
+    if isinstance(obj, str):
+        return [obj]
+    if isinstance(obj, dict):
+        return [s for v in obj.values() for s in _strings(v)]
+    if isinstance(obj, list):
+        return [s for v in obj for s in _strings(v)]
+    return []
+
+
+def _right(output: str, q: Question) -> bool:
+    text = _TAGS.sub("", output)
+    return all(has_value(text, v, u) for v, u in q.values)
+
+
+async def user(client: Any, base: str, fn: Endpoint, qs: list[Question], timeout: float) -> list[Result]:
+    session = uuid.uuid4().hex[:11]  # one page load: the browser keeps its session for every question
+    return [await ask_once(client, base, fn, session, q, timeout) for q in qs]
+
+
+async def run(url: str, users: int, per_user: int, pool: list[Question], timeout: float) -> list[Result]:
+    import httpx
+
+    base = check_url(url)
+    limits = httpx.Limits(max_connections=2 * users + 4, max_keepalive_connections=2 * users)
+    async with httpx.AsyncClient(limits=limits, trust_env=False) as client:
+        fn = await ask_fn(client, base)
+        plans = [[pool[(u * per_user + k) % len(pool)] for k in range(per_user)] for u in range(users)]
+        done = await asyncio.gather(*(user(client, base, fn, p, timeout) for p in plans))
+    return [r for rs in done for r in rs]
+
+
+def report(results: list[Result], wall: float) -> str:
+    secs = sorted(r.seconds for r in results)
+    ok = sum(r.ok for r in results)
+    p = statistics.quantiles(secs, n=100, method="inclusive") if len(secs) >= 2 else secs * 99
+    errors: dict[str, int] = {}
+    for r in results:
+        if r.error:
+            errors[r.error] = errors.get(r.error, 0) + 1
+    lines = [f"questions: {len(results)}, right: {ok} ({ok / max(len(results), 1):.1%})",
+             f"latency p50 {p[49]:.3f} s, p95 {p[94]:.3f} s, max {secs[-1]:.3f} s",
+             f"wall time {wall:.1f} s, throughput {len(results) / wall:.1f} questions/s"]
+    if errors:
+        lines.append("failures: " + ", ".join(f"{k} × {v}" for k, v in sorted(errors.items())))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--url", default="http://127.0.0.1:7860/")
+    ap.add_argument("--users", type=int, default=50)
+    ap.add_argument("--questions", type=int, default=10, help="questions per user, asked one after another")
+    ap.add_argument("--gold", type=Path, default=Path(__file__).with_name("gold.jsonl"))
+    ap.add_argument("--timeout", type=float, default=60.0)
+    args = ap.parse_args(argv)
+    if not (1 <= args.users <= MAX_USERS and 1 <= args.questions <= MAX_QUESTIONS):
+        raise SystemExit(f"users 1..{MAX_USERS}, questions 1..{MAX_QUESTIONS}")
+    pool = questions(args.gold)
+    if not pool:
+        raise SystemExit(f"{args.gold} 里没有针对内置语料的查数问题")
+    import httpx
+
+    start = time.perf_counter()
+    try:
+        results = asyncio.run(run(args.url, args.users, args.questions, pool, args.timeout))
+    except httpx.ConnectError as exc:
+        raise SystemExit(f"连不上 {args.url}（{exc}）：先运行 budgetqa serve，等页面可以打开后再测") from exc
+    print(f"{args.users} users × {args.questions} questions against {args.url}")
+    print(report(results, time.perf_counter() - start))
+    return 0 if all(r.ok for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
