@@ -19,7 +19,7 @@ from budgetqa.errors import BadQuestion
 from budgetqa.frame import FrameWords, frames, load_words, needs_item, previous_year_words, with_item
 from budgetqa.lexicon import drop_all, has_any
 from budgetqa.normalize import from_english, normalize_question
-from budgetqa.units import Mention, UnitMatcher, UnitRef, closest_units
+from budgetqa.units import Mention, UnitMatcher, UnitRef
 from budgetqa.wording import (
     FILLER,
     GENERIC_LABELS,
@@ -153,7 +153,7 @@ class Understander:
                      notes=("问题中的指令性内容已忽略，数字只来自文件。",) if injection else ())
         if foreign:
             names = "、".join(dict.fromkeys(foreign))
-            return replace(base, problem=self._lacks(names, list(foreign)[0]))
+            return replace(base, problem=self._unknown_unit(names, foreign[0]))  # units helper: closest known units
         refs = self._refs(mentions, unit, history)
         if isinstance(refs, str):
             return replace(base, problem=refs)
@@ -263,14 +263,12 @@ class Understander:
             found, _ = self.matcher.find(name)
             if found:
                 return [found[0].refs]
-            return self._lacks(name, name)
+            return self._unknown_unit(name, name)  # units helper: closest known units
         all_refs = tuple(r for r in self.matcher.refs if not r.subunit)
         return [all_refs]
 
-    def _lacks(self, names: str, name: str) -> str:
-        """Never another unit's answer: say the corpus lacks it and name the closest units it has."""
-        near = closest_units(name, list(self.catalog.units()))
-        return f"语料中没有“{names}”的资料。语料中最接近的单位：{'、'.join(near)}。"
+    def _unknown_unit(self, names: str, first: str) -> str:  # units helper: the closest, not every unit
+        return f"语料中没有“{names}”的资料。最接近的已收录单位：{'、'.join(self.matcher.closest(first))}。"
 
     def _targets(self, refs: list[tuple[UnitRef, ...]], query: Query) -> tuple[tuple[Target, ...], str, bool]:
         targets: list[Target] = []

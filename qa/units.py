@@ -1,28 +1,43 @@
 """Which indexed unit(s) a question names: full names, sub-unit names and the short forms people use.
 
-Each unit name is expanded into variants (abbreviations 医疗保障→医保, 市/省/区 dropped, place prefix
-dropped, 人民政府…街道办事处→…街道); the question is searched for every variant, and the longest
-non-overlapping matches are the mentions. A mention matched equally well by several units is
-ambiguous; a generic variant ("医保局") right after a place the unit does not have ("杭州") names a
-unit that is not in the corpus.
+A registry of the corpus' units is built once from the documents' metadata: every document's unit and
+every sub-unit its 单位构成 lists. Each name is split into party prefix, place and body ("中共" + "西安市"
++ "委宣传部"), and expanded into the forms citizens type, from the knowledge in unit_names.toml: short
+forms (交通运输局→交通局, 安全生产监督管理局→安监局), the place with or without its level word, a parent
+unit left out ("西安市公安局交通管理支队" → "西安交管支队"), a generic tail left off ("…基地综合协调办公室"
+→ "…基地"). The question is searched for every form; a question's words that keep a name's characters
+in order from its place to its last character ("无锡应急执法监督局") match too, a little weaker. The
+longest non-overlapping matches are the mentions; equal matches by several units are ambiguous.
+
+A place followed by a unit-like name the registry does not hold ("杭州市交通运输局", "上海某学校") is a
+unit the corpus lacks: it is reported, with the closest known units, never answered with another unit.
 """
 
 from __future__ import annotations
 
 import re
+import tomllib
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from functools import lru_cache
+from pathlib import Path
 
-from budgetqa.catalog import Catalog, occurrences
+from budgetqa.catalog import Catalog
 
 _PAREN = re.compile(r"[（(][^）)]*[）)]")
-_PLACE = re.compile(r"^(?:[\u4e00-\u9fff]{2,4}?(?:自治区|自治州|省|市|区|县|州|盟|旗))+")
-_ADMIN = re.compile(r"(?<=[\u4e00-\u9fff]{2})[省市县](?=[\u4e00-\u9fff]{2})|(?<=[\u4e00-\u9fff]{2})区(?=[\u4e00-\u9fff]{2})")
-_ORG = re.compile(r"[\u4e00-\u9fff]{2,8}?(?:省|市|区|县)[\u4e00-\u9fff]{0,14}?"
-                  r"(?:局|委员会|委|中心|办公室|办事处|街道|厅|院|署|站|所|馆|政府|部)")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 _NOT_PLACE = {"请问", "查询", "一下", "我想", "想问", "今年", "去年", "明年", "那么", "那个", "这个", "还有", "以及",
-              "告诉", "知道", "看看", "帮我", "查查", "问下", "所有", "各个", "全部", "哪个", "这些", "那些"}
+              "告诉", "知道", "看看", "帮我", "查查", "问下", "所有", "各个", "全部", "哪个", "这些", "那些", "本市",
+              "全市", "我市", "城市", "超市", "上市", "门市", "街区", "社区", "园区", "景区", "城区", "郊区", "辖区",
+              "区县", "县区", "市县", "省市", "市区", "各区", "各县", "各市"}
+_JOINERS = "和与跟及、问查请是"
+# what may follow a unit's name at the start of a question with no place ("军休所的…", "市场监管局今年…")
+_AFTER_UNIT = re.compile(r"^(?:的|今年|去年|上年|明年|本年|\d|有|包括|下属|下面|各|是|在|和|与|跟|，|,|？|\?|$)")
+_LEAD_CODE = re.compile(r"^(?:\d{3,}|[（(]?[一二三四五六七八九十\d]{1,3}[）)、.．]\s*)")
+_UNIT_ROW = re.compile(r"[\u4e00-\u9fff（）()]+")
+_ITEM_WORDS = re.compile(r"费|经费|支出|收入|预算|决算|资金|补助|补贴|工资|项目|采购|资产|车")
 
 
 @dataclass(frozen=True)
@@ -42,44 +57,236 @@ class Mention:
 
 
 @dataclass(frozen=True)
+class NameKnowledge:
+    """unit_names.toml: how unit names are built and shortened."""
+
+    suffixes: tuple[str, ...]  # longest first
+    levels: tuple[str, ...]  # longest first
+    party_prefixes: tuple[str, ...]
+    places: frozenset[str]
+    abbreviations: Mapping[str, tuple[str, ...]]
+    tails: tuple[str, ...]
+    not_units: frozenset[str]
+    member_prefixes: tuple[str, ...] = ()  # "局属" in "局属市港航管理中心"
+    parents: tuple[str, ...] = ()  # what a parent unit's name ends with, inside a member's name
+
+
+@lru_cache(maxsize=4)
+def load_names(path: str = "") -> NameKnowledge:
+    p = Path(path) if path else Path(__file__).with_name("unit_names.toml")
+    data = tomllib.loads(p.read_text(encoding="utf-8"))
+    by_len = lambda xs: tuple(sorted(set(xs), key=len, reverse=True))  # noqa: E731
+    return NameKnowledge(
+        suffixes=by_len(data["suffixes"]["org"]),
+        levels=by_len(data["places"]["levels"]),
+        party_prefixes=by_len(data["places"]["party_prefixes"]),
+        places=frozenset(data["places"]["names"]),
+        abbreviations={k: tuple(v) for k, v in data["abbreviations"].items()},
+        tails=by_len(data["tails"]["droppable"]),
+        not_units=frozenset(data["not_units"]["words"]),
+        member_prefixes=by_len(data["not_units"]["member_prefixes"]),
+        parents=by_len(data["suffixes"]["parent"]),
+    )
+
+
+@dataclass(frozen=True)
+class NameParts:
+    party: str  # "中共" or ""
+    places: tuple[str, ...]  # ("西安市",) as printed, level word included when printed
+    body: str  # what is left: "委宣传部", "公安局交通管理支队"
+
+
+@dataclass(frozen=True)
 class _Variant:
     text: str
-    generic: bool  # the place prefix was dropped
+    generic: bool  # no place in it: may belong to a same-named unit elsewhere
+    weak: bool = False  # a parent unit left out: the unit's own full name of the same words wins
 
 
-def unit_refs(catalog: Catalog) -> list[UnitRef]:
-    """Every name a question may use: each document's unit (and aliases) and its sub-units."""
+def _plain(name: str) -> str:
+    return _PAREN.sub("", name).replace(" ", "").replace("　", "")
+
+
+def split_name(name: str, know: NameKnowledge, places: Iterable[str] = ()) -> NameParts:
+    """Party prefix, place(s) and body of a unit name ("中共西安市委宣传部" → 中共 / 西安市 / 委宣传部)."""
+    rest = _plain(name)
+    party = next((p for p in know.party_prefixes if rest.startswith(p)), "")
+    rest = rest[len(party):]
+    found: list[str] = []
+    known = sorted(set(places) | know.places, key=len, reverse=True)
+    while True:
+        place = _leading_place(rest, known, know.levels)
+        if not place or len(rest) - len(place) < 2:
+            break
+        found.append(place)
+        rest = rest[len(place):]
+    return NameParts(party, tuple(found), rest)
+
+
+def _leading_place(text: str, known: list[str], levels: tuple[str, ...]) -> str:
+    for k in known:  # a known place, with its level word when printed ("西安市", "长沙")
+        if text.startswith(k):
+            level = next((lv for lv in levels if text.startswith(lv, len(k))), "")
+            return k + level
+    for n in (2, 3):  # an unknown place followed by its level word ("某某县")
+        head = text[:n]
+        if len(head) == n and _CJK.fullmatch(head[0]) and head not in _NOT_PLACE:
+            level = next((lv for lv in levels if text.startswith(lv, n)), "")
+            if level:
+                return head + level
+    return ""
+
+
+def place_short(place: str, levels: tuple[str, ...]) -> str:
+    """"西安市" → "西安"; a place of two characters keeps its level ("沙县")."""
+    for lv in levels:
+        if place.endswith(lv) and len(place) - len(lv) >= 2:
+            return place[: -len(lv)]
+    return place
+
+
+def _bodies(body: str, know: NameKnowledge, abbreviations: Mapping[str, tuple[str, ...]]) -> dict[str, bool]:
+    """Body forms, each with whether it leaves a parent unit out (weaker)."""
+    strong = {body}
+    if body.startswith("委") and len(body) >= 4:  # 市委宣传部: the party committee's department
+        strong.add(body[1:])
+    weak = {i for b in strong for i in _inner_units(b, know)}  # "公安局交通管理支队" → "交通管理支队"
+    return {**{b: True for b in _expand(weak, know, abbreviations)},
+            **{b: False for b in _expand(strong, know, abbreviations)}}
+
+
+def _expand(bodies: set[str], know: NameKnowledge, abbreviations: Mapping[str, tuple[str, ...]]) -> set[str]:
+    out = set(bodies)
+    for b in list(out):  # a generic tail left off: "职业教育基地综合协调办公室" → "职业教育基地"
+        for t in know.tails:
+            if b.endswith(t) and len(b) - len(t) >= 3 and _ends_with_suffix(b[: -len(t)], know):
+                out.add(b[: -len(t)])
+    for b in list(out):  # short forms, each alone and all together
+        out |= {b.replace(k, s) for k, shorts in abbreviations.items() if k in b for s in shorts}
+        out.add(_abbreviate_all(b, abbreviations))
+    return {b for b in out if b}
+
+
+def _inner_units(body: str, know: NameKnowledge) -> set[str]:
+    out = set()
+    for k in range(2, len(body) - 2):
+        head, tail = body[:k], body[k:]
+        if (any(head.endswith(p) and len(head) > len(p) for p in know.parents)
+                and len(tail) >= 3 and _ends_with_suffix(tail, know)
+                and tail not in know.tails):
+            out.add(tail)
+    return out
+
+
+def _ends_with_suffix(text: str, know: NameKnowledge) -> bool:
+    return any(text.endswith(s) and len(text) > len(s) for s in know.suffixes)
+
+
+def _abbreviate_all(text: str, abbreviations: Mapping[str, tuple[str, ...]]) -> str:
+    for k in sorted(abbreviations, key=len, reverse=True):
+        if k in text:
+            text = text.replace(k, abbreviations[k][0])
+    return text
+
+
+def name_forms(name: str, know: NameKnowledge, abbreviations: Mapping[str, tuple[str, ...]],
+               places: Iterable[str] = (), aliases: Iterable[str] = ()) -> list[_Variant]:
+    """Every form a citizen may type for a unit, longest first; forms without a place are generic."""
+    parts = split_name(name, know, places)
+    bodies = _bodies(parts.body, know, abbreviations)
+    heads: set[str] = set()
+    for i in range(len(parts.places)):
+        tail = parts.places[i:]
+        heads |= {"".join(tail), place_short(tail[0], know.levels) + "".join(tail[1:]),
+                  "".join(tail[:-1]) + place_short(tail[-1], know.levels)}
+    if parts.places and parts.body.startswith("委"):  # "西安市委宣传部": 市委 stays with the place
+        heads |= {h + "委" for h in heads} | {"市委"}
+    forms: dict[tuple[str, bool], bool] = {}  # (text, generic) -> weak; a strong reading wins
+
+    def add(text: str, generic: bool, weak: bool) -> None:
+        if len(text) >= 3:
+            forms[(text, generic)] = forms.get((text, generic), True) and weak
+
+    for a in (name, *aliases):
+        add(_plain(a), False, False)
+    for h in heads:
+        for b, weak in bodies.items():
+            add(parts.party + h + b, False, weak)
+            add(h + b, False, weak)
+    if parts.places:
+        for b, weak in bodies.items():
+            if b not in know.not_units:
+                add(b, True, weak)
+    generic = {t for t, g in forms if g}
+    out = [_Variant(t, g, w) for (t, g), w in forms.items() if g or t not in generic]  # a form both ways is generic
+    return sorted(out, key=lambda v: (-len(v.text), v.text, v.generic))
+
+
+def unit_refs(catalog: Catalog, know: NameKnowledge | None = None) -> list[UnitRef]:
+    """Every unit a question may name: each document's unit, and the units inside a department's document
+    (its 单位构成 list, and row labels that are unit names: "中共西安市委理论讲师团", "湖州交通技师学院")."""
+    know = know or load_names()
     own: dict[str, list[str]] = defaultdict(list)
     sub: dict[str, list[str]] = defaultdict(list)
     for m in catalog.docs.values():
         own[m.unit].append(m.name)
-        for s in m.subunits:
-            if s != m.unit:
+    for m in catalog.docs.values():
+        found = [c for c in (clean_subunit(s, m.unit, know) for s in m.subunits) if len(c) >= 4]
+        found += harvested_subunits(m.unit, {f.row for f in catalog.facts.get(m.name, ())}, know)
+        # "湖州市第三人民医院（湖州市精神病院）" and the rows' "湖州市第三人民医院" are one unit
+        for s in dict.fromkeys(_plain(f) if len(_plain(f)) >= 5 else f for f in found):
+            if s and s != m.unit and m.name not in sub[s]:
                 sub[s].append(m.name)
     refs = [UnitRef(n, tuple(d)) for n, d in own.items()]
     refs += [UnitRef(n, tuple(d), subunit=True) for n, d in sub.items() if n not in own]
     return refs
 
 
+def clean_subunit(name: str, unit: str, know: NameKnowledge) -> str:
+    """A sub-unit name as a citizen would say it: no code before it ("234002西安市…"), no "局属" before
+    it, the department's place in front of a bare "市…" ("局属市港航管理中心" → "湖州市港航管理中心")."""
+    n = _LEAD_CODE.sub("", name.replace(" ", ""))
+    for p in know.member_prefixes:
+        if n.startswith(p):
+            n = n[len(p):]
+            break
+    level = next((lv for lv in know.levels if n.startswith(lv)), "")
+    if level:
+        head = split_name(unit, know).places
+        if head and head[-1].endswith(level):
+            n = "".join(head)[: -len(level)] + n
+    return n
+
+
+def harvested_subunits(unit: str, rows: Iterable[str], know: NameKnowledge) -> list[str]:
+    """Row labels of a department's document that name a unit of the department: they begin with the
+    department's place (or party prefix and place) and end with an administrative suffix."""
+    parts = split_name(unit, know)
+    if not parts.places:
+        return []
+    place = parts.places[0]
+    heads = {parts.party + place, place, place_short(place, know.levels)}
+    out = []
+    for r in rows:
+        n = _LEAD_CODE.sub("", r.replace(" ", ""))
+        if (5 <= len(n) <= 30 and _UNIT_ROW.fullmatch(n) and n != unit and any(n.startswith(h) for h in heads)
+                and _ends_with_suffix(n, know) and not _ITEM_WORDS.search(n)):
+            out.append(n)
+    return out
+
+
 def variants(name: str, aliases: tuple[str, ...], abbreviations: dict[str, str]) -> list[_Variant]:
-    bases = {name.replace(" ", ""), _PAREN.sub("", name).replace(" ", "")} | {a.replace(" ", "") for a in aliases}
-    forms: set[str] = set()
-    for b in bases:
-        forms |= {b, _abbreviate(b, abbreviations)}
-        forms |= {b.replace(k, v) for k, v in abbreviations.items() if k in b}
-    forms |= {_ADMIN.sub("", f) for f in list(forms)}
-    out = {_Variant(f, False) for f in forms if len(f) >= 3}
-    for f in forms:
-        g = _PLACE.sub("", f)
-        if g != f and len(g) >= 3 and g not in abbreviations.values():
-            out.add(_Variant(g, True))
-    return sorted(out, key=lambda v: (-len(v.text), v.text))
+    """Kept for callers of the earlier API: the forms of one name with the bundled knowledge."""
+    know = load_names()
+    return name_forms(name, know, _merged(know, abbreviations), aliases=aliases)
 
 
-def _abbreviate(text: str, abbreviations: dict[str, str]) -> str:
-    for k in sorted(abbreviations, key=len, reverse=True):
-        text = text.replace(k, abbreviations[k])
-    return text
+def _merged(know: NameKnowledge, extra: Mapping[str, str] | None) -> dict[str, tuple[str, ...]]:
+    out = dict(know.abbreviations)
+    for k, v in (extra or {}).items():
+        if k != v:
+            out[k] = tuple(dict.fromkeys((*out.get(k, ()), v)))
+    return out
 
 
 @dataclass(frozen=True)
@@ -92,78 +299,170 @@ class _Match:
 
 
 class UnitMatcher:
-    def __init__(self, catalog: Catalog, abbreviations: dict[str, str]) -> None:
+    """The registry of the corpus' units and the reading of unit names in questions."""
+
+    def __init__(self, catalog: Catalog, abbreviations: dict[str, str] | None = None,
+                 knowledge: NameKnowledge | None = None) -> None:
+        self.know = knowledge or load_names()
+        abbrev = _merged(self.know, abbreviations)
         aliases: dict[str, tuple[str, ...]] = defaultdict(tuple)
         for m in catalog.docs.values():
             aliases[m.unit] = aliases[m.unit] + m.aliases
-        self.refs = unit_refs(catalog)
-        self._variants = {r.name: variants(r.name, aliases.get(r.name, ()), abbreviations) for r in self.refs}
-        self._places = {r.name: _places(r.name) for r in self.refs}
+        self.refs = unit_refs(catalog, self.know)
+        corpus_places = {place_short(p, self.know.levels) for r in self.refs
+                         for p in split_name(r.name, self.know).places}
+        self.places = sorted(corpus_places | self.know.places, key=len, reverse=True)
+        self._variants = {r.name: name_forms(r.name, self.know, abbrev, self.places, aliases.get(r.name, ()))
+                          for r in self.refs}
+        self._places = {r.name: _place_words(split_name(r.name, self.know, self.places), self.know)
+                        for r in self.refs}
+        self._exact_index: dict[str, list[tuple[UnitRef, _Variant]]] = defaultdict(list)
+        self._fuzzy_index: dict[str, list[tuple[UnitRef, str, int]]] = defaultdict(list)
+        for r in self.refs:
+            for v in self._variants[r.name]:
+                self._exact_index[v.text].append((r, v))
+                if not v.generic:
+                    head = split_name(v.text, self.know, self.places)
+                    lead = len(v.text) - len(head.body)  # party + place: the body must be matched beyond it
+                    self._fuzzy_index[v.text[:2]].append((r, v.text, lead))
+        self._longest = max((len(k) for k in self._exact_index), default=0)
 
     def find(self, question: str) -> tuple[list[Mention], list[str]]:
         """Mentions of indexed units, and names of units the question names that the corpus lacks."""
-        q = question.replace(" ", "")
+        q = _question_text(question)
         mentions: list[Mention] = []
         foreign: list[str] = []
         for group in _select(self._exact(q) + self._fuzzy(q)):
             m = group[0]
-            place = _place_before(q, m.start) if all(g.generic for g in group) else ""
+            place = self._place_before(q, m.start) if all(g.generic for g in group) else ""
             if place and not any(place in self._places[g.ref.name] for g in group):
                 foreign.append(place + q[m.start:m.end])
             else:
                 mentions.append(_mention(group))
-        if not mentions and not foreign:
-            foreign = [o for o in _ORG.findall(q) if not any(v.text in o for r in self.refs
-                                                             for v in self._variants[r.name])]
+        foreign += [f for f in self.unknown_names(q, mentions) if f not in foreign]
         return mentions, foreign
+
+    def unknown_names(self, question: str, mentions: Iterable[Mention] = ()) -> list[str]:
+        """Unit-like names in the question that no mention covers: a place followed by a name ending in
+        an administrative suffix ("杭州市交通运输局", "上海某学校"), or such a name opening a question."""
+        q = _question_text(question)
+        taken = [(m.start, m.end) for m in mentions]
+        out: list[str] = []
+        i = 0
+        while i < len(q):
+            span = self._unit_like_at(q, i)
+            if span and not any(s < span[1] and span[0] < e for s, e in taken):
+                out.append(q[span[0]:span[1]])
+                i = span[1]
+            else:
+                i += 1
+        if not out and not taken:
+            opening = self._opening_unit(q)
+            if opening:
+                out.append(opening)
+        return out
+
+    def closest(self, name: str, n: int = 3) -> list[str]:
+        """The known units nearest to a name the corpus lacks: same place first, then shared wording."""
+        target = _plain(name)
+        parts = split_name(target, self.know, self.places)
+        here = {place_short(p, self.know.levels) for p in parts.places}
+
+        def score(r: UnitRef) -> float:
+            other = split_name(r.name, self.know, self.places)
+            same_place = bool(here & {place_short(p, self.know.levels) for p in other.places})
+            body = max(SequenceMatcher(None, parts.body or target, v.text).ratio()
+                       for v in self._variants[r.name] if v.generic or v.text == _plain(r.name))
+            return body + (0.5 if same_place else 0.0) - (0.1 if r.subunit else 0.0)
+
+        ranked = sorted(self.refs, key=lambda r: (-score(r), r.name))
+        return [r.name for r in ranked[:n]]
 
     def _exact(self, q: str) -> list[_Match]:
         out = []
-        for r in self.refs:
-            for v in self._variants[r.name]:
-                for hit in occurrences(v.text, q):
-                    out.append(_Match(hit.start(), hit.end(), float(len(v.text)), r, v.generic))
+        for i in range(len(q)):
+            for j in range(i + 3, min(len(q), i + self._longest) + 1):
+                for ref, v in self._exact_index.get(q[i:j], ()):
+                    out.append(_Match(i, j, j - i - (0.5 if v.weak else 0.0), ref, v.generic))
         return out
 
     def _fuzzy(self, q: str) -> list[_Match]:
-        """The question's words for a unit as characters of its short name in order ("上饶医保中心")."""
+        """The question's words for a unit as its name's characters in order, from its place to its last
+        character ("无锡应急执法监督局" for 无锡市应急管理综合行政执法监督局)."""
         out = []
-        for r in self.refs:
-            forms = [v.text for v in self._variants[r.name] if not v.generic][:4]
-            for f in forms:
-                span = _subsequence_span(q, f)
-                if span:
-                    out.append(_Match(span[0], span[1], span[1] - span[0] - 1.5, r, False))
+        for i in range(len(q) - 1):
+            for ref, form, lead in self._fuzzy_index.get(q[i:i + 2], ()):
+                end = _in_order_end(q, i, form)
+                if end and end - i >= 4 and end - i - min(lead, 3) >= 3:
+                    out.append(_Match(i, end, end - i - 1.5, ref, False))
         return out
 
-
-def _subsequence_span(q: str, form: str) -> tuple[int, int] | None:
-    """The longest window of q that starts and ends like `form` and whose characters occur in it in order."""
-    best = None
-    for i, ch in enumerate(q):
-        if ch != form[0]:
-            continue
-        for j in range(min(len(q), i + len(form)), i + 3, -1):
-            if q[j - 1] == form[-1] and _in_order(q[i:j], form):
-                if (j - i) >= 0.6 * len(form) and (best is None or j - i > best[1] - best[0]):
-                    best = (i, j)
+    def _unit_like_at(self, q: str, i: int) -> tuple[int, int] | None:
+        party = next((p for p in self.know.party_prefixes if q.startswith(p, i)), "")
+        start = i + len(party)
+        place = _leading_place(q[start:], self.places, self.know.levels)
+        if not place or place in _NOT_PLACE or (i > 0 and _CJK.fullmatch(q[i - 1]) and q[i - 1] not in _JOINERS):
+            return None
+        body_start = start + len(place)
+        best = None
+        for j in range(body_start + 2, min(len(q), body_start + 16) + 1):
+            piece = q[body_start:j]
+            if not _CJK.fullmatch(piece[-1]) or "的" in piece:
                 break
-    return best
+            if any(piece.endswith(s) for s in self.know.suffixes) and piece not in self.know.not_units \
+                    and not _ITEM_WORDS.search(piece):
+                best = (i, j)
+        return best
+
+    def _opening_unit(self, q: str) -> str:
+        for j in range(min(len(q), 12), 2, -1):
+            head = q[:j]
+            if (_CJK.fullmatch(head[-1]) and any(head.endswith(s) and len(head) > len(s) for s in self.know.suffixes)
+                    and len(head) >= 3 and not _ITEM_WORDS.search(head) and head not in self.know.not_units
+                    and _AFTER_UNIT.match(q[j:]) and "的" not in head):
+                return head
+        return ""
+
+    def _place_before(self, q: str, start: int) -> str:
+        """The place word right before a generic unit name, if any ("杭州市" in "杭州市医保局")."""
+        head = q[:start]
+        for k in range(min(len(head), 6), 1, -1):
+            word, before = head[-k:], head[:-k]
+            if word in _NOT_PLACE or _leading_place(word, self.places, self.know.levels) != word:
+                continue
+            if word[:2] in self.places or not before or not _CJK.fullmatch(before[-1]) or before[-1] in _JOINERS:
+                return word
+        m = re.search(r"(?:^|[^\u4e00-\u9fff]|[的和与跟及、请问查])([\u4e00-\u9fff]{2})$", head)
+        if m and m.group(1) not in _NOT_PLACE:
+            return m.group(1)
+        return ""
 
 
-def _in_order(part: str, whole: str) -> bool:
-    it = iter(whole)
-    return all(c in it for c in part)
+def _question_text(question: str) -> str:
+    return question.replace(" ", "").replace("　", "")
+
+
+def _in_order_end(q: str, i: int, form: str) -> int:
+    """End of the window of q from i whose characters occur in `form` in order and reach its last one."""
+    p = 0
+    for j in range(i, len(q)):
+        k = form.find(q[j], p)
+        if k < 0:
+            return 0
+        p = k + 1
+        if p == len(form):
+            return j + 1
+    return 0
 
 
 def _select(matches: list[_Match]) -> list[list[_Match]]:
     """Longest matches first, without overlap; equal matches on the same words stay together (ambiguity)."""
     chosen: list[list[_Match]] = []
-    for m in sorted(matches, key=lambda m: (-m.score, m.start)):
+    for m in sorted(matches, key=lambda m: (-m.score, m.generic, m.start)):
         for group in chosen:
             g = group[0]
             if m.start < g.end and g.start < m.end:
-                if m.score == g.score and all(x.ref != m.ref for x in group):
+                if m.score == g.score and m.generic == g.generic and all(x.ref != m.ref for x in group):
                     group.append(m)
                 break
         else:
@@ -177,33 +476,11 @@ def _mention(group: list[_Match]) -> Mention:
     # a unit's own document beats rows labelled with it inside its department's document
     names = {r.name for r in own}
     refs = own + [r for r in refs if r.subunit and r.name not in names]
-    return Mention(group[0].start, group[0].end, tuple(refs))
+    return Mention(group[0].start, group[0].end, tuple(dict.fromkeys(refs)))
 
 
-def _places(name: str) -> set[str]:
+def _place_words(parts: NameParts, know: NameKnowledge) -> set[str]:
     out = set()
-    m = _PLACE.match(name.replace(" ", ""))
-    if m:
-        for part in re.findall(r"[\u4e00-\u9fff]{2,4}?(?:自治区|自治州|省|市|区|县|州|盟|旗)", m.group(0)):
-            out |= {part, part[:-1], part[:2]}
+    for p in parts.places:
+        out |= {p, place_short(p, know.levels), p[:2]}
     return out
-
-
-def _place_before(q: str, start: int) -> str:
-    """The place word right before a generic unit name, if any ("杭州市" in "杭州市医保局")."""
-    head = q[:start]
-    m = re.search(r"([\u4e00-\u9fff]{2,4}?(?:省|市|区|县|州))$", head)
-    if m:
-        return m.group(1)
-    m = re.search(r"(?:^|[^\u4e00-\u9fff]|[的和与跟及、请问查])([\u4e00-\u9fff]{2})$", head)
-    if m and m.group(1) not in _NOT_PLACE:
-        return m.group(1)
-    return ""
-
-
-def closest_units(name: str, units: list[str], n: int = 3) -> list[str]:
-    """The corpus' units most like a name it lacks (same place, same kind of office), best first."""
-    def score(u: str) -> tuple[float, int]:
-        same_place = len(_places(u) & _places(name))
-        return (SequenceMatcher(None, name, u).ratio() + 0.5 * bool(same_place), -len(u))
-    return sorted(units, key=score, reverse=True)[:n]
