@@ -74,8 +74,9 @@ def audit(facts: Sequence[Fact], rules: Rules | None = None) -> list[Finding]:
         out += _collapse(table, _code_sums(table, rules) + _label_sums(table, rules) + _column_sums(table, rules)
                          + _balances(table, rules))
     out += _across_tables(tables, rules)
-    out += _narrative_vs_tables([f for f in facts if f.source == "text"], tables)
-    out += _year_over_year([f for f in facts if f.source == "text"])
+    narrative = [f for f in facts if f.source == "text"]
+    out += _narrative_vs_tables(narrative, tables)
+    out += _year_over_year(narrative)
     return out
 
 
@@ -213,7 +214,7 @@ def _findings(table: _Table, column: str, family: Sequence[_Sum], kind: Kind, tr
 
 
 def _amount_column(column: str, rules: Rules) -> bool:
-    return not any(w in column for w in rules.not_parts if w not in ("预算数", "决算数", "结转", "结余"))
+    return not any(w in column for w in rules.not_parts)
 
 
 def _code_sums(table: _Table, rules: Rules) -> list[Finding]:

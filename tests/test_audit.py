@@ -122,8 +122,7 @@ def test_cli_audit_json_one_finding_a_line(tmp_path: Path) -> None:
 
 
 def _fact(row: str, code: str | None, value: str) -> Fact:
-    return Fact(doc="d.txt", unit="某单位", year=2024, kind="预算", section="支出表", table="支出表", row=row,
-                code=code, column="合计", value=value, measure="万元", page=1, quote=f"{code or ''}\t{row}\t{value}")
+    return _cell("支出表", row, code, "合计", value)
 
 
 def test_a_table_that_is_off_everywhere_is_one_doubtful_reading() -> None:
