@@ -65,6 +65,13 @@ class Endpoint:
     fn_index: int
     trigger: int
     queued: bool  # through the queue (join + event stream) or one plain request, as the page does
+    inputs: tuple[str, ...] = ()  # the event's input component types, in order
+
+
+def _payload_data(fn: Endpoint, text: str) -> list[Any]:
+    """What the page sends: the question in the textbox, an empty chat, every other input empty."""
+    defaults = {"textbox": text, "chatbot": []}
+    return [defaults.get(kind) for kind in fn.inputs]
 
 
 async def ask_fn(client: Any, base: str) -> Endpoint:
@@ -74,13 +81,15 @@ async def ask_fn(client: Any, base: str) -> Endpoint:
     for i, dep in enumerate(config["dependencies"]):
         for target, event in dep.get("targets", []):
             if event == "submit" and comps.get(target, {}).get("props", {}).get("elem_id") == "bq-question":
-                return Endpoint(config.get("api_prefix", ""), dep.get("id", i), target, dep.get("queue") is not False)
+                kinds = tuple(comps.get(c, {}).get("type", "") for c in dep.get("inputs", []))
+                return Endpoint(config.get("api_prefix", ""), dep.get("id", i), target,
+                                dep.get("queue") is not False, kinds)
     raise SystemExit("页面上没有找到提问框（elem_id=bq-question）")
 
 
 async def ask_once(client: Any, base: str, fn: Endpoint, session: str, q: Question, timeout: float) -> Result:
     start = time.perf_counter()
-    payload: dict[str, Any] = {"data": [q.text, [], [], None, None], "event_data": None, "fn_index": fn.fn_index,
+    payload: dict[str, Any] = {"data": _payload_data(fn, q.text), "event_data": None, "fn_index": fn.fn_index,
                "trigger_id": fn.trigger, "session_hash": session}
     if not fn.queued:
         return await _direct(client, f"{base}{fn.prefix}/run/predict", payload, q, timeout, start)
