@@ -97,7 +97,7 @@ class NaiveRAG:
     """Fixed-size chunks, dense-only retrieval, in-memory store."""
 
     def __init__(self, paths: Sequence[Path]) -> None:
-        from budgetqa.embeddings import get_embeddings
+        from budgetqa.index.store.embeddings import get_embeddings
         from langchain_core.vectorstores import InMemoryVectorStore
         from langchain_text_splitters import RecursiveCharacterTextSplitter
 
@@ -118,7 +118,7 @@ class NaiveRAG:
 
 def corpus_files(corpus: Sequence[Path]) -> list[Path]:
     """The files given (folders expanded like `budgetqa index` does), else the bundled corpus."""
-    from budgetqa.index.ingest import default_corpus, expand
+    from budgetqa.index.store.ingest import default_corpus, expand
 
     files, _skipped, _missing = expand(list(corpus) or default_corpus())
     return files
@@ -152,8 +152,8 @@ def citation_texts(answer: dict[str, Any]) -> list[str]:
 
 
 def ours_search(settings: Settings) -> Callable[[str], list[str]]:
-    from budgetqa.index.store import FactStore
-    from budgetqa.retrieve import HybridRetriever
+    from budgetqa.answer.retrieve import HybridRetriever
+    from budgetqa.index.store.database import FactStore
 
     retriever = HybridRetriever(settings, FactStore(settings.store_path))
     return lambda q: [hit_text(h) for h in retriever.search(q, k=K)]

@@ -52,7 +52,7 @@ def cold_child(home: Path, question: str) -> None:
     """Runs in a fresh process: imports, Engine creation and the first answer."""
     start = time.perf_counter()
     set_offline_env()
-    from budgetqa.pipeline import Engine
+    from budgetqa.app.pipeline import Engine
 
     engine = Engine(load_settings(home=home))
     created = time.perf_counter()
@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(args: argparse.Namespace, home: Path) -> int:
     from budgetqa.eval.scoring import load_gold
-    from budgetqa.index.ingest import default_corpus, index_paths
+    from budgetqa.index.store.ingest import default_corpus, index_paths
 
     settings = load_settings(home=home)
     files = list(default_corpus()) + (renderings(args.extra) if args.extra else [])
@@ -110,7 +110,7 @@ def run(args: argparse.Namespace, home: Path) -> int:
     except (IndexError, ValueError, KeyError):
         say(f"冷启动测量失败：{child.stderr.strip()[-500:]}")
 
-    from budgetqa.pipeline import Engine
+    from budgetqa.app.pipeline import Engine
 
     items, _invalid = load_gold(args.gold)
     questions = [i.q for i in items][: args.limit or None]

@@ -17,11 +17,11 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
-from budgetqa.audit import audit
+from budgetqa.check.audit import audit
 from budgetqa.eval.bench_ask import EXTRA_CANDIDATES
-from budgetqa.index.extract import extract_facts
+from budgetqa.index.extract.facts import extract_facts
 from budgetqa.index.model import Fact, parse_number
-from budgetqa.index.readers import read_document
+from budgetqa.index.read.readers import read_document
 
 CORPUS = Path(__file__).resolve().parent.parent / "index" / "corpus"
 

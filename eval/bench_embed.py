@@ -49,8 +49,8 @@ def load_cases(path: Path = ITEM_WORDS) -> list[ItemCase]:
 
 def corpus_labels(settings: Settings) -> list[str]:
     """Every distinct row label of the indexed tables, as the matcher reads them."""
-    from budgetqa.index.store import FactStore
-    from budgetqa.item_match import label_text
+    from budgetqa.index.store.database import FactStore
+    from budgetqa.understand.item_match import label_text
 
     rows = {f.row for f in FactStore(settings.store_path).facts() if f.source == "table"}
     return sorted({label_text(r) for r in rows if r.strip()})
@@ -61,8 +61,8 @@ def peak_rss_mb() -> float:
 
 
 def bench_items(model: str, shown: str, labels: list[str], cases: list[ItemCase], as_queries: bool) -> None:
-    from budgetqa import item_match
-    from budgetqa.embeddings import make_embeddings
+    from budgetqa.index.store.embeddings import make_embeddings
+    from budgetqa.understand import item_match
 
     item_match.LABELS_AS_QUERIES = as_queries
     emb = make_embeddings(model)
@@ -101,10 +101,10 @@ def text_cases() -> list[dict]:
 def bench_recall(base: Path, files: list[Path]) -> None:
     import shutil
 
-    from budgetqa.index.ingest import index_paths
-    from budgetqa.index.store import FactStore
-    from budgetqa.index.vectors import VectorIndex, load_lexical
-    from budgetqa.retrieve import HybridRetriever
+    from budgetqa.answer.retrieve import HybridRetriever
+    from budgetqa.index.store.database import FactStore
+    from budgetqa.index.store.ingest import index_paths
+    from budgetqa.index.store.vectors import VectorIndex, load_lexical
 
     cases = text_cases()
     seeded = base / "facts-only"
@@ -148,10 +148,10 @@ class _AsChunk:
 def ask_child(home: Path) -> None:
     """Fresh process, default model: Engine + loaded model + warm label vectors, then warm asks."""
     set_offline_env()
-    from budgetqa.embeddings import get_embeddings
+    from budgetqa.app.pipeline import Engine
     from budgetqa.eval.scoring import load_gold
-    from budgetqa.item_match import get_item_matcher
-    from budgetqa.pipeline import Engine
+    from budgetqa.index.store.embeddings import get_embeddings
+    from budgetqa.understand.item_match import get_item_matcher
 
     settings = load_settings(home=home)
     engine = Engine(settings)
@@ -209,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.ask_child is not None:
         ask_child(args.ask_child)
         return 0
-    from budgetqa.index.ingest import default_corpus, index_paths
+    from budgetqa.index.store.ingest import default_corpus, index_paths
 
     files = list(default_corpus()) + (renderings(args.extra) if args.extra else [])
     with tempfile.TemporaryDirectory(prefix="budgetqa-bench-embed-") as tmp:

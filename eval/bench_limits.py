@@ -27,8 +27,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--slow-copies", type=int, default=150)
     args = parser.parse_args(argv)
     set_offline_env()
-    from budgetqa.index.ingest import default_corpus, index_paths
-    from budgetqa.index.store import FactStore
+    from budgetqa.index.store.database import FactStore
+    from budgetqa.index.store.ingest import default_corpus, index_paths
 
     seed = default_corpus()[1]
     with tempfile.TemporaryDirectory(prefix="budgetqa-limits-") as tmp:

@@ -37,13 +37,13 @@ def documents(shared: Path) -> tuple[list[Path], list[Path]]:
 
 
 def parse(path: Path, facts: bool) -> Timing:
-    from budgetqa.index.readers import read_document
+    from budgetqa.index.read.readers import read_document
 
     start = time.perf_counter()
     doc = read_document(path)
     n = 0
     if facts:
-        from budgetqa.index.extract import extract_facts
+        from budgetqa.index.extract.facts import extract_facts
 
         n = len(extract_facts(doc))
     return Timing(path.name, doc.pages, time.perf_counter() - start, n)
@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no documents under {CORPUS} or {args.shared}", file=sys.stderr)
         return 1
     t0 = time.perf_counter()
-    import budgetqa.index.assemble  # noqa: F401 - import time is reported apart from parsing
+    import budgetqa.index.read.assemble  # noqa: F401 - import time is reported apart from parsing
     import pymupdf  # noqa: F401
 
     print(f"imports {time.perf_counter() - t0:.2f} s")

@@ -81,7 +81,7 @@ def du_mb(home: Path) -> float:
 
 def child_index(files_from: Path) -> dict[str, Any]:
     from budgetqa.config import load_settings
-    from budgetqa.index.ingest import index_paths
+    from budgetqa.index.store.ingest import index_paths
 
     files = [Path(p) for p in files_from.read_text(encoding="utf-8").splitlines() if p]
     start = time.perf_counter()
@@ -91,8 +91,8 @@ def child_index(files_from: Path) -> dict[str, Any]:
 
 
 def child_cold(question: str) -> dict[str, Any]:
+    from budgetqa.app.pipeline import Engine
     from budgetqa.config import load_settings
-    from budgetqa.pipeline import Engine
 
     answer = Engine(load_settings()).ask(question)
     print(json.dumps({"status": answer.status}), flush=True)  # the parent times this line
@@ -100,9 +100,9 @@ def child_cold(question: str) -> dict[str, Any]:
 
 
 def child_warm(questions_file: Path) -> dict[str, Any]:
+    from budgetqa.app.pipeline import Engine
     from budgetqa.config import load_settings
     from budgetqa.eval.scoring import is_correct, parse_gold
-    from budgetqa.pipeline import Engine
 
     items = json.loads(questions_file.read_text(encoding="utf-8"))
     engine = Engine(load_settings())
@@ -122,7 +122,7 @@ def child_warm(questions_file: Path) -> dict[str, Any]:
 
 def child_add(path: Path) -> dict[str, Any]:
     from budgetqa.config import load_settings
-    from budgetqa.index.ingest import index_paths
+    from budgetqa.index.store.ingest import index_paths
 
     start = time.perf_counter()
     report = index_paths([path], load_settings(), progress=False)

@@ -20,8 +20,8 @@ from pathlib import Path
 
 from budgetqa.catalog import Catalog
 from budgetqa.config import load_settings
-from budgetqa.index.store import FactStore
-from budgetqa.understand import Understander
+from budgetqa.index.store.database import FactStore
+from budgetqa.understand.understander import Understander
 
 _BRACKET = re.compile(r"[（(](?:本级|汇总|部门|单位)[）)]")
 

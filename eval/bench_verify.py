@@ -39,9 +39,9 @@ def main() -> None:
     parser.add_argument("--seeds-only", action="store_true")
     args = parser.parse_args()
     set_offline_env()
-    from budgetqa.index.extract import extract_facts
-    from budgetqa.index.readers import read_document
-    from budgetqa.pipeline import Engine
+    from budgetqa.app.pipeline import Engine
+    from budgetqa.index.extract.facts import extract_facts
+    from budgetqa.index.read.readers import read_document
 
     docs = [read_document(p) for p in documents(args.seeds_only)]
     pairs = [(d, extract_facts(d)) for d in docs]

@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from budgetqa.index.identity import identity_of, item_key
+from budgetqa.index.extract.identity import identity_of, item_key
 from budgetqa.index.model import MONEY_FACTORS, Document, Fact
 
 # Tables whose rows citizens name; items of these with one value in the document make fair claims.

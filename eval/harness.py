@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 from budgetqa.eval.scoring import TYPES, GoldItem, InvalidLine, is_cited, is_correct, load_gold
 
 if TYPE_CHECKING:
+    from budgetqa.app.pipeline import Engine
     from budgetqa.config import Settings
     from budgetqa.eval.baseline import RecallResult
-    from budgetqa.pipeline import Engine
 
 Echo = Callable[[str], None]
 
@@ -119,8 +119,8 @@ def run_eval(gold: Path, settings: Settings, *, engine: Engine | None = None,
     """Ask every valid gold question; `corpus` (files/folders) is what the baseline reads."""
     items, invalid = load_gold(gold)
     if engine is None:
-        from budgetqa.index.ingest import ensure_index
-        from budgetqa.pipeline import Engine
+        from budgetqa.app.pipeline import Engine
+        from budgetqa.index.store.ingest import ensure_index
 
         ensure_index(settings)
         engine = Engine(settings)

@@ -77,7 +77,7 @@ def visitor_loop(handlers: Any, items: list[GoldItem], rounds: int, tally: Tally
 def run_indexer(home: Path, folder: Path, result: dict[str, Any]) -> None:
     """`budgetqa index FOLDER` in its own process, as an operator would run it beside `serve`."""
     start = time.perf_counter()
-    cmd = [sys.executable, "-c", "from budgetqa.cli import main; main()", "index", "-q", str(folder)]
+    cmd = [sys.executable, "-c", "from budgetqa.app.cli import main; main()", "index", "-q", str(folder)]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=1800,
                           env={**os.environ, "BUDGETQA_HOME": str(home), "BUDGETQA_DENSE": "0"})
     result.update(seconds=time.perf_counter() - start, code=done.returncode,
@@ -86,7 +86,7 @@ def run_indexer(home: Path, folder: Path, result: dict[str, Any]) -> None:
 
 def run_upload(handlers: Any, work: Path, result: dict[str, Any]) -> None:
     """A visitor uploads a forged seed under its real name and asks about it in their session."""
-    from budgetqa.index.ingest import default_corpus
+    from budgetqa.index.store.ingest import default_corpus
 
     seed = next(p for p in default_corpus() if p.name == SEED)
     incoming = work / "incoming" / "f00d"
@@ -125,9 +125,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(tmp: Path, extra: Path, args: argparse.Namespace) -> int:
-    from budgetqa.index.ingest import default_corpus, ensure_index
-    from budgetqa.pipeline import Engine
-    from budgetqa.web import Handlers
+    from budgetqa.app.pipeline import Engine
+    from budgetqa.app.web import Handlers
+    from budgetqa.index.store.ingest import default_corpus, ensure_index
 
     settings: Settings = load_settings(home=tmp / "home", dense=False)
     ensure_index(settings)

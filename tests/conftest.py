@@ -97,7 +97,7 @@ def _fake_embeddings_by_default(request: pytest.FixtureRequest) -> Iterator[None
     if request.node.get_closest_marker("real_embeddings"):
         yield
         return
-    from budgetqa.embeddings import use_fake_embeddings
+    from budgetqa.index.store.embeddings import use_fake_embeddings
 
     with use_fake_embeddings():
         yield
@@ -118,8 +118,8 @@ def indexed_home(tmp_path_factory: pytest.TempPathFactory, seed_paths: list[Path
     embedding so the session does not load the model; tests that need real embeddings build
     their own index.
     """
-    from budgetqa.embeddings import use_fake_embeddings
-    from budgetqa.index.ingest import index_paths
+    from budgetqa.index.store.embeddings import use_fake_embeddings
+    from budgetqa.index.store.ingest import index_paths
 
     home = tmp_path_factory.mktemp("indexed-home")
     settings = Settings(home=home)
@@ -132,7 +132,7 @@ def indexed_home(tmp_path_factory: pytest.TempPathFactory, seed_paths: list[Path
 @pytest.fixture()
 def indexed_settings(indexed_home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
     """Settings over the shared seed index, with fake embeddings active for the test."""
-    from budgetqa.embeddings import use_fake_embeddings
+    from budgetqa.index.store.embeddings import use_fake_embeddings
 
     monkeypatch.setenv("BUDGETQA_HOME", str(indexed_home))
     with use_fake_embeddings():

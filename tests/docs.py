@@ -7,8 +7,8 @@ import hashlib
 from pathlib import Path
 
 import pytest
-from budgetqa.index.blocks import Grid, Paragraph
 from budgetqa.index.model import Document
+from budgetqa.index.read.blocks import Grid, Paragraph
 
 from tests.paths import EXTRA
 
@@ -20,7 +20,7 @@ def load(name: str) -> Document:
     path = SEEDS / name if (SEEDS / name).is_file() else EXTRA / name
     if not path.is_file():
         pytest.skip(f"{name} not present")
-    from budgetqa.index.readers import read_document
+    from budgetqa.index.read.readers import read_document
 
     try:
         return read_document(path)
@@ -29,8 +29,9 @@ def load(name: str) -> Document:
 
 
 def _fallback(path: Path) -> Document:
-    from budgetqa.index import read_html, read_md, read_raw, read_text
-    from budgetqa.index.assemble import assemble
+    from budgetqa.index.read import html as read_html
+    from budgetqa.index.read import read_md, read_raw, read_text
+    from budgetqa.index.read.assemble import assemble
 
     text = path.read_text(encoding="utf-8-sig")
     if path.suffix == ".md":

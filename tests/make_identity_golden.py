@@ -11,8 +11,8 @@ import json
 import sys
 from pathlib import Path
 
-from budgetqa.index.extract import extract_facts
-from budgetqa.index.identity import identity_of, table_role
+from budgetqa.index.extract.facts import extract_facts
+from budgetqa.index.extract.identity import identity_of, table_role
 
 from tests.docs import load
 from tests.paths import CORPUS

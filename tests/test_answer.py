@@ -5,8 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from budgetqa.app.pipeline import Engine
 from budgetqa.config import load_settings
-from budgetqa.pipeline import Engine
 from budgetqa.types import Answer
 
 from tests.fixtures_answer import FZ, FZ_DATA, JIBEN, SANGONG, XA, ZHICHU, corpus

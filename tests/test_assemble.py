@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from budgetqa.index.assemble import assemble, section_level
-from budgetqa.index.blocks import Grid, Heading, Paragraph
 from budgetqa.index.model import Table
-from budgetqa.index.tables import CodeCompleter, flatten
+from budgetqa.index.read.assemble import assemble, section_level
+from budgetqa.index.read.blocks import Grid, Heading, Paragraph
+from budgetqa.index.read.tables import CodeCompleter, flatten
 
 from tests.docs import load
 

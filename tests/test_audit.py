@@ -16,10 +16,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from budgetqa.audit import Finding, _column_groups, audit, load_rules
-from budgetqa.index.extract import extract_facts
+from budgetqa.check.audit import Finding, _column_groups, audit, load_rules
+from budgetqa.index.extract.facts import extract_facts
 from budgetqa.index.model import Fact
-from budgetqa.index.readers import read_document
+from budgetqa.index.read.readers import read_document
 
 SEEDS = Path(__file__).resolve().parent.parent / "index" / "corpus"
 FUZHOU = "001_99a0e79d6e43ffbd.txt"
@@ -110,7 +110,7 @@ def test_cli_audit_json_one_finding_a_line(tmp_path: Path) -> None:
     (docs / FUZHOU).write_text(text, encoding="utf-8")
     env = {**os.environ, "BUDGETQA_HOME": str(tmp_path / "home"), "BUDGETQA_DENSE": "0"}
     exe = shutil.which("budgetqa")
-    cmd = [exe] if exe else [sys.executable, "-m", "budgetqa.cli"]
+    cmd = [exe] if exe else [sys.executable, "-m", "budgetqa.app.cli"]
     assert subprocess.run([*cmd, "index", "-q", str(docs)], env=env, capture_output=True).returncode == 0
     done = subprocess.run([*cmd, "audit", "--json"], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
@@ -140,9 +140,9 @@ def test_a_table_that_is_off_everywhere_is_one_doubtful_reading() -> None:
 
 
 def test_an_answer_whose_figure_is_inconsistent_says_so(tmp_path: Path) -> None:
+    from budgetqa.app.pipeline import Engine
     from budgetqa.catalog import MemorySource
     from budgetqa.config import load_settings
-    from budgetqa.pipeline import Engine
 
     text = (SEEDS / FUZHOU).read_text(encoding="utf-8").replace("2、公务接待费\t5.00", "2、公务接待费\t7.00")
     copy = tmp_path / FUZHOU
@@ -192,7 +192,7 @@ def test_income_and_spending_sides_balance() -> None:
 
 
 def test_documents_tab_lists_each_documents_findings(tmp_path: Path) -> None:
-    from budgetqa import web_render as R
+    from budgetqa.app import web_render as R
 
     text = (SEEDS / FUZHOU).read_text(encoding="utf-8").replace("2、公务接待费\t5.00", "2、公务接待费\t7.00")
     copy = tmp_path / "planted_three.txt"

@@ -5,11 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from budgetqa.arith import compute
-from budgetqa.check import Figure, check_text, figures, matches, verdict
+from budgetqa.answer.arith import compute
+from budgetqa.app.pipeline import Engine
+from budgetqa.check.checker import Figure, check_text, figures, matches, verdict
 from budgetqa.config import load_settings
 from budgetqa.index.model import Fact
-from budgetqa.pipeline import Engine
 
 from tests.fixtures_answer import corpus
 

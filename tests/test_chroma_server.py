@@ -11,11 +11,11 @@ import uuid
 from pathlib import Path
 
 import pytest
+from budgetqa.answer.retrieve import HybridRetriever
 from budgetqa.config import Settings
-from budgetqa.index.ingest import index_paths
-from budgetqa.index.store import FactStore
-from budgetqa.index.vectors import VectorIndex, embedded
-from budgetqa.retrieve import HybridRetriever
+from budgetqa.index.store.database import FactStore
+from budgetqa.index.store.ingest import index_paths
+from budgetqa.index.store.vectors import VectorIndex, embedded
 
 pytestmark = pytest.mark.chroma_server
 
@@ -36,7 +36,7 @@ def test_index_and_search_through_a_chroma_server(tmp_path: Path, seed_paths: li
     url = _server_url()
     # each run its own collection name space: a reused server must not see earlier runs' vectors
     run = uuid.uuid4().hex[:12]
-    monkeypatch.setattr("budgetqa.index.vectors.collection_name",
+    monkeypatch.setattr("budgetqa.index.store.vectors.collection_name",
                         lambda embedding: f"test-{run}-{embedding}"[:60])
     settings = Settings(home=tmp_path / "home", chroma_url=url)
     try:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from budgetqa.index.chunk import make_chunks, split_text
 from budgetqa.index.model import Document, Fact
+from budgetqa.index.store.chunk import make_chunks, split_text
 
 from tests.conftest import make_tiny_doc, make_tiny_facts
 

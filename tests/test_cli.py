@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from budgetqa import cli
+from budgetqa.app import cli
 from budgetqa.errors import BadQuestion
 from budgetqa.types import Answer, Check, Citation, FigureCheck, Value
 from click.testing import CliRunner
@@ -105,7 +105,7 @@ def test_verify_json_and_text(fake: FakeEngine) -> None:
 
 
 def test_help_is_fast_and_documents_serve(fake: FakeEngine) -> None:
-    code = ("import sys; from budgetqa.cli import cli; from click.testing import CliRunner; "
+    code = ("import sys; from budgetqa.app.cli import cli; from click.testing import CliRunner; "
             "CliRunner().invoke(cli, ['--help']); "
             "print(sorted(m for m in ('torch', 'chromadb', 'langchain_core', 'gradio') if m in sys.modules))")
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
@@ -134,7 +134,7 @@ SEED = Path(__file__).resolve().parent.parent / "index" / "corpus" / "001_99a0e7
 
 def _budgetqa(home: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     exe = shutil.which("budgetqa") or ""
-    cmd = [exe] if exe else [sys.executable, "-m", "budgetqa.cli"]
+    cmd = [exe] if exe else [sys.executable, "-m", "budgetqa.app.cli"]
     env = {**os.environ, "BUDGETQA_HOME": str(home)}
     return subprocess.run([*cmd, *args], input=stdin, capture_output=True, text=True, env=env, timeout=600)
 
@@ -213,7 +213,7 @@ def test_e2e_index_names_each_failed_file(tmp_path: Path) -> None:
 
 def test_thresholds_file_names_the_corpus_to_index(fake: FakeEngine, tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    from budgetqa.index import ingest
+    from budgetqa.index.store import ingest
 
     (tmp_path / "eval").mkdir()
     (tmp_path / "docs").mkdir()

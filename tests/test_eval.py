@@ -184,7 +184,7 @@ def test_recall_matches_figures_in_yuan_or_wan_form() -> None:
 @pytest.mark.slow
 @pytest.mark.skipif(SCORE_PY is None or not DEV_QA.is_file(), reason="../shared not present")
 def test_real_engine_answers_score_the_same_as_score_py(indexed_settings: Any, tmp_path: Path) -> None:
-    from budgetqa.pipeline import Engine
+    from budgetqa.app.pipeline import Engine
 
     lines: list[str] = []
     summary = run_eval(DEV_QA, indexed_settings, engine=Engine(indexed_settings), report_dir=tmp_path,

@@ -6,7 +6,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from budgetqa.index.extract import column_measure, extract_facts, fact_to_json, table_facts
+from budgetqa.index.extract.facts import column_measure, extract_facts, fact_to_json, table_facts
 from budgetqa.index.model import Document, Fact, Row, Section, Table
 
 CORPUS = Path(__file__).parents[1] / "index" / "corpus"
@@ -165,7 +165,7 @@ def test_fact_to_json_has_contract_keys() -> None:
 
 
 def _seed(prefix: str) -> Document:
-    from budgetqa.index.readers import read_document
+    from budgetqa.index.read.readers import read_document
 
     [path] = CORPUS.glob(f"{prefix}_*.txt")
     return read_document(path)

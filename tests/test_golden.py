@@ -123,8 +123,8 @@ def _check_meta(spec: dict[str, Any], doc: Document) -> list[str]:
 @pytest.mark.slow
 @pytest.mark.parametrize("golden", _golden_files(), ids=lambda p: p.name.removesuffix(".json"))
 def test_golden_document(golden: Path) -> None:
-    from budgetqa.index.extract import extract_facts
-    from budgetqa.index.readers import read_document
+    from budgetqa.index.extract.facts import extract_facts
+    from budgetqa.index.read.readers import read_document
 
     spec = json.loads(golden.read_text(encoding="utf-8"))
     path = _locate(spec)

@@ -1,4 +1,4 @@
-"""Fact identities: table roles (data in index/roles.toml), items, codes and columns.
+"""Fact identities: table roles (data in index/extract/roles.toml), items, codes and columns.
 
 tests/golden/identity/<doc>.json holds, for every table of every seed and corpus-extra document,
 the role checked by hand, and a few facts per table with their identity (also checked by hand).
@@ -11,8 +11,8 @@ import json
 from pathlib import Path
 
 import pytest
-from budgetqa.index.extract import extract_facts
-from budgetqa.index.identity import (
+from budgetqa.index.extract.facts import extract_facts
+from budgetqa.index.extract.identity import (
     Identity,
     column_role,
     identity_of,

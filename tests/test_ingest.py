@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 from budgetqa.config import Settings
-from budgetqa.index import ingest
-from budgetqa.index.ingest import default_corpus, ensure_index, index_paths, writer_lock
-from budgetqa.index.store import FactStore
-from budgetqa.index.vectors import VectorIndex, embedded
+from budgetqa.index.store import ingest
+from budgetqa.index.store.database import FactStore
+from budgetqa.index.store.ingest import default_corpus, ensure_index, index_paths, writer_lock
+from budgetqa.index.store.vectors import VectorIndex, embedded
 
 
 def _settings(tmp_path: Path, dense: bool = True) -> Settings:
@@ -93,7 +93,7 @@ def test_bad_files_are_reported_and_the_rest_indexed(tmp_path: Path, seed_paths:
 
 def test_a_parser_crash_is_reported_not_raised(tmp_path: Path, seed_paths: list[Path],
                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    from budgetqa.index import extract
+    from budgetqa.index.extract import facts as extract
 
     real = extract.extract_facts
 

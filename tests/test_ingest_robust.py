@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from budgetqa.config import Settings
 from budgetqa.errors import UnreadableDocument
-from budgetqa.index import isolate
-from budgetqa.index.ingest import index_paths
-from budgetqa.index.isolate import Limits, parse_file
-from budgetqa.index.store import FactStore
+from budgetqa.index.store import isolate
+from budgetqa.index.store.database import FactStore
+from budgetqa.index.store.ingest import index_paths
+from budgetqa.index.store.isolate import Limits, parse_file
 
 FUZHOU_MEDICAL = "001_99a0e79d6e43ffbd.txt"
 

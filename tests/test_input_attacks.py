@@ -11,9 +11,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from budgetqa.app.pipeline import Engine
 from budgetqa.config import Settings
-from budgetqa.normalize import from_english, normalize_question, scrub
-from budgetqa.pipeline import Engine
+from budgetqa.understand.normalize import from_english, normalize_question, scrub
 
 SIMPLIFIED = "福州市医疗保障局的公务接待费是多少"
 
@@ -56,7 +56,7 @@ def test_english_without_a_known_unit_is_none() -> None:
 
 @pytest.fixture(scope="module")
 def engine(indexed_home: Path) -> Engine:
-    from budgetqa.embeddings import use_fake_embeddings
+    from budgetqa.index.store.embeddings import use_fake_embeddings
 
     with use_fake_embeddings():
         yield Engine(Settings(home=indexed_home, dense=False))  # type: ignore[misc]
@@ -92,7 +92,7 @@ def test_an_unrecognised_english_question_gets_a_chinese_hint(engine: Engine) ->
 def _budgetqa(home: Path, *args: str, stdin: bytes, env: dict[str, str] | None = None
               ) -> subprocess.CompletedProcess[bytes]:
     exe = shutil.which("budgetqa") or ""
-    cmd = [exe] if exe else [sys.executable, "-m", "budgetqa.cli"]
+    cmd = [exe] if exe else [sys.executable, "-m", "budgetqa.app.cli"]
     return subprocess.run([*cmd, *args], input=stdin, capture_output=True, timeout=600,
                           env={**os.environ, "BUDGETQA_HOME": str(home), "BUDGETQA_DENSE": "0", **(env or {})})
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 from budgetqa.errors import NoTextLayer, UnreadableDocument
-from budgetqa.index.extract import extract_facts
-from budgetqa.index.meta import DISCLOSURE_PHRASES, KIND_WORDS, ORG_ENDS, UNIT_FIELDS
-from budgetqa.index.readers import read_document, sniff
+from budgetqa.index.extract.facts import extract_facts
+from budgetqa.index.read.meta import DISCLOSURE_PHRASES, KIND_WORDS, ORG_ENDS, UNIT_FIELDS
+from budgetqa.index.read.readers import read_document, sniff
 
 FONT = "china-s"
 
@@ -170,7 +170,7 @@ def test_title_keeps_the_kind_as_printed(tmp_path: Path, head: str, title: str) 
 
 
 def test_lexicon_is_complete_and_consistent() -> None:
-    data = tomllib.loads((Path(__file__).resolve().parent.parent / "index" / "meta.toml").read_text("utf-8"))
+    data = tomllib.loads((Path(__file__).resolve().parent.parent / "index" / "read" / "meta.toml").read_text("utf-8"))
     assert set(data) == {"org_ends", "unit_fields", "disclosure_phrases", "kind_words"}
     assert ORG_ENDS and UNIT_FIELDS and DISCLOSURE_PHRASES and KIND_WORDS
     assert {"校", "局", "中心", "委员会"} <= set(ORG_ENDS)

@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from budgetqa.app.pipeline import Engine
 from budgetqa.catalog import MemorySource
+from budgetqa.check.llm import NOTE_INCOMPLETE, NOTE_UNAVAILABLE, NOTE_UNVERIFIED, clean, load_prompt, visible
 from budgetqa.config import Settings
-from budgetqa.index.extract import extract_facts
-from budgetqa.index.readers import read_document
-from budgetqa.llm import NOTE_INCOMPLETE, NOTE_UNAVAILABLE, NOTE_UNVERIFIED, clean, load_prompt, visible
-from budgetqa.pipeline import Engine
+from budgetqa.index.extract.facts import extract_facts
+from budgetqa.index.read.readers import read_document
 from budgetqa.types import Answer
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.language_models.fake_chat_models import FakeListChatModel, GenericFakeChatModel
@@ -131,9 +131,9 @@ def test_an_injected_question_reaches_the_model_as_data(settings: Settings, sour
 
 def test_the_rejected_figures_are_logged(settings: Settings, source: MemorySource,
                                          caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="budgetqa.llm"):
+    with caplog.at_level(logging.WARNING, logger="budgetqa.check.llm"):
         engine(settings, source, BAD[0][1]).ask(Q)
-    assert any(r.name == "budgetqa.llm" and "50.00万元" in r.getMessage() for r in caplog.records)
+    assert any(r.name == "budgetqa.check.llm" and "50.00万元" in r.getMessage() for r in caplog.records)
 
 
 @pytest.mark.parametrize("reply", ["福州市医疗保障局2023年公务接待费预算为5.00万元。",  # a year not in the sources
@@ -241,8 +241,8 @@ def test_prompts_come_from_the_template_files() -> None:
 
 def test_no_llm_configured_costs_no_langchain_openai_import(tmp_path: Path) -> None:
     code = ("import sys\nfrom pathlib import Path\nfrom budgetqa.catalog import MemorySource\n"
-            "from budgetqa.config import load_settings\nfrom budgetqa.index.extract import extract_facts\n"
-            "from budgetqa.index.readers import read_document\nfrom budgetqa.pipeline import Engine\n"
+            "from budgetqa.config import load_settings\nfrom budgetqa.index.extract.facts import extract_facts\n"
+            "from budgetqa.index.read.readers import read_document\nfrom budgetqa.app.pipeline import Engine\n"
             f"doc = read_document(Path({str(SEED)!r}))\n"
             "e = Engine(load_settings(), source=MemorySource([(doc, extract_facts(doc))]))\n"
             f"a = e.ask({Q!r})\n"

@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from budgetqa.app.pipeline import Engine
 from budgetqa.catalog import MemorySource
+from budgetqa.check.llm import NOTE_UNAVAILABLE, NOTE_UNVERIFIED, chat_model, ollama_v1
 from budgetqa.config import load_settings
-from budgetqa.index.extract import extract_facts
-from budgetqa.index.readers import read_document
-from budgetqa.llm import NOTE_UNAVAILABLE, NOTE_UNVERIFIED, chat_model, ollama_v1
-from budgetqa.pipeline import Engine
+from budgetqa.index.extract.facts import extract_facts
+from budgetqa.index.read.readers import read_document
 from budgetqa.types import Answer
 
 SEED = Path(__file__).resolve().parent.parent / "index" / "corpus" / "001_99a0e79d6e43ffbd.txt"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 from budgetqa.errors import UnreadableDocument
-from budgetqa.index.blocks import Paragraph
-from budgetqa.index.meta import aliases, describe
+from budgetqa.index.read.blocks import Paragraph
+from budgetqa.index.read.meta import aliases, describe
 
 from tests.docs import load
 from tests.paths import EXTRA
@@ -65,7 +65,7 @@ def test_description_file_without_unit_or_tables_is_refused() -> None:
     path = EXTRA / "SOURCES.md"
     if not path.is_file():
         pytest.skip("corpus-extra not present")
-    from budgetqa.index.read_md import read_md
+    from budgetqa.index.read.md import read_md
 
     blocks, _, _ = read_md(path.read_text(encoding="utf-8"))
     with pytest.raises(UnreadableDocument):

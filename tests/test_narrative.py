@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from budgetqa.index.extract.narrative import clean_label, narrative_facts
 from budgetqa.index.model import Document, Fact, Section
-from budgetqa.index.narrative import clean_label, narrative_facts
 
 
 def _facts(text: str, title: str = "一、预算收支总体情况") -> list[Fact]:

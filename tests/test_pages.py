@@ -6,9 +6,9 @@ import hashlib
 from pathlib import Path
 
 import pytest
+from budgetqa.app.pages import PageImages, doc_id, image_url, mark_boxes, pdf_url
 from budgetqa.config import Settings
-from budgetqa.index.ingest import index_paths
-from budgetqa.pages import PageImages, doc_id, image_url, mark_boxes, pdf_url
+from budgetqa.index.store.ingest import index_paths
 from budgetqa.types import Answer, Citation, doc_title
 
 FONT = "china-s"
@@ -87,7 +87,7 @@ def test_page_picture_for_an_indexed_pdf_with_the_cited_row(indexed_pdf: tuple[S
     images = PageImages(settings)
     (source,) = images.sources().values()
     assert source.id == doc_id(hashlib.sha256(src.read_bytes()).hexdigest()) and source.path == src.resolve()
-    from budgetqa.index.store import FactStore
+    from budgetqa.index.store.database import FactStore
 
     store = FactStore(settings.store_path)
     fact = next(f for f in store.facts() if f.row.endswith("公务接待费") and f.page == 1)
@@ -127,7 +127,7 @@ def test_citation_json_leads_with_the_documents_title() -> None:
 
 
 def test_cli_text_names_title_first_then_the_file_path_and_page() -> None:
-    from budgetqa.cli import _answer_text
+    from budgetqa.app.cli import _answer_text
 
     c = Citation(doc="minqing.pdf", unit="闽清县档案馆", year=2026, kind="预算", section="", table="三公表",
                  row="2、公务接待费", page=1, quote="2、公务接待费\t3.20", title="闽清县档案馆2026年部门预算")
@@ -138,7 +138,7 @@ def test_cli_text_names_title_first_then_the_file_path_and_page() -> None:
 
 
 def test_web_source_shows_title_first_and_the_page_picture_when_opened() -> None:
-    from budgetqa import web_render as R
+    from budgetqa.app import web_render as R
 
     c = Citation(doc="minqing.pdf", unit="闽清县档案馆", year=2026, kind="预算", section="", table="三公表",
                  row="2、公务接待费", page=1, quote="2、公务接待费\t3.20", title="闽清县档案馆2026年部门预算")

@@ -53,8 +53,8 @@ def _pairs() -> list[tuple[Path, Path]]:
 
 @cache
 def _facts(path: Path) -> tuple[Fact, ...]:
-    from budgetqa.index.extract import extract_facts
-    from budgetqa.index.readers import read_document
+    from budgetqa.index.extract.facts import extract_facts
+    from budgetqa.index.read.readers import read_document
 
     return tuple(extract_facts(read_document(path)))
 

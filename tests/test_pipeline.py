@@ -7,11 +7,11 @@ import re
 from pathlib import Path
 
 import pytest
+from budgetqa.app.pipeline import Engine, Turn
 from budgetqa.catalog import Catalog, MemorySource
-from budgetqa.chain import Request, build_chain
+from budgetqa.check.chain import Request, build_chain
 from budgetqa.config import load_settings
-from budgetqa.pipeline import Engine, Turn
-from budgetqa.understand import Understander
+from budgetqa.understand.understander import Understander
 from langchain_core.runnables import Runnable
 
 from tests.fixtures_answer import FZ, corpus
@@ -75,8 +75,8 @@ DEV = SHARED / "dev_qa.jsonl"
 @pytest.mark.skipif(not DEV.exists(), reason="shared dev sample not present")
 def test_dev_sample_on_the_bundled_seeds(tmp_path):
     """Scored like ../shared/score.py: every gold figure appears in the answer with its unit."""
-    from budgetqa.index.extract import extract_facts
-    from budgetqa.index.readers import read_document
+    from budgetqa.index.extract.facts import extract_facts
+    from budgetqa.index.read.readers import read_document
 
     pairs = [(d, extract_facts(d)) for d in (read_document(p) for p in sorted(SEEDS.iterdir()))]
     engine = Engine(load_settings(home=str(tmp_path)), source=MemorySource(pairs))

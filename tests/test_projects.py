@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from budgetqa.answer.projects import project_name
+from budgetqa.app.pipeline import Engine
 from budgetqa.catalog import MemorySource
 from budgetqa.config import load_settings
-from budgetqa.pipeline import Engine
-from budgetqa.projects import project_name
 
 from tests.paths import EXTRA
 
@@ -27,8 +27,8 @@ def test_project_name_from_title(title: str, name: str) -> None:
 @pytest.mark.slow
 @pytest.mark.skipif(not CHANGSHA.exists(), reason="shared corpus not present")
 def test_changsha_project_questions(tmp_path) -> None:
-    from budgetqa.index.extract import extract_facts
-    from budgetqa.index.readers import read_document
+    from budgetqa.index.extract.facts import extract_facts
+    from budgetqa.index.read.readers import read_document
 
     doc = read_document(CHANGSHA)
     engine = Engine(load_settings(home=str(tmp_path)), source=MemorySource([(doc, extract_facts(doc))]))

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from budgetqa.index.blocks import Grid, Paragraph
-from budgetqa.index.read_html import read_html
+from budgetqa.index.read.blocks import Grid, Paragraph
+from budgetqa.index.read.html import read_html
 
 from tests.docs import load
 

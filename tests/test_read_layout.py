@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from budgetqa.index.blocks import Grid, Heading, Paragraph
-from budgetqa.index.read_layout import looks_layout, read_layout
+from budgetqa.index.read.blocks import Grid, Heading, Paragraph
+from budgetqa.index.read.layout import looks_layout, read_layout
 
 from tests.docs import grid_titled as _table
 from tests.paths import EXTRA

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from budgetqa.index.blocks import Grid, Heading, Paragraph
-from budgetqa.index.read_md import read_md
+from budgetqa.index.read.blocks import Grid, Heading, Paragraph
+from budgetqa.index.read.md import read_md
 
 from tests.docs import load
 

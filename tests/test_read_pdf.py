@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 from budgetqa.errors import UnreadableDocument
-from budgetqa.index.blocks import Grid, Paragraph
-from budgetqa.index.read_pdf import read_pdf
+from budgetqa.index.read.blocks import Grid, Paragraph
+from budgetqa.index.read.pdf import read_pdf
 
 from tests.paths import EXTRA
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from budgetqa.index.blocks import Grid, Heading, Paragraph
-from budgetqa.index.read_raw import looks_raw, read_raw
+from budgetqa.index.read.blocks import Grid, Heading, Paragraph
+from budgetqa.index.read.raw import looks_raw, read_raw
 
 from tests.docs import grid_titled as _table
 from tests.paths import EXTRA
@@ -61,7 +61,7 @@ def test_sample_rows_and_header() -> None:
 
 
 def test_short_row_placed_by_sum_rule() -> None:
-    from budgetqa.index.header_tree import leaf_names, place
+    from budgetqa.index.read.header_tree import leaf_names, place
 
     names = ["三公经费", "会议费", "培训费", "小计", "因公出国（境）费", "公务用车购置及运行费", "公务接待费",
              "小计", "公务用车购置费", "公务用车运行费"]

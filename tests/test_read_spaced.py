@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from budgetqa.index.blocks import Grid, Paragraph
-from budgetqa.index.read_spaced import cells, header_words, looks_spaced, read_spaced
-from budgetqa.index.readers import read_blocks
+from budgetqa.index.read.blocks import Grid, Paragraph
+from budgetqa.index.read.readers import read_blocks
+from budgetqa.index.read.spaced import cells, header_words, looks_spaced, read_spaced
 
 from tests.paths import EXTRA
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from budgetqa.index.blocks import Grid, Heading, Paragraph
-from budgetqa.index.read_text import looks_csv, looks_tsv, read_csv_text, read_tsv_text
+from budgetqa.index.read.blocks import Grid, Heading, Paragraph
+from budgetqa.index.read.text import looks_csv, looks_tsv, read_csv_text, read_tsv_text
 
 from tests.paths import EXTRA
 

@@ -7,10 +7,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from budgetqa.answer.retrieve import HybridRetriever
 from budgetqa.config import Settings
-from budgetqa.index.ingest import index_paths
-from budgetqa.index.store import FactStore
-from budgetqa.retrieve import HybridRetriever
+from budgetqa.index.store.database import FactStore
+from budgetqa.index.store.ingest import index_paths
 
 from tests.conftest import make_tiny_doc, make_tiny_facts
 
@@ -81,7 +81,7 @@ def test_identical_rows_of_two_documents_do_not_merge(tmp_path: Path) -> None:
     for name in ("copy-a.txt", "copy-b.txt"):  # the same disclosure filed twice: identical chunk texts
         doc = make_tiny_doc(name=name)
         store.replace_document(doc, make_tiny_facts(doc))
-    from budgetqa.index.vectors import VectorIndex
+    from budgetqa.index.store.vectors import VectorIndex
 
     VectorIndex(settings).sync(store.chunks())
     hits = HybridRetriever(settings, store).search("测试市医疗保障局 公务接待费", k=4, chunk_type="row")
@@ -112,7 +112,7 @@ def test_hybrid_with_the_packaged_model(tmp_path: Path) -> None:
                        ("d.txt", "丁镇人民政府")):
         doc = make_tiny_doc(name=name, unit=unit)
         store.replace_document(doc, make_tiny_facts(doc))
-    from budgetqa.index.vectors import VectorIndex
+    from budgetqa.index.store.vectors import VectorIndex
 
     VectorIndex(settings).sync(store.chunks())
     retriever = HybridRetriever(settings, store)

@@ -7,8 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from budgetqa.index.extract import extract_facts
-from budgetqa.index.readers import read_document
+from budgetqa.index.extract.facts import extract_facts
+from budgetqa.index.read.readers import read_document
 
 from tests.paths import EXTRA
 

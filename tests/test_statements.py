@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from budgetqa.index.extract.narrative import narrative_facts
 from budgetqa.index.model import Document, Fact, Section
-from budgetqa.index.narrative import narrative_facts
 
 
 def _prior(text: str, year: int = 2025) -> list[tuple[int | None, str, str, str]]:

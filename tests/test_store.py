@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 from budgetqa.errors import IndexCorrupt
-from budgetqa.index import store as store_module
 from budgetqa.index.model import Document, Fact
-from budgetqa.index.store import FactStore
+from budgetqa.index.store import database as store_module
+from budgetqa.index.store.database import FactStore
 
 from tests.conftest import make_tiny_doc, make_tiny_facts
 

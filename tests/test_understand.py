@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from budgetqa.app.pipeline import Turn
 from budgetqa.catalog import Catalog
 from budgetqa.errors import BadQuestion
-from budgetqa.pipeline import Turn
-from budgetqa.understand import Understander, validate
+from budgetqa.understand.understander import Understander, validate
 
 from tests.fixtures_answer import FZ, FZ_DATA, XA, corpus
 
@@ -127,6 +127,6 @@ def test_stock_as_of_a_date_does_not_pick_a_year(u):
 
 
 def test_year_after_bi_is_the_base_of_comparison_not_the_year_asked():
-    from budgetqa.understand import _BASE_YEAR
+    from budgetqa.understand.understander import _BASE_YEAR
     assert _BASE_YEAR.sub("", "机关运行费比2023年预算减少了多少") == "机关运行费预算减少了多少"
     assert _BASE_YEAR.sub("", "2024年收入较2023年度增长") == "2024年收入增长"

@@ -5,8 +5,15 @@ from __future__ import annotations
 import pytest
 from budgetqa.catalog import Catalog, MemorySource
 from budgetqa.index.model import Document
-from budgetqa.understand import Understander
-from budgetqa.units import UnitMatcher, clean_subunit, harvested_subunits, load_names, name_forms, split_name
+from budgetqa.understand.understander import Understander
+from budgetqa.understand.units import (
+    UnitMatcher,
+    clean_subunit,
+    harvested_subunits,
+    load_names,
+    name_forms,
+    split_name,
+)
 
 from tests.fixtures_answer import corpus
 

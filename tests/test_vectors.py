@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from budgetqa.config import Settings
-from budgetqa.embeddings import DIM, ModelEmbeddings, get_embeddings
-from budgetqa.index.chunk import make_chunks
 from budgetqa.index.model import Document, Fact
-from budgetqa.index.store import FactStore
-from budgetqa.index.vectors import (
+from budgetqa.index.store.chunk import make_chunks
+from budgetqa.index.store.database import FactStore
+from budgetqa.index.store.embeddings import DIM, ModelEmbeddings, get_embeddings
+from budgetqa.index.store.vectors import (
     BM25,
     Tokenizer,
     VectorIndex,
@@ -157,7 +157,7 @@ def test_packaged_minilm_loads_offline_and_embeds() -> None:
 
 
 def test_dense_text_drops_head_and_figures(tiny_doc: Document, tiny_facts: list[Fact]) -> None:
-    from budgetqa.index.vectors import dense_text
+    from budgetqa.index.store.vectors import dense_text
 
     chunks = make_chunks(tiny_doc, tiny_facts)
     row = next(c for c in chunks if c.metadata.get("code") == "30217")

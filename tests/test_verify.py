@@ -7,14 +7,14 @@ years, units, columns and measures must never be supported; true claims mostly a
 from __future__ import annotations
 
 import pytest
+from budgetqa.app.pipeline import Engine
 from budgetqa.catalog import MemorySource
-from budgetqa.check import check_bound, figures
+from budgetqa.check.checker import check_bound, figures
+from budgetqa.check.verify import EMPTY_CORPUS, NO_FIGURE
 from budgetqa.config import load_settings
 from budgetqa.eval.claims import column_claims, make_claims
-from budgetqa.index.extract import extract_facts
+from budgetqa.index.extract.facts import extract_facts
 from budgetqa.index.model import Fact
-from budgetqa.pipeline import Engine
-from budgetqa.verify import EMPTY_CORPUS, NO_FIGURE
 
 from tests.docs import load
 from tests.make_identity_golden import known_docs

@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from budgetqa import web_render as R
+from budgetqa.app import web_render as R
+from budgetqa.app.pipeline import Turn
 from budgetqa.config import Settings, load_settings
-from budgetqa.index.store import FactStore
-from budgetqa.pipeline import Turn
+from budgetqa.index.store.database import FactStore
 from budgetqa.types import Answer, Citation, Value
 
 CITE = Citation(doc="001_99a0e79d6e43ffbd.txt", unit="福州市医疗保障局", year=2024, kind="预算",
@@ -217,7 +217,7 @@ class StreamingEngine(FakeEngine):
 
 
 def _handlers(tmp_path: Path) -> tuple[Any, FakeEngine]:
-    from budgetqa.web import Handlers
+    from budgetqa.app.web import Handlers
 
     engine = FakeEngine()
     # dense=False: uploads go through the real reader, extractor and store, without vectors.
@@ -240,7 +240,7 @@ def test_ask_shows_question_then_answer_and_records_turn(tmp_path: Path) -> None
 
 
 def test_streamed_draft_is_marked_unchecked_then_replaced_by_the_checked_answer(tmp_path: Path) -> None:
-    from budgetqa.web import Handlers
+    from budgetqa.app.web import Handlers
 
     engine = StreamingEngine(["福州", "市医疗保障局…50.00万元"], answered(True))
     h = Handlers(engine, Settings(home=tmp_path / "home", dense=False))  # type: ignore[arg-type]
@@ -259,7 +259,7 @@ def test_streamed_draft_is_marked_unchecked_then_replaced_by_the_checked_answer(
 
 
 def test_streamed_draft_is_escaped_and_has_no_blank_lines(tmp_path: Path) -> None:
-    from budgetqa.web import Handlers
+    from budgetqa.app.web import Handlers
 
     engine = StreamingEngine(["<script>alert(1)</script>", "\n\n第二段"], answered(True))
     h = Handlers(engine, Settings(home=tmp_path / "home", dense=False))  # type: ignore[arg-type]
@@ -268,7 +268,7 @@ def test_streamed_draft_is_escaped_and_has_no_blank_lines(tmp_path: Path) -> Non
 
 
 def test_a_crash_mid_stream_replaces_the_draft_with_a_message(tmp_path: Path) -> None:
-    from budgetqa.web import Handlers
+    from budgetqa.app.web import Handlers
 
     engine = StreamingEngine(["福州市医疗保障局…50.00万元"], RuntimeError("boom"))
     h = Handlers(engine, Settings(home=tmp_path / "home", dense=False))  # type: ignore[arg-type]
@@ -327,13 +327,13 @@ def test_engine_crash_becomes_a_message_not_a_traceback(tmp_path: Path) -> None:
 
 
 def test_clear_resets_the_session() -> None:
-    from budgetqa.web import Handlers
+    from budgetqa.app.web import Handlers
 
     assert Handlers.clear() == ([], (), "")
 
 
 def test_scope_prefers_answered_unit_then_citations_then_filters() -> None:
-    from budgetqa.web import _scope
+    from budgetqa.app.web import _scope
 
     assert _scope(answered(), None, None) == ("福州市医疗保障局", 2024)
     bare = Answer(question="q", status="answered", answer="x", citations=(CITE,))
@@ -342,7 +342,7 @@ def test_scope_prefers_answered_unit_then_citations_then_filters() -> None:
 
 
 def test_launch_options_are_offline_and_narrow(tmp_path: Path) -> None:
-    from budgetqa.web import THEME, launch_options
+    from budgetqa.app.web import THEME, launch_options
 
     opts = launch_options(Settings(home=tmp_path))
     assert opts["share"] is False and opts["server_name"] == "127.0.0.1"
@@ -354,7 +354,7 @@ def test_launch_options_are_offline_and_narrow(tmp_path: Path) -> None:
 
 
 def test_build_app_has_separate_concurrency_groups(tmp_path: Path) -> None:
-    from budgetqa.web import build_app
+    from budgetqa.app.web import build_app
 
     engine = FakeEngine()
     app = build_app(engine, load_settings(home=tmp_path / "home"))  # type: ignore[arg-type]
@@ -364,14 +364,14 @@ def test_build_app_has_separate_concurrency_groups(tmp_path: Path) -> None:
 
 
 def test_page_html_strings_contain_no_cdn_urls() -> None:
-    from budgetqa.web import CSS
+    from budgetqa.app.web import CSS
 
     assert not re.search(r"https?://", CSS)
 
 
 def test_table_context_picks_the_same_titled_table_holding_the_row() -> None:
+    from budgetqa.app.web import table_context
     from budgetqa.index.model import Row, Table
-    from budgetqa.web import table_context
 
     def table(labels: list[str]) -> Table:
         rows = tuple(Row(lab, None, ("1.00",), None, f"{lab}\t1.00") for lab in labels)
@@ -425,7 +425,7 @@ class Progress:
 
 
 def test_upload_joins_the_visitors_own_corpus_and_refreshes_filters(tmp_path: Path) -> None:
-    from budgetqa.uploads import PRIVATE_PREFIX
+    from budgetqa.app.uploads import PRIVATE_PREFIX
 
     h, engine = _handlers(tmp_path)
     src = _write(tmp_path / "gradio-tmp", "minqing_2025.md", TINY_BUDGET)
@@ -496,7 +496,7 @@ LLM_Q = "福州市医疗保障局的公务接待费是多少"
 
 @pytest.fixture(scope="module")
 def corpus_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    from budgetqa.index.ingest import ensure_index
+    from budgetqa.index.store.ingest import ensure_index
 
     settings = Settings(home=tmp_path_factory.mktemp("web-engine"), dense=False)
     ensure_index(settings)  # once for the module: the bundled corpus into a throwaway home
@@ -504,8 +504,8 @@ def corpus_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 
 def _real(settings: Settings, *replies: str) -> Any:
-    from budgetqa.pipeline import Engine
-    from budgetqa.web import Handlers
+    from budgetqa.app.pipeline import Engine
+    from budgetqa.app.web import Handlers
     from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
     model = FakeListChatModel(responses=list(replies)) if replies else None
@@ -522,7 +522,7 @@ def test_real_engine_without_a_model_answers_in_one_step(corpus_settings: Settin
 
 @pytest.mark.slow
 def test_real_engine_a_wrong_model_figure_never_reaches_the_page_as_checked(corpus_settings: Settings) -> None:
-    from budgetqa.llm import NOTE_UNVERIFIED
+    from budgetqa.check.llm import NOTE_UNVERIFIED
 
     steps = _run(_real(corpus_settings, "福州市医疗保障局2024年公务接待费预算为50.00万元。").ask(LLM_Q, [], (), None, None))
     drafts = [s[0][-1]["content"] for s in steps[1:-1]]

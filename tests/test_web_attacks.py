@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from budgetqa.app.pipeline import Engine
+from budgetqa.app.uploads import PRIVATE_PREFIX, Visitor, sweep_abandoned
+from budgetqa.app.web import Handlers
 from budgetqa.config import Settings
-from budgetqa.index.ingest import ensure_index, index_paths
-from budgetqa.index.store import FactStore
-from budgetqa.pipeline import Engine
-from budgetqa.uploads import PRIVATE_PREFIX, Visitor, sweep_abandoned
-from budgetqa.web import Handlers
+from budgetqa.index.store.database import FactStore
+from budgetqa.index.store.ingest import ensure_index, index_paths
 
 SEED = "001_99a0e79d6e43ffbd.txt"  # 福州市医疗保障局 2024: 公务接待费 5.00 万元
 QUESTION = "福州市医疗保障局的公务接待费是多少"
@@ -116,7 +116,7 @@ def test_serve_sees_a_cli_index_without_restarting(home: Settings, tmp_path: Pat
 
 
 def test_abandoned_uploads_are_swept(home: Settings) -> None:
-    from budgetqa.uploads import incoming_path
+    from budgetqa.app.uploads import incoming_path
 
     stale = incoming_path(home) / "deadbeef" / "left.txt"
     stale.parent.mkdir(parents=True)
@@ -134,7 +134,7 @@ def _free_port() -> int:
 def test_uploads_are_never_served_back_by_url_and_crash_leftovers_are_cleaned(
         home: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     import httpx
-    from budgetqa.web import launch
+    from budgetqa.app.web import launch
 
     leftover = home.uploads_path / "work" / "crashed" / "half.pdf"
     leftover.parent.mkdir(parents=True)

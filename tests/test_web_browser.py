@@ -93,7 +93,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 # BUDGETQA_TEST_DENSE=1 runs with the embedding model too.
                 "BUDGETQA_DENSE": os.environ.get("BUDGETQA_TEST_DENSE", "0")})
     log = tmp / "serve.log"
-    cmd = [sys.executable, "-c", "from budgetqa.cli import main; main()", "serve", "--host", "127.0.0.1",
+    cmd = [sys.executable, "-c", "from budgetqa.app.cli import main; main()", "serve", "--host", "127.0.0.1",
            "--port", str(port)]
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=tmp)
@@ -356,7 +356,7 @@ def test_pdf_source_opens_onto_its_page_with_the_row_marked(browser: Any, server
     assert pdf.is_file(), f"{pdf} is missing (../shared beside the checkout, or BUDGETQA_SHARED)"
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("BUDGETQA_")},
            "BUDGETQA_HOME": str(HOMES[server]), "BUDGETQA_DENSE": "0", "HF_HUB_OFFLINE": "1"}
-    done = subprocess.run([sys.executable, "-c", "from budgetqa.cli import main; main()", "index", "-q", str(pdf)],
+    done = subprocess.run([sys.executable, "-c", "from budgetqa.app.cli import main; main()", "index", "-q", str(pdf)],
                           env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr
 

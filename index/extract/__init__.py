@@ -1,0 +1,1 @@
+"""Extract: tables and narrative into facts with their identities."""

@@ -1,0 +1,1 @@
+"""Store: chunks, facts, lexical postings and vectors on disk; ingestion into them."""

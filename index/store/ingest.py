@@ -1,0 +1,311 @@
+"""Index files: parse -> extract -> fact store -> vectors, idempotent by sha256, one bad file never stops a batch.
+
+Each file is parsed in a worker process under per-document limits (size, pages, time: index/store/isolate.py)
+with no lock held; only its commit takes the lock file under the home, so one slow file never holds up
+another indexer or the web page. The fact store commits one document per transaction; the vector store
+is then synced against the store's chunks, so an interrupted run is repaired by the next one.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import functools
+import hashlib
+import logging
+import os
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from dataclasses import replace as dc_replace
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from budgetqa.config import Settings
+from budgetqa.errors import BudgetQAError, IndexCorrupt, NotBudgetDocument, UnreadableDocument
+from budgetqa.index.store.database import FactStore, Stamp
+
+if TYPE_CHECKING:
+    from budgetqa.index.store.isolate import Limits
+    from budgetqa.index.store.vectors import VectorIndex
+
+log = logging.getLogger(__name__)
+
+CORPUS_PACKAGE = "budgetqa.index"
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    indexed: int = 0
+    unchanged: int = 0
+    failed: tuple[tuple[str, str], ...] = ()  # (file name, reason in Chinese)
+    facts: int = 0  # facts written for the indexed documents
+    chunks: int = 0
+    seconds: float = 0.0
+    names: tuple[str, ...] = field(default=())  # documents indexed in this run (their keys, as cited)
+    skipped: tuple[tuple[str, str], ...] = ()  # not budget documents (README, .docx …): listed, not failures
+
+    def summary(self) -> str:
+        text = (f"已索引 {self.indexed} 个文件（{self.facts} 条数据，{self.chunks} 个检索片段），"
+                f"未变化 {self.unchanged} 个，跳过 {len(self.skipped)} 个，失败 {len(self.failed)} 个，"
+                f"用时 {self.seconds:.1f} 秒")
+        return "\n".join([text, *(f"  跳过：{name}：{reason}" for name, reason in self.skipped),
+                          *(f"  失败：{name}：{reason}" for name, reason in self.failed)])
+
+
+@dataclass
+class _Tally:
+    indexed: int = 0
+    unchanged: int = 0
+    facts: int = 0
+    chunks: int = 0
+    names: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+
+@functools.cache
+def pipeline_version() -> str:
+    """A hash of the parsing code (every module and data file of budgetqa.index): when it changes,
+    `budgetqa index` re-parses files whose bytes did not change, so an upgrade never serves stale facts."""
+    digest = hashlib.sha256()
+    root = Path(str(resources.files(CORPUS_PACKAGE)))
+    for entry in sorted(p for p in root.rglob("*") if p.is_file() and "corpus" not in p.relative_to(root).parts):
+        if entry.suffix in (".py", ".txt", ".toml", ".json"):
+            digest.update(entry.relative_to(root).as_posix().encode())
+            digest.update(entry.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def default_corpus() -> list[Path]:
+    """The bundled seed documents (index/corpus)."""
+    root = resources.files(CORPUS_PACKAGE).joinpath("corpus")
+    return sorted(Path(str(p)) for p in root.iterdir() if p.is_file() and not p.name.startswith("."))
+
+
+def expand(paths: Sequence[Path]) -> tuple[list[Path], list[tuple[str, str]], list[tuple[str, str]]]:
+    """Files to index (folders expanded), the files skipped as not documents (with the reason), and the
+    paths that do not exist."""
+    from budgetqa.index.read.readers import SUPPORTED
+
+    files: list[Path] = []
+    skipped: list[tuple[str, str]] = []
+    failed: list[tuple[str, str]] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            for p in sorted(path.rglob("*")):
+                if not p.is_file() or any(part.startswith(".") for part in p.relative_to(path).parts):
+                    continue  # hidden files and folders (.git, .DS_Store) are not documents
+                if p.suffix.lower() in SUPPORTED:
+                    files.append(p)
+                else:
+                    skipped.append((p.name, f"不是支持的文档类型（{p.suffix or '无扩展名'}），支持：{'、'.join(SUPPORTED)}"))
+        elif path.is_file():
+            if path.suffix.lower() in SUPPORTED:
+                files.append(path)
+            else:
+                skipped.append((path.name, f"不是支持的文档类型（{path.suffix or '无扩展名'}），支持：{'、'.join(SUPPORTED)}"))
+        else:
+            failed.append((path.name or str(path), "文件不存在"))
+    unique = list(dict.fromkeys(p.resolve() for p in files))  # a file named twice is indexed once
+    return unique, skipped, failed
+
+
+def open_store(settings: Settings, repair: bool = False) -> FactStore:
+    """The fact store; with `repair`, a corrupt one is moved aside and a fresh one started.
+
+    The vector store is kept: the sync after indexing re-embeds only chunks whose text changed."""
+    try:
+        return FactStore(settings.store_path)
+    except IndexCorrupt:
+        if not repair:
+            raise
+        aside = settings.store_path.with_name(f"{settings.store_path.name}.corrupt-{int(time.time())}")
+        log.warning("索引库损坏，已移至 %s 并重建", aside)
+        for suffix in ("", "-wal", "-shm"):
+            src = Path(f"{settings.store_path}{suffix}")
+            if src.exists():
+                src.replace(Path(f"{aside}{suffix}"))
+        return FactStore(settings.store_path)
+
+
+def index_paths(paths: Sequence[Path], settings: Settings, progress: bool = True,
+                dense: bool | None = None) -> IngestReport:
+    """Index files and folders into the store under settings.home; see the module docstring.
+
+    A document is known by where it came from (the file's resolved path) and its content hash, never by its base name: two different `report.txt` are two documents, the second
+    cited by its path (`c2/report.txt`). Each file is parsed in a worker under the limits of
+    `Settings` with the lock released; only its commit takes the lock. `dense` (default:
+    settings.dense) embeds the chunks into chroma; the fact store and BM25 are always written."""
+    start = time.perf_counter()
+    files, skipped, failed = expand(paths)
+    tally = _Tally(failed=failed, skipped=skipped)
+    settings.home.mkdir(parents=True, exist_ok=True)
+    with writer_lock(settings.home):
+        store = open_store(settings, repair=True)
+    try:
+        _index_files(files, store, settings, progress, tally)
+        with writer_lock(settings.home):
+            if settings.dense if dense is None else dense:
+                _sync_vectors(store, _vector_index(settings))
+    finally:
+        store.close()
+    return IngestReport(tally.indexed, tally.unchanged, tuple(tally.failed), tally.facts, tally.chunks,
+                        round(time.perf_counter() - start, 3), tuple(tally.names), tuple(tally.skipped))
+
+
+def _index_files(files: list[Path], store: FactStore, settings: Settings, progress: bool,
+                 tally: _Tally) -> None:
+    from budgetqa.index.store.isolate import Limits
+    from tqdm import tqdm
+
+    limits = Limits.of(settings)
+    bar = tqdm(files, desc="索引", unit="文件", file=sys.stderr, disable=not progress or not files,
+               dynamic_ncols=True)
+    for path in bar:
+        bar.set_postfix_str(path.name[:40], refresh=False)
+        try:
+            result = _index_one(path, str(path), store, settings, limits)
+        except NotBudgetDocument as exc:
+            tally.skipped.append((path.name, exc.reason))
+            continue
+        except (BudgetQAError, Exception) as exc:  # noqa: B014 - any parser bug must not stop the batch
+            if isinstance(exc, IndexCorrupt):
+                raise
+            tally.failed.append((path.name, _reason(exc)))
+            log.warning("未索引 %s：%s", path.name, _reason(exc))
+            continue
+        if result is None:
+            tally.unchanged += 1
+        else:
+            tally.indexed += 1
+            tally.facts += result[1]
+            tally.chunks += result[2]
+            tally.names.append(result[0])
+    bar.close()
+
+
+def _index_one(path: Path, origin: str, store: FactStore, settings: Settings,
+               limits: Limits) -> tuple[str, int, int] | None:
+    """(key, facts, chunks) written, or None when the file is unchanged since it was indexed.
+
+    Parsing runs with no lock held; the lock covers only the re-check and the one-transaction commit,
+    so a slow file delays nobody else's commit."""
+    from budgetqa.index.store.chunk import make_chunks
+    from budgetqa.index.store.isolate import parse_file
+
+    sha = _sha256(path)
+    known = _known(store.stamps(), sha) if sha is not None else None
+    if known is not None:
+        if known.origin == "" and known.name == path.name:  # stored before origins were kept: adopt it
+            with writer_lock(settings.home):
+                store.set_origin(known.name, origin)
+        return None
+    parsed = parse_file(path, document_key(store.stamps(), origin, path), limits)
+    with writer_lock(settings.home):
+        stamps = store.stamps()
+        if sha is not None and _known(stamps, sha) is not None:
+            return None  # another indexer committed it meanwhile
+        key = document_key(stamps, origin, path)
+        doc, facts = parsed.doc, parsed.facts
+        if key != doc.name:  # another indexer took the name meanwhile
+            doc, facts = dc_replace(doc, name=key), [dc_replace(f, doc=key) for f in facts]
+        chunks = make_chunks(doc, facts)
+        store.replace_document(doc, facts, chunks, pipeline=pipeline_version(), origin=origin)
+    return key, len(facts), len(chunks)
+
+
+def _known(stamps: list[Stamp], sha: str) -> Stamp | None:
+    """The stored document this file already is: the same bytes parsed by this code version, from this
+    origin or any other (a copy of an indexed file adds nothing)."""
+    version = pipeline_version()
+    return next((s for s in stamps if s.sha256 == sha and s.pipeline == version), None)
+
+
+def document_key(stamps: list[Stamp], origin: str, path: Path) -> str:
+    """The name a file is stored and cited by: its own key when its origin is known; else its base name
+    when free; else the shortest tail of its path no other origin uses ("c2/report.txt")."""
+    for s in stamps:
+        if s.origin == origin:
+            return s.name
+    taken = {s.name: s.origin for s in stamps}
+    if taken.get(path.name, "") == "":  # free, or stored before origins were recorded: adopt it
+        return path.name
+    parts = Path(origin).parts if origin.startswith("/") else path.parts
+    for n in range(2, len(parts) + 1):
+        candidate = "/".join(parts[-n:]).lstrip("/")
+        if candidate not in taken:
+            return candidate
+    return f"{path.name}#{hashlib.sha256(origin.encode()).hexdigest()[:8]}"
+
+
+def _vector_index(settings: Settings) -> VectorIndex:
+    from budgetqa.index.store.vectors import VectorIndex
+
+    return VectorIndex(settings, rebuild=True)  # indexing replaces vectors of another model
+
+
+def _sync_vectors(store: FactStore, vectors: VectorIndex) -> None:
+    """Bring chroma in line with the store for every document written or removed since its vectors
+    were last synced (after a crash, a removed file, or a dense=False run), one document at a time."""
+    upserted = deleted = 0
+    names = store.dense_pending()
+    if vectors.rebuilt:  # another model's vectors were dropped: all documents, not only the changed ones
+        names = sorted(set(names) | set(store.document_names()))
+    for name in names:
+        up, down = vectors.sync(store.chunks(name), where={"doc": name})
+        store.dense_done(name)
+        upserted, deleted = upserted + up, deleted + down
+    if upserted or deleted:
+        log.info("向量库同步：写入 %d，删除 %d", upserted, deleted)
+
+
+def ensure_index(settings: Settings, progress: bool = False) -> IngestReport | None:
+    """Index the bundled corpus when the store is empty (first `ask`/`serve` on a fresh install).
+
+    Facts and BM25 only, in about a second: embedding ~1,400 chunks takes a minute on 2 cores and the
+    English-only model adds nothing measurable on Chinese questions. `budgetqa index` fills the
+    vector store; the retriever uses it from then on."""
+    if settings.store_path.exists():
+        store = FactStore(settings.store_path)
+        try:
+            if store.documents():
+                return None
+        finally:
+            store.close()
+    return index_paths(default_corpus(), settings, progress=progress, dense=False)
+
+
+@contextmanager
+def writer_lock(home: Path) -> Iterator[None]:
+    """Exclusive across processes: a second indexer waits rather than interleaving writes."""
+    home.mkdir(parents=True, exist_ok=True)
+    fd = os.open(home / "index.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log.warning("另一个索引进程正在运行，等待其完成…")
+            print("另一个索引进程正在运行，等待其完成…", file=sys.stderr)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def _sha256(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None  # the reader reports it with a proper reason
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, UnreadableDocument):
+        return exc.reason
+    if isinstance(exc, BudgetQAError):
+        return str(exc)
+    return f"解析出错（{type(exc).__name__}: {exc}）"

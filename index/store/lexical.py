@@ -1,0 +1,327 @@
+"""The lexical index: BM25 over jieba words + CJK bigrams, kept on disk in the store and read on demand.
+
+Budget questions are lexical ("公务接待费", "30217"), so this is the main search signal. Each chunk is
+tokenised once, when its document is indexed: jieba words (search mode) plus the character bigrams of
+every CJK run, with the document's own row labels added to jieba's dictionary so "一般公共预算拨款"
+stays one token. The tokens live in the store next to the chunk, and in a full-text index of postings
+(SQLite FTS5 / a PostgreSQL table), so adding or replacing a document touches only its own rows and
+no whole-corpus file exists.
+
+A search filtered to a unit or a document (every search the answerer makes) ranks just those chunks:
+BM25 (rank_bm25's formula and idf floor) over the candidate set, with the query tokenised with the
+candidates' own row labels. The scores then depend only on that unit's documents, never on how
+many others are indexed, so an answer does not change as the corpus grows. An unfiltered search
+ranks through the full-text index (its own BM25, k1 = 1.2).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import threading
+from collections import OrderedDict, defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+from budgetqa.index.store.chunk import Chunk
+
+log = logging.getLogger(__name__)
+
+TOKENIZER_VERSION = 5  # stored with the tokens: a change re-tokenises on the next `budgetqa index`
+# jieba frequency for budget terms: high enough that a label stays whole in precise mode (search
+# mode still adds its parts); suggest_freq() would be exact but costs a cut per term
+TERM_FREQ = 100_000
+_CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
+_WORDISH = re.compile(r"\w")
+_NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
+_LABEL_PREFIX = re.compile(r"^[\s\d０-９一二三四五六七八九十百]*[、.．)）]\s*|^[（(][一二三四五六七八九十\d]+[)）]\s*")
+_TERM = re.compile(r"^[\u3400-\u9fff（）()“”、]{2,16}$")
+# Question words that match prose everywhere ("安排了多少") and never the item asked about.
+STOPWORDS = frozenset(["的", "了", "是", "吗", "呢", "啊", "呀", "吧", "么", "和", "与", "及", "或", "在", "有", "为", "对", "把", "被", "给", "我", "你", "他", "请", "问", "请问", "一下", "多少", "是多少", "有多少", "多少钱", "几", "什么", "哪些", "哪个", "怎么", "怎样", "如何", "安排", "安排了", "花", "花了", "用了", "钱", "金额", "数额", "情况", "加起来", "一共", "总共", "分别", "告诉", "查", "查询", "查一下", "这个", "那个", "这", "那", "其中", "共", "合起来"])
+FILTER_KEYS = ("doc", "unit", "year", "kind", "chunk_type")
+SCOPE_KEYS = ("doc", "unit")  # a filter on one of these is ranked over its candidates alone
+CACHE_SIZE = 32  # filtered candidate sets (and their tokenizers) kept per process
+
+# ---------------------------------------------------------------------------------------------
+# tokenizer
+
+
+class Tokenizer:
+    """A private jieba instance (the global one is shared with other code) plus CJK bigrams."""
+
+    def __init__(self, vocabulary: Iterable[str] = ()) -> None:
+        self._jieba = _fresh_jieba()
+        self._lock = threading.RLock()  # jieba's add_word and cut share mutable state
+        self.vocabulary: set[str] = set()
+        self.add_vocabulary(vocabulary)
+
+    def add_vocabulary(self, terms: Iterable[str]) -> None:
+        new = sorted({t for t in terms if t not in self.vocabulary})
+        with self._lock:
+            for term in new:
+                self._jieba.add_word(term, freq=TERM_FREQ)
+        self.vocabulary.update(new)
+
+    @contextmanager
+    def terms_added(self, terms: Iterable[str]) -> Iterator[None]:
+        """Within the block, `terms` are dictionary words too; afterwards the dictionary is exactly
+        as before. Cheaper than a private jieba per document or per unit (a dictionary copy is
+        ~0.2 s on a busy core) and it keeps one document's words out of another's tokens."""
+        with self._lock:
+            freq = self._jieba.FREQ
+            saved: dict[str, int | None] = {}
+            for term in terms:
+                if term in self.vocabulary:
+                    continue
+                for i in range(1, len(term) + 1):
+                    saved.setdefault(term[:i], freq.get(term[:i]))
+            total = self._jieba.total
+            for term in terms:
+                if term not in self.vocabulary:
+                    self._jieba.add_word(term, freq=TERM_FREQ)
+            try:
+                yield
+            finally:
+                for key, value in saved.items():
+                    if value is None:
+                        freq.pop(key, None)
+                    else:
+                        freq[key] = value
+                self._jieba.total = total
+
+    def content(self, text: str, drop: Iterable[str] = ()) -> str:
+        """The text without question words (and without the `drop` phrases, e.g. a unit already
+        applied as a filter): what the embedding model should read of a question."""
+        for phrase in drop:
+            text = text.replace(phrase, " ")
+        with self._lock:
+            words = list(self._jieba.cut(text, HMM=False))
+        kept = "".join(w if _WORDISH.search(w) and w not in STOPWORDS else " " for w in words)
+        return " ".join(kept.split()) or text.strip()
+
+    def __call__(self, text: str) -> list[str]:
+        with self._lock:
+            words = [w.strip() for w in self._jieba.cut(text.lower(), HMM=False)]
+        freq = self._jieba.FREQ
+        tokens: list[str] = []
+        for w in words:
+            if not w or w in STOPWORDS or not _WORDISH.search(w) or w.isdigit():
+                continue
+            # jieba's search mode, inlined: the dictionary 2- and 3-grams of a long word, then the word
+            if len(w) > 2:
+                tokens.extend(g for n in (2, 3) if len(w) > n
+                              for g in (w[i:i + n] for i in range(len(w) - n + 1)) if freq.get(g))
+            tokens.append(w)
+        # numbers whole ("5.00", "30217", "1,353.26" -> "1353.26"): jieba splits them at the dot
+        tokens.extend(n.replace(",", "") for n in _NUMBER.findall(text))
+        # bigrams inside each run of kept words: "公务接待费" and "接待费" share "接待", "待费"
+        run = ""
+        for w in [*words, " "]:
+            if w and w not in STOPWORDS and _CJK_RUN.fullmatch(w):
+                run += w
+                continue
+            tokens.extend(run[i:i + 2] for i in range(len(run) - 1))
+            run = ""
+        return [t for t in tokens if not any(c.isspace() for c in t)]
+
+
+_base_jieba: Any = None
+_base_lock = threading.Lock()
+
+
+def _fresh_jieba() -> Any:
+    """A jieba tokenizer with the stock dictionary, copied from one loaded once per process
+    (loading takes a second; a dict copy a few milliseconds)."""
+    import jieba
+
+    global _base_jieba
+    with _base_lock:
+        if _base_jieba is None:
+            jieba.setLogLevel(logging.WARNING)
+            _base_jieba = jieba.Tokenizer()
+            _base_jieba.initialize()
+        fresh = jieba.Tokenizer()
+        fresh.FREQ, fresh.total = dict(_base_jieba.FREQ), _base_jieba.total
+        fresh.initialized = True
+    return fresh
+
+
+def budget_terms(chunks: Iterable[Chunk]) -> set[str]:
+    """Dictionary words from the indexed tables' row labels ("2、公务接待费" -> "公务接待费")."""
+    terms = set()
+    for chunk in chunks:
+        label = _LABEL_PREFIX.sub("", str(chunk.metadata.get("row", ""))).strip()
+        if _TERM.match(label):
+            terms.add(label)
+    return terms
+
+
+def tokenize_document(chunks: Sequence[Chunk]) -> tuple[list[list[str]], list[str]]:
+    """Each chunk's tokens, and the document's own terms, tokenised with just those terms added:
+    a document's tokens never depend on which other documents were indexed before it."""
+    terms = sorted(budget_terms(chunks))
+    tokenizer = shared_tokenizer()
+    with tokenizer.terms_added(terms):
+        return [tokenizer(c.text) for c in chunks], terms
+
+
+_shared: Tokenizer | None = None
+
+
+def shared_tokenizer() -> Tokenizer:
+    """One stock-dictionary tokenizer per process (documents and scopes add their terms for a call)."""
+    global _shared
+    with _base_lock:
+        if _shared is not None:
+            return _shared
+    tokenizer = Tokenizer()
+    with _base_lock:
+        _shared = _shared or tokenizer
+        return _shared
+
+
+# ---------------------------------------------------------------------------------------------
+# BM25
+
+
+class BM25:
+    """Okapi BM25 with rank_bm25's formula and idf floor, over an inverted index (fast on many docs)."""
+
+    def __init__(self, corpus: Sequence[Sequence[str]], k1: float = 1.5, b: float = 0.75,
+                 epsilon: float = 0.25) -> None:
+        self.k1, self.b = k1, b
+        self.n_docs = len(corpus)
+        self.doc_len = np.array([len(d) for d in corpus], dtype=np.float64)
+        self.avgdl = float(self.doc_len.mean()) if self.n_docs else 0.0
+        postings: dict[str, dict[int, int]] = defaultdict(dict)
+        for i, doc in enumerate(corpus):
+            for token in doc:
+                postings[token][i] = postings[token].get(i, 0) + 1
+        self._postings = {t: (np.fromiter(p.keys(), dtype=np.int64), np.fromiter(p.values(), dtype=np.float64))
+                          for t, p in postings.items()}
+        idf = {t: math.log(self.n_docs - len(p) + 0.5) - math.log(len(p) + 0.5) for t, p in postings.items()}
+        floor = epsilon * (sum(idf.values()) / len(idf)) if idf else 0.0
+        self.idf = {t: (v if v >= 0 else floor) for t, v in idf.items()}
+        self._norm = self.k1 * (1 - self.b + self.b * self.doc_len / self.avgdl) if self.n_docs else self.doc_len
+
+    def df(self, token: str) -> int:
+        posting = self._postings.get(token)
+        return 0 if posting is None else len(posting[0])
+
+    def get_scores(self, query: Sequence[str]) -> np.ndarray:
+        scores = np.zeros(self.n_docs)
+        for token in query:
+            posting = self._postings.get(token)
+            if posting is None:
+                continue
+            idx, tf = posting
+            scores[idx] += self.idf[token] * tf * (self.k1 + 1) / (tf + self._norm[idx])
+        return scores
+
+
+@dataclass(frozen=True)
+class Scored:
+    chunk: Chunk
+    score: float
+
+
+class LexicalStore(Protocol):
+    """What the lexical index reads from a fact store (SQLite or PostgreSQL)."""
+
+    @property
+    def generation(self) -> int: ...
+
+    def lexical_candidates(self, filters: dict[str, Any]) -> list[tuple[Chunk, list[str]]]: ...
+
+    def lexical_terms(self, filters: dict[str, Any]) -> set[str]: ...
+
+    def lexical_match(self, tokens: Sequence[str], k: int, filters: dict[str, Any]) -> list[tuple[Chunk, float]]: ...
+
+    def chunk(self, chunk_id: str) -> Chunk | None: ...
+
+
+@dataclass
+class _Scope:
+    """The chunks of one filtered search, ranked among themselves."""
+
+    chunks: list[Chunk]
+    bm25: BM25
+    terms: tuple[str, ...]  # the candidates' row labels: dictionary words while the query is cut
+
+
+class _ById:
+    """`index.by_id.get(id)`: a chunk read from the store (the dense side resolves ids through it)."""
+
+    def __init__(self, store: LexicalStore) -> None:
+        self._store = store
+
+    def get(self, chunk_id: str) -> Chunk | None:
+        return self._store.chunk(chunk_id)
+
+
+class LexicalIndex:
+    """BM25 search over the store's chunks; holds only a bounded cache of recently searched scopes."""
+
+    def __init__(self, store: LexicalStore) -> None:
+        self.store = store
+        self.generation = store.generation
+        self.tokenizer = shared_tokenizer()  # stock dictionary: unfiltered queries and the dense side's rewrite
+        self.by_id = _ById(store)
+        self._scopes: OrderedDict[tuple[tuple[str, Any], ...], _Scope] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def search(self, query: str, k: int, filters: dict[str, Any] | None = None) -> list[Scored]:
+        given = {key: v for key, v in (filters or {}).items() if v is not None}
+        unknown = set(given) - set(FILTER_KEYS)
+        if unknown:
+            raise ValueError(f"unknown filter {sorted(unknown)}")
+        if k <= 0:
+            return []
+        if any(key in given for key in SCOPE_KEYS):
+            return self._scoped(query, k, given)
+        return [Scored(c, s) for c, s in self.store.lexical_match(self.tokenizer(query), k, given)]
+
+    def _scoped(self, query: str, k: int, filters: dict[str, Any]) -> list[Scored]:
+        scope = self._scope(filters)
+        if not scope.chunks:
+            return []
+        with self.tokenizer.terms_added(scope.terms):
+            tokens = _informative(self.tokenizer(query), scope.bm25)
+        scores = scope.bm25.get_scores(tokens)
+        k = min(k, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k]
+        ranked = sorted(top, key=lambda i: (-scores[i], i))
+        return [Scored(scope.chunks[i], float(scores[i])) for i in ranked if scores[i] > 0]
+
+    def _scope(self, filters: dict[str, Any]) -> _Scope:
+        key = tuple(sorted(filters.items()))
+        with self._lock:
+            scope = self._scopes.get(key)
+            if scope is not None:
+                self._scopes.move_to_end(key)
+                return scope
+        pairs = self.store.lexical_candidates(filters)
+        terms = self.store.lexical_terms({k: v for k, v in filters.items() if k != "chunk_type"})
+        scope = _Scope([c for c, _ in pairs], BM25([t for _, t in pairs]), tuple(sorted(terms)))
+        with self._lock:
+            self._scopes[key] = scope
+            while len(self._scopes) > CACHE_SIZE:
+                self._scopes.popitem(last=False)
+        return scope
+
+
+def _informative(tokens: list[str], bm25: BM25) -> list[str]:
+    """Drop tokens found in nearly every candidate: under a unit filter the unit's own name (in
+    every chunk's head) would otherwise rank the shortest chunks first."""
+    if bm25.n_docs < 10:
+        return tokens
+    return [t for t in tokens if bm25.df(t) < 0.8 * bm25.n_docs]
+
+
+def load_lexical(store: LexicalStore) -> LexicalIndex:
+    """The lexical index over `store` (nothing is read until a search)."""
+    return LexicalIndex(store)

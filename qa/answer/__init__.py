@@ -1,0 +1,1 @@
+"""Answer: retrieve and pick the facts a frame asks for; compute derived figures."""

@@ -1,0 +1,153 @@
+"""Text questions (主要职责, 机构设置, 为什么增加, 主要用于 …) answered from the best section, cited.
+
+The section is chosen by its title for the standard topics, else by the sentences that name the
+item together with the topic word, else by character overlap (or the hybrid retriever when the
+pipeline passes one in).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from budgetqa.catalog import Catalog, Passage, norm
+from budgetqa.index.model import Fact
+from budgetqa.understand.understander import Query, Target, item_words
+
+if TYPE_CHECKING:
+    from budgetqa.answer.answerer import Draft
+
+Search = Callable[[str, Target], list[Passage]]
+
+_TITLE_WORDS = {"职责": ("职责", "职能"),
+                "机构": ("机构设置", "单位构成", "预算单位构成", "基本情况", "人员情况", "概况", "机构"),
+                "任务": ("工作任务", "主要任务", "工作总结", "工作计划"), "绩效": ("绩效目标", "绩效")}
+_FOCUS = {"机构": ("内设", "处室", "科室", "下属", "二级单位", "性质", "包括"), "职责": ("职责",)}
+_SENTENCE_WORDS = {"原因": ("主要原因", "原因", "主要是"), "用途": ("主要用于", "用于")}
+MAX_EXCERPT = 300
+
+
+def answer_text(query: Query, catalog: Catalog, search: object = None) -> Draft:
+    from budgetqa.answer.answerer import Draft, template
+
+    parts: list[str] = []
+    cites: list[Fact] = []
+    for t in query.targets[:3]:
+        found = _best(query, catalog, t, search if callable(search) else None)
+        if found is None:
+            continue
+        passage, excerpt = found
+        meta = catalog.docs.get(passage.doc)
+        if query.topic == "机构" and meta and meta.subunits and not all(u in excerpt for u in meta.subunits):
+            excerpt += f"（文件所列单位：{'、'.join((meta.unit, *meta.subunits))}。）"
+        parts.append(template("text").format(unit=t.ref.name, year=t.year or "", kind=t.kind or "",
+                                             title=passage.title, excerpt=excerpt))
+        cites.append(_as_fact(passage, t, catalog, excerpt))
+    if not parts:
+        words = item_words(query.residue) or "所问内容"
+        return Draft("not_found", f"未找到与“{words}”相关的文字说明。")
+    pool = tuple(f for c in cites for f in catalog.facts.get(c.doc, []))
+    return Draft("answered", "\n".join(parts), extra_citations=tuple(cites), pool=pool,
+                 unit=query.targets[0].ref.name if query.targets else None)
+
+
+def _best(query: Query, catalog: Catalog, t: Target, search: Search | None) -> tuple[Passage, str] | None:
+    passages = [p for d in t.docs for p in catalog.passages.get(d, []) if p.text.strip()]
+    words = _TITLE_WORDS.get(query.topic)
+    if words:
+        for w in words:
+            hit = next((p for p in passages if w in p.title and "目录" not in p.title and len(p.title) <= 24), None)
+            if hit:
+                return hit, _focused(hit.text, query)
+    keys = _SENTENCE_WORDS.get(query.topic, ())
+    labels = [norm(x) for item in query.items for x in (*item.labels[:1], item.text)] or \
+        [item_words(query.residue)]
+    if keys:
+        # every section's sentences about the item; the one sharing most wording with the question wins
+        # ("决算小于年初预算的原因" is the 决算数小于预算数 sentence, not the first 原因 of the document)
+        asked = norm(query.residue)
+        found = [(p, "".join(ss)) for p in passages if (ss := _about(_sentences(p.text), keys, labels))]
+        if found:
+            p, text = max(found, key=lambda pt: _shared(asked, pt[1]))
+            return p, _clip(text)
+    if search is not None:
+        hits = search(query.question, t)
+        if hits:
+            return hits[0], _best_window(hits[0].text, query)
+    return _overlap(query, passages)
+
+
+def _shared(asked: str, text: str) -> int:
+    t = norm(text)
+    return len({asked[i:i + 2] for i in range(len(asked) - 1)} & {t[i:i + 2] for i in range(len(t) - 1)})
+
+
+def _about(sentences: list[str], keys: tuple[str, ...], labels: list[str]) -> list[str]:
+    """Sentences with the topic word that name the item, or follow the sentence that does."""
+    out: list[str] = []
+    for i, s in enumerate(sentences):
+        if not any(k in s for k in keys):
+            continue
+        if any(lab and lab in norm(s) for lab in labels):
+            out.append(s)
+        elif i and any(lab and lab in norm(sentences[i - 1]) for lab in labels):
+            out += [sentences[i - 1], s]
+    return list(dict.fromkeys(out))
+
+
+def _overlap(query: Query, passages: list[Passage]) -> tuple[Passage, str] | None:
+    core = set(item_words(query.residue)) - set("的了是么什")
+    if len(core) < 2:
+        return None
+    scored = [(len(core & set(p.title)) * 3 + len(core & set(p.text[:400])), i, p) for i, p in enumerate(passages)]
+    scored.sort(key=lambda x: (-x[0], x[1]))
+    if not scored or scored[0][0] < 2 * len(core):
+        return None
+    return scored[0][2], _excerpt(scored[0][2].text)
+
+
+def _focused(text: str, query: Query) -> str:
+    """The section from the first sentence about what was asked ("内设机构" in a 职责及机构设置 section)."""
+    sentences = _sentences(text)
+    asked = [w for w in _FOCUS.get(query.topic, ()) if w in query.question] or list(_FOCUS.get(query.topic, ()))
+    start = next((i for i, s in enumerate(sentences) if any(w in s for w in asked)), 0)
+    return _clip("".join(sentences[start:]))
+
+
+def _best_window(text: str, query: Query) -> str:
+    """The sentences of a retrieved passage that share most words with the question."""
+    core = set(item_words(query.residue)) - set("的了是么什情况")
+    sentences = _sentences(text)
+    if not sentences or not core:
+        return _excerpt(text)
+    best = max(range(len(sentences)), key=lambda i: (len(core & set(sentences[i])), -i))
+    return _clip("".join(sentences[best:best + 3]))
+
+
+def _sentences(text: str) -> list[str]:
+    flat = _flatten(text)
+    return [s + "。" for s in flat.split("。") if s.strip()]
+
+
+def _flatten(text: str) -> str:
+    """Join hard-wrapped lines: Chinese prose has no spaces between words."""
+    return re.sub(r"\s*\n\s*", "", text).strip()
+
+
+def _excerpt(text: str) -> str:
+    return _clip(_flatten(text))
+
+
+def _clip(text: str) -> str:
+    if len(text) <= MAX_EXCERPT:
+        return text
+    cut = text.rfind("。", 0, MAX_EXCERPT)
+    return text[: cut + 1] if cut > MAX_EXCERPT // 3 else text[:MAX_EXCERPT] + "……"
+
+
+def _as_fact(p: Passage, t: Target, catalog: Catalog, excerpt: str) -> Fact:
+    meta = catalog.docs.get(p.doc)
+    return Fact(doc=p.doc, unit=meta.unit if meta else t.ref.name, year=t.year, kind=t.kind, section=p.title,
+                table="", row=p.title, code=None, column="", value="", measure="", page=p.page,
+                quote=excerpt[:200], source="text")

@@ -1,0 +1,1 @@
+"""App: the engine, CLI and web page that present checked answers."""

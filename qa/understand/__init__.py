@@ -1,0 +1,1 @@
+"""Understand: a question into typed frames (units, years, items, columns, operation)."""

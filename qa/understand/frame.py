@@ -1,0 +1,168 @@
+"""Question -> frames: one typed frame per question the citizen asks in one message.
+
+"X的因公出国费是多少？比上年增加了多少？" is two questions; the second names neither the unit nor the
+item, it inherits them from the first. "政府采购预算多少？其中服务类多少？" asks for a part of the first
+item. Each frame is answered and checked on its own; the reply joins them in the question's order.
+
+The words that split, join and carry context are data (vocabulary.toml [frames] and [operations]);
+the unit registry (budgetqa.understand.units) says which words name a subject.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from budgetqa.understand.units import UnitMatcher
+
+Operation = Literal["lookup", "sum", "difference", "ratio", "change", "compare", "rank", "list", "explain"]
+
+
+@dataclass(frozen=True)
+class FrameWords:
+    """The words (from vocabulary.toml) that shape frames."""
+
+    ends: tuple[str, ...] = ("？", "?", "；", ";", "。", "！", "!")
+    commas: tuple[str, ...] = ("，", ",")
+    asks: tuple[str, ...] = ("多少", "几", "什么", "哪些", "哪个", "为什么", "为何", "是否", "如何")
+    follow: tuple[str, ...] = ("其中", "比上年", "较上年", "比去年", "较去年", "同比", "与上年")
+    part: tuple[str, ...] = ("其中",)
+    bare: tuple[str, ...] = ("各", "分别", "各自", "都", "各是", "分别是", "多少", "是", "呢", "？", "?", "，", ",")
+    previous: tuple[str, ...] = ("上一年", "上年度", "上年", "去年")
+    compare_before: tuple[str, ...] = ("比", "较", "与", "同", "相比")
+    item_after: tuple[str, ...] = ("结转", "结余", "末", "底", "同期")
+    operations: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One question: its clause as asked, the text to understand (with inherited context), the
+    operation its words ask for, and what it inherited from the frame before."""
+
+    clause: str
+    text: str
+    operation: Operation
+    subject: str = ""  # the words naming the unit(s), as the question says them
+    inherited: tuple[str, ...] = ()  # "subject", "item"
+
+
+def load_words(data: dict[str, object]) -> FrameWords:
+    frames = data.get("frames", {})
+    ops = data.get("operations", {})
+    base = FrameWords()
+    if not isinstance(frames, dict) or not isinstance(ops, dict):
+        return base
+    kw = {k: tuple(v) for k, v in frames.items() if k in FrameWords.__dataclass_fields__ and isinstance(v, list)}
+    return replace(base, **kw, operations=tuple((k, tuple(v)) for k, v in ops.items()))  # type: ignore[arg-type]
+
+
+def operation(text: str, words: FrameWords) -> Operation:
+    """The first operation (in the vocabulary's order) whose words the clause uses; else lookup."""
+    for name, triggers in words.operations:
+        if any(t in text for t in triggers):
+            return name  # type: ignore[return-value]
+    return "lookup"
+
+
+def previous_year_words(text: str, words: FrameWords) -> list[str]:
+    """The words that make a clause ask for the year before the latest document ("去年的招待费"), not a
+    comparison with it ("比上年增加") nor an item named after it ("上年结转")."""
+    covered = [False] * len(text)
+    found: list[str] = []
+    for w in sorted(words.previous, key=len, reverse=True):
+        at = text.find(w)
+        while at >= 0:
+            end = at + len(w)
+            if not any(covered[at:end]):
+                covered[at:end] = [True] * len(w)
+                if not text[:at].endswith(words.compare_before) and not text[end:].startswith(words.item_after):
+                    found.append(w)
+            at = text.find(w, at + 1)
+    return found
+
+
+def clauses(question: str, words: FrameWords) -> list[str]:
+    """The question cut at sentence ends, and at commas that start a follow-up ("，比上年增加多少",
+    "，其中…"); a piece that asks nothing joins the next, a bare "各多少" joins the one before."""
+    pieces: list[str] = []
+    cur = ""
+    for i, ch in enumerate(question):
+        cur += ch
+        rest = question[i + 1:].lstrip()
+        if ch in words.ends or (ch in words.commas and rest.startswith(words.follow) and _asks(cur, words)):
+            pieces.append(cur)
+            cur = ""
+    if cur.strip():
+        pieces.append(cur)
+    out: list[str] = []
+    carry = ""
+    for p in pieces:
+        p = carry + p
+        carry = ""
+        if not _asks(p, words) and p is not pieces[-1]:
+            carry = p  # "福州市医疗保障局的机关运行经费，" asks nothing yet
+            continue
+        if out and _bare(p, words):
+            out[-1] += p  # "谁的招待费多？各多少": one comparison
+            continue
+        out.append(p)
+    if carry:
+        out.append(carry) if not out else out.__setitem__(-1, out[-1] + carry)
+    return [c for c in out if c.strip()] or [question]
+
+
+def _asks(text: str, words: FrameWords) -> bool:
+    return any(w in text for w in words.asks)
+
+
+def _bare(text: str, words: FrameWords) -> bool:
+    rest = text
+    for w in sorted(words.bare, key=len, reverse=True):
+        rest = rest.replace(w, "")
+    return not rest.strip()
+
+
+def frames(question: str, matcher: UnitMatcher, words: FrameWords) -> list[Frame]:
+    """The frames of a question; later clauses inherit the subject (and, for a follow-up that names no
+    item, the item words) of the clause before."""
+    parts = clauses(question, words)
+    if len(parts) == 1:
+        return [Frame(question, question, operation(question, words), _subject(question, matcher))]
+    out: list[Frame] = []
+    for p in parts:
+        subject = _subject(p, matcher)
+        text: str = p
+        inherited: tuple[str, ...] = ()
+        if out and not subject and out[-1].subject:
+            subject = out[-1].subject
+            inherited = ("subject",)
+            text = subject + _strip_part(p, words)
+        out.append(Frame(p, text, operation(p, words), subject, inherited))
+    return out
+
+
+def with_item(frame: Frame, item: str, words: FrameWords) -> Frame:
+    """A follow-up that names no item ("比上年增加了多少") is about the item before; a part ("其中服务类
+    多少") narrows it: the item's words go in front of the clause's own."""
+    body = frame.text.removeprefix(frame.subject) if frame.subject else frame.text
+    return replace(frame, text=frame.subject + item + body, inherited=(*frame.inherited, "item"))
+
+
+def needs_item(frame: Frame, has_items: bool, words: FrameWords) -> bool:
+    """A part always narrows the item before; a follow-up inherits it when it names none of its own."""
+    start = frame.clause.lstrip("，, ")
+    return start.startswith(words.part) or (not has_items and start.startswith(words.follow))
+
+
+def _strip_part(clause: str, words: FrameWords) -> str:
+    c = clause.lstrip("，, ")
+    for w in words.part:
+        c = c.removeprefix(w)
+    return c.lstrip("：:，, ")
+
+
+def _subject(text: str, matcher: UnitMatcher) -> str:
+    mentions, foreign = matcher.find(text)
+    q = text.replace(" ", "")
+    names = [q[m.start:m.end] for m in mentions] + list(foreign)
+    return "和".join(dict.fromkeys(names))

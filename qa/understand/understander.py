@@ -1,0 +1,482 @@
+"""Question -> Query: which unit(s), year, kind, item(s) and what kind of question.
+
+Everything is decided from the question's words and the indexed corpus (units, years, row labels);
+the vocabulary file maps citizens' words to the tables' wording. Nothing here invents a figure.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from budgetqa.catalog import Catalog, norm, occurrences
+from budgetqa.errors import BadQuestion
+from budgetqa.understand.frame import (
+    FrameWords,
+    frames,
+    load_words,
+    needs_item,
+    previous_year_words,
+    with_item,
+)
+from budgetqa.understand.lexicon import drop_all, has_any
+from budgetqa.understand.normalize import from_english, normalize_question
+from budgetqa.understand.units import Mention, UnitMatcher, UnitRef
+from budgetqa.understand.wording import (
+    FILLER,
+    GENERIC_LABELS,
+    INJECTION,
+    SUFFIX_OK,
+    Item,
+    QType,
+    QuestionWords,
+    asked_measure,
+    dedupe_items,
+    drop_suffix_words,
+    fuzzy_label,
+    item_words,
+    load_question_words,
+    non_overlapping,
+    pieces_between,
+    question_type,
+    split_at,
+    strip_injection,
+    unexplained_words,
+)
+
+__all__ = ["Item", "Query", "QType", "Target", "Understander", "item_words", "validate"]
+
+MAX_QUESTION = 500
+_YEAR = re.compile(r"(?<![\d.])((?:19|20)\d{2})(?![\d.])\s*(?:年度|年(?!初))?")  # "2024年初资产": 年初 stays
+_QUOTED = re.compile(r"[“\"]([^”\"]{4,40})[”\"]")
+_BASE_YEAR = re.compile(r"(?:比|较|相比|同比)\s*(?:19|20)\d{2}\s*年?度?")
+_AS_OF = re.compile(r"(?:截至|截止|截止到|到)\s*(?:19|20)\d{2}\s*年\s*(?:底|末|年底|年末|12月31日)")
+_CODE = re.compile(r"(?<![\d.])(\d{3,7})(?![\d.]|\s*年|\s*[万亿元%％])")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_KIND_SUFFIX = re.compile(r"(?<!年初)(?<!全年)(?<!完成)(决算|预算)数?$")
+
+
+@dataclass(frozen=True)
+class Target:
+    """One unit to answer for, with the documents chosen for the year and kind asked."""
+
+    ref: UnitRef
+    docs: tuple[str, ...]
+    year: int | None
+    kind: str | None
+    prior: bool = False  # the year asked is the year before the document's: its 上年 columns answer
+
+
+@dataclass(frozen=True)
+class Query:
+    question: str
+    qtype: QType
+    targets: tuple[Target, ...] = ()
+    items: tuple[Item, ...] = ()
+    year: int | None = None  # as asked; None = latest held
+    years: tuple[int, ...] = ()
+    kind: str | None = None
+    topic: str = ""  # for text questions: 职责 / 机构 / 原因 / 用途 / …
+    residue: str = ""  # the question without unit, year and filler: what the item is called
+    columns: tuple[str, ...] = ()  # column words the question uses ("基本支出里的会议费")
+    tables: tuple[str, ...] = ()  # table words ("财政拨款安排的项目支出")
+    measure: str = ""  # the measure asked for ("几辆车": 辆)
+    candidates: tuple[str, ...] = ()  # ambiguous: units the question may mean
+    problem: str = ""  # why the corpus cannot answer (not_found), in Chinese
+    notes: tuple[str, ...] = ()
+    injection: bool = False
+    year_defaulted: bool = False
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    items: dict[str, dict[str, Any]] = field(default_factory=dict)
+    abbreviations: dict[str, str] = field(default_factory=dict)
+    kinds: dict[str, str] = field(default_factory=dict)
+    frames: FrameWords = field(default_factory=FrameWords)
+    questions: QuestionWords = field(default_factory=QuestionWords)
+
+
+@lru_cache(maxsize=1)
+def load_vocabulary(path: str = "") -> Vocabulary:
+    p = Path(path) if path else Path(__file__).with_name("vocabulary.toml")
+    data = tomllib.loads(p.read_text(encoding="utf-8"))
+    return Vocabulary(items=data.get("items", {}), abbreviations=data.get("abbreviations", {}),
+                      kinds=data.get("kinds", {}), frames=load_words(data),
+                      questions=load_question_words(data))
+
+
+def validate(question: str) -> str:
+    """The question normalised (budgetqa.understand.normalize), or BadQuestion with a clear message."""
+    q = normalize_question(question or "")
+    if not q:
+        raise BadQuestion("问题为空，请输入要查询的问题，例如“福州市医疗保障局的公务接待费是多少”。")
+    if len(q) > MAX_QUESTION:
+        raise BadQuestion(f"问题过长（{len(q)}个字符），请限制在{MAX_QUESTION}个字符以内，一次只问一件事。")
+    if not re.search(r"[\w\u4e00-\u9fff]", q):
+        raise BadQuestion("问题只有标点符号，请用中文描述要查询的单位和项目。")
+    if not _CJK.search(q):
+        zh = from_english(q)
+        if zh is None:
+            raise BadQuestion("请用中文提问，例如“福州市医疗保障局2024年的办公费是多少”。英文问题需写明单位和项目"
+                              "（如 official reception expenses of Fuzhou Medical Security Bureau）才能识别。")
+        q = zh
+    return q
+
+
+class Understander:
+    def __init__(self, catalog: Catalog, vocabulary: Vocabulary | None = None) -> None:
+        self.catalog = catalog
+        self.vocab = vocabulary or load_vocabulary()
+        self.matcher = UnitMatcher(catalog, self.vocab.abbreviations)
+        self._vocab_keys = sorted(self.vocab.items, key=len, reverse=True)
+        self._label_cache: dict[tuple[str, ...], list[str]] = {}
+        self._scope_cache: dict[tuple[str, ...], str] = {}
+        self._word_cache: dict[tuple[str, ...], set[str]] = {}
+        self._kind_cache: dict[tuple[str, ...], dict[str, str]] = {}
+
+    def understand(self, question: str, *, unit: str | None = None, year: int | None = None,
+                   history: Sequence[Any] = ()) -> Query:
+        q = validate(question)
+        injection = bool(INJECTION.search(q))
+        clean = strip_injection(q) if injection else q
+        if not _CJK.search(FILLER.sub("", clean)):
+            raise BadQuestion("问题中只有指令，没有要查询的内容。请直接问单位和项目，例如“福州市医疗保障局的公务接待费是多少”。")
+        mentions, foreign = self.matcher.find(clean)
+        dated = _AS_OF.sub("", clean)  # "截至2024年底" dates a stock figure, it does not pick a document
+        dated = _QUOTED.sub("", _BASE_YEAR.sub("", dated))  # a year inside a quoted name is part of the name  # "比2023年预算减少": 2023 is what it is compared with, not asked
+        years = tuple(dict.fromkeys(int(y) for y in _YEAR.findall(dated) if 1990 <= int(y) <= 2099))
+        asked_year = year if year is not None else (years[0] if len(years) == 1 else None)
+        kind = self._kind(clean)
+        residue = _residue(clean, mentions)
+        qtype, topic = question_type(clean, mentions, years, self.vocab.questions)
+        base = Query(question=q, qtype=qtype, year=asked_year, years=years, kind=kind, topic=topic,
+                     residue=residue, injection=injection,
+                     notes=("问题中的指令性内容已忽略，数字只来自文件。",) if injection else ())
+        if foreign:
+            names = "、".join(dict.fromkeys(foreign))
+            return replace(base, problem=self._unknown_unit(names, foreign[0]))  # units helper: closest known units
+        refs = self._refs(mentions, unit, history)
+        if isinstance(refs, str):
+            return replace(base, problem=refs)
+        ambiguous = [m for m in refs if len(m) > 1]
+        if ambiguous and len(refs) == 1:
+            base = replace(base, candidates=tuple(r.name for r in ambiguous[0]))
+        if asked_year is None and not years and history and unit is None and not mentions:
+            asked_year = getattr(history[-1], "year", None)
+            base = replace(base, year=asked_year)
+        targets, problem, defaulted = self._targets(refs, base)
+        relative = previous_year_words(dated, self.vocab.frames) if not years and year is None else []
+        if relative and targets:  # "去年的机关运行经费": the year before the unit's latest document
+            targets, problem = self._previous(targets, kind)
+            defaulted = False
+        if targets and all(t.prior for t in targets):
+            for w in sorted(self.vocab.frames.previous, key=len, reverse=True):
+                residue = residue.replace(w, "")  # "上年（2023年）": the year already says it
+        items, unexplained = self._items(residue, targets, qtype)
+        items, columns, tables = self._hints(items, targets, qtype, residue)
+        if qtype == "lookup" and len(items) == 1 and not items[0].code and not columns and not tables:
+            items = (self._qualified(items[0], residue, targets),)
+        measure = asked_measure(clean)
+        outside = norm(residue)
+        for it in items:
+            outside = outside.replace(norm(it.text), "")
+        if qtype == "lookup" and len(items) >= 2 and "分别" not in clean and has_any(outside, "total_asked"):
+            qtype = "sum"
+        if qtype == "lookup" and len(items) == 1 and re.search(r"\d+\s*[家个]单位.*(?:合计|总计|加起来|一共)", clean):
+            qtype = "sum"  # "4家单位的在职人数合计": the rows of one column
+        elif qtype == "sum" and len(items) == 1 and len({t.ref.name for t in targets}) == 1 \
+                and not re.search(r"\d+\s*[家个]单位|(?:[两几各\d]|所有|每一?)\s*行", clean):
+            qtype = "lookup"  # "三公经费一共多少": the total is printed
+        if len({t.ref.name for t in targets}) > 1 and qtype == "lookup":
+            qtype = "compare"
+        quoted = _quoted(clean, unexplained) if unexplained else ""
+        if quoted:  # a name the citizen quotes ("“…建设”项目"): looked up as given, or not found
+            unexplained, items = "", (Item(quoted, (norm(quoted),)),)
+        if unexplained and not problem and qtype != "text":
+            words = unexplained + "".join(i.text for i in items[:1])
+            problem = f"文件中没有“{words}”这一项（只找到“{items[0].text}”，与所问不同）。" if items else ""
+        if measure and items and unexplained:
+            problem = ""  # "多少辆公务用车": the measure narrows the item, the words are not a new item
+        return replace(base, qtype=qtype, targets=targets, items=items, problem=problem, columns=columns,
+                       tables=tables, measure=measure, year_defaulted=defaulted)
+
+    def frames(self, question: str, *, unit: str | None = None, year: int | None = None,
+               history: Sequence[Any] = ()) -> list[tuple[str, Query]]:
+        """The message as one (text, Query) per frame: later frames inherit the subject, and a follow-up
+        naming no item ("比上年增加了多少", "其中服务类多少") the item of the frame before."""
+        words = self.vocab.frames
+        asked = validate(question)
+        # an injected instruction is not a question of its own: the whole message is understood once,
+        # the instruction dropped there
+        parts = frames(asked, self.matcher, words) if not INJECTION.search(asked) else []
+        if len(parts) <= 1:
+            return [(question, self.understand(question, unit=unit, year=year, history=history))]
+        out: list[tuple[str, Query]] = []
+        item = ""
+        for f in parts:
+            q = self.understand(f.text, unit=unit, year=year, history=history)
+            if item and needs_item(f, bool(q.items) and not q.problem, words):
+                f = with_item(f, item, words)
+                q = self.understand(f.text, unit=unit, year=year, history=history)
+            item = q.items[0].text if q.items else item
+            out.append((f.text, q))
+        return out
+
+    def _hints(self, items: tuple[Item, ...], targets: tuple[Target, ...], qtype: str,
+               residue: str) -> tuple[tuple[Item, ...], tuple[str, ...], tuple[str, ...]]:
+        """Words that narrow an item rather than name one: a column ("基本支出里的会议费"; "年初预算数")
+        or a table ("财政拨款安排的项目支出")."""
+        cols = self.column_words(targets)
+        titles = self.table_words(targets)
+        text = norm(residue)
+        bare = drop_all(text, "funds")  # "一般公共预算" names a fund: it does not ask for the 预算数 column
+        named = tuple(c for c in cols if len(c) >= 3 and (c in bare or (c.endswith("数") and c[:-1] in bare))
+                      and not any(c in lab for i in items for lab in i.labels[:1]))
+        pieces = [SUFFIX_OK.sub("", w) for w in pieces_between(text, items)]
+        tables = tuple(w for w in pieces if len(w) >= 4 and any(w in t for t in titles))
+        if len(items) < 2 or qtype not in ("lookup", "compare", "difference", "sum"):
+            return items, named, tables  # a ratio's "X中Y占" keeps X: it is the whole
+        as_table = [i for i in items if not i.code and any(norm(i.text) in t for t in titles)
+                    and re.search(re.escape(norm(i.text)) + r"(?:安排的|安排|中的|里的|的|中|里|支出|收入)", text)]
+        if as_table and len(as_table) < len(items):  # "财政拨款安排的会议费": a table word, not an item
+            items = tuple(i for i in items if i not in as_table)
+            tables += tuple(norm(i.text) for i in as_table)
+        # a vocabulary item with its own table (三公 items) is an item even where that table prints it as a column
+        as_col = [i for i in items if i.labels and i.labels[0] in cols and not i.code and not i.table]
+        rest = [i for i in items if i not in as_col]
+        if len(items) < 2 or not as_col or not rest:
+            return items, named, tables
+        return tuple(rest), named + tuple(i.labels[0] for i in as_col), tables
+
+    def _kind(self, q: str) -> str | None:
+        q = drop_all(q, "not_kind")  # "一般公共预算" names a fund, not the kind of document
+        for word in sorted(self.vocab.kinds, key=len, reverse=True):
+            if word in q:
+                return self.vocab.kinds[word]
+        return None
+
+    def _refs(self, mentions: list[Mention], unit: str | None,
+              history: Sequence[Any]) -> list[tuple[UnitRef, ...]] | str:
+        if mentions:
+            return [m.refs for m in mentions]
+        name = unit or (getattr(history[-1], "unit", None) if history else None)
+        if name:
+            found, _ = self.matcher.find(name)
+            if found:
+                return [found[0].refs]
+            return self._unknown_unit(name, name)  # units helper: closest known units
+        all_refs = tuple(r for r in self.matcher.refs if not r.subunit)
+        return [all_refs]
+
+    def _unknown_unit(self, names: str, first: str) -> str:  # units helper: the closest, not every unit
+        return f"语料中没有“{names}”的资料。最接近的已收录单位：{'、'.join(self.matcher.closest(first))}。"
+
+    def _targets(self, refs: list[tuple[UnitRef, ...]], query: Query) -> tuple[tuple[Target, ...], str, bool]:
+        targets: list[Target] = []
+        problems: list[str] = []
+        defaulted = False
+        years = query.years if len(query.years) > 1 else ((query.year,) if query.year else (None,))
+        for group in refs:
+            for ref in group:
+                for y in years:
+                    t, why = self._pick(ref, y, query.kind)
+                    if t is None:
+                        problems.append(why)
+                    else:
+                        targets.append(t)
+                        defaulted = defaulted or y is None
+        problem = "；".join(dict.fromkeys(problems)) if not targets else ""
+        return tuple(targets), problem, defaulted
+
+    def _previous(self, targets: tuple[Target, ...], kind: str | None) -> tuple[tuple[Target, ...], str]:
+        """Each target moved to the year before its document: that year's own document if the corpus
+        holds one, else this document's 上年 columns and 比上年 statements."""
+        out: list[Target] = []
+        problems: list[str] = []
+        for t in targets:
+            moved, why = self._pick(t.ref, (t.year or 0) - 1, kind or t.kind) if t.year else (None, "")
+            if moved is None:
+                problems.append(why)
+            else:
+                out.append(moved)
+        return tuple(out), "；".join(dict.fromkeys(problems)) if not out else ""
+
+    def _pick(self, ref: UnitRef, year: int | None, kind: str | None) -> tuple[Target | None, str]:
+        metas = [self.catalog.docs[d] for d in ref.docs if d in self.catalog.docs]
+        metas.sort(key=lambda m: (m.year or 0, m.kind == "预算"), reverse=True)
+        held = "、".join(dict.fromkeys(f"{m.year}年{m.kind or ''}" for m in metas))
+        pool = [m for m in metas if year is None or m.year == year]
+        prior = False
+        if not pool and year is not None:
+            # last year's figures are printed beside this year's (上年 columns, 比上年 sentences)
+            pool, prior = [m for m in metas if m.year == year + 1], True
+        if not pool:
+            return None, f"语料中{ref.name}只有{held}的资料，没有{year}年的。"
+        if kind:
+            same = [m for m in pool if m.kind == kind]
+            if not same and kind == "决算":
+                return None, f"语料中{ref.name}只有{held}的资料，没有{year or ''}{'年' if year else ''}决算。"
+            pool = same or pool
+        best = pool[0]
+        docs = tuple(m.name for m in pool if m.year == best.year and m.kind == best.kind)
+        return Target(ref, docs, year if prior else best.year, best.kind, prior), ""
+
+    def _items(self, residue: str, targets: tuple[Target, ...], qtype: str) -> tuple[tuple[Item, ...], str]:
+        """As `_match`; where a 的 splits a label the documents print whole ("…支出的年初预算": "…支出年初
+        预算"), the reading without it wins when it names a longer item."""
+        found = self._match(residue, targets, qtype)
+        if "的" not in residue:
+            return found
+        joined = self._match(residue.replace("的", ""), targets, qtype)
+        longest = max((len(i.text) for i in found[0]), default=0)
+        return joined if max((len(i.text) for i in joined[0]), default=0) > longest + 1 else found
+
+    def _match(self, residue: str, targets: tuple[Target, ...], qtype: str,
+               expanded: bool = False) -> tuple[tuple[Item, ...], str]:
+        """Items named in the question (科目编码, vocabulary words, the documents' own row labels),
+        and the words left unexplained in front of an item ("参保人数": 参保), if any."""
+        text = norm(residue)
+        split = split_at(text, qtype)
+        spans: list[tuple[int, int, Item]] = []
+        for code in _CODE.finditer(text):
+            spans.append((code.start(), code.end(), Item(code.group(1), (), code=code.group(1))))
+        for label in self._labels(targets):
+            for m in occurrences(label, text):
+                spans.append((m.start(), m.end(), Item(label, (label,))))
+        for base, label in self._kind_bases(targets).items():
+            for m in occurrences(base, text):
+                spans.append((m.start(), m.end(), Item(base, (label,))))
+        for col in self._column_items(targets):
+            for m in occurrences(col, text):
+                spans.append((m.start(), m.end(), Item(col, (col,))))
+        for key in self._vocab_keys:
+            k = norm(key)
+            for m in occurrences(k, text):
+                entry = self.vocab.items[key]
+                labels = tuple(dict.fromkeys((*(norm(x) for x in entry.get("labels", ())), k)))  # its own words last
+                spans.append((m.start(), m.end(), Item(key, labels, entry.get("table", ""), vocab=True)))
+        chosen = drop_suffix_words(non_overlapping(spans))
+        if not expanded:
+            full = self._ellipsis(text, [(s, e, it) for s, e, it in chosen], targets)
+            if full != text:
+                return self._match(full, targets, qtype, expanded=True)
+        items = [replace(it, side=int(split is not None and s >= split)) for s, _, it in chosen]
+        if not items:
+            fuzzy = fuzzy_label(text, self._labels(targets))
+            return ((Item(fuzzy, (fuzzy,)),) if fuzzy else ()), ""
+        return tuple(dedupe_items(items)), unexplained_words(text, chosen, self._scope_words(targets))
+
+    def _qualified(self, item: Item, residue: str, targets: tuple[Target, ...]) -> Item:
+        """"政府采购工程类预算": a word left over next to the item qualifies it, and the documents print the
+        two together in their own order ("工程类采购预算"): that label, if there is exactly one."""
+        core = norm(item.text)[-2:]
+        for piece in pieces_between(norm(residue), (item,)):
+            word = piece.replace("　", "")
+            if len(word) < 2 or len(core) < 2 or word in GENERIC_LABELS or has_any(word, "total_word"):
+                continue  # "…支出合计": a total word asks for the total, it does not qualify the item
+            hits = [lab for lab in self._labels(targets) if word in lab and core in lab and lab not in item.labels]
+            if len(hits) == 1:
+                return Item(hits[0], (hits[0],))
+        return item
+
+    def _ellipsis(self, text: str, chosen: list[tuple[int, int, Item]], targets: tuple[Target, ...]) -> str:
+        """The question with an elided head restored: "公务用车购置费和运行费" -> "…和公务用车运行费"
+        (the second item shares the first one's head; it only counts when the whole is a known item)."""
+        known = set(self._labels(targets)) | {norm(k) for k in self._vocab_keys}
+        for start, end, item in reversed(chosen):
+            if end >= len(text) or text[end] not in "和及与、" or item.code:
+                continue
+            word = text[start:end]
+            rest = text[end + 1:]
+            for size in range(min(8, len(rest)), 1, -1):
+                tail = rest[:size]
+                if tail in known or not _CJK.fullmatch(tail[0]):
+                    continue
+                head = next((word[:h] for h in range(len(word) - 1, 1, -1) if word[:h] + tail in known), "")
+                if head:
+                    return text[:end + 1] + head + rest
+        return text
+
+    def _labels(self, targets: tuple[Target, ...]) -> list[str]:
+        docs = {d for t in targets for d in t.docs}
+        key = tuple(sorted(docs))
+        cached = self._label_cache.get(key)
+        if cached is None:
+            labels = {lab for d in docs for lab, fs in self.catalog.by_label.get(d, {}).items()
+                      if len(lab) >= 2 and not (fs[0].source == "text" and has_any(lab, "derived_label"))}
+            cached = sorted(labels - GENERIC_LABELS, key=lambda s: (-len(s), s))
+            self._label_cache[key] = cached
+        return cached
+
+    def _kind_bases(self, targets: tuple[Target, ...]) -> dict[str, str]:
+        """Prose labels that end in the document's own kind word, by what is left without it: a final
+        account says "一般公共预算财政拨款支出决算296,047.75万元", the citizen asks "…支出是多少"."""
+        kinds = {t.kind for t in targets if t.kind}
+        key = ("kind-bases", *sorted({d for t in targets for d in t.docs}))
+        cached = self._kind_cache.get(key)
+        if cached is None:
+            labels = set(self._labels(targets))
+            cached = {}
+            for lab in labels:
+                m = _KIND_SUFFIX.search(lab)
+                if m and m.group(1) in kinds and len(lab) - len(m.group(0)) >= 4:
+                    base = lab[:m.start()]
+                    if base not in labels and base not in cached:
+                        cached[base] = lab
+            self._kind_cache[key] = cached
+        return cached
+
+    def _scope_words(self, targets: tuple[Target, ...]) -> str:
+        """Table titles and column names: words a question may use to narrow an item."""
+        docs = {d for t in targets for d in t.docs}
+        key = tuple(sorted(docs))
+        cached = self._scope_cache.get(key)
+        if cached is None:
+            parts = {norm(f.table) + "|" + norm(f.column) for d in docs for f in self.catalog.facts.get(d, [])}
+            cached = "|".join(sorted(parts))
+            self._scope_cache[key] = cached
+        return cached
+
+    def _column_items(self, targets: tuple[Target, ...]) -> list[str]:
+        """Column names that are items themselves ("基本支出", "项目支出" of a totals table)."""
+        cols = {c.split("/")[-1] for c in self.column_words(targets)}
+        return sorted((c for c in cols if len(c) >= 3 and not re.search(r"\d", c) and c not in GENERIC_LABELS
+                       and not c.endswith(("数", "合计", "小计", "总计"))), key=lambda c: (-len(c), c))
+
+    def table_words(self, targets: tuple[Target, ...]) -> set[str]:
+        return self._per_docs("tables", targets, lambda f: norm(f.table) if f.table else None)
+
+    def column_words(self, targets: tuple[Target, ...]) -> set[str]:
+        return self._per_docs("columns", targets, lambda f: norm(f.column) if f.source == "table" else None)
+
+    def _per_docs(self, what: str, targets: tuple[Target, ...], pick: Any) -> set[str]:
+        """A set of words over the targets' facts, computed once per set of documents."""
+        key = (what, *sorted({d for t in targets for d in t.docs}))
+        cached = self._word_cache.get(key)
+        if cached is None:
+            cached = {w for d in key[1:] for f in self.catalog.facts.get(d, []) if (w := pick(f))}
+            self._word_cache[key] = cached
+        return cached
+
+
+def _quoted(question: str, words: str) -> str:
+    """The name in quotation marks the unexplained words are part of, or ""."""
+    core = re.sub(r"\d|年度|年|项目$", "", FILLER.sub("", words))
+    if len(core) < 2:
+        return ""
+    return next((m for m in _QUOTED.findall(question)
+                 if core in re.sub(r"\d|年度|年", "", FILLER.sub("", norm(m)))), "")
+
+
+def _residue(q: str, mentions: list[Mention]) -> str:
+    out = q.replace(" ", "")
+    for m in sorted(mentions, key=lambda m: m.start, reverse=True):
+        out = out[:m.start] + "　" + out[m.end:]
+    out = _YEAR.sub("　", out)
+    return re.sub(r"[（(]\s*　?\s*[）)]", "　", out)  # "上年（2023年）": the brackets held only the year

@@ -1,0 +1,214 @@
+"""The question's wording: items and their spans, filler words, question types, injected instructions.
+
+Pure functions over strings and Items; `understand` combines them with the corpus.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from budgetqa.catalog import norm
+from budgetqa.understand.units import Mention
+
+QType = Literal["lookup", "sum", "difference", "ratio", "growth", "average", "compare", "text"]
+
+INJECTION = re.compile(r"忽略|无视|不要管|不管.{0,6}规则|以上规则|之前的(?:指令|规则)|ignore|disregard|system prompt|"
+                        r"直接回答|你现在是|扮演|回答\s*[:：]?\s*\d|答案是\s*\d|输出\s*\d|就说\s*\d", re.I)
+FILLER = re.compile(r"请问|请|帮我|查一下|查询|一下|告诉我|我想知道|想知道|是多少|有多少|多少钱|多少|是什么|什么|"
+                     r"安排了|安排|花了|用了|分别|一共|总共|加起来|合计起来|的|了|呢|吗|啊|是|有|为|年度|预算数|"
+                     r"预算|决算数|决算|执行数|经费数|金额|资金|钱|那么|那|和|与|及|、|，|,|。|？|\?|！|!|：|:|；|\s")
+
+@dataclass(frozen=True)
+class Item:
+    text: str  # as the question says it ("招待费")
+    labels: tuple[str, ...]  # normalized row labels it stands for, best first
+    table: str = ""  # keyword of the preferred table ("三公")
+    code: str | None = None
+    vocab: bool = False  # from the vocabulary file (wins over a bare label on the same words)
+    side: int = 0  # ratio / difference: 0 = before 占/比, 1 = after
+
+
+GENERIC_LABELS = {"合计", "小计", "总计", "项目", "其他", "其中", "单位", "科目", "支出", "收入", "金额", "预算数",
+                   "决算数", "本年", "上年", "年度", "名称", "科目名称", "科目编码", "单位名称", "项目名称"}
+
+
+def non_overlapping(spans: list[tuple[int, int, Item]]) -> list[tuple[int, int, Item]]:
+    """Leftmost-longest, like a tokenizer; on equal spans the vocabulary wins (its labels list the row
+    label itself first, then the wording other documents use)."""
+    out: list[tuple[int, int, Item]] = []
+    for s, e, item in sorted(spans, key=lambda x: (x[0], -(x[1] - x[0]), not x[2].vocab)):
+        if any(s < oe and os_ < e for os_, oe, _ in out):
+            continue
+        if item.labels and item.labels[0] in GENERIC_LABELS and not item.table:
+            continue
+        out.append((s, e, item))
+    out.sort(key=lambda x: x[0])
+    return out
+
+
+def dedupe_items(items: list[Item]) -> list[Item]:
+    out: list[Item] = []
+    for item in items:
+        if not any(i.labels and i.labels[:1] == item.labels[:1] and i.side == item.side for i in out):
+            out.append(item)
+    return out
+
+
+_SCOPE_OK = re.compile(r"^(?:一般公共预算|财政拨款|公共预算|本级|部门|单位|本单位|本部门|全年|本年|年初|今年|当年|全部|所有|"
+                       r"总|合计|其中|里|中|里面|当中|共|累计|用于|方面|的|经费|费用|支出|项目|科目|类|款|项|"
+                       r"拨款|财政|预算|决算|执行|数|实际|安排|资金|平均|每个|每|个|家|所属|下属|各|绩效|自评|"
+                       r"绩效目标|涉及|涉)+$")
+
+
+SUFFIX_OK = re.compile(r"(?:里面|当中|里|中|项目|的|之|内)+$")
+_BARE = {"支出", "收入"}
+
+
+def drop_suffix_words(chosen: list[tuple[int, int, Item]]) -> list[tuple[int, int, Item]]:
+    """"培训费支出": a bare 支出/收入 right after another item only repeats what kind of figure it is."""
+    out: list[tuple[int, int, Item]] = []
+    for s, e, item in chosen:
+        if out and item.text in _BARE and s == out[-1][1]:
+            continue
+        out.append((s, e, item))
+    return out
+
+
+def unexplained_words(text: str, chosen: list[tuple[int, int, Item]], scope: str) -> str:
+    """A word right in front of an item that neither the vocabulary nor the documents explain."""
+    prev_end = 0
+    for s, e, _ in chosen:
+        chunk = FILLER.sub("", text[prev_end:s]).replace("　", "")
+        chunk = re.sub(r"[\d()（）“”]+", "", chunk)
+        if prev_end:  # "人员类经费比公用经费": a money noun after an item and the operator word explain nothing new
+            chunk = re.sub(r"^(?:经费|费用|资金)", "", chunk)
+        chunk = re.sub(r"(?:比|较|占)$", "", chunk)
+        prev_end = e
+        core = SUFFIX_OK.sub("", chunk)
+        if len(core) < 2 or _SCOPE_OK.match(chunk) or core in scope:
+            continue
+        if _SCOPE_OK.match(chunk[-2:]) and (len(chunk) <= 3 or chunk[:-2] in scope):
+            continue
+        return chunk
+    return ""
+
+
+_MEASURE_ASKED = re.compile(r"(?:几|多少)\s*(辆|台|人次|人|名|个|家|项|次|件|套|批|户|平方米|分)|(得分|评分|分数)")
+
+
+def asked_measure(q: str) -> str:
+    m = _MEASURE_ASKED.search(q)
+    if not m:
+        return ""
+    if m.group(2):
+        return "分"
+    return {"名": "人"}.get(m.group(1), m.group(1))
+
+
+def pieces_between(text: str, items: tuple[Item, ...]) -> list[str]:
+    """The question's words between the items, filler dropped."""
+    out = text
+    for i in items:
+        for w in (norm(i.text), *i.labels[:1]):
+            if w:
+                out = out.replace(w, "|")
+    return [p for p in (FILLER.sub("|", x) for x in out.split("|")) for p in p.split("|") if p]
+
+
+def split_at(text: str, qtype: str) -> int | None:
+    """Where the second operand starts: after 占 (ratio) or 比 (difference)."""
+    word = {"ratio": "占", "difference": "比"}.get(qtype)
+    if not word or word not in text:
+        return None
+    return text.index(word)
+
+
+def fuzzy_label(text: str, labels: list[str]) -> str:
+    """The shortest row label that contains what is left of the question ("社会保障和就业" -> …支出)."""
+    core = FILLER.sub("", text)
+    if len(core) < 3:
+        return ""
+    hits = [lab for lab in labels if core in lab]
+    return min(hits, key=len) if hits else ""
+
+
+def item_words(residue: str) -> str:
+    """What the question calls the item, for a not-found message (figures in the question dropped)."""
+    words = re.sub(r"\d[\d,.]*\s*(?:亿元|万元|元|%|％)?", "", residue)
+    return FILLER.sub("", words).replace("　", "").strip()
+
+
+@dataclass(frozen=True)
+class TypeRule:
+    """One question-type rule of vocabulary.toml: `any` of its words, `all` of `all`, `none` of `none`."""
+
+    qtype: QType
+    any: tuple[str, ...]
+    all: tuple[str, ...] = ()
+    none: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class QuestionWords:
+    rules: tuple[TypeRule, ...] = ()
+    topics: tuple[tuple[str, tuple[str, ...]], ...] = ()  # text topic -> the words that ask for it
+
+    @property
+    def text_words(self) -> tuple[str, ...]:
+        return tuple(w for _, ws in self.topics for w in ws)
+
+
+TEXT_MARK = "@text"  # in a rule's `any`: any word of [text_topics]
+
+
+def load_question_words(data: dict[str, Any]) -> QuestionWords:
+    rules = tuple(TypeRule(r["type"], tuple(r.get("any", ())), tuple(r.get("all", ())), tuple(r.get("none", ())))
+                  for r in data.get("question_types", ()))
+    topics = tuple((k, tuple(v)) for k, v in data.get("text_topics", {}).items())
+    return QuestionWords(rules, topics)
+
+
+def first_word(text: str, words: tuple[str, ...]) -> str:
+    """The word of `words` that occurs first in the text (the longest where several start there)."""
+    best = ("", len(text) + 1)
+    for w in words:
+        at = text.find(w)
+        if at >= 0 and (at < best[1] or (at == best[1] and len(w) > len(best[0]))):
+            best = (w, at)
+    return best[0]
+
+
+def years_as_y(text: str) -> str:
+    """"比2023年预算减少" -> "比Y年预算减少": the rules name a year as Y."""
+    out, run = [], ""
+    for ch in text + "\0":
+        if ch.isdigit():
+            run += ch
+            continue
+        out.append("Y" if len(run) == 4 and run[:2] in ("19", "20") else run)
+        run = ""
+        out.append(ch)
+    return "".join(out)[:-1]
+
+
+def question_type(q: str, mentions: list[Mention], years: tuple[int, ...],
+                  words: QuestionWords) -> tuple[QType, str]:
+    text = years_as_y(q)
+    trigger = first_word(text, words.text_words)
+    topic = next((t for t, ws in words.topics if trigger in ws), "") if trigger else ""
+    for rule in words.rules:
+        hit = any((bool(trigger) if w == TEXT_MARK else w in text) for w in rule.any)
+        if hit and all(w in text for w in rule.all) and not any(w in text for w in rule.none):
+            return rule.qtype, topic if rule.qtype == "text" else ""
+    if len(mentions) > 1 or len(years) > 1:
+        return "compare", ""
+    return "lookup", ""
+
+
+def strip_injection(q: str) -> str:
+    """Drop the sentence carrying an instruction; what remains is the question proper."""
+    parts = re.split(r"(?<=[。！!；;，,？?])", q)
+    kept = [p for p in parts if not INJECTION.search(p)]
+    return "".join(kept)
