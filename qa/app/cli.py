@@ -64,9 +64,9 @@ def _settings(ctx: click.Context) -> Settings:
 def _engine(settings: Settings) -> Engine:
     """A ready engine; a fresh install first indexes the bundled corpus (CONTRACT.md)."""
     from budgetqa.app.pipeline import Engine
-    from budgetqa.index.store.ingest import ensure_index
+    from budgetqa.index.store.ingest import ensure_index, has_store
 
-    if not settings.store_path.exists():
+    if not has_store(settings):
         click.echo(f"首次使用：正在把自带语料索引到 {settings.home} …", err=True)
     ensure_index(settings, progress=sys.stderr.isatty())
     return Engine(settings)
@@ -154,12 +154,12 @@ def ask(ctx: click.Context, question: str | None, as_json: bool, batch: IO[str] 
 
 def _source_files(settings: Settings) -> dict[str, str]:
     """Document name -> the file's path as indexed, for the reader to open it; {} without a store."""
-    if not settings.store_path.exists():
+    from budgetqa.index.store.ingest import has_store, open_store
+
+    if not has_store(settings):
         return {}
     try:
-        from budgetqa.index.store.database import FactStore
-
-        store = FactStore(settings.store_path)
+        store = open_store(settings)
         try:
             return {d.name: d.source for d in store.documents() if d.source}
         finally:
@@ -300,13 +300,13 @@ def _fmt_number(value: float) -> str:
 def facts(ctx: click.Context, doc: str | None, unit: str | None, as_json: bool) -> None:
     """列出从表格和正文中抽取的数字事实。"""
     from budgetqa.index.extract.facts import fact_to_json
-    from budgetqa.index.store.database import FactStore
+    from budgetqa.index.store.ingest import has_store, open_store
 
     settings = _settings(ctx)
-    if not settings.store_path.exists():
+    if not has_store(settings):
         raise click.ClickException(f"{settings.home} 下还没有索引，请先运行 budgetqa index。")
     found = 0
-    for fact in FactStore(settings.store_path).facts(doc=doc, unit=unit):
+    for fact in open_store(settings).facts(doc=doc, unit=unit):
         found += 1
         if as_json:
             _emit(fact_to_json(fact))
@@ -325,12 +325,12 @@ def facts(ctx: click.Context, doc: str | None, unit: str | None, as_json: bool) 
 def audit(ctx: click.Context, docs: tuple[str, ...], as_json: bool) -> None:
     """用文件自身核对文件：合计与明细、科目层级、栏目合计、情况说明与表格、同比变动。"""
     from budgetqa.check.audit import audit_corpus, finding_json
-    from budgetqa.index.store.database import FactStore
+    from budgetqa.index.store.ingest import has_store, open_store
 
     settings = _settings(ctx)
-    if not settings.store_path.exists():
+    if not has_store(settings):
         raise click.ClickException(f"{settings.home} 下还没有索引，请先运行 budgetqa index。")
-    store = FactStore(settings.store_path)
+    store = open_store(settings)
     known = {d.name for d in store.documents()}
     if not known:
         raise click.ClickException("索引中没有文件，请先运行 budgetqa index。")

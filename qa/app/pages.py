@@ -273,7 +273,9 @@ def _same_line(a: Any, b: Any) -> bool:
 
 class _store:  # noqa: N801 - a context manager used like a function
     def __init__(self, settings: Settings) -> None:
-        self.store = FactStore(settings.store_path)
+        from budgetqa.index.store.ingest import open_store
+
+        self.store = open_store(settings)
 
     def __enter__(self) -> FactStore:
         return self.store

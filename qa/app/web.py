@@ -403,7 +403,7 @@ def table_context(tables: Sequence[Table], citation: Citation) -> R.TableContext
 
 @contextmanager
 def _store(settings: Settings) -> Iterator[FactStore]:
-    store = FactStore(settings.store_path)
+    store = open_store(settings)
     try:
         yield store
     finally:

@@ -1,0 +1,256 @@
+"""What every fact store is (SQLite file or PostgreSQL database): its records, its reads, its rows.
+
+`FactStore` is the interface the rest of the code holds. Constructed directly, `FactStore(path)`
+opens the embedded SQLite store (as `pathlib.Path()` gives a `PosixPath`); `open_store(settings)`
+in budgetqa.index.store.ingest picks the backend from the settings. The reads are written once here
+in the SQL both engines speak (`?` placeholders, translated by the PostgreSQL backend); each backend
+adds its connections, transactions, the document write and its full-text ranking.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from budgetqa.index.model import Document, Fact, Row, Section, Table
+from budgetqa.index.store.chunk import Chunk
+
+SCHEMA_VERSION = 3
+REINDEX = "请重新运行 `budgetqa index` 重建索引"
+
+
+@dataclass(frozen=True)
+class DocInfo:
+    name: str
+    sha256: str
+    unit: str
+    aliases: tuple[str, ...]
+    year: int | None
+    kind: str | None
+    subunits: tuple[str, ...]
+    pages: int | None
+    layout: str
+    n_facts: int
+    indexed_at: str  # ISO 8601, UTC
+    title: str = ""  # the document's own name ("福州市医疗保障局2024年部门预算"); "" if indexed before titles
+    source: str = ""  # the file it was read from (absolute path), for showing its pages
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """What identifies a stored document: its key (the name it is cited by), where it came from
+    (the file's resolved path or an uploader's folder), its content hash and the parser version."""
+
+    name: str
+    origin: str
+    sha256: str
+    pipeline: str
+
+
+@dataclass(frozen=True)
+class SectionRecord:
+    doc: str
+    title: str
+    level: int
+    path: tuple[str, ...]
+    text: str
+    page: int | None
+
+
+class FactStore:
+    """A fact store: documents, facts, sections, tables, rows and search chunks, read on demand.
+
+    Subclasses provide `_query`, `close`, `_generation_row`, the writes and `lexical_match`."""
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> FactStore:
+        if cls is FactStore:  # FactStore(path): the embedded SQLite store
+            from budgetqa.index.store.database import SqliteFactStore
+
+            return super().__new__(SqliteFactStore)
+        return super().__new__(cls)
+
+    def __init__(self, path: Path) -> None:  # pragma: no cover - replaced by every backend
+        raise TypeError("FactStore is opened through a backend")
+
+    # -- backend hooks -----------------------------------------------------------------------
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def replace_document(self, doc: Document, facts: list[Fact], chunks: list[Chunk] | None = None,
+                         pipeline: str = "", origin: str = "") -> None:
+        """Replace everything stored for `doc.name` in one transaction (all or nothing).
+
+        `pipeline` names the parsing code's version, so an upgrade re-indexes unchanged files;
+        `origin` where the file came from (see `Stamp`)."""
+        raise NotImplementedError
+
+    def set_origin(self, name: str, origin: str) -> None:
+        """Record where a document stored before origins were kept came from (it was just seen there)."""
+        raise NotImplementedError
+
+    def remove(self, name: str) -> bool:
+        """Forget a document; True when it was there."""
+        raise NotImplementedError
+
+    def dense_done(self, name: str) -> None:
+        raise NotImplementedError
+
+    def lexical_match(self, tokens: Sequence[str], k: int, filters: dict[str, Any]) -> list[tuple[Chunk, float]]:
+        """The k best chunks for `tokens` by the full-text index's BM25 (k1 = 1.2, b = 0.75)."""
+        raise NotImplementedError
+
+    # -- reads -------------------------------------------------------------------------------
+
+    @property
+    def generation(self) -> int:
+        """Bumped by every write: caches built from the store (BM25, answers) compare it to stay fresh."""
+        rows = self._query("SELECT value FROM meta WHERE key='generation'")
+        return int(rows[0][0]) if rows else 0
+
+    def documents(self) -> list[DocInfo]:
+        rows = self._query("SELECT name, sha256, unit, aliases, year, kind, subunits, pages, layout, "
+                           "n_facts, indexed_at, title, source FROM documents ORDER BY name")
+        return [DocInfo(r[0], r[1], r[2], tuple(json.loads(r[3])), r[4], r[5], tuple(json.loads(r[6])),
+                        r[7], r[8], r[9], r[10], r[11], r[12]) for r in rows]
+
+    def sha_of(self, name: str) -> str | None:
+        rows = self._query("SELECT sha256 FROM documents WHERE name=?", (name,))
+        return str(rows[0][0]) if rows else None
+
+    def stamp_of(self, name: str) -> tuple[str, str] | None:
+        """(sha256 of the file, version of the parsing code) it was indexed with."""
+        rows = self._query("SELECT sha256, pipeline FROM documents WHERE name=?", (name,))
+        return (str(rows[0][0]), str(rows[0][1])) if rows else None
+
+    def stamps(self) -> list[Stamp]:
+        """Every document's identity, to decide what a file to index is (new, unchanged, changed)."""
+        rows = self._query("SELECT name, origin, sha256, pipeline FROM documents ORDER BY name")
+        return [Stamp(*map(str, r)) for r in rows]
+
+    def facts(self, doc: str | None = None, unit: str | None = None) -> list[Fact]:
+        where, params = where_clause({"doc": doc, "unit": unit})
+        rows = self._query("SELECT doc, unit, year, kind, section, tbl, row, code, col, value, measure, "
+                           f"page, quote, source, context FROM facts{where} ORDER BY id", params)
+        return [Fact(*r) for r in rows]
+
+    def sections(self, doc: str | None = None) -> list[SectionRecord]:
+        where, params = where_clause({"doc": doc})
+        rows = self._query(f"SELECT doc, title, level, path, text, page FROM sections{where} "
+                           "ORDER BY doc, pos", params)
+        return [SectionRecord(r[0], r[1], r[2], tuple(json.loads(r[3])), r[4], r[5]) for r in rows]
+
+    def tables(self, doc: str) -> list[Table]:
+        """The document's tables with their rows, in document order."""
+        heads = self._query("SELECT pos, title, section, measure, columns, page, blank_is_zero FROM tables "
+                            "WHERE doc=? ORDER BY pos", (doc,))
+        rows: dict[int, list[Row]] = {}
+        for r in self._query("SELECT tpos, label, code, cells, page, quote FROM rows WHERE doc=? "
+                             "ORDER BY tpos, pos", (doc,)):
+            rows.setdefault(r[0], []).append(Row(r[1], r[2], tuple(json.loads(r[3])), r[4], r[5]))
+        return [Table(h[1], h[2], h[3], tuple(json.loads(h[4])), tuple(rows.get(h[0], ())), h[5], bool(h[6]))
+                for h in heads]
+
+    def table_rows(self, doc: str, table: str) -> list[Row]:
+        """All rows of the table(s) titled `table` in `doc`, to show a cited row in context."""
+        return [row for t in self.tables(doc) if t.title == table for row in t.rows]
+
+    def document(self, name: str) -> Document | None:
+        """The Document as indexed (sections and tables rebuilt from the store)."""
+        info = next((d for d in self.documents() if d.name == name), None)
+        if info is None:
+            return None
+        sections = tuple(Section(s.title, s.level, s.text, s.page, s.path) for s in self.sections(name))
+        kind: Any = info.kind
+        return Document(info.name, info.sha256, info.unit, info.aliases, info.year, kind, info.subunits,
+                        sections, tuple(self.tables(name)), info.pages, info.layout, info.title,
+                        info.source)
+
+    def chunks(self, doc: str | None = None) -> list[Chunk]:
+        where, params = where_clause({"doc": doc})
+        rows = self._query(f"SELECT id, text, metadata FROM chunks{where} ORDER BY doc, pos", params)
+        return [Chunk(r[0], r[1], json.loads(r[2])) for r in rows]
+
+    def chunk_ids(self) -> set[str]:
+        return {r[0] for r in self._query("SELECT id FROM chunks")}
+
+    def chunk(self, chunk_id: str) -> Chunk | None:
+        rows = self._query("SELECT id, text, metadata FROM chunks WHERE id=?", (chunk_id,))
+        return Chunk(rows[0][0], rows[0][1], json.loads(rows[0][2])) if rows else None
+
+    def document_names(self) -> list[str]:
+        return [r[0] for r in self._query("SELECT name FROM documents ORDER BY name")]
+
+    def dense_pending(self) -> list[str]:
+        """Documents written or removed since the vector store was last synced for them."""
+        return [r[0] for r in self._query("SELECT doc FROM dense_pending ORDER BY doc")]
+
+    def lexical_candidates(self, filters: dict[str, Any]) -> list[tuple[Chunk, list[str]]]:
+        """The chunks matching `filters` (doc/unit/year/kind/chunk_type) with their tokens."""
+        where, params = where_clause(filters)
+        rows = self._query(f"SELECT id, text, metadata, tokens FROM chunks{where} ORDER BY doc, pos", params)
+        return [(Chunk(r[0], r[1], json.loads(r[2])), r[3].split()) for r in rows]
+
+    def lexical_terms(self, filters: dict[str, Any]) -> set[str]:
+        """The row-label terms of the documents matching `filters` (doc/unit/year/kind)."""
+        where, params = where_clause({("name" if k == "doc" else k): v for k, v in filters.items()})
+        rows = self._query(f"SELECT term FROM doc_terms WHERE doc IN (SELECT name FROM documents{where})", params)
+        return {r[0] for r in rows}
+
+
+def where_clause(filters: dict[str, Any], table: str = "") -> tuple[str, list[Any]]:
+    given = {k: v for k, v in filters.items() if v is not None}
+    if not given:
+        return "", []
+    prefix = f"{table}." if table else ""
+    return " WHERE " + " AND ".join(f"{prefix}{k}=?" for k in given), list(given.values())
+
+
+# -- the rows one document writes (the same in both backends) ----------------------------------------
+
+
+@dataclass(frozen=True)
+class DocRows:
+    document: tuple[Any, ...]
+    facts: list[tuple[Any, ...]]
+    sections: list[tuple[Any, ...]]
+    tables: list[tuple[Any, ...]]
+    rows: list[tuple[Any, ...]]
+    chunks: list[tuple[Any, ...]]  # id, doc, pos, text, metadata, unit, year, kind, chunk_type, tokens
+    terms: list[tuple[str, str]]
+
+
+DOCUMENT_COLUMNS = ("name, sha256, unit, aliases, year, kind, subunits, pages, layout, n_facts, indexed_at, "
+                    "pipeline, title, source, origin")
+FACT_COLUMNS = "doc, unit, year, kind, section, tbl, row, code, col, value, measure, page, quote, source, context"
+CHUNK_COLUMNS = "id, doc, pos, text, metadata, unit, year, kind, chunk_type, tokens"
+
+
+def doc_rows(doc: Document, facts: list[Fact], chunks: list[Chunk], pipeline: str, origin: str,
+             tokens: list[list[str]], terms: list[str], now: str) -> DocRows:
+    return DocRows(
+        (doc.name, doc.sha256, doc.unit, to_json(doc.aliases), doc.year, doc.kind, to_json(doc.subunits),
+         doc.pages, doc.layout, len(facts), now, pipeline, doc.title, doc.source, origin),
+        [(f.doc, f.unit, f.year, f.kind, f.section, f.table, f.row, f.code, f.column, f.value, f.measure,
+          f.page, f.quote, f.source, f.context) for f in facts],
+        [(doc.name, i, s.title, s.level, to_json(s.path), s.text, s.page) for i, s in enumerate(doc.sections)],
+        [(doc.name, i, t.title, t.section, t.measure, to_json(t.columns), t.page, int(t.blank_is_zero))
+         for i, t in enumerate(doc.tables)],
+        [(doc.name, ti, ri, r.label, r.code, to_json(r.cells), r.page, r.quote)
+         for ti, t in enumerate(doc.tables) for ri, r in enumerate(t.rows)],
+        [(c.id, doc.name, i, c.text, to_json(c.metadata), doc.unit, doc.year, doc.kind, c.chunk_type, " ".join(t))
+         for i, (c, t) in enumerate(zip(chunks, tokens, strict=True))],
+        [(doc.name, t) for t in dict.fromkeys(terms)])
+
+
+DOC_TABLES = ("documents", "facts", "sections", "tables", "rows", "chunks", "doc_terms")
+
+
+def to_json(value: Any) -> str:
+    return json.dumps(list(value) if isinstance(value, tuple) else value, ensure_ascii=False)
