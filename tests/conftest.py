@@ -8,6 +8,9 @@
   packaged model.
 - `seed_paths`: the 5 bundled seed documents.
 - `tiny_doc` / `tiny_facts`: a two-table hand-made Document and its facts (no parser involved).
+- `backend`: each store backend in turn (SQLite under the home; PostgreSQL in a schema of its own
+  when BUDGETQA_TEST_DATABASE_URL is set, skipped without it unless BUDGETQA_REQUIRE_POSTGRES=1,
+  where a missing server fails the test).
 - `indexed_home` (session): a home indexed once over the seeds (BM25 + fact store, fake embeddings,
   no Engine). Use `indexed_settings` to get Settings pointing at it.
 """
@@ -16,7 +19,10 @@ from __future__ import annotations
 
 import os
 import socket
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -82,7 +88,7 @@ def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("BUDGETQA_HOME", str(home))
     for key, value in OFFLINE_ENV.items():
         monkeypatch.setenv(key, value)
-    for key in ("BUDGETQA_CHROMA_URL", "BUDGETQA_LLM_BASE_URL", "BUDGETQA_LLM_MODEL",
+    for key in ("BUDGETQA_CHROMA_URL", "BUDGETQA_DATABASE_URL", "BUDGETQA_LLM_BASE_URL", "BUDGETQA_LLM_MODEL",
                 "BUDGETQA_LLM_API_KEY", "BUDGETQA_OLLAMA_URL"):
         monkeypatch.delenv(key, raising=False)
     return home
@@ -108,6 +114,83 @@ def seed_paths() -> list[Path]:
     paths = sorted(CORPUS.glob("*.txt"))
     assert len(paths) == 5, f"expected the 5 bundled seeds in {CORPUS}"
     return paths
+
+
+@dataclass(frozen=True)
+class Backend:
+    """A store backend for one test: SQLite under `home`, or PostgreSQL at `database_url`."""
+
+    name: str
+    home: Path
+    database_url: str = ""
+
+    def settings(self, **overrides: Any) -> Settings:
+        return Settings(home=self.home, database_url=self.database_url, **overrides)
+
+    def open(self) -> Any:
+        from budgetqa.index.store.ingest import open_store
+
+        return open_store(self.settings())
+
+    def execute(self, sql: str) -> None:
+        """Run a statement against the store outside the application (to damage it on purpose)."""
+        if not self.database_url:
+            import sqlite3
+
+            with sqlite3.connect(self.settings().store_path) as conn:
+                conn.execute(sql)
+            return
+        import psycopg
+
+        with psycopg.connect(self.database_url, autocommit=True) as conn:
+            conn.execute(sql.encode())
+
+
+def postgres_url() -> str:
+    """The test server's URL; a skip without one, a failure when BUDGETQA_REQUIRE_POSTGRES=1."""
+    url = os.environ.get("BUDGETQA_TEST_DATABASE_URL", "").strip()
+    required = os.environ.get("BUDGETQA_REQUIRE_POSTGRES", "").strip() == "1"
+    if not url:
+        if required:
+            pytest.fail("BUDGETQA_REQUIRE_POSTGRES=1 but BUDGETQA_TEST_DATABASE_URL is not set: start a PostgreSQL "
+                        "server and export BUDGETQA_TEST_DATABASE_URL=postgresql://USER@127.0.0.1:PORT/DB")
+        pytest.skip("no PostgreSQL server (set BUDGETQA_TEST_DATABASE_URL to run)")
+    import psycopg
+
+    try:
+        psycopg.connect(url, connect_timeout=5).close()
+    except psycopg.Error as exc:
+        if required:
+            pytest.fail(f"BUDGETQA_REQUIRE_POSTGRES=1 but the server does not answer: {exc}")
+        pytest.skip(f"PostgreSQL server not reachable: {exc}")
+    return url
+
+
+@contextmanager
+def postgres_schema(url: str) -> Iterator[str]:
+    """A URL whose tables live in a fresh schema of their own, dropped afterwards: tests never collide."""
+    import psycopg
+    from psycopg import conninfo
+
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}".encode())
+    try:
+        yield conninfo.make_conninfo(url, options=f"-csearch_path={schema}")
+    finally:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE".encode())
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest, _isolated_home: Path,
+            monkeypatch: pytest.MonkeyPatch) -> Iterator[Backend]:
+    if request.param == "sqlite":
+        yield Backend("sqlite", _isolated_home)
+        return
+    with postgres_schema(postgres_url()) as url:
+        monkeypatch.setenv("BUDGETQA_DATABASE_URL", url)  # for subprocesses and load_settings()
+        yield Backend("postgres", _isolated_home, url)
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,13 @@
-"""The SQLite fact store: round trip, atomic replacement, corruption, concurrent readers."""
+"""The fact store on each backend (SQLite; PostgreSQL when a test server is given, see `backend` in
+conftest): round trip, atomic replacement, corruption, concurrent readers, kill -9 while indexing,
+two indexers at once."""
 
 from __future__ import annotations
 
+import signal
 import sqlite3
+import subprocess
+import sys
 import threading
 from dataclasses import replace
 from pathlib import Path
@@ -13,11 +18,11 @@ from budgetqa.index.model import Document, Fact
 from budgetqa.index.store import database as store_module
 from budgetqa.index.store.database import FactStore
 
-from tests.conftest import make_tiny_doc, make_tiny_facts
+from tests.conftest import Backend, make_tiny_doc, make_tiny_facts
 
 
-def test_round_trip(tmp_path: Path, tiny_doc: Document, tiny_facts: list[Fact]) -> None:
-    store = FactStore(tmp_path / "facts.sqlite3")
+def test_round_trip(backend: Backend, tiny_doc: Document, tiny_facts: list[Fact]) -> None:
+    store = backend.open()
     store.replace_document(tiny_doc, tiny_facts)
 
     assert store.facts() == tiny_facts
@@ -34,16 +39,22 @@ def test_round_trip(tmp_path: Path, tiny_doc: Document, tiny_facts: list[Fact]) 
     assert [r.label for r in rows] == ["1、因公出国（境）费", "2、公务接待费", "3、公务用车购置及运行费"]
 
 
-def test_store_survives_reopen(tmp_path: Path, tiny_doc: Document, tiny_facts: list[Fact]) -> None:
-    path = tmp_path / "facts.sqlite3"
-    first = FactStore(path)
+def test_store_survives_reopen(backend: Backend, tiny_doc: Document, tiny_facts: list[Fact]) -> None:
+    first = backend.open()
     first.replace_document(tiny_doc, tiny_facts)
     first.close()
-    assert FactStore(path).facts() == tiny_facts
+    assert backend.open().facts() == tiny_facts
 
 
-def test_replace_and_remove(tmp_path: Path) -> None:
+def test_plain_constructor_opens_sqlite(tmp_path: Path, tiny_doc: Document, tiny_facts: list[Fact]) -> None:
     store = FactStore(tmp_path / "facts.sqlite3")
+    assert isinstance(store, store_module.SqliteFactStore)
+    store.replace_document(tiny_doc, tiny_facts)
+    assert store.facts() == tiny_facts
+
+
+def test_replace_and_remove(backend: Backend) -> None:
+    store = backend.open()
     old = make_tiny_doc(reception="5.00")
     other = make_tiny_doc(name="other.txt", unit="另一个单位")
     store.replace_document(old, make_tiny_facts(old))
@@ -64,26 +75,28 @@ def test_replace_and_remove(tmp_path: Path) -> None:
     assert store.facts(doc="tiny.txt") == [] and store.chunks("tiny.txt") == []
 
 
-def test_crash_inside_replace_keeps_previous_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    store = FactStore(tmp_path / "facts.sqlite3")
+def test_crash_inside_replace_keeps_previous_state(backend: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = backend.open()
     old = make_tiny_doc(reception="5.00")
     store.replace_document(old, make_tiny_facts(old))
-    before = (store.facts(), store.documents(), store.chunks(), store.sections())
+    before = (store.facts(), store.documents(), store.chunks(), store.sections(),
+              store.lexical_match(["公务", "接待"], 5, {}))
 
-    real_insert = store_module._insert_doc
+    real_insert = store._insert_doc
 
-    def crash_half_way(conn: sqlite3.Connection, *args: object) -> None:
-        real_insert(conn, *args)  # type: ignore[arg-type]
+    def crash_half_way(conn: object, *args: object) -> None:
+        real_insert(conn, *args)
         raise RuntimeError("power cut")
 
-    monkeypatch.setattr(store_module, "_insert_doc", crash_half_way)
+    monkeypatch.setattr(store, "_insert_doc", crash_half_way)
     new = make_tiny_doc(reception="9.99", sha="2" * 64)
     with pytest.raises(RuntimeError, match="power cut"):
         store.replace_document(new, make_tiny_facts(new))
 
-    assert (store.facts(), store.documents(), store.chunks(), store.sections()) == before
+    assert (store.facts(), store.documents(), store.chunks(), store.sections(),
+            store.lexical_match(["公务", "接待"], 5, {})) == before
     # and a fresh connection (another process) sees the same
-    assert FactStore(tmp_path / "facts.sqlite3").facts() == before[0]
+    assert backend.open().facts() == before[0]
 
 
 @pytest.mark.parametrize("content", [b"this is not a database at all" * 100, b"SQLite format 3\x00" + b"\x07" * 300])
@@ -121,19 +134,15 @@ def test_foreign_schema_raises_index_corrupt(tmp_path: Path) -> None:
         FactStore(path)
 
 
-def test_old_schema_version_raises_index_corrupt(tmp_path: Path) -> None:
-    path = tmp_path / "facts.sqlite3"
-    FactStore(path).close()
-    conn = sqlite3.connect(path)
-    conn.execute("UPDATE meta SET value='0' WHERE key='schema_version'")
-    conn.commit()
-    conn.close()
+def test_old_schema_version_raises_index_corrupt(backend: Backend) -> None:
+    backend.open().close()
+    backend.execute("UPDATE meta SET value='0' WHERE key='schema_version'")
     with pytest.raises(IndexCorrupt, match="版本"):
-        FactStore(path)
+        backend.open()
 
 
-def test_readers_in_threads_while_writing(tmp_path: Path) -> None:
-    store = FactStore(tmp_path / "facts.sqlite3")
+def test_readers_in_threads_while_writing(backend: Backend) -> None:
+    store = backend.open()
     doc = make_tiny_doc()
     store.replace_document(doc, make_tiny_facts(doc))
     n_facts = len(make_tiny_facts(doc))
@@ -157,3 +166,94 @@ def test_readers_in_threads_while_writing(tmp_path: Path) -> None:
         t.join()
     assert errors == []
     assert seen == {n_facts}  # never a half-replaced document
+
+
+# -- faults across processes: kill -9 while indexing, two indexers at once ---------------------------
+
+_KILL_ON_SECOND_WRITE = """
+import os, signal, sys
+from pathlib import Path
+from budgetqa.config import load_settings
+from budgetqa.index.store import database, postgres
+from budgetqa.index.store.ingest import index_paths
+
+writes = 0
+
+def killing(real):
+    def insert(conn, *args):
+        global writes
+        real(conn, *args)
+        writes += 1
+        if writes == 2:  # inside the second document's transaction, all its rows written
+            os.kill(os.getpid(), signal.SIGKILL)
+    return insert
+
+database._insert_doc = killing(database._insert_doc)
+postgres._insert_doc = killing(postgres._insert_doc)
+index_paths([Path(p) for p in sys.argv[1:]], load_settings(), progress=False, dense=False)
+"""
+
+_INDEX = """
+import sys
+from pathlib import Path
+from budgetqa.config import load_settings
+from budgetqa.index.store.ingest import index_paths
+
+report = index_paths([Path(p) for p in sys.argv[1:]], load_settings(), progress=False, dense=False)
+print("indexed", report.indexed)
+"""
+
+
+def _python(script: str, *args: object) -> list[str]:
+    return [sys.executable, "-c", script, *map(str, args)]
+
+
+def test_kill_9_while_indexing_leaves_the_previous_state_and_the_next_run_completes(
+        backend: Backend, seed_paths: list[Path]) -> None:
+    from budgetqa.app.pipeline import Engine
+    from budgetqa.index.store.ingest import index_paths
+
+    settings = backend.settings(dense=False)
+    index_paths(seed_paths[:2], settings, progress=False)
+    store = backend.open()
+    before = {d.name: store.facts(doc=d.name) for d in store.documents()}
+
+    killed = subprocess.run(_python(_KILL_ON_SECOND_WRITE, *seed_paths[2:]), capture_output=True, text=True,
+                            timeout=600)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+
+    after = backend.open()
+    docs = after.documents()
+    # the earlier documents untouched, the first new one committed, the second not there at all
+    assert {d.name for d in docs} == {*before, seed_paths[2].name}
+    assert all(after.facts(doc=name) == facts for name, facts in before.items())
+    assert all(len(after.facts(doc=d.name)) == d.n_facts for d in docs)
+    answer = Engine(settings).ask("福州市医疗保障局2024年公务接待费是多少")
+    assert answer.status == "answered" and "5.00" in answer.answer, answer
+
+    report = index_paths(seed_paths, settings, progress=False)  # the lock is free again
+    assert report.indexed == len(seed_paths) - 3 and not report.failed
+    assert {d.name for d in backend.open().documents()} == {p.name for p in seed_paths}
+
+
+def test_a_second_indexer_waits_and_says_why(backend: Backend, seed_paths: list[Path]) -> None:
+    from budgetqa.index.store.ingest import index_lock
+
+    settings = backend.settings(dense=False)
+    backend.open().close()  # the tables exist before the second indexer starts
+    with index_lock(settings):
+        second = subprocess.Popen(_python(_INDEX, seed_paths[0]), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  text=True)
+        assert second.stderr is not None
+        said = ""
+        while "等待" not in said:
+            line = second.stderr.readline()
+            if not line:
+                break  # it finished (or died) without waiting for the lock
+            said += line
+        assert "另一个索引进程" in said and second.poll() is None
+        assert backend.open().documents() == []  # it wrote nothing while it waited
+    out, err = second.communicate(timeout=600)
+    assert second.returncode == 0, err
+    assert "indexed 1" in out
+    assert [d.name for d in backend.open().documents()] == [seed_paths[0].name]
