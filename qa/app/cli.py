@@ -72,6 +72,15 @@ def _engine(settings: Settings) -> Engine:
     return Engine(settings)
 
 
+def _where_stored(settings: Settings) -> str:
+    """Where the index lives, for messages: the database (without its password) or the home folder."""
+    if settings.database_url:
+        from budgetqa.index.store.postgres import describe
+
+        return f"数据库 {describe(settings.database_url)}"
+    return str(settings.home)
+
+
 def _emit(obj: dict[str, Any]) -> None:
     # Flushed per line so a batch streams to a pipe as it goes.
     _echo(json.dumps(obj, ensure_ascii=False))
@@ -107,7 +116,7 @@ def index(ctx: click.Context, paths: tuple[Path, ...], quiet: bool) -> None:
     report = index_paths(targets, settings, progress=not quiet)
     click.echo(f"索引完成：新增或更新 {report.indexed} 个文件，未改动 {report.unchanged} 个，"
                f"跳过 {len(report.skipped)} 个，失败 {len(report.failed)} 个；共 {report.facts} 条数字事实，"
-               f"用时 {report.seconds:.1f} 秒。索引目录：{settings.home}")
+               f"用时 {report.seconds:.1f} 秒。索引位置：{_where_stored(settings)}")
     for name, reason in report.skipped:
         click.echo(f"跳过：{name}：{reason}", err=True)
     for name, reason in report.failed:
@@ -368,7 +377,7 @@ def serve(ctx: click.Context, host: str, port: int, shared_uploads: bool) -> Non
     if shared_uploads and len(settings.upload_token) < 12:
         raise click.UsageError("--shared-uploads 需要设置环境变量 BUDGETQA_UPLOAD_TOKEN（至少 12 个字符的口令）。")
     ensure_index(settings)
-    click.echo(f"索引目录：{settings.home}；打开 http://{host}:{port}/", err=True)
+    click.echo(f"索引位置：{_where_stored(settings)}；打开 http://{host}:{port}/", err=True)
     launch(settings, host, port, shared_uploads=shared_uploads)
 
 
