@@ -273,12 +273,20 @@ def _harvest(catalog: Catalog, m: DocMeta, know: NameKnowledge, cache: UnitCache
     """harvested_subunits of one document, from the cache when its bytes were read before (reading
     them means loading every fact of the document)."""
     if cache is None or not m.sha256:
-        return harvested_subunits(m.unit, {f.row for f in catalog.facts.get(m.name, ())}, know)
+        return harvested_subunits(m.unit, _row_labels(catalog, m.name), know)
     found = cache.doc_units(m.name, m.sha256, know.version)
     if found is None:
-        found = harvested_subunits(m.unit, {f.row for f in catalog.facts.get(m.name, ())}, know)
+        found = harvested_subunits(m.unit, _row_labels(catalog, m.name), know)
         cache.put_doc_units(m.name, m.sha256, know.version, found)
     return found
+
+
+def _row_labels(catalog: Catalog, doc: str) -> set[str]:
+    """A document's row labels: straight from the store when it can list them (no facts loaded)."""
+    labels = getattr(catalog.source, "row_labels", None)
+    if callable(labels):
+        return set(labels(doc))
+    return {f.row for f in catalog.facts.get(doc, ())}
 
 
 def clean_subunit(name: str, unit: str, know: NameKnowledge) -> str:
