@@ -3,6 +3,8 @@ answered by the clause that explains the item asked about (its head, change and 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from budgetqa.app.pipeline import Engine
 from budgetqa.catalog import MemorySource
 from budgetqa.config import load_settings
@@ -30,8 +32,8 @@ PROSE = Section("九、“三公”经费、会议费、培训费支出预算情
                 "较上年增加286.42万元，原因是包含津补贴专项资金。", None)
 
 
-def _engine(tmp_path, sections=(SETUP, PROSE), facts=()) -> Engine:
-    d = _doc("wx.txt", UNIT, 2026, sections=sections)
+def _engine(tmp_path, sections=(SETUP, PROSE), facts=(), kind="预算") -> Engine:
+    d = replace(_doc("wx.txt", UNIT, 2026, sections=sections), kind=kind)
     return Engine(load_settings(home=str(tmp_path)), source=MemorySource([(d, list(facts))]))
 
 
@@ -107,3 +109,30 @@ def test_explanations_quote_the_document_verbatim():
     from budgetqa.answer.explain import _clauses
     text = "（1）支出5万元，与上年相比增加1万元。\n主要原因是一是甲；二是乙。"
     assert "".join(_clauses(text)) == text.replace("\n", "")
+
+
+def test_a_numbered_list_continues_past_its_first_sentence(tmp_path):
+    setup = Section("（部门）机构设置", 2, "本部门中，事业单位2家，具体包括：\n1.无锡市示范管理局（本部）。\n"
+                    "2.无锡市示范服务中心。\n3.无锡市示范执法队。\n本部门无其他单位。", None)
+    a = _engine(tmp_path, sections=(setup,)).ask("无锡示范管理局由哪些单位组成？")
+    assert "3.无锡市示范执法队。" in a.answer and "无其他单位" not in a.answer
+
+
+def test_the_questions_own_words_beat_a_generic_item(tmp_path):
+    """"一般公共预算支出决算小于年初预算": 支出 alone would name the 三公 clause; the question's words name the
+    figure-less sentence after the one stating both figures."""
+    prose = Section("（三）一般公共预算财政拨款支出决算具体情况", 2,
+                    "2024年度“三公”经费支出决算数小于预算数的主要原因：当年度无“三公”经费支出。\n"
+                    "一般公共预算财政拨款支出年初预算为2993.92万元，支出决算为2940.05万元。"
+                    "决算数小于预算数的主要原因：个别信息化项目和中介机构服务调减。", None)
+    a = _engine(tmp_path, sections=(prose,), kind="决算").ask("无锡示范管理局2026年一般公共预算支出决算小于年初预算的原因")
+    assert "中介机构服务调减" in a.answer and "当年度无" not in a.answer
+
+
+def test_a_change_against_a_named_year_is_not_the_head(tmp_path):
+    prose = Section("一、“三公”经费预算情况说明", 2,
+                    "（二）公务用车购置及运行费36.56万元，比2024年预算减少10万元，主要原因是新增1辆公务用车。"
+                    "其中：公务用车购置费15万元，比2024年预算减少10万元，主要原因是购置车辆类型不同；"
+                    "公务用车运行费21.56万元，比2024年预算持平，主要原因是运行费保持不变。", None)
+    a = _engine(tmp_path, sections=(prose,)).ask("无锡示范管理局公务用车购置费为什么比2024年减少")
+    assert "购置车辆类型不同" in a.answer and "运行费保持不变" not in a.answer

@@ -15,12 +15,16 @@ from dataclasses import dataclass, replace
 from budgetqa.answer.sections_data import SectionWords, section_words
 from budgetqa.catalog import Passage, norm
 from budgetqa.understand.text_shape import cue_words
-from budgetqa.understand.understander import Query
+from budgetqa.understand.understander import Query, item_words
 
 _ENDS = "。；;"
 _DIGITS = "0123456789"
 _NUMBER = _DIGITS + ".,，"
 MAX_TIED = 3
+FRAGMENT = 0.5  # an item word that is a small piece of what the question names counts half
+COMPARE_SPAN = 12  # "比2024年预算" / "较上年" before the change word
+FULL_WORD = 6  # an item word this long (or longer) names the item fully; shorter ones count less
+CONTEXT_SHARE = 0.8  # the question's words found around the clause count less than in its head
 MIN_MATCH = 0.5  # share of the item word's character pairs the head must repeat
 
 
@@ -34,6 +38,8 @@ class Explained:
     figure: str  # the figure as printed ("5.5"), "" when the clause has none
     change: str  # the words between the figure and the explanation word
     order: int
+    context: str = ""  # the subject with the clause before it when the subject has no figure of its own
+    reason: str = ""  # the words after the explanation word
 
 
 def explain(query: Query, passages: list[Passage]) -> tuple[Passage, str] | None:
@@ -43,8 +49,10 @@ def explain(query: Query, passages: list[Passage]) -> tuple[Passage, str] | None
     found = [replace(e, order=i) for i, e in enumerate(e for p in passages for e in _explained(p, keys, w))]
     words, totals = _item_words(query, w)
     scored: list[tuple[tuple[float, int, int, int], Explained]] = []
-    for named in ((w.totals_shown, words) if totals else (words,)):
-        scored = [(s, e) for e in found if (s := _score(e, named, query.question, w))[0] >= MIN_MATCH]
+    asked = _asked(query, w)
+    totals_words = [(x, 1.0) for x in w.totals_shown]
+    for named in ((totals_words, words) if totals else (words,)):
+        scored = [(s, e) for e in found if (s := _score(e, named, query.question, w, asked))[0] > 0]
         if scored:
             break
     if not scored:
@@ -52,17 +60,28 @@ def explain(query: Query, passages: list[Passage]) -> tuple[Passage, str] | None
     top, best = max(scored, key=lambda se: (*se[0], -se[1].order))
     # equally good clauses of the same section say it together ("预算收入较上年增加…；预算支出较上年增加…")
     same = [e.text for s, e in scored if s == top and e.passage is best.passage][:MAX_TIED]
+    if "万元" in best.reason:  # "增加的原因：…其中基本支出增加29.35万元…": the parts' own reasons follow
+        same += [e.text for e in found if e.passage is best.passage and 0 < e.order - best.order <= MAX_TIED - 1]
     return best.passage, "".join(dict.fromkeys(same))
 
 
-def _item_words(query: Query, w: SectionWords) -> tuple[list[str], bool]:
-    """The words naming the item (labels, as asked); whether the question asks about the totals."""
-    words = [norm(x) for item in query.items for x in (*item.labels, item.text) if x]
+def _item_words(query: Query, w: SectionWords) -> tuple[list[tuple[str, float]], bool]:
+    """The words naming the item (labels, as asked) with how much each counts; whether the question asks
+    about the totals."""
     asked = _asked(query, w)
-    if asked:
-        words.append(asked)
+    words: list[tuple[str, float]] = [(asked, 1.0)] if asked else []
+    for item in query.items:
+        # an item that is a small piece of what the question names ("支出" of "一般公共预算支出决算小于年初预算")
+        # would match any 支出 clause: the question's own words name it better
+        text = norm(item.text)
+        factor = FRAGMENT if asked and text in asked and 2 * len(text) < len(asked) else 1.0
+        words += [(norm(x), factor) for x in (*item.labels, item.text) if x]
     totals = not query.items and (not asked or asked in w.totals_asked)
-    return [x for x in dict.fromkeys(words) if len(x) >= 2], totals
+    best: dict[str, float] = {}
+    for x, f in words:
+        if len(x) >= 2:
+            best[x] = max(best.get(x, 0.0), f)
+    return list(best.items()), totals
 
 
 def _asked(query: Query, w: SectionWords) -> str:
@@ -72,6 +91,7 @@ def _asked(query: Query, w: SectionWords) -> str:
             "今年", "本年", "比上年", "比去年", "上年", "去年")
     for word in sorted(drop, key=len, reverse=True):
         text = text.replace(word, "")
+    text = norm(item_words(text))  # figures dropped after the cue words ("怎么是0") went
     for filler in "的了吗呢么啊是为要":
         text = text.replace(filler, "")
     return text
@@ -98,7 +118,9 @@ def _explained(p: Passage, keys: tuple[str, ...], w: SectionWords) -> list[Expla
         if at < 0:
             continue
         subject = c[:at]
-        text = c
+        text, context = c, subject
+        if not _head(subject)[1] and i:  # no figure of its own ("决算数小于预算数的主要原因：")
+            context = clauses[i - 1] + subject
         if not _head(subject)[0] and i:  # "主要原因是…" opens its own sentence: the figure is the clause before
             subject = clauses[i - 1]
             text = clauses[i - 1] + c
@@ -107,7 +129,7 @@ def _explained(p: Passage, keys: tuple[str, ...], w: SectionWords) -> list[Expla
             text += clauses[j]
             j += 1
         head, figure, change = _head(subject)
-        out.append(Explained(p, text, head, figure, change, len(out)))
+        out.append(Explained(p, text, head, figure, change, len(out), context, c[at:]))
     return out
 
 
@@ -116,6 +138,11 @@ def _head(subject: str) -> tuple[str, str, str]:
     last money figure before the change words ("工资福利支出（301）478.83万元，较上年增加…" after "其中：")."""
     w = section_words()
     cut = min((subject.find(m) for m in w.change_marks if m in subject), default=len(subject))
+    shown = min((subject.find(x) for d in w.directions if d.name != "为零" for x in d.shown if x in subject),
+                default=len(subject))
+    if shown < cut:  # "比2024年预算减少10万元": the comparison starts at the 比 before the change word
+        back = max(subject.rfind(m, 0, shown) for m in w.compare_words)
+        cut = back if back >= 0 and shown - back <= COMPARE_SPAN and "万元" not in subject[back:shown] else shown
     before, change = subject[:cut], subject[cut:]
     at = max(before.rfind("万元"), before.rfind("元") if "万元" not in before else -1)
     if at < 0:
@@ -148,11 +175,21 @@ def _match(word: str, head: str) -> tuple[float, int]:
     return len(hits) / len(pairs), len(head) - max(head.rfind(p) + 2 for p in hits)
 
 
-def _score(e: Explained, words: list[str] | tuple[str, ...], question: str,
-           w: SectionWords) -> tuple[float, int, int, int]:
+def _score(e: Explained, words: list[tuple[str, float]], question: str, w: SectionWords,
+           asked: str = "") -> tuple[float, int, int, int]:
+    """(how well the head names the item, change asked, figure repeated, closeness of the name to the
+    figure). A longer word matched counts more than "支出"; the question's own words may also be found in
+    the clause before a figure-less subject ("…支出决算为X万元。决算数小于预算数的主要原因")."""
     head = norm(e.head)
-    best = max((_match(x, head) for x in words), key=lambda m: (m[0], -m[1]), default=(0.0, 0))
+    best = max(((m[0] * _weight(x) * f, m[1], m[0]) for x, f in words if (m := _match(x, head))[0] >= MIN_MATCH),
+               key=lambda m: (m[0], -m[1]), default=(0.0, len(head), 0.0))
+    if asked and (m := _match(asked, norm(e.context)))[0] >= MIN_MATCH:
+        best = max(best, (CONTEXT_SHARE * m[0] * _weight(asked), m[1], m[0]), key=lambda m: m[0])
     return round(best[0], 1), _direction(e, question, w), _figure(e, question), -best[1]
+
+
+def _weight(word: str) -> float:
+    return min(len(word), FULL_WORD) / FULL_WORD
 
 
 def _direction(e: Explained, question: str, w: SectionWords) -> int:

@@ -58,18 +58,30 @@ def _from_sections(question: str, listed: str, passages: list[Passage],
         if kind not in w.list_kinds:
             continue
         rank = w.list_kinds.index(kind)
-        for s in _sentences(p.text):
+        sentences = _sentences(p.text)
+        for k, s in enumerate(sentences):
             match = max(_share(n, norm(s)) for n in names)
             if match < MIN_MATCH:
                 continue
             at = min((s.find(m) for m in w.markers if m in s), default=len(s))
             lead = int(any(n in s[:at] for n in names))  # "预算单位…包括：" lists units; "内设机构包括：…事业单位人事管理处" does not
             relation = sum(1 for r in asked_relations if r in s)
+            s += "".join(_items_after(sentences[k + 1:])) if at < len(s) else ""
             scored.append(((round(match, 1), lead, relation, int(at < len(s)), -rank, min(len(s), MAX_LIST)), p, s))
     if not scored:
         return None
     _, p, s = max(scored, key=lambda x: x[0])
     return p, s if len(s) <= MAX_LIST else s[:MAX_LIST] + "……"
+
+
+def _items_after(sentences: list[str]) -> list[str]:
+    """The numbered sentences that continue a list ("具体包括：1.…（本部）。2.…。3.…。")."""
+    out = []
+    for s in sentences:
+        if not (s[:1].isdigit() or (s[:1] in "（(" and s[1:2].isdigit())):
+            break
+        out.append(s)
+    return out
 
 
 def _share(word: str, text: str) -> float:

@@ -31,6 +31,7 @@ class SectionWords:
     keys: dict[str, tuple[str, ...]]
     continues: tuple[str, ...]
     change_marks: tuple[str, ...]
+    compare_words: tuple[str, ...]
     head_starts: tuple[str, ...]
     directions: tuple[Direction, ...]
     totals_asked: tuple[str, ...]
@@ -52,6 +53,6 @@ def section_words() -> SectionWords:
         aliases={k: tuple(v) for k, v in lists["aliases"].items()}, table_nouns=tuple(lists["table_nouns"]), page_footer=tuple(lists["page_footer"]),
         project_columns=tuple(lists["project_columns"]), project_roles=tuple(lists["project_roles"]),
         keys={k: tuple(v) for k, v in ex["keys"].items()}, continues=tuple(ex["continues"]),
-        change_marks=tuple(ex["change_marks"]), head_starts=tuple(ex["head_starts"]),
+        change_marks=tuple(ex["change_marks"]), compare_words=tuple(ex["compare_words"]), head_starts=tuple(ex["head_starts"]),
         directions=tuple(Direction(k, tuple(v["asked"]), tuple(v["shown"])) for k, v in ex["direction"].items()),
         totals_asked=tuple(ex["totals"]["asked"]), totals_shown=tuple(ex["totals"]["shown"]))

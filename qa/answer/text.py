@@ -37,8 +37,7 @@ def answer_text(query: Query, catalog: Catalog, search: object = None) -> Draft:
 
     parts: list[str] = []
     cites: list[Fact] = []
-    targets = {(t.ref.name, t.docs): t for t in query.targets}  # "西安气象局下辖哪些区县气象局": one unit
-    for t in list(targets.values())[:3]:
+    for t in list(dict.fromkeys(query.targets))[:3]:  # "西安气象局下辖哪些区县气象局": the same target once
         found = _sectioned(query, catalog, t)
         listed = found is not None and query.topic in LIST_TOPICS
         found = found or _best(query, catalog, t, search if callable(search) else None)
@@ -46,8 +45,9 @@ def answer_text(query: Query, catalog: Catalog, search: object = None) -> Draft:
             continue
         passage, excerpt = found
         meta = catalog.docs.get(passage.doc)
-        if query.topic == "机构" and not listed and meta and meta.subunits and \
-                not all(u in excerpt for u in meta.subunits):
+        named = sum(1 for u in meta.subunits if u in excerpt) if meta else 0
+        if query.topic == "机构" and meta and meta.subunits and not all(u in excerpt for u in meta.subunits) \
+                and not (listed and named >= 2):  # a list sentence that names the units stands alone
             excerpt += f"（文件所列单位：{'、'.join((meta.unit, *meta.subunits))}。）"
         parts.append(template("text").format(unit=t.ref.name, year=t.year or "", kind=t.kind or "",
                                              title=passage.title, excerpt=excerpt))
