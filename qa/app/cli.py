@@ -8,6 +8,7 @@ Chinese message with exit status 1, never a traceback.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -427,10 +428,18 @@ def _thresholds(path: Path, min_accuracy: float | None,
     if corpus:
         return threshold, corpus
     root = path.resolve().parent.parent
-    listed = [root / p for p in spec.get("corpus", [])]
+    listed = [_beside(root, p) for p in spec.get("corpus", [])]
     for missing in (p for p in listed if not p.exists()):
         click.echo(f"找不到 {missing}，跳过", err=True)
     return threshold, tuple(p for p in listed if p.exists())
+
+
+def _beside(root: Path, listed: str) -> Path:
+    """A thresholds.json path; "../shared/…" follows BUDGETQA_SHARED when set (a worktree elsewhere)."""
+    shared = os.environ.get("BUDGETQA_SHARED")
+    if shared and listed.startswith("../shared/"):
+        return Path(shared) / listed.removeprefix("../shared/")
+    return root / listed
 
 
 if __name__ == "__main__":
