@@ -94,11 +94,12 @@ def _share(word: str, text: str) -> float:
 def _from_tables(catalog: Catalog, t: Target, w: SectionWords) -> tuple[Passage, str] | None:
     """Units as the rows of a table coded by unit (125002 西安市安全生产执法监察支队)."""
     for d in t.docs:
-        rows: dict[str, Fact] = {}
+        tables: dict[str, dict[str, Fact]] = {}  # the first table listing two units or more is the list
         for f in catalog.facts.get(d, []):
             if f.code and len(f.code) == w.unit_code_digits and f.code.isdigit():
-                rows.setdefault(_without_footer(f.row, w), f)
-        if len(rows) >= 2:
+                tables.setdefault(f.table, {}).setdefault(_without_footer(f.row, w), f)
+        rows = next((r for r in tables.values() if len(r) >= 2), None)
+        if rows:
             first = next(iter(rows.values()))
             names = "、".join(rows)
             return Passage(doc=d, title=first.table, text=names, page=first.page), f"列出的单位：{names}。"
