@@ -11,6 +11,8 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from budgetqa.answer.explain import explain
+from budgetqa.answer.lists import list_answer
 from budgetqa.catalog import Catalog, Passage, norm
 from budgetqa.index.model import Fact
 from budgetqa.understand.understander import Query, Target, item_words
@@ -19,6 +21,8 @@ if TYPE_CHECKING:
     from budgetqa.answer.answerer import Draft
 
 Search = Callable[[str, Target], list[Passage]]
+LIST_TOPICS = ("机构", "项目")
+EXPLAIN_TOPICS = ("原因", "用途")
 
 _TITLE_WORDS = {"职责": ("职责", "职能"),
                 "机构": ("机构设置", "单位构成", "预算单位构成", "基本情况", "人员情况", "概况", "机构"),
@@ -33,13 +37,17 @@ def answer_text(query: Query, catalog: Catalog, search: object = None) -> Draft:
 
     parts: list[str] = []
     cites: list[Fact] = []
-    for t in query.targets[:3]:
-        found = _best(query, catalog, t, search if callable(search) else None)
+    for t in list(dict.fromkeys(query.targets))[:3]:  # "西安气象局下辖哪些区县气象局": the same target once
+        found = _sectioned(query, catalog, t)
+        listed = found is not None and query.topic in LIST_TOPICS
+        found = found or _best(query, catalog, t, search if callable(search) else None)
         if found is None:
             continue
         passage, excerpt = found
         meta = catalog.docs.get(passage.doc)
-        if query.topic == "机构" and meta and meta.subunits and not all(u in excerpt for u in meta.subunits):
+        named = sum(1 for u in meta.subunits if u in excerpt) if meta else 0
+        if query.topic == "机构" and meta and meta.subunits and not all(u in excerpt for u in meta.subunits) \
+                and not (listed and named >= 2):  # a list sentence that names the units stands alone
             excerpt += f"（文件所列单位：{'、'.join((meta.unit, *meta.subunits))}。）"
         parts.append(template("text").format(unit=t.ref.name, year=t.year or "", kind=t.kind or "",
                                              title=passage.title, excerpt=excerpt))
@@ -50,6 +58,17 @@ def answer_text(query: Query, catalog: Catalog, search: object = None) -> Draft:
     pool = tuple(f for c in cites for f in catalog.facts.get(c.doc, []))
     return Draft("answered", "\n".join(parts), extra_citations=tuple(cites), pool=pool,
                  unit=query.targets[0].ref.name if query.targets else None)
+
+
+def _sectioned(query: Query, catalog: Catalog, t: Target) -> tuple[Passage, str] | None:
+    """Lists from the 单位构成 / 机构设置 sections or project tables; why / what-for from the clause that
+    explains the item (budgetqa.answer.lists, budgetqa.answer.explain)."""
+    if query.topic not in LIST_TOPICS and query.topic not in EXPLAIN_TOPICS:
+        return None
+    passages = [p for d in t.docs for p in catalog.passages.get(d, []) if p.text.strip()]
+    if query.topic in LIST_TOPICS:
+        return list_answer(query, catalog, t, passages)
+    return explain(query, passages)
 
 
 def _best(query: Query, catalog: Catalog, t: Target, search: Search | None) -> tuple[Passage, str] | None:

@@ -26,6 +26,7 @@ from budgetqa.understand.frame import (
 )
 from budgetqa.understand.lexicon import drop_all, has_any
 from budgetqa.understand.normalize import from_english, normalize_question
+from budgetqa.understand.text_shape import text_shape
 from budgetqa.understand.unit_cache import UnitCache
 from budgetqa.understand.units import Mention, UnitMatcher, UnitRef
 from budgetqa.understand.wording import (
@@ -156,6 +157,8 @@ class Understander:
         kind = self._kind(clean)
         residue = _residue(clean, mentions)
         qtype, topic = question_type(clean, mentions, years, self.vocab.questions)
+        if shape := text_shape(clean):  # "下属有哪些医院", "怎么是0", "用来干什么": text_shapes.toml
+            qtype, topic = "text", shape.topic
         base = Query(question=q, qtype=qtype, year=asked_year, years=years, kind=kind, topic=topic,
                      residue=residue, injection=injection,
                      notes=("问题中的指令性内容已忽略，数字只来自文件。",) if injection else ())

@@ -1,0 +1,158 @@
+"""List questions ("包括哪些单位", "下属有哪些医院", "有哪些项目") answered from the right section.
+
+Units are read from the sentences of the 单位构成 / 机构设置 sections (text_sections.toml [kinds]): the
+sentence naming what is listed ("医院", "区县气象局", "预算单位") and, when the question says it, the
+relation ("下属", "下辖") wins and is quoted verbatim. A document without such a sentence lists its units
+as rows of its tables (six-digit unit codes). Projects are the names of the unit's rows in the project
+tables (表 项目支出预算表 / 绩效目标表), each once.
+"""
+
+from __future__ import annotations
+
+from budgetqa.answer.sections_data import SectionWords, section_words
+from budgetqa.catalog import Catalog, Passage, norm
+from budgetqa.index.extract.identity import table_role
+from budgetqa.index.model import Fact
+from budgetqa.understand.text_shape import list_shape
+from budgetqa.understand.understander import Query, Target
+
+MIN_MATCH = 0.5  # share of the listed noun's character pairs the sentence must repeat
+MAX_LIST = 600
+
+
+def list_answer(query: Query, catalog: Catalog, t: Target, passages: list[Passage]) -> tuple[Passage, str] | None:
+    w = section_words()
+    shape = list_shape(query.question)
+    if query.topic == "项目":
+        return _projects(catalog, t, w)
+    listed = _noun(shape.listed if shape else "", w)
+    if not listed:
+        return None
+    found = _from_sections(query.question, listed, passages, w)
+    if found is None and listed.endswith(w.table_nouns):
+        found = _from_tables(catalog, t, w)
+    return found
+
+
+def _noun(listed: str, w: SectionWords) -> str:
+    """"下属单位" -> "单位": the relation is scored apart, the noun must be in the sentence."""
+    for r in sorted(w.relations, key=len, reverse=True):
+        if listed.startswith(r) and len(listed) > len(r) + 1:
+            return listed[len(r):]
+    return listed
+
+
+def _sentences(text: str) -> list[str]:
+    """Sentences of the section, lines joined first (a page break may cut "本部门下 / 属单位包括")."""
+    flat = "".join(line.strip() for line in text.split("\n"))
+    return [s.strip() + "。" for s in flat.split("。") if s.strip()]
+
+
+def _from_sections(question: str, listed: str, passages: list[Passage],
+                   w: SectionWords) -> tuple[Passage, str] | None:
+    asked_relations = [r for r in w.relations if r in question]
+    names = (listed, *next((a for n, a in w.aliases.items() if listed.endswith(n)), ()))
+    scored = []
+    for p in passages:
+        kind = w.kind_of(p.title)
+        if kind not in w.list_kinds:
+            continue
+        rank = w.list_kinds.index(kind)
+        sentences = _sentences(p.text)
+        for k, s in enumerate(sentences):
+            match = max(_share(n, norm(s)) for n in names)
+            if match < MIN_MATCH:
+                continue
+            at = min((s.find(m) for m in w.markers if m in s), default=len(s))
+            lead = int(any(n in s[:at] for n in names))  # "预算单位…包括：" lists units; "内设机构包括：…事业单位人事管理处" does not
+            relation = sum(1 for r in asked_relations if r in s)
+            s += "".join(_items_after(sentences[k + 1:])) if at < len(s) else ""
+            scored.append(((round(match, 1), lead, relation, int(at < len(s)), -rank, min(len(s), MAX_LIST)), p, s))
+    if not scored:
+        return None
+    _, p, s = max(scored, key=lambda x: x[0])
+    return p, s if len(s) <= MAX_LIST else s[:MAX_LIST] + "……"
+
+
+def _items_after(sentences: list[str]) -> list[str]:
+    """The numbered sentences that continue a list ("具体包括：1.…（本部）。2.…。3.…。")."""
+    out = []
+    for s in sentences:
+        if not (s[:1].isdigit() or (s[:1] in "（(" and s[1:2].isdigit())):
+            break
+        out.append(s)
+    return out
+
+
+def _share(word: str, text: str) -> float:
+    if word in text:
+        return 1.0
+    pairs = {word[i:i + 2] for i in range(len(word) - 1)}
+    return len([p for p in pairs if p in text]) / len(pairs) if pairs else 0.0
+
+
+def _from_tables(catalog: Catalog, t: Target, w: SectionWords) -> tuple[Passage, str] | None:
+    """Units as the rows of a table coded by unit (125002 西安市安全生产执法监察支队)."""
+    for d in t.docs:
+        tables: dict[str, dict[str, Fact]] = {}  # the first table listing two units or more is the list
+        for f in catalog.facts.get(d, []):
+            if f.code and len(f.code) == w.unit_code_digits and f.code.isdigit():
+                tables.setdefault(f.table, {}).setdefault(_without_footer(f.row, w), f)
+        rows = next((r for r in tables.values() if len(r) >= 2), None)
+        if rows:
+            first = next(iter(rows.values()))
+            names = "、".join(rows)
+            return Passage(doc=d, title=first.table, text=names, page=first.page), f"列出的单位：{names}。"
+    return None
+
+
+def _without_footer(label: str, w: SectionWords) -> str:
+    for mark in w.page_footer:
+        at = label.find(mark)
+        if at >= 0:
+            cut = label.rfind("第", 0, at)
+            return label[:cut] if cut > 0 else label
+    return label
+
+
+def _projects(catalog: Catalog, t: Target, w: SectionWords) -> tuple[Passage, str] | None:
+    """The project names of the unit's rows in the project tables, each once, in the table's order."""
+    for d in t.docs:
+        meta = catalog.docs.get(d)
+        facts = [f for f in catalog.facts.get(d, []) if f.source == "table"
+                 and table_role(f.table, f.section) in w.project_roles]
+        if not facts:
+            continue
+        own = [f for f in facts if _same_unit(f.row, t.ref.name)]
+        if not own and meta and norm(meta.unit) == norm(t.ref.name):
+            own = facts
+        names = list(dict.fromkeys(n for f in own if (n := _project_name(f))))
+        if names:
+            first = own[0]
+            text = "、".join(names)
+            return Passage(doc=d, title=first.table, text=text, page=first.page), f"{t.ref.name}的项目：{text}。"
+    return None
+
+
+def _same_unit(row: str, unit: str) -> bool:
+    a, b = norm(row), norm(unit)
+    return bool(a) and (a == b or (len(a) >= 4 and (a in b or b in a)))
+
+
+def _project_name(f: Fact) -> str:
+    """The first words of the row that are neither the unit label nor a figure ("教学事务管理")."""
+    cells = [c.strip() for c in f.quote.split("\t") if c.strip()]
+    words = [c for c in cells if not _is_figure(c)]
+    if not words or norm(words[0]) in ("合计", "小计", "总计"):
+        return ""
+    if len(words) > 1 and norm(words[0]) == norm(f.row):
+        return words[1]
+    return words[0]
+
+
+def _is_figure(cell: str) -> bool:
+    try:
+        float(cell.replace(",", "").replace("%", ""))
+        return True
+    except ValueError:
+        return cell in ("-", "—", "/")
