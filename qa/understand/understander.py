@@ -16,6 +16,7 @@ from typing import Any
 
 from budgetqa.catalog import Catalog, norm, occurrences
 from budgetqa.errors import BadQuestion
+from budgetqa.understand.concepts import bare_concept, concept_of
 from budgetqa.understand.frame import (
     FrameWords,
     frames,
@@ -179,6 +180,9 @@ class Understander:
             for w in sorted(self.vocab.frames.previous, key=len, reverse=True):
                 residue = residue.replace(w, "")  # "上年（2023年）": the year already says it
         items, unexplained = self._items(residue, targets, qtype)
+        bare = bare_concept(residue) if not items and qtype != "text" else None
+        if bare is not None:  # "今年预算多少": the concept the bare word names (concepts.toml)
+            items, unexplained = (bare.item(),), ""
         items, columns, tables = self._hints(items, targets, qtype, residue)
         if qtype == "lookup" and len(items) == 1 and not items[0].code and not columns and not tables:
             items = (self._qualified(items[0], residue, targets),)
@@ -248,7 +252,8 @@ class Understander:
             items = tuple(i for i in items if i not in as_table)
             tables += tuple(norm(i.text) for i in as_table)
         # a vocabulary item with its own table (三公 items) is an item even where that table prints it as a column
-        as_col = [i for i in items if i.labels and i.labels[0] in cols and not i.code and not i.table]
+        as_col = [i for i in items if i.labels and i.labels[0] in cols and not i.code and not i.table
+                  and concept_of(i) is None]  # 人员经费 and 公用经费 side by side are two concepts
         rest = [i for i in items if i not in as_col]
         if len(items) < 2 or not as_col or not rest:
             return items, named, tables
