@@ -36,10 +36,13 @@ def _ident(catalog: Catalog, f: Fact) -> Identity:
     return identity_of(f, meta.subunits if meta else ())
 
 
-def _main(column: str, prior: bool) -> bool:
-    """This year's figure (or, asked for the year before, the 上年 column)."""
+def _main(column: str, prior: bool, kind: str | None) -> bool:
+    """This year's figure (or, asked for the year before, the 上年 column); a final account's 决算数,
+    not the budget it also prints."""
     if prior:
         return "上年" in column and "结转" not in column
+    if kind == "决算" and "预算" in column:
+        return False
     return not any(w in column for w in _NOT_MAIN) and not _YEAR.search(column)
 
 
@@ -58,7 +61,7 @@ def _item_ok(spec: Spec, item: str, prior: bool) -> bool:
     return not any(w in item for w in spec.none)
 
 
-def _column_ok(spec: Spec, column: str, source: str, prior: bool) -> bool:
+def _column_ok(spec: Spec, column: str, source: str, prior: bool, kind: str | None = None) -> bool:
     if source == "text":
         return True
     last = column.split("/")[-1] if column else ""
@@ -66,7 +69,7 @@ def _column_ok(spec: Spec, column: str, source: str, prior: bool) -> bool:
         return False
     if spec.column_prefix and not any(column.startswith(p) for p in spec.column_prefix):
         return False
-    return _main(column, prior)
+    return _main(column, prior, kind)
 
 
 def matching(catalog: Catalog, target: Target, spec: Spec) -> list[Fact]:
@@ -83,15 +86,29 @@ def matching(catalog: Catalog, target: Target, spec: Spec) -> list[Fact]:
                 continue
             if not spec.roles and (f.source == "text" or "绩效" in role):
                 continue
-            own_row = ident.subunit is None or (ident.subunit == "本级" and not sub)
-            if spec.subunit != bool(sub) or (sub and item_key(ident.subunit or "") != item_key(sub)) \
-                    or (not sub and not own_row):
+            if spec.measures and f.measure not in spec.measures:
+                continue
+            if spec.subunit != bool(sub) or not _unit_ok(f, ident, sub):
                 continue  # a sub-unit's figure is its own row; the department's never a sub-unit's row
             if not _item_ok(spec, ident.item, target.prior and f.source == "text") \
-                    or not _column_ok(spec, ident.column, f.source, target.prior):
+                    or not _column_ok(spec, ident.column, f.source, target.prior, f.kind):
                 continue
+            if f.source == "text" and f.kind == "决算" and "预算" in ident.item:
+                continue  # a final account's prose also quotes the budget ("年初预算为…")
             out.append(f)
     return out
+
+
+def _unit_ok(f: Fact, ident: Identity, sub: str) -> bool:
+    """The fact is the asked unit's own: a department's row (not a sub-unit's), or the sub-unit's row; in
+    prose, the clause right before the figure names the sub-unit ("…中心编制人数8人，实有人员7人")."""
+    if not sub:
+        return ident.subunit is None or ident.subunit == "本级"
+    if f.source == "text":
+        at = f.context.find(f.value)
+        before = f.context[:at] if at >= 0 else f.context
+        return sub[-3:] in before  # the name's head is often shortened ("市委讲师团"), its tail is not
+    return item_key(ident.subunit or "") == item_key(sub)
 
 
 def printed(catalog: Catalog, target: Target, concept: Concept) -> Fact | None:

@@ -207,10 +207,11 @@ def _just_before(f: Fact) -> str:
 def choose(catalog: Catalog, target: Target, item: Item, hints: Hints = Hints()) -> Choice | None:
     concept = concept_of(item)
     # a column the question names narrows the item, unless it is the main column or a concept itself
-    narrowed = [c for c in hints.columns if c not in words("main_column") and concept_of(Item(c, (c,))) is None]
-    if concept is not None and not hints.tables and not narrowed and not hints.measure:
+    narrowed = [c for c in hints.columns if concept_of(Item(c, (c,))) is None
+                and not (c in words("main_column") and (c != "预算数" or target.kind != "决算"))]
+    if concept is not None and not hints.tables and not narrowed:
         own = printed(catalog, target, concept)  # by identity: the concept's own figure, never a part
-        if own is not None:
+        if own is not None and (not hints.measure or _measure_ok(own, hints.measure)):
             return Choice(own, (), ())
     cands = candidates(catalog, target, item, hints.tables)
     if not cands and not item.code:

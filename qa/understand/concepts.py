@@ -31,6 +31,7 @@ class Spec:
     columns: tuple[str, ...] = ()  # column roles (last part); () = the main column
     column_prefix: tuple[str, ...] = ()
     none: tuple[str, ...] = ()
+    measures: tuple[str, ...] = ()  # counts: 人, 辆, 台 … (() = any)
     largest: bool = False
     subunit: bool = False  # the row names the sub-unit asked about
 
@@ -43,6 +44,7 @@ class Concept:
     parts: Spec | None = None
     bare: tuple[str, ...] = ()
     ignore: tuple[str, ...] = field(default=())
+    qualifier: bool = False
 
     def item(self, text: str = "") -> Item:
         """The concept as a question item: its own name and words are the labels it may be printed under."""
@@ -60,7 +62,7 @@ def concepts(path: str = "") -> tuple[Concept, ...]:
     data = tomllib.loads(p.read_text(encoding="utf-8"))
     return tuple(Concept(c["id"], tuple(c["words"]), tuple(_spec(s) for s in c.get("printed", ())),
                          _spec(c["parts"]) if "parts" in c else None, tuple(c.get("bare", ())),
-                         tuple(c.get("ignore", ()))) for c in data["concept"])
+                         tuple(c.get("ignore", ())), bool(c.get("qualifier", False))) for c in data["concept"])
 
 
 @cache
@@ -89,3 +91,16 @@ def bare_concept(residue: str) -> Concept | None:
         if not FILLER.sub("", rest):
             return c
     return None
+
+
+def drop_qualifiers(items: tuple[Item, ...], residue: str) -> tuple[Item, ...]:
+    """"项目支出预算总额": a qualifier concept written right after another item is that item's total, not an
+    item of its own."""
+    text = norm(residue)
+    out = []
+    for it in items:
+        c = concept_of(it)
+        if c is not None and c.qualifier and any(o is not it and norm(o.text) + norm(it.text) in text for o in items):
+            continue
+        out.append(it)
+    return tuple(out)

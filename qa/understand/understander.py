@@ -16,7 +16,7 @@ from typing import Any
 
 from budgetqa.catalog import Catalog, norm, occurrences
 from budgetqa.errors import BadQuestion
-from budgetqa.understand.concepts import bare_concept, concept_of
+from budgetqa.understand.concepts import bare_concept, concept_of, drop_qualifiers
 from budgetqa.understand.frame import (
     FrameWords,
     frames,
@@ -180,11 +180,13 @@ class Understander:
             for w in sorted(self.vocab.frames.previous, key=len, reverse=True):
                 residue = residue.replace(w, "")  # "上年（2023年）": the year already says it
         items, unexplained = self._items(residue, targets, qtype)
+        items = drop_qualifiers(items, residue)
         bare = bare_concept(residue) if not items and qtype != "text" else None
         if bare is not None:  # "今年预算多少": the concept the bare word names (concepts.toml)
             items, unexplained = (bare.item(),), ""
         items, columns, tables = self._hints(items, targets, qtype, residue)
-        if qtype == "lookup" and len(items) == 1 and not items[0].code and not columns and not tables:
+        if qtype == "lookup" and len(items) == 1 and not items[0].code and not columns and not tables \
+                and concept_of(items[0]) is None:  # a concept is resolved by identity, not by a nearby label
             items = (self._qualified(items[0], residue, targets),)
         measure = asked_measure(clean)
         outside = norm(residue)
@@ -252,9 +254,9 @@ class Understander:
             items = tuple(i for i in items if i not in as_table)
             tables += tuple(norm(i.text) for i in as_table)
         # a vocabulary item with its own table (三公 items) is an item even where that table prints it as a column
-        as_col = [i for i in items if i.labels and i.labels[0] in cols and not i.code and not i.table
-                  and concept_of(i) is None]  # 人员经费 and 公用经费 side by side are two concepts
+        as_col = [i for i in items if i.labels and i.labels[0] in cols and not i.code and not i.table]
         rest = [i for i in items if i not in as_col]
+        as_col = [i for i in as_col if concept_of(i) is None]  # 人员经费 beside 公用经费: two concepts, no column
         if len(items) < 2 or not as_col or not rest:
             return items, named, tables
         return tuple(rest), named + tuple(i.labels[0] for i in as_col), tables

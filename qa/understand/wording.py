@@ -104,6 +104,8 @@ def asked_measure(q: str) -> str:
         return ""
     if m.group(2):
         return "分"
+    if m.group(1) == "个" and q[m.end():m.end() + 1] == "人":
+        return "人"  # "几个人" counts people
     return {"名": "人"}.get(m.group(1), m.group(1))
 
 
