@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from budgetqa.catalog import norm
-from budgetqa.understand.wording import FILLER, Item
+from budgetqa.understand.wording import Item, drop_filler
 
 NARRATIVE = "narrative"
 
@@ -88,7 +88,7 @@ def bare_concept(residue: str) -> Concept | None:
         rest = text
         for w in sorted((*c.bare, *c.ignore), key=len, reverse=True):
             rest = rest.replace(w, "")
-        if not FILLER.sub("", rest):
+        if not drop_filler(rest):
             return c
     return None
 
