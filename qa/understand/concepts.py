@@ -53,7 +53,8 @@ class Concept:
 
 
 def _spec(raw: dict[str, Any]) -> Spec:
-    return Spec(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in raw.items()})
+    fields: dict[str, Any] = {k: (tuple(v) if isinstance(v, list) else v) for k, v in raw.items()}
+    return Spec(**fields)
 
 
 @cache

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -131,9 +131,11 @@ def validate(question: str) -> str:
 
 
 class Understander:
-    def __init__(self, catalog: Catalog, vocabulary: Vocabulary | None = None) -> None:
+    def __init__(self, catalog: Catalog, vocabulary: Vocabulary | None = None,
+                 nearest: Callable[[str], str | None] | None = None) -> None:
         self.catalog = catalog
         self.vocab = vocabulary or load_vocabulary()
+        self.nearest = nearest  # words -> the nearest vocabulary phrase (item_match.PhraseMatcher), or None
         self.matcher = UnitMatcher(catalog, self.vocab.abbreviations)
         self._vocab_keys = sorted(self.vocab.items, key=len, reverse=True)
         self._label_cache: dict[tuple[str, ...], list[str]] = {}
@@ -184,6 +186,8 @@ class Understander:
         bare = bare_concept(residue) if not items and qtype != "text" else None
         if bare is not None:  # "今年预算多少": the concept the bare word names (concepts.toml)
             items, unexplained = (bare.item(),), ""
+        elif not items and qtype != "text" and self.nearest is not None:
+            items, unexplained = self._nearest_phrase(residue) or (items, unexplained)
         items, columns, tables = self._hints(items, targets, qtype, residue)
         if qtype == "lookup" and len(items) == 1 and not items[0].code and not columns and not tables \
                 and concept_of(items[0]) is None:  # a concept is resolved by identity, not by a nearby label
@@ -233,6 +237,16 @@ class Understander:
             item = q.items[0].text if q.items else item
             out.append((f.text, q))
         return out
+
+    def _nearest_phrase(self, residue: str) -> tuple[tuple[Item, ...], str] | None:
+        """Words neither the vocabulary nor the documents know, read by meaning: the nearest vocabulary
+        phrase's item ("招待客人花的钱" -> 招待费), only above the matcher's threshold."""
+        key = self.nearest(item_words(residue)) if self.nearest is not None else None
+        entry = self.vocab.items.get(key or "")
+        if not key or entry is None:
+            return None
+        labels = tuple(dict.fromkeys((*(norm(x) for x in entry.get("labels", ())), norm(key))))
+        return (Item(key, labels, entry.get("table", ""), vocab=True),), ""
 
     def _hints(self, items: tuple[Item, ...], targets: tuple[Target, ...], qtype: str,
                residue: str) -> tuple[tuple[Item, ...], tuple[str, ...], tuple[str, ...]]:
