@@ -29,6 +29,7 @@ class DocMeta:
     kind: str | None
     subunits: tuple[str, ...]
     title: str = ""  # the document's own name, for citations
+    sha256: str = ""  # the file's bytes: what is derived from the document may be cached under it
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,8 @@ def _without_names(label: str, names: tuple[str, ...]) -> str:
 def _meta(d: Any) -> DocMeta:
     return DocMeta(name=d.name, unit=d.unit, aliases=tuple(getattr(d, "aliases", ()) or ()),
                    year=getattr(d, "year", None), kind=getattr(d, "kind", None),
-                   subunits=tuple(getattr(d, "subunits", ()) or ()), title=getattr(d, "title", "") or "")
+                   subunits=tuple(getattr(d, "subunits", ()) or ()), title=getattr(d, "title", "") or "",
+                   sha256=getattr(d, "sha256", "") or "")
 
 
 def _passage(s: Any) -> Passage:

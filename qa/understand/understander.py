@@ -27,6 +27,7 @@ from budgetqa.understand.frame import (
 )
 from budgetqa.understand.lexicon import drop_all, has_any
 from budgetqa.understand.normalize import from_english, normalize_question
+from budgetqa.understand.unit_cache import UnitCache
 from budgetqa.understand.units import Mention, UnitMatcher, UnitRef
 from budgetqa.understand.wording import (
     GENERIC_LABELS,
@@ -131,12 +132,12 @@ def validate(question: str) -> str:
 
 
 class Understander:
-    def __init__(self, catalog: Catalog, vocabulary: Vocabulary | None = None,
+    def __init__(self, catalog: Catalog, vocabulary: Vocabulary | None = None, unit_cache: UnitCache | None = None,
                  nearest: Callable[[str], str | None] | None = None) -> None:
         self.catalog = catalog
         self.vocab = vocabulary or load_vocabulary()
         self.nearest = nearest  # words -> the nearest vocabulary phrase (item_match.PhraseMatcher), or None
-        self.matcher = UnitMatcher(catalog, self.vocab.abbreviations)
+        self.matcher = UnitMatcher(catalog, self.vocab.abbreviations, cache=unit_cache)
         self._vocab_keys = sorted(self.vocab.items, key=len, reverse=True)
         self._label_cache: dict[tuple[str, ...], list[str]] = {}
         self._scope_cache: dict[tuple[str, ...], str] = {}
