@@ -13,6 +13,7 @@ from pathlib import Path
 
 import budgetqa.prompts as _prompts
 from budgetqa.answer.arith import ArithmeticError_, Derived, compute, fmt
+from budgetqa.answer.concepts import concept_sum
 from budgetqa.answer.printed import printed_share
 from budgetqa.answer.projects import project_answer
 from budgetqa.answer.select import Choice, Hints, by_measure, choose, clean_label, scope
@@ -93,6 +94,7 @@ def _lookups(query: Query, catalog: Catalog) -> Draft:
     facts: list[Fact] = []
     missing: list[str] = []
     answered: list[tuple[Target, Fact]] = []
+    sums: list[Derived] = []
     for t in query.targets:
         for item in query.items:
             choice = choose(catalog, t, item, _hints(query))
@@ -102,6 +104,11 @@ def _lookups(query: Query, catalog: Catalog) -> Draft:
             if choice is None:
                 f = _quoted_project(query, catalog, t)
                 choice = Choice(f, (), ()) if f is not None else None
+            if choice is None and (summed := concept_sum(catalog, t, item)) is not None:
+                lines.append(summed.text)  # a concept no table prints: the sum of its parts, said so
+                facts += list(summed.facts)
+                sums.append(summed.derived)
+                continue
             if choice is None:
                 missing.append(f"{t.ref.name}{_year(t)}{t.kind or ''}中的“{_item_name(item)}”")
                 continue
@@ -112,10 +119,11 @@ def _lookups(query: Query, catalog: Catalog) -> Draft:
             facts += [choice.fact, *choice.also[:1], *choice.conflicts]
             if choice.conflicts:
                 lines.append(_conflict(choice))
-    derived: tuple[Derived, ...] = ()
+    derived: tuple[Derived, ...] = tuple(sums)
     if len(answered) == 2 and has_any(query.question, "which"):
-        clause, derived = _which_more(answered)
+        clause, more = _which_more(answered)
         lines.append(clause)
+        derived += more
     if not lines:
         return Draft("not_found", "未找到" + "、".join(missing) + "的数据。" + _holdings(query, catalog))
     if missing:

@@ -12,9 +12,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from budgetqa.answer.concepts import printed
 from budgetqa.catalog import Catalog, norm
 from budgetqa.index.model import Fact
-from budgetqa.understand.lexicon import drop_all, has_any
+from budgetqa.understand.concepts import concept_of
+from budgetqa.understand.lexicon import drop_all, has_any, words
 from budgetqa.understand.understander import Item, Target, item_words
 
 _TOTAL_ROWS = {"合计", "总计", "本年支出合计", "支出合计", "本年收入合计", "收入合计", "支出总计", "收入总计"}
@@ -203,6 +205,14 @@ def _just_before(f: Fact) -> str:
 
 
 def choose(catalog: Catalog, target: Target, item: Item, hints: Hints = Hints()) -> Choice | None:
+    concept = concept_of(item)
+    # a column the question names narrows the item, unless it is the main column or a concept itself
+    narrowed = [c for c in hints.columns if concept_of(Item(c, (c,))) is None
+                and not (c in words("main_column") and (c != "预算数" or target.kind != "决算"))]
+    if concept is not None and not hints.tables and not narrowed:
+        own = printed(catalog, target, concept)  # by identity: the concept's own figure, never a part
+        if own is not None and (not hints.measure or _measure_ok(own, hints.measure)):
+            return Choice(own, (), ())
     cands = candidates(catalog, target, item, hints.tables)
     if not cands and not item.code:
         cands = candidates(catalog, target, _plainer(item), hints.tables)

@@ -56,7 +56,7 @@ class Engine:
                 catalog = Catalog(source)
                 # answering from the indexed store: what the unit registry learns per document is kept
                 cache = UnitCache(self.settings.unit_cache_path) if self._source is None else None
-                understander = Understander(catalog, unit_cache=cache)
+                understander = Understander(catalog, unit_cache=cache, nearest=_phrase_matcher(self.settings))
                 # the hybrid retriever reads the indexed store: only when answering from it
                 search = self._search if self._source is None else None
                 self._llm = make_answerer(self.settings, catalog, self._chat_model)
@@ -193,3 +193,14 @@ def _bundled_memory_source() -> MemorySource:
         doc = read_document(p)
         pairs.append((doc, extract_facts(doc)))
     return MemorySource(pairs)
+
+
+def _phrase_matcher(settings: Settings) -> Any:
+    """Item words by meaning (item_match.PhraseMatcher) where embeddings are in use (BUDGETQA_DENSE=1);
+    with dense retrieval off nothing loads the model, and unknown words stay not found."""
+    if not settings.dense:
+        return None
+    from budgetqa.understand.item_match import PhraseMatcher, get_item_matcher
+    from budgetqa.understand.understander import load_vocabulary
+
+    return PhraseMatcher(get_item_matcher(settings), sorted(load_vocabulary().items))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -16,6 +16,7 @@ from typing import Any
 
 from budgetqa.catalog import Catalog, norm, occurrences
 from budgetqa.errors import BadQuestion
+from budgetqa.understand.concepts import bare_concept, concept_of, drop_qualifiers
 from budgetqa.understand.frame import (
     FrameWords,
     frames,
@@ -132,9 +133,11 @@ def validate(question: str) -> str:
 
 
 class Understander:
-    def __init__(self, catalog: Catalog, vocabulary: Vocabulary | None = None, unit_cache: UnitCache | None = None) -> None:
+    def __init__(self, catalog: Catalog, vocabulary: Vocabulary | None = None, unit_cache: UnitCache | None = None,
+                 nearest: Callable[[str], str | None] | None = None) -> None:
         self.catalog = catalog
         self.vocab = vocabulary or load_vocabulary()
+        self.nearest = nearest  # words -> the nearest vocabulary phrase (item_match.PhraseMatcher), or None
         self.matcher = UnitMatcher(catalog, self.vocab.abbreviations, cache=unit_cache)
         self._vocab_keys = sorted(self.vocab.items, key=len, reverse=True)
         self._label_cache: dict[tuple[str, ...], list[str]] = {}
@@ -183,8 +186,15 @@ class Understander:
             for w in sorted(self.vocab.frames.previous, key=len, reverse=True):
                 residue = residue.replace(w, "")  # "上年（2023年）": the year already says it
         items, unexplained = self._items(residue, targets, qtype)
+        items = drop_qualifiers(items, residue)
+        bare = bare_concept(residue) if not items and qtype != "text" else None
+        if bare is not None:  # "今年预算多少": the concept the bare word names (concepts.toml)
+            items, unexplained = (bare.item(),), ""
+        elif not items and qtype != "text" and self.nearest is not None:
+            items, unexplained = self._nearest_phrase(residue) or (items, unexplained)
         items, columns, tables = self._hints(items, targets, qtype, residue)
-        if qtype == "lookup" and len(items) == 1 and not items[0].code and not columns and not tables:
+        if qtype == "lookup" and len(items) == 1 and not items[0].code and not columns and not tables \
+                and concept_of(items[0]) is None:  # a concept is resolved by identity, not by a nearby label
             items = (self._qualified(items[0], residue, targets),)
         measure = asked_measure(clean)
         outside = norm(residue)
@@ -232,6 +242,16 @@ class Understander:
             out.append((f.text, q))
         return out
 
+    def _nearest_phrase(self, residue: str) -> tuple[tuple[Item, ...], str] | None:
+        """Words neither the vocabulary nor the documents know, read by meaning: the nearest vocabulary
+        phrase's item ("招待客人花的钱" -> 招待费), only above the matcher's threshold."""
+        key = self.nearest(item_words(residue)) if self.nearest is not None else None
+        entry = self.vocab.items.get(key or "")
+        if not key or entry is None:
+            return None
+        labels = tuple(dict.fromkeys((*(norm(x) for x in entry.get("labels", ())), norm(key))))
+        return (Item(key, labels, entry.get("table", ""), vocab=True),), ""
+
     def _hints(self, items: tuple[Item, ...], targets: tuple[Target, ...], qtype: str,
                residue: str) -> tuple[tuple[Item, ...], tuple[str, ...], tuple[str, ...]]:
         """Words that narrow an item rather than name one: a column ("基本支出里的会议费"; "年初预算数")
@@ -254,6 +274,7 @@ class Understander:
         # a vocabulary item with its own table (三公 items) is an item even where that table prints it as a column
         as_col = [i for i in items if i.labels and i.labels[0] in cols and not i.code and not i.table]
         rest = [i for i in items if i not in as_col]
+        as_col = [i for i in as_col if concept_of(i) is None]  # 人员经费 beside 公用经费: two concepts, no column
         if len(items) < 2 or not as_col or not rest:
             return items, named, tables
         return tuple(rest), named + tuple(i.labels[0] for i in as_col), tables

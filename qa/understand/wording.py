@@ -99,7 +99,7 @@ def asked_measure(q: str) -> str:
     for i in range(len(q)):
         counter = _counter_at(q, i)
         if counter:
-            return {"名": "人"}.get(counter, counter)
+            return {"名": "人", "个人": "人"}.get(counter, counter)  # "几个人" counts people
         if any(q.startswith(w, i) for w in lexicon.words("score_asked")):
             return "分"
     return ""
