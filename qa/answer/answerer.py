@@ -13,7 +13,7 @@ from pathlib import Path
 
 import budgetqa.prompts as _prompts
 from budgetqa.answer.arith import ArithmeticError_, Derived, compute, fmt
-from budgetqa.answer.periods import change_said, earlier_target
+from budgetqa.answer.periods import change_said, earlier_target, other_years, prior_said, years_line
 from budgetqa.answer.printed import printed_share
 from budgetqa.answer.projects import project_answer
 from budgetqa.answer.select import Choice, Hints, by_measure, choose, clean_label, scope
@@ -94,8 +94,15 @@ def _lookups(query: Query, catalog: Catalog) -> Draft:
     facts: list[Fact] = []
     missing: list[str] = []
     answered: list[tuple[Target, Fact]] = []
+    computed: list[Derived] = []
     for t in query.targets:
         for item in query.items:
+            said = prior_said(catalog, t, item) if t.prior else None
+            if said is not None:  # last year's figure as this year's sentence states it
+                lines.append(said.text)
+                facts += said.facts
+                computed += said.derived
+                continue
             choice = choose(catalog, t, item, _hints(query))
             if choice is None and query.measure:
                 f = by_measure(catalog, t, query.residue, query.measure)
@@ -109,13 +116,18 @@ def _lookups(query: Query, catalog: Catalog) -> Draft:
             if choice.fact in facts:
                 continue
             lines.append(_lookup_sentence(t, choice))
+            if query.year_defaulted:  # the unit's other years, each from its own document
+                line, others = _other_years(query, catalog, t, item)
+                lines.append(line)
+                facts += others
             answered.append((t, choice.fact))
             facts += [choice.fact, *choice.also[:1], *choice.conflicts]
             if choice.conflicts:
                 lines.append(_conflict(choice))
-    derived: tuple[Derived, ...] = ()
+    derived: tuple[Derived, ...] = tuple(computed)
     if len(answered) == 2 and has_any(query.question, "which"):
-        clause, derived = _which_more(answered)
+        clause, which = _which_more(answered)
+        derived += which
         lines.append(clause)
     if not lines:
         return Draft("not_found", "未找到" + "、".join(missing) + "的数据。" + _holdings(query, catalog))
@@ -527,6 +539,11 @@ def _against_last_year(query: Query, catalog: Catalog, t: Target, base: Fact) ->
     return Draft("answered", text, (base, prev.fact), (diff, rate), unit=t.ref.name)
 
 
+
+
+def _other_years(query: Query, catalog: Catalog, t: Target, item: Item) -> tuple[str, list[Fact]]:
+    found = [(o, c.fact) for o in other_years(catalog, t) if (c := choose(catalog, o, item, _hints(query))) is not None]
+    return years_line(found), [f for _, f in found]
 
 
 def _source_of(prev: Fact, base: Fact) -> str:

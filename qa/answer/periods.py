@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from budgetqa.answer.arith import Derived
+from budgetqa.answer.arith import ArithmeticError_, Derived, Op, compute, fmt
 from budgetqa.answer.select import clean_label
 from budgetqa.catalog import Catalog, norm
 from budgetqa.index.extract.statements import DOWN_WORDS, TAIL_WORDS, UP_WORDS, Change, stated_change
@@ -128,6 +128,54 @@ def change_said(catalog: Catalog, query: Query, t: Target, base: Fact | None) ->
     return Said(text, (base, col))
 
 
+def prior_said(catalog: Catalog, t: Target, item: Item) -> Said | None:
+    """Last year's figure of the item from the sentence that states this year's figure and its change
+    ("公务接待费19.35万元，较上年增加1.00万元" -> 18.35万元), computed in the open with both inputs cited.
+    Only a statement about the item itself (its label, or one it starts or ends with) is used."""
+    if not t.year:
+        return None
+    s = printed_change(catalog, replace(t, year=t.year + 1), item)
+    if s is None or s.base is None or s.amount is None or _rank(s, item) is None or _rank(s, item)[0] > 1:  # type: ignore[index]
+        return None
+    op: Op = "difference" if s.sign > 0 else "sum"
+    try:
+        d = compute(op, [s.base, s.amount])
+    except ArithmeticError_:
+        return None
+    if d.value < 0:
+        return None
+    label = clean_label(s.base.row)
+    if len(label) > LONG_LABEL:
+        label = item.labels[0] if item.vocab and item.labels else item.text
+    word = "增加" if s.sign > 0 else "减少"
+    text = (f"{t.ref.name}{t.year}年{label}为{fmt(d.value, d.measure)}{d.measure}（计算：{d.formula}；"
+            f"{t.year + 1}年{t.kind or ''}文件写明{label}{s.base.value.strip()}{s.base.measure}，"
+            f"比上年{word}{s.amount.value.strip()}{s.amount.measure}，见“{clean_label(s.base.section)}”）。")
+    return Said(text, (s.base, s.amount), (d,))
+
+
+def other_years(catalog: Catalog, t: Target) -> list[Target]:
+    """The unit's documents of other years (latest first, one target per year and kind), for a question
+    that names no year: the latest answers, the others are given beside it."""
+    if t.ref is None or t.prior:
+        return []
+    out: dict[tuple[int, str], list[str]] = {}
+    for d in t.ref.docs:
+        m = catalog.docs.get(d)
+        if m is not None and m.year and m.year != t.year and (not t.kind or m.kind == t.kind):
+            out.setdefault((m.year, m.kind or ""), []).append(d)
+    return [replace(t, docs=tuple(ds), year=y, kind=k or None) for (y, k), ds in sorted(out.items(), reverse=True)]
+
+
+def years_line(found: list[tuple[Target, Fact]]) -> str:
+    """"其他年份：2024年预算公务接待费为5.00万元。" Each figure keeps its own measure (元 in one year's
+    tables, 万元 in another's)."""
+    if not found:
+        return ""
+    said = "；".join(f"{t.year}年{t.kind or ''}{clean_label(f.row)}为{f.value.strip()}{f.measure}" for t, f in found)
+    return f"其他年份：{said}。"
+
+
 def earlier_target(catalog: Catalog, t: Target) -> Target | None:
     """The unit's own document of the year before, when the corpus holds one (same kind first)."""
     if not t.year or t.ref is None:
@@ -193,9 +241,8 @@ def _following(quote: str, seq: list[tuple[int, Fact]], changes: list[Change | N
     listed_comma = False  # the parts are a list ("、"): a change after them is the head's
     for j in range(i + 1, len(seq)):
         between = quote[seq[j - 1][0] + len(seq[j - 1][1].value):seq[j][0]]
-        if any(e in between for e in CLAUSE_ENDS) and not got:
-            if not any(m in between for m in LIST_MARKS):
-                break
+        if any(e in between for e in CLAUSE_ENDS) and not got and not any(m in between for m in LIST_MARKS):
+            break
         if changes[j] is not None:
             if not got and j > i + 1 and not listed_comma:
                 break  # "其中：（1）A…，较上年减少": the part's own change, not the head's
@@ -257,11 +304,11 @@ def _rank(s: Stated, item: Item) -> tuple[int, int] | None:
     name = norm(s.base.row) if s.base is not None else s.item
     name = name.removeprefix("一般公共预算").removeprefix("本部门")
     best: tuple[int, int] | None = None
-    for i, lab in enumerate(item.labels or (norm(item.text),)):
+    for i, lab in enumerate(dict.fromkeys((*item.labels, norm(item.text)))):
         if len(lab) < 2 or lab in ("合计", "总计", "小计"):
             continue
         core = lab.removesuffix("合计").removesuffix("总计") or lab
-        if name == lab or name == core:
+        if name in (lab, core):
             r = (0, i)
         elif name.startswith(core) or name.endswith(core):
             r = (1, len(name) - len(core))
