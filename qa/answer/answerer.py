@@ -13,7 +13,15 @@ from pathlib import Path
 
 import budgetqa.prompts as _prompts
 from budgetqa.answer.arith import ArithmeticError_, Derived, compute, fmt
-from budgetqa.answer.periods import change_said, earlier_target, other_years, prior_said, years_line
+from budgetqa.answer.periods import (
+    agrees,
+    change_said,
+    differs,
+    earlier_target,
+    other_years,
+    prior_said,
+    years_line,
+)
 from budgetqa.answer.printed import printed_share
 from budgetqa.answer.projects import project_answer
 from budgetqa.answer.select import Choice, Hints, by_measure, choose, clean_label, scope
@@ -98,12 +106,12 @@ def _lookups(query: Query, catalog: Catalog) -> Draft:
     for t in query.targets:
         for item in query.items:
             said = prior_said(catalog, t, item) if t.prior else None
-            if said is not None:  # last year's figure as this year's sentence states it
-                lines.append(said.text)
+            choice = choose(catalog, t, item, _hints(query))
+            if said is not None and (choice is None or not agrees(choice.fact, said)):
+                lines.append(said.text)  # last year's figure as this year's sentence states it
                 facts += said.facts
                 computed += said.derived
                 continue
-            choice = choose(catalog, t, item, _hints(query))
             if choice is None and query.measure:
                 f = by_measure(catalog, t, query.residue, query.measure)
                 choice = Choice(f, (), ()) if f is not None else None
@@ -116,6 +124,10 @@ def _lookups(query: Query, catalog: Catalog) -> Draft:
             if choice.fact in facts:
                 continue
             lines.append(_lookup_sentence(t, choice))
+            if said is not None and differs(choice.fact, said):
+                lines.append(said.text)  # the table and the sentence differ by rounding: both are shown
+                facts += said.facts
+                computed += said.derived
             if query.year_defaulted:  # the unit's other years, each from its own document
                 line, others = _other_years(query, catalog, t, item)
                 lines.append(line)

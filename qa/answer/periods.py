@@ -13,8 +13,9 @@ is about 预算收入 (the figures listed after 其中 with 、 are its parts), 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from decimal import Decimal
 
-from budgetqa.answer.arith import ArithmeticError_, Derived, Op, compute, fmt
+from budgetqa.answer.arith import ArithmeticError_, Derived, Op, compute, fmt, in_measure
 from budgetqa.answer.select import clean_label
 from budgetqa.catalog import Catalog, norm
 from budgetqa.index.extract.statements import DOWN_WORDS, TAIL_WORDS, UP_WORDS, Change, stated_change
@@ -152,6 +153,38 @@ def prior_said(catalog: Catalog, t: Target, item: Item) -> Said | None:
             f"{t.year + 1}年{t.kind or ''}文件写明{label}{s.base.value.strip()}{s.base.measure}，"
             f"比上年{word}{s.amount.value.strip()}{s.amount.measure}，见“{clean_label(s.base.section)}”）。")
     return Said(text, (s.base, s.amount), (d,))
+
+
+def agrees(f: Fact, said: Said) -> bool:
+    """A table's 上年 figure and last year's figure computed from a sentence agree within the sentence's
+    printed precision ("0.27万元" and 2720元): the table, being the record, is then cited."""
+    if not said.derived or f.number is None:
+        return False
+    d = said.derived[0]
+    try:
+        value = in_measure(f, d.measure)
+    except ArithmeticError_:
+        return False
+    places = min(_places(x.value) for x in d.inputs)
+    return abs(value - d.value) <= Decimal(5) / Decimal(10) ** (places + 1) + Decimal("0.005")
+
+
+def differs(f: Fact, said: Said) -> bool:
+    """The table's figure, rounded as the sentence prints, is not the sentence's: both are worth showing
+    (85.46 in the table, 44.89 + 40.58 = 85.47 in the prose); 2720元 against 0.27万元 is only rounding."""
+    if not said.derived or f.number is None:
+        return False
+    d = said.derived[0]
+    try:
+        value = in_measure(f, d.measure)
+    except ArithmeticError_:
+        return False
+    q = Decimal(1).scaleb(-min(_places(x.value) for x in d.inputs))
+    return value.quantize(q) != d.value.quantize(q)
+
+
+def _places(printed: str) -> int:
+    return len(printed.strip().split(".", 1)[1]) if "." in printed else 0
 
 
 def other_years(catalog: Catalog, t: Target) -> list[Target]:
