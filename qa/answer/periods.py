@@ -28,6 +28,7 @@ LIST_MARKS = ("、", "其中")  # a figure after these is a part of the one befo
 CLAUSE_ENDS = ("；", ";", "。")
 MONEY = ("万元", "元", "亿元")
 LONG_LABEL = 16
+MIN_PART = 3  # an item named inside a longer label only counts from this length
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,9 @@ def change_said(catalog: Catalog, query: Query, t: Target, base: Fact | None) ->
     item = query.items[0]
     lead = f"{t.ref.name}{t.year or ''}{'年' if t.year else ''}{t.kind or ''}中，"
     s = printed_change(catalog, t, item)
+    if s is not None and query.measure and s.amount is not None and s.amount.measure != query.measure \
+            and (ask is None or ask.what != "rate"):
+        s = None  # "增加了多少元": the prose rounds to 万元, the tables' two years give the 元
     if s is not None and (s.amount is not None or s.rate is not None):
         label = clean_label(s.base.row) if s.base is not None else s.item
         if len(label) > LONG_LABEL:  # a heading run into the prose label: the item as asked reads better
@@ -343,6 +347,8 @@ def _rank(s: Stated, item: Item) -> tuple[int, int] | None:
         core = lab.removesuffix("合计").removesuffix("总计") or lab
         if name in (lab, core):
             r = (0, i)
+        elif len(core) < MIN_PART:
+            continue  # "收入" inside "一般公共预算拨款收入" is another item
         elif name.startswith(core) or name.endswith(core):
             r = (1, len(name) - len(core))
         elif core in name:
