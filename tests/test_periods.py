@@ -31,6 +31,11 @@ def test_change_asked(q, direction, what):
     assert ask is not None and ask.direction == direction and ask.what == what
 
 
+def test_measure_of_the_change_asked():
+    assert change_ask("培训费比2021年增加了多少元").measure == "元"  # type: ignore[union-attr]
+    assert change_ask("培训费比上年增加了多少").measure == ""  # type: ignore[union-attr]
+
+
 @pytest.mark.parametrize("q", ["西安市公安局的招待费是多少", "基本支出增长的原因是什么", "去年的培训费是多少"])
 def test_no_change_asked(q):
     assert change_ask(q) is None

@@ -111,7 +111,8 @@ def change_said(catalog: Catalog, query: Query, t: Target, base: Fact | None) ->
     item = query.items[0]
     lead = f"{t.ref.name}{t.year or ''}{'年' if t.year else ''}{t.kind or ''}中，"
     s = printed_change(catalog, t, item)
-    if s is not None and query.measure and s.amount is not None and s.amount.measure != query.measure \
+    asked = query.measure or (ask.measure if ask is not None else "")
+    if s is not None and asked and s.amount is not None and s.amount.measure != asked \
             and (ask is None or ask.what != "rate"):
         s = None  # "增加了多少元": the prose rounds to 万元, the tables' two years give the 元
     if s is not None and (s.amount is not None or s.rate is not None):

@@ -38,6 +38,7 @@ class ChangeAsk:
     direction: int
     what: What
     against: str = ""
+    measure: str = ""  # "增加了多少元": the measure the amount is asked in
 
 
 @cache
@@ -64,7 +65,8 @@ def change_ask(text: str, words: PeriodWords | None = None) -> ChangeAsk | None:
         what = "amount"
     else:
         what = "both"
-    return ChangeAsk(direction, what, _against(text, w))
+    measure = next((a for a in sorted(w.amount, key=len, reverse=True) if a.endswith("元") and a in after), "")
+    return ChangeAsk(direction, what, _against(text, w), measure)
 
 
 def without_comparison(text: str, words: PeriodWords | None = None) -> str:
