@@ -120,3 +120,9 @@ def _prior(base: Fact, change: Fact, how: Change) -> Fact | None:
 
 def _places(printed: str) -> int:
     return len(printed.split(".", 1)[1]) if "." in printed else 0
+
+
+def stated_change(f: Fact) -> Change | None:
+    """The change a narrative figure states ("较上年减少1.00万元": -1), or None (the answer side binds it
+    to the figure it is about: budgetqa.answer.periods)."""
+    return _change(f) if f.source == "text" else None

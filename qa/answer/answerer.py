@@ -14,6 +14,15 @@ from pathlib import Path
 import budgetqa.prompts as _prompts
 from budgetqa.answer.arith import ArithmeticError_, Derived, compute, fmt
 from budgetqa.answer.concepts import concept_sum
+from budgetqa.answer.periods import (
+    agrees,
+    change_said,
+    differs,
+    earlier_target,
+    other_years,
+    prior_said,
+    years_line,
+)
 from budgetqa.answer.printed import printed_share
 from budgetqa.answer.projects import project_answer
 from budgetqa.answer.select import Choice, Hints, by_measure, choose, clean_label, scope
@@ -94,10 +103,16 @@ def _lookups(query: Query, catalog: Catalog) -> Draft:
     facts: list[Fact] = []
     missing: list[str] = []
     answered: list[tuple[Target, Fact]] = []
-    sums: list[Derived] = []
+    computed: list[Derived] = []
     for t in query.targets:
         for item in query.items:
+            said = prior_said(catalog, t, item) if t.prior else None
             choice = choose(catalog, t, item, _hints(query))
+            if said is not None and (choice is None or not agrees(choice.fact, said)):
+                lines.append(said.text)  # last year's figure as this year's sentence states it
+                facts += said.facts
+                computed += said.derived
+                continue
             if choice is None and query.measure:
                 f = by_measure(catalog, t, query.residue, query.measure)
                 choice = Choice(f, (), ()) if f is not None else None
@@ -107,7 +122,7 @@ def _lookups(query: Query, catalog: Catalog) -> Draft:
             if choice is None and (summed := concept_sum(catalog, t, item)) is not None:
                 lines.append(summed.text)  # a concept no table prints: the sum of its parts, said so
                 facts += list(summed.facts)
-                sums.append(summed.derived)
+                computed.append(summed.derived)
                 continue
             if choice is None:
                 missing.append(f"{t.ref.name}{_year(t)}{t.kind or ''}中的“{_item_name(item)}”")
@@ -115,11 +130,19 @@ def _lookups(query: Query, catalog: Catalog) -> Draft:
             if choice.fact in facts:
                 continue
             lines.append(_lookup_sentence(t, choice))
+            if said is not None and differs(choice.fact, said):
+                lines.append(said.text)  # the table and the sentence differ by rounding: both are shown
+                facts += said.facts
+                computed += said.derived
+            if query.year_defaulted:  # the unit's other years, each from its own document
+                line, others = _other_years(query, catalog, t, item)
+                lines.append(line)
+                facts += others
             answered.append((t, choice.fact))
             facts += [choice.fact, *choice.also[:1], *choice.conflicts]
             if choice.conflicts:
                 lines.append(_conflict(choice))
-    derived: tuple[Derived, ...] = tuple(sums)
+    derived: tuple[Derived, ...] = tuple(computed)
     if len(answered) == 2 and has_any(query.question, "which"):
         clause, more = _which_more(answered)
         lines.append(clause)
@@ -262,6 +285,10 @@ def _arith(query: Query, catalog: Catalog) -> Draft:
     current = [(t, f) for t, f in inputs if not t.prior]
     if query.qtype == "growth" and missing and len(current) == 1:
         return _against_last_year(query, catalog, *current[0])  # last year is a column, or the text says it
+    if query.qtype == "growth" and missing and not current and len(query.targets) == 1:
+        said = change_said(catalog, query, query.targets[0], None)  # only the sentence names the item
+        if said is not None:
+            return Draft("answered", said.text, said.facts, said.derived, unit=query.targets[0].ref.name)
     if missing:
         return Draft("not_found", "未找到" + "、".join(missing) + "的数据，无法计算。" + _holdings(query, catalog))
     op = query.qtype
@@ -506,22 +533,40 @@ def _stated_change(query: Query, catalog: Catalog, t: Target, base: Fact) -> Dra
 
 
 def _against_last_year(query: Query, catalog: Catalog, t: Target, base: Fact) -> Draft:
-    """Growth over one year from the same table's last-year column (exact), else the document's words."""
+    """Growth over one year: the change the document prints (budgetqa.answer.periods), else computed from
+    the same table's last-year column or last year's own document, else the document's words."""
+    said = change_said(catalog, query, t, base)
+    if said is not None:
+        return Draft("answered", said.text, said.facts, said.derived, unit=t.ref.name)
     item = query.items[0]
     prev = choose(catalog, replace(t, prior=True, year=(t.year or 0) - 1), item, _hints(query))
-    if prev is None or prev.fact == base or prev.fact.source != "table" or prev.fact.table != base.table:
+    earlier = earlier_target(catalog, t)
+    if earlier is not None and (prev is None or prev.fact.table != base.table):
+        prev = choose(catalog, earlier, item, _hints(query)) or prev  # last year's own document
+    if prev is None or prev.fact == base or prev.fact.source != "table" or (
+            prev.fact.table != base.table and prev.fact.doc == base.doc):
         return _stated_change(query, catalog, t, base)
     try:
         diff, rate = compute("difference", [base, prev.fact]), compute("growth", [base, prev.fact])
     except ArithmeticError_ as exc:
         return Draft("not_found", f"无法计算：{exc}。")
     text = (f"{t.ref.name}{_year(t)}{t.kind or ''}中，{clean_label(base.row)}为{base.value.strip()}{base.measure}，"
-            f"上年（{(t.year or 0) - 1}年）为{prev.fact.value.strip()}{prev.fact.measure}（{prev.fact.column}）；"
+            f"上年（{(t.year or 0) - 1}年）为{prev.fact.value.strip()}{prev.fact.measure}（{_source_of(prev.fact, base)}）；"
             f"增减额为{fmt(diff.value)}{diff.measure}（计算：{diff.formula}），增长率为{fmt(rate.value)}%"
             f"（计算：{rate.formula}）。")
     return Draft("answered", text, (base, prev.fact), (diff, rate), unit=t.ref.name)
 
 
+
+
+def _other_years(query: Query, catalog: Catalog, t: Target, item: Item) -> tuple[str, list[Fact]]:
+    found = [(o, c.fact) for o in other_years(catalog, t) if (c := choose(catalog, o, item, _hints(query))) is not None]
+    return years_line(found), [f for _, f in found]
+
+
+def _source_of(prev: Fact, base: Fact) -> str:
+    """Where last year's figure comes from: this table's 上年 column, or last year's own document."""
+    return prev.column if prev.doc == base.doc else f"{prev.year}年{prev.kind or ''}文件“{prev.table or clean_label(prev.section)}”"
 
 
 def _label_of(t: Target, f: Fact, one_unit: bool) -> str:

@@ -27,6 +27,7 @@ from budgetqa.understand.frame import (
 )
 from budgetqa.understand.lexicon import drop_all, has_any
 from budgetqa.understand.normalize import from_english, normalize_question
+from budgetqa.understand.periods import change_ask, period_words, without_comparison
 from budgetqa.understand.text_shape import text_shape
 from budgetqa.understand.unit_cache import UnitCache
 from budgetqa.understand.units import Mention, UnitMatcher, UnitRef
@@ -157,9 +158,10 @@ class Understander:
         dated = _QUOTED.sub("", _BASE_YEAR.sub("", dated))  # a year inside a quoted name is part of the name  # "比2023年预算减少": 2023 is what it is compared with, not asked
         years = tuple(dict.fromkeys(int(y) for y in _YEAR.findall(dated) if 1990 <= int(y) <= 2099))
         asked_year = year if year is not None else (years[0] if len(years) == 1 else None)
-        kind = self._kind(clean)
+        kind = self._kind(without_comparison(clean))  # "比上年执行数少了多少" still asks this year's budget
         residue = _residue(clean, mentions)
         qtype, topic = question_type(clean, mentions, years, self.vocab.questions)
+        qtype = _change_type(clean, qtype)
         if shape := text_shape(clean):  # "下属有哪些医院", "怎么是0", "用来干什么": text_shapes.toml
             qtype, topic = "text", shape.topic
         base = Query(question=q, qtype=qtype, year=asked_year, years=years, kind=kind, topic=topic,
@@ -434,10 +436,18 @@ class Understander:
         cached = self._label_cache.get(key)
         if cached is None:
             labels = {lab for d in docs for lab, fs in self.catalog.by_label.get(d, {}).items()
-                      if len(lab) >= 2 and not (fs[0].source == "text" and has_any(lab, "derived_label"))}
+                      if len(lab) >= 2 and not (fs[0].source == "text" and has_any(lab, "derived_label"))
+                      and not self._earlier(d, fs)}
             cached = sorted(labels - GENERIC_LABELS, key=lambda s: (-len(s), s))
             self._label_cache[key] = cached
         return cached
+
+    def _earlier(self, doc: str, facts: Sequence[Any]) -> bool:
+        """Last year's figures a change statement gives ("上年培训费"): they answer for the year before
+        under the item's own label (select.candidates), never as an item of their own."""
+        meta = self.catalog.docs.get(doc)
+        own = getattr(meta, "year", None)
+        return bool(own) and all(f.source == "text" and f.year and f.year < own for f in facts)
 
     def _kind_bases(self, targets: tuple[Target, ...]) -> dict[str, str]:
         """Prose labels that end in the document's own kind word, by what is left without it: a final
@@ -488,6 +498,16 @@ class Understander:
             cached = {w for d in key[1:] for f in self.catalog.facts.get(d, []) if (w := pick(f))}
             self._word_cache[key] = cached
         return cached
+
+
+def _change_type(text: str, qtype: QType) -> QType:
+    """A change asked of one figure ("下降了百分之多少", "比上年少了多少") is a growth question, whatever
+    other rule its words also meet (budgetqa.understand.periods)."""
+    if qtype not in ("lookup", "difference", "ratio") or change_ask(text) is None:
+        return qtype
+    if qtype != "lookup" and not any(c in text for c in period_words().compare):
+        return qtype  # "A比B少了多少": two figures, not one figure's change
+    return "growth"
 
 
 def _quoted(question: str, words: str) -> str:
