@@ -26,6 +26,16 @@ if TYPE_CHECKING:
 Echo = Callable[[str], None]
 
 
+def gold_documents(gold: Path, folder: Path) -> tuple[list[Path], list[str]]:
+    """The files of `folder` the gold questions name in their `doc` field (name with or without its
+    suffix), and the names not found there."""
+    items, _ = load_gold(gold)
+    names = sorted({i.doc for i in items if i.doc})
+    by_stem = {p.stem: p for p in folder.iterdir() if p.is_file()} | {p.name: p for p in folder.iterdir()}
+    found = [by_stem[n] for n in names if n in by_stem]
+    return found, [n for n in names if n not in by_stem]
+
+
 @dataclass(frozen=True)
 class ItemResult:
     item: GoldItem

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
+from budgetqa.index.extract.identity import is_column_word
 from budgetqa.index.model import Document, Fact
 
 
@@ -28,6 +29,7 @@ class DocMeta:
     kind: str | None
     subunits: tuple[str, ...]
     title: str = ""  # the document's own name, for citations
+    sha256: str = ""  # the file's bytes: what is derived from the document may be cached under it
 
 
 @dataclass(frozen=True)
@@ -85,24 +87,22 @@ def norm(text: str) -> str:
     return t.strip(":").lower()
 
 
-# a row label that is really a column word: the table is printed transposed (items across, 预算数/决算数 down)
-_COLUMN_ROW = re.compile(r"^(?:本年|上年|年初|全年|调整后?|当年)?(?:预算|决算|执行)数?$|^(?:本年|上年)数$")
-_SUBTOTAL = re.compile(r"^(?:小计|合计)$")
-_GRANT_PREFIX = re.compile(r"^.*?安排的")
+_SUBTOTALS = frozenset({"小计", "合计"})
 
 
 def upright(f: Fact) -> Fact:
     """A fact of a transposed table turned so the item is the row and 预算数/决算数 the column, as in
     every other table ("预算数 | 三公经费/公务接待费" -> "公务接待费 | 预算数")."""
-    if f.source != "table" or not f.column or not _COLUMN_ROW.match(norm(f.row)):
+    if f.source != "table" or not f.column or not is_column_word(f.row):
         return f
     path = [p for p in f.column.split("/") if p.strip()]
     if not path:
         return f
     item = path[-1].strip()
-    if _SUBTOTAL.match(norm(item)) and len(path) > 1:
+    if norm(item) in _SUBTOTALS and len(path) > 1:
         # "财政拨款安排的“三公”经费/小计": the subtotal is the group's own figure
-        item = _GRANT_PREFIX.sub("", path[-2].strip()) or path[-2].strip()
+        group = path[-2].strip()
+        item = group.split("安排的", 1)[-1] or group
     return replace(f, row=item, column=f.row)
 
 
@@ -122,7 +122,8 @@ def _without_names(label: str, names: tuple[str, ...]) -> str:
 def _meta(d: Any) -> DocMeta:
     return DocMeta(name=d.name, unit=d.unit, aliases=tuple(getattr(d, "aliases", ()) or ()),
                    year=getattr(d, "year", None), kind=getattr(d, "kind", None),
-                   subunits=tuple(getattr(d, "subunits", ()) or ()), title=getattr(d, "title", "") or "")
+                   subunits=tuple(getattr(d, "subunits", ()) or ()), title=getattr(d, "title", "") or "",
+                   sha256=getattr(d, "sha256", "") or "")
 
 
 def _passage(s: Any) -> Passage:

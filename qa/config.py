@@ -52,6 +52,11 @@ class Settings:
         return self.home / "facts.sqlite3"
 
     @property
+    def unit_cache_path(self) -> Path:
+        """What the unit registry learned per document (qa/understand/unit_cache.py)."""
+        return self.home / "unit-names.sqlite3"
+
+    @property
     def chroma_path(self) -> Path:
         return self.home / "chroma"
 

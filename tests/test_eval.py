@@ -215,3 +215,21 @@ def test_baseline_compares_recall_on_the_same_questions(indexed_settings: Any, t
     assert rows[0].hits == 1 and rows[0].accuracy == 0.5
     assert rows[2].system.startswith("naive RAG") and 0 <= rows[2].hits <= 2
     assert any("500" in m for m in messages)
+
+
+def test_gold_documents_finds_the_files_the_questions_name(tmp_path: Path) -> None:
+    from budgetqa.eval.harness import gold_documents
+
+    folder = tmp_path / "more"
+    folder.mkdir()
+    (folder / "014_无锡_交通局.pdf").write_bytes(b"%PDF-1.4")
+    (folder / "other.pdf").write_bytes(b"%PDF-1.4")
+    gold = tmp_path / "g.jsonl"
+    lines = [{"id": "a", "type": "lookup", "q": "x", "values": [[1, "万元"]], "doc": "014_无锡_交通局"},
+             {"id": "b", "type": "lookup", "q": "y", "values": [[1, "万元"]], "doc": "014_无锡_交通局"},
+             {"id": "c", "type": "unanswerable", "q": "z", "doc": "missing_doc"},
+             {"id": "d", "type": "unanswerable", "q": "w"}]
+    gold.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines), encoding="utf-8")
+    found, missing = gold_documents(gold, folder)
+    assert [p.name for p in found] == ["014_无锡_交通局.pdf"]
+    assert missing == ["missing_doc"]

@@ -11,7 +11,9 @@ from budgetqa.config import Settings
 from budgetqa.index.store.ingest import index_paths
 from budgetqa.types import Answer, Citation, doc_title
 
-FONT = "china-s"
+from tests import pdfs
+
+FONT = pdfs.FONT
 ROWS = [("项目", "预算数", "上年数"), ("合计", "12.30", "11.00"), ("2、公务接待费", "3.20", "3.00"),
         ("3、公务用车运行费", "9.10", "8.00")]
 SENTENCE = ("2026年本部门一般公共预算机关运行经费预算支出98.53万元，与上年相比减少1.15万元，"
@@ -23,16 +25,10 @@ def _budget_pdf() -> bytes:
 
     doc = pymupdf.open()
     page = doc.new_page()
-    page.insert_text((72, 60), "闽清县档案馆2026年部门预算", fontname=FONT, fontsize=12)
-    page.insert_text((72, 90), "一般公共预算“三公”经费支出预算表", fontname=FONT, fontsize=11)
-    page.insert_text((400, 110), "单位：万元", fontname=FONT, fontsize=10)
-    for k, row in enumerate(ROWS):
-        y = 140 + 20 * k
-        page.insert_text((72, y), row[0], fontname=FONT, fontsize=10)
-        for j, cell in enumerate(row[1:]):
-            right = 340 + 90 * j
-            page.insert_text((right - pymupdf.get_text_length(cell, fontname=FONT, fontsize=10), y), cell,
-                             fontname=FONT, fontsize=10)
+    pdfs.text(page, 72, 60, "闽清县档案馆2026年部门预算", size=12)
+    pdfs.text(page, 72, 90, "一般公共预算“三公”经费支出预算表", size=11)
+    pdfs.text(page, 400, 110, "单位：万元")
+    pdfs.rows(page, ROWS, top=140)
     page = doc.new_page()
     page.insert_text((72, 60), "十二、机关运行经费支出预算情况说明", fontname=FONT, fontsize=11)
     page.insert_textbox(pymupdf.Rect(72, 80, 300, 200), SENTENCE, fontname=FONT, fontsize=10)  # wraps

@@ -9,9 +9,10 @@ from budgetqa.errors import UnreadableDocument
 from budgetqa.index.read.blocks import Grid, Paragraph
 from budgetqa.index.read.pdf import read_pdf
 
+from tests import pdfs
 from tests.paths import EXTRA
 
-FONT = "china-s"  # PyMuPDF's built-in CJK font
+FONT = pdfs.FONT
 
 
 def _pdf_with_table() -> bytes:
@@ -19,23 +20,16 @@ def _pdf_with_table() -> bytes:
 
     doc = pymupdf.open()
     page = doc.new_page()
-    page.insert_text((72, 60), "一、收入支出决算总体情况说明", fontname=FONT, fontsize=10)
-    page.insert_text((72, 80), "本年收入合计30.00万元，比上年增加2.00万元。", fontname=FONT, fontsize=10)
-    page.insert_text((200, 110), "支出决算表", fontname=FONT, fontsize=12)
-    page.insert_text((420, 130), "单位：万元", fontname=FONT, fontsize=10)
-    rows = [("科目编码", "科目名称", "合计", "基本支出", "项目支出"),
-            ("", "合计", "30.00", "10.00", "20.00"),
-            ("201", "一般公共服务支出", "30.00", "10.00", "20.00"),
-            ("20101", "人大事务", "5.00", "", "5.00")]
-    for k, row in enumerate(rows):
-        y = 160 + 20 * k
-        page.insert_text((72, y), row[0], fontname=FONT, fontsize=10)
-        page.insert_text((130, y), row[1], fontname=FONT, fontsize=10)
-        for j, cell in enumerate(row[2:]):
-            right = 340 + 80 * j
-            width = pymupdf.get_text_length(cell, fontname=FONT, fontsize=10)
-            page.insert_text((right - width, y), cell, fontname=FONT, fontsize=10)
-    page.insert_text((72, 250), "注：本表反映支出情况。", fontname=FONT, fontsize=10)
+    pdfs.text(page, 72, 60, "一、收入支出决算总体情况说明")
+    pdfs.text(page, 72, 80, "本年收入合计30.00万元，比上年增加2.00万元。")
+    pdfs.text(page, 200, 110, "支出决算表", size=12)
+    pdfs.text(page, 420, 130, "单位：万元")
+    table = [("科目编码", "科目名称", "合计", "基本支出", "项目支出"),
+             ("", "合计", "30.00", "10.00", "20.00"),
+             ("201", "一般公共服务支出", "30.00", "10.00", "20.00"),
+             ("20101", "人大事务", "5.00", "", "5.00")]
+    pdfs.rows(page, table, top=160, labels=(72, 130), step=80)
+    pdfs.text(page, 72, 250, "注：本表反映支出情况。")
     data = doc.tobytes()
     doc.close()
     return data

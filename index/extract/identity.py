@@ -76,7 +76,9 @@ def _data() -> _Data:
     cols = raw["columns"]
     columns = {_clean(w): role for role, words in cols.items() if role != "drop" for w in words}
     drop = frozenset(_clean(w) for w in cols.get("drop", {}).get("words", []))
-    transposed = frozenset(_clean(w) for w in raw["transposed"]["rows"])
+    t = raw["transposed"]
+    words = [p + s + n for p in ("", *t["prefixes"]) for s in t["stems"] for n in ("", "数")] + t["rows"]
+    transposed = frozenset(_clean(w) for w in words)
     items = {_item_key(w): _item_key(canon) for canon, words in raw["items"].items() for w in (canon, *words)}
     return _Data(rules, columns, drop, transposed, items)
 
@@ -168,6 +170,11 @@ def item_key(label: str) -> str:
 _YEAR_PART = re.compile(r"^((?:19|20)\d{2})年?度?(.*)$")
 
 
+def is_column_word(label: str) -> bool:
+    """A row label that is really a column word (预算数, 上年决算数 …): the table is printed transposed."""
+    return _clean(label) in _data().transposed
+
+
 def column_role(column: str, year: int | None = None) -> str:
     """A printed (possibly multi-row "a/b/c") column header as roles: "本年一般公共预算基本支出/人员经费"
     -> "人员经费", "2021年/合计" -> "上年/合计" when the document's year is 2022."""
@@ -227,13 +234,13 @@ def _identity(fact: Fact, subunits: tuple[str, ...]) -> Identity:
     item, column = _item_and_column(fact, row, subunit)
     if item != row:
         code = None  # the row's code belongs to the unit row, not to the item across
-    project = _project(fact.table) if role in _PER_PROJECT else ""
+    project = _project(fact.table) if role in PERFORMANCE_ROLES else ""
     if project:
         item = f"{project}/{item}"  # one 绩效 table per project: "资金总额" is that project's
     return Identity(fact.unit, subunit, fact.year, fact.kind, role, item, code, column, measure)
 
 
-_PER_PROJECT = frozenset({"项目绩效目标表", "绩效自评表", "整体绩效目标表"})
+PERFORMANCE_ROLES = frozenset({"项目绩效目标表", "绩效自评表", "整体绩效目标表"})
 _PERF_SUFFIX = re.compile(r"(?:\d{4}年度?)?(?:部门|单位)?(?:整体)?(?:项目)?(?:支出)?绩效(?:目标|自评)(?:申报)?表$")
 
 

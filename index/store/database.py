@@ -223,6 +223,11 @@ class FactStore:
                            f"page, quote, source, context FROM facts{where} ORDER BY id", params)
         return [Fact(*r) for r in rows]
 
+    def row_labels(self, doc: str) -> list[str]:
+        """The distinct row labels of a document's facts (what the unit registry reads sub-units from),
+        without loading the facts."""
+        return [str(r[0]) for r in self._query("SELECT DISTINCT row FROM facts WHERE doc=?", (doc,))]
+
     def sections(self, doc: str | None = None) -> list[SectionRecord]:
         where, params = _where({"doc": doc})
         rows = self._query(f"SELECT doc, title, level, path, text, page FROM sections{where} "

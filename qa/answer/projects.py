@@ -12,20 +12,17 @@ import re
 from dataclasses import dataclass
 
 from budgetqa.catalog import Catalog, norm
+from budgetqa.index.extract.identity import PERFORMANCE_ROLES, table_role
 from budgetqa.index.model import Fact
+from budgetqa.understand import lexicon
+from budgetqa.understand.lexicon import has_any
 from budgetqa.understand.understander import Target
 
-_PERF_TITLE = re.compile(r"绩效(?:目标|自评|评价)表$")
 _TITLE_TAIL = re.compile(r"(?:(?:19|20)\d{2}年度?)?(?:项目支出|支出|项目)?绩效(?:目标|自评|评价)表$")
 _YEAR = re.compile(r"(?:19|20)\d{2}\s*年度?")
 _BRACKETS = re.compile(r"[（(][^（()）]*[）)]")
 _MONEY_NOTE = re.compile(r"[（(](?:万元|元|亿元)[）)]")
-_FILLER = re.compile(r"是多少|为多少|有多少|是什么|多少[个台辆人次件项家套名]?|几[个台辆人次件项家套名]?|"
-                     r"项目支出|项目|绩效目标表|绩效自评表|绩效|目标值|指标值|目标|指标|年度|是|为|的|了|吗|呢|中|里|要|有|[？?。，,、\s]")
-_FUNDS_WORDS = re.compile(r"资金|总额|金额|预算|经费|总计|合计|安排|钱|数额|规模")
-_FUNDS_ROW = re.compile(r"资金总额|资金合计|项目金额")
 _PRINTED = re.compile(r"[≥≤><=＞＜]?\s*[-\d.,]+\s*\S{0,5}")
-_SCORE = re.compile(r"自评分数|自评得分|评价得分|评分|得分")
 _HEADER_NAME = re.compile(r"项目名称[:：]?(.{3,40}?)(?:主管部门|实施单位|项目单位|预算单位|$)")
 _MIN_COVER = 0.6  # share of the project name's character pairs the question must repeat
 _MIN_RUN = 4  # and one unbroken run this long, so "经费" alone never names a project
@@ -44,10 +41,24 @@ class Project:
 def project_name(title: str) -> str:
     """The project a performance table's title names; "" when the title is not one."""
     t = norm(title).replace(" ", "")
-    if not _PERF_TITLE.search(t):
+    if not is_performance_table(t):
         return ""
     pieces = [p for p in _YEAR.split(_TITLE_TAIL.sub("", t)) if p]
     return pieces[-1] if pieces else ""  # "西安市级2022年病媒生物防制": the words after the year
+
+
+def is_performance_table(title: str) -> bool:
+    """A 绩效目标/绩效自评 table, by its role (index/extract/roles.toml)."""
+    return table_role(title) in PERFORMANCE_ROLES
+
+
+def _asks_funds_only(rest: str) -> bool:
+    """Nothing is left of the question but words for the project's money."""
+    return not lexicon.replace_words(rest, "project_funds")
+
+
+def _funds_row(row: str) -> bool:
+    return has_any(row, "project_funds_row")
 
 
 def _pairs(text: str) -> set[str]:
@@ -73,7 +84,7 @@ def find_project(catalog: Catalog, t: Target, question: str) -> Project | None:
     for d in t.docs:
         own = _plain(catalog.docs[d].unit) if d in catalog.docs else ""
         for f in catalog.facts.get(d, []):
-            if f.source != "table" or not _PERF_TITLE.search(_plain(f.table)):
+            if f.source != "table" or not is_performance_table(_plain(f.table)):
                 continue
             name = project_name(f.table)
             row = "" if name else f.row
@@ -97,7 +108,7 @@ def _row_project(f: Fact) -> str:
     m = _HEADER_NAME.search(label)
     if m:
         return m.group(1)
-    return label if _SCORE.search(f.column) else ""
+    return label if has_any(f.column, "project_score") else ""
 
 
 def _named(name: str, q: str, own: str, unit: str) -> tuple[float, int] | None:
@@ -124,7 +135,7 @@ def _rest(question: str, t: Target, project: Project) -> str:
     for i in range(len(q) - 1):
         if q[i:i + 2] in name:
             keep[i] = keep[i + 1] = False
-    return _FILLER.sub("", "".join(c for c, k in zip(q, keep, strict=True) if k))
+    return lexicon.replace_words("".join(c for c, k in zip(q, keep, strict=True) if k), "project_filler")
 
 
 def _label(row: str) -> str:
@@ -144,16 +155,16 @@ def rows_asked(catalog: Catalog, project: Project, rest: str) -> tuple[list[Fact
         return [], False
     if project.row:  # the row is the project: the question can only pick among its columns
         named = any(_score(norm(f.column), rest) > 0 for f in pool)
-        if not named and _FUNDS_WORDS.sub("", rest):
+        if not named and not _asks_funds_only(rest):
             return [], False  # "服务站工作人员有多少人": an indicator this row does not hold
         return _columns(pool, rest), named
     named = True
-    by_row = max(pool, key=lambda f: (_score(_label(f.row), rest), bool(_FUNDS_ROW.search(f.row))))
+    by_row = max(pool, key=lambda f: (_score(_label(f.row), rest), _funds_row(f.row)))
     if _score(_label(by_row.row), rest) == 0:
-        by_col = max(pool, key=lambda f: (_score(norm(f.column), rest), bool(_FUNDS_ROW.search(f.row))))
+        by_col = max(pool, key=lambda f: (_score(norm(f.column), rest), _funds_row(f.row)))
         if _score(norm(by_col.column), rest) > 0:
             by_row = by_col
-        elif _FUNDS_WORDS.sub("", rest) or not _FUNDS_ROW.search(by_row.row):
+        elif not _asks_funds_only(rest) or not _funds_row(by_row.row):
             return [], False  # the question asks something this table does not hold
         else:
             named = False
@@ -194,16 +205,13 @@ def sentence(t: Target, project: Project, facts: list[Fact]) -> str:
     return f"{t.ref.name}{year}年{name}项目的{table}中，“{row}”{figures}。"
 
 
-_PROJECT_WORDS = re.compile(r"项目|绩效|自评|资金总额")
-
-
 def project_answer(catalog: Catalog, targets: tuple[Target, ...], question: str) -> tuple[list[str], list[Fact], bool]:
     """Sentences and facts for every target whose documents hold the named project's table, and whether the
     question is surely about the project: it names a row of the table or speaks of 项目/绩效. A bare
     "城乡医疗救助预算" may mean a budget line of the same name, so that one waits for the other tables."""
     lines: list[str] = []
     facts: list[Fact] = []
-    said = bool(_PROJECT_WORDS.search(question))
+    said = has_any(question, "project_asked")
     sure = False
     for t in targets:
         project = find_project(catalog, t, question)

@@ -8,6 +8,7 @@ Chinese message with exit status 1, never a traceback.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -381,17 +382,26 @@ def serve(ctx: click.Context, host: str, port: int, shared_uploads: bool) -> Non
               help="同时运行朴素 RAG 基线，比较检索召回率")
 @click.option("--corpus", "corpus", multiple=True, type=click.Path(exists=True, path_type=Path),
               help="评测前先索引这些文件或文件夹（可多次给出）；基线也读这些文件。默认：自带语料")
+@click.option("--docs", "docs_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="评测前先索引自带语料和此文件夹中题目 doc 字段点名的文件（如 ../shared/corpus-more）")
 @click.option("--min", "min_accuracy", type=float, default=None, help="准确率低于此值时退出码为 1")
 @click.option("--min-accuracy-from", "--min-from", "min_from", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default=None, help="从 thresholds.json 的 min_accuracy 读取阈值")
 @click.pass_context
 def eval_cmd(ctx: click.Context, gold: Path, report_dir: Path, baseline: str | None,
-             corpus: tuple[Path, ...], min_accuracy: float | None, min_from: Path | None) -> None:
+             corpus: tuple[Path, ...], docs_dir: Path | None, min_accuracy: float | None,
+             min_from: Path | None) -> None:
     """评测：逐题提问，按题型统计准确率、引用准确率、核对比例和延迟，并写出报告。"""
-    from budgetqa.eval.harness import run_eval
+    from budgetqa.eval.harness import gold_documents, run_eval
+    from budgetqa.index.store.ingest import default_corpus
 
     if min_from is not None:
         min_accuracy, corpus = _thresholds(min_from, min_accuracy, corpus)
+    if docs_dir is not None:
+        named, missing = gold_documents(gold, docs_dir)
+        for name in missing:
+            click.echo(f"{docs_dir} 中没有题目点名的文件：{name}", err=True)
+        corpus = (*corpus, *default_corpus(), *named)
     settings = _settings(ctx)
     if corpus:
         from budgetqa.index.store.ingest import index_paths
@@ -418,10 +428,18 @@ def _thresholds(path: Path, min_accuracy: float | None,
     if corpus:
         return threshold, corpus
     root = path.resolve().parent.parent
-    listed = [root / p for p in spec.get("corpus", [])]
+    listed = [_beside(root, p) for p in spec.get("corpus", [])]
     for missing in (p for p in listed if not p.exists()):
         click.echo(f"找不到 {missing}，跳过", err=True)
     return threshold, tuple(p for p in listed if p.exists())
+
+
+def _beside(root: Path, listed: str) -> Path:
+    """A thresholds.json path; "../shared/…" follows BUDGETQA_SHARED when set (a worktree elsewhere)."""
+    shared = os.environ.get("BUDGETQA_SHARED")
+    if shared and listed.startswith("../shared/"):
+        return Path(shared) / listed.removeprefix("../shared/")
+    return root / listed
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from budgetqa.config import Settings
 from budgetqa.errors import BadQuestion, BudgetQAError
 from budgetqa.types import Answer, Check, Citation
 from budgetqa.understand.understander import Understander
+from budgetqa.understand.unit_cache import UnitCache
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,9 @@ class Engine:
             if self._ready is None:
                 source = self._source or _default_source(self.settings)
                 catalog = Catalog(source)
-                understander = Understander(catalog)
+                # answering from the indexed store: what the unit registry learns per document is kept
+                cache = UnitCache(self.settings.unit_cache_path) if self._source is None else None
+                understander = Understander(catalog, unit_cache=cache)
                 # the hybrid retriever reads the indexed store: only when answering from it
                 search = self._search if self._source is None else None
                 self._llm = make_answerer(self.settings, catalog, self._chat_model)

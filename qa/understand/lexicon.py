@@ -26,6 +26,44 @@ def has_any(text: str, name: str) -> bool:
     return any(w in text for w in words(name))
 
 
+def replace_words(text: str, name: str, repl: str = "") -> str:
+    """Each word found scanning left to right (the list's order decides at one position, as in a regex
+    alternation) replaced by `repl`; whitespace counts as a word when the list holds " "."""
+    ws = words(name)
+    spaces = " " in ws
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        hit = next((w for w in ws if w != " " and text.startswith(w, i)), "")
+        if hit or (spaces and text[i].isspace()):
+            out.append(repl)
+            i += len(hit) or 1
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)
+
+
+def made_of(text: str, name: str) -> bool:
+    """The text is nothing but the words, one after another (at least one)."""
+    return bool(text) and _tail_start(text, words(name)) == 0
+
+
+def strip_trailing(text: str, name: str) -> str:
+    """The text without the run of words it ends with."""
+    start = _tail_start(text, words(name))
+    return text[:start]
+
+
+def _tail_start(text: str, ws: tuple[str, ...]) -> int:
+    """The smallest i such that text[i:] is made of the words (len(text) when none is)."""
+    ok = [False] * (len(text) + 1)
+    ok[len(text)] = True
+    for i in range(len(text) - 1, -1, -1):
+        ok[i] = any(text.startswith(w, i) and ok[i + len(w)] for w in ws if w)
+    return next((i for i in range(len(text)) if ok[i]), len(text))
+
+
 def drop_all(text: str, name: str) -> str:
     """The text without any of the words (longest first, as an alternation of them would remove them)."""
     for w in sorted(words(name), key=len, reverse=True):

@@ -26,17 +26,18 @@ from budgetqa.understand.frame import (
 )
 from budgetqa.understand.lexicon import drop_all, has_any
 from budgetqa.understand.normalize import from_english, normalize_question
+from budgetqa.understand.unit_cache import UnitCache
 from budgetqa.understand.units import Mention, UnitMatcher, UnitRef
 from budgetqa.understand.wording import (
-    FILLER,
     GENERIC_LABELS,
     INJECTION,
-    SUFFIX_OK,
     Item,
     QType,
     QuestionWords,
     asked_measure,
     dedupe_items,
+    drop_filler,
+    drop_scope_suffix,
     drop_suffix_words,
     fuzzy_label,
     item_words,
@@ -130,10 +131,10 @@ def validate(question: str) -> str:
 
 
 class Understander:
-    def __init__(self, catalog: Catalog, vocabulary: Vocabulary | None = None) -> None:
+    def __init__(self, catalog: Catalog, vocabulary: Vocabulary | None = None, unit_cache: UnitCache | None = None) -> None:
         self.catalog = catalog
         self.vocab = vocabulary or load_vocabulary()
-        self.matcher = UnitMatcher(catalog, self.vocab.abbreviations)
+        self.matcher = UnitMatcher(catalog, self.vocab.abbreviations, cache=unit_cache)
         self._vocab_keys = sorted(self.vocab.items, key=len, reverse=True)
         self._label_cache: dict[tuple[str, ...], list[str]] = {}
         self._scope_cache: dict[tuple[str, ...], str] = {}
@@ -145,7 +146,7 @@ class Understander:
         q = validate(question)
         injection = bool(INJECTION.search(q))
         clean = strip_injection(q) if injection else q
-        if not _CJK.search(FILLER.sub("", clean)):
+        if not _CJK.search(drop_filler(clean)):
             raise BadQuestion("问题中只有指令，没有要查询的内容。请直接问单位和项目，例如“福州市医疗保障局的公务接待费是多少”。")
         mentions, foreign = self.matcher.find(clean)
         dated = _AS_OF.sub("", clean)  # "截至2024年底" dates a stock figure, it does not pick a document
@@ -238,7 +239,7 @@ class Understander:
         bare = drop_all(text, "funds")  # "一般公共预算" names a fund: it does not ask for the 预算数 column
         named = tuple(c for c in cols if len(c) >= 3 and (c in bare or (c.endswith("数") and c[:-1] in bare))
                       and not any(c in lab for i in items for lab in i.labels[:1]))
-        pieces = [SUFFIX_OK.sub("", w) for w in pieces_between(text, items)]
+        pieces = [drop_scope_suffix(w) for w in pieces_between(text, items)]
         tables = tuple(w for w in pieces if len(w) >= 4 and any(w in t for t in titles))
         if len(items) < 2 or qtype not in ("lookup", "compare", "difference", "sum"):
             return items, named, tables  # a ratio's "X中Y占" keeps X: it is the whole
@@ -467,11 +468,11 @@ class Understander:
 
 def _quoted(question: str, words: str) -> str:
     """The name in quotation marks the unexplained words are part of, or ""."""
-    core = re.sub(r"\d|年度|年|项目$", "", FILLER.sub("", words))
+    core = re.sub(r"\d|年度|年|项目$", "", drop_filler(words))
     if len(core) < 2:
         return ""
     return next((m for m in _QUOTED.findall(question)
-                 if core in re.sub(r"\d|年度|年", "", FILLER.sub("", norm(m)))), "")
+                 if core in re.sub(r"\d|年度|年", "", drop_filler(norm(m)))), "")
 
 
 def _residue(q: str, mentions: list[Mention]) -> str:

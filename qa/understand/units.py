@@ -24,7 +24,8 @@ from difflib import SequenceMatcher
 from functools import lru_cache
 from pathlib import Path
 
-from budgetqa.catalog import Catalog
+from budgetqa.catalog import Catalog, DocMeta
+from budgetqa.understand.unit_cache import UnitCache, digest
 
 _PAREN = re.compile(r"[（(][^）)]*[）)]")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -69,6 +70,11 @@ class NameKnowledge:
     not_units: frozenset[str]
     member_prefixes: tuple[str, ...] = ()  # "局属" in "局属市港航管理中心"
     parents: tuple[str, ...] = ()  # what a parent unit's name ends with, inside a member's name
+    version: str = ""  # changes with the file and with how names are read (keys the on-disk cache)
+
+
+# bump when harvested_subunits, clean_subunit or name_forms read names differently (the cache keys on it)
+READING_VERSION = 1
 
 
 @lru_cache(maxsize=4)
@@ -86,6 +92,7 @@ def load_names(path: str = "") -> NameKnowledge:
         not_units=frozenset(data["not_units"]["words"]),
         member_prefixes=by_len(data["not_units"]["member_prefixes"]),
         parents=by_len(data["suffixes"]["parent"]),
+        version=digest(READING_VERSION, p.read_text(encoding="utf-8")),
     )
 
 
@@ -113,7 +120,7 @@ def split_name(name: str, know: NameKnowledge, places: Iterable[str] = ()) -> Na
     party = next((p for p in know.party_prefixes if rest.startswith(p)), "")
     rest = rest[len(party):]
     found: list[str] = []
-    known = sorted(set(places) | know.places, key=len, reverse=True)
+    known = _place_index(places, know.places)
     while True:
         place = _leading_place(rest, known, know.levels)
         if not place or len(rest) - len(place) < 2:
@@ -123,8 +130,28 @@ def split_name(name: str, know: NameKnowledge, places: Iterable[str] = ()) -> Na
     return NameParts(party, tuple(found), rest)
 
 
-def _leading_place(text: str, known: list[str], levels: tuple[str, ...]) -> str:
-    for k in known:  # a known place, with its level word when printed ("西安市", "长沙")
+_INDEXES: dict[tuple[int, int], tuple[object, object, dict[str, tuple[str, ...]]]] = {}
+
+
+def _place_index(places: Iterable[str], known: frozenset[str]) -> dict[str, tuple[str, ...]]:
+    """Places by first character, longest first. Built once per places collection (split_name runs
+    thousands of times at start-up with the same registry's places)."""
+    key = (id(places), id(known))
+    hit = _INDEXES.get(key)
+    if hit is not None and hit[0] is places and hit[1] is known:
+        return hit[2]
+    by_first: dict[str, list[str]] = defaultdict(list)
+    for p in sorted(set(places) | known, key=len, reverse=True):
+        by_first[p[:1]].append(p)
+    index = {k: tuple(v) for k, v in by_first.items()}
+    if len(_INDEXES) > 16:
+        _INDEXES.clear()
+    _INDEXES[key] = (places, known, index)
+    return index
+
+
+def _leading_place(text: str, known: dict[str, tuple[str, ...]], levels: tuple[str, ...]) -> str:
+    for k in known.get(text[:1], ()):  # a known place, with its level word when printed ("西安市", "长沙")
         if text.startswith(k):
             level = next((lv for lv in levels if text.startswith(lv, len(k))), "")
             return k + level
@@ -222,7 +249,7 @@ def name_forms(name: str, know: NameKnowledge, abbreviations: Mapping[str, tuple
     return sorted(out, key=lambda v: (-len(v.text), v.text, v.generic))
 
 
-def unit_refs(catalog: Catalog, know: NameKnowledge | None = None) -> list[UnitRef]:
+def unit_refs(catalog: Catalog, know: NameKnowledge | None = None, cache: UnitCache | None = None) -> list[UnitRef]:
     """Every unit a question may name: each document's unit, and the units inside a department's document
     (its 单位构成 list, and row labels that are unit names: "中共西安市委理论讲师团", "湖州交通技师学院")."""
     know = know or load_names()
@@ -232,7 +259,7 @@ def unit_refs(catalog: Catalog, know: NameKnowledge | None = None) -> list[UnitR
         own[m.unit].append(m.name)
     for m in catalog.docs.values():
         found = [c for c in (clean_subunit(s, m.unit, know) for s in m.subunits) if len(c) >= 4]
-        found += harvested_subunits(m.unit, {f.row for f in catalog.facts.get(m.name, ())}, know)
+        found += _harvest(catalog, m, know, cache)
         # "湖州市第三人民医院（湖州市精神病院）" and the rows' "湖州市第三人民医院" are one unit
         for s in dict.fromkeys(_plain(f) if len(_plain(f)) >= 5 else f for f in found):
             if s and s != m.unit and m.name not in sub[s]:
@@ -240,6 +267,26 @@ def unit_refs(catalog: Catalog, know: NameKnowledge | None = None) -> list[UnitR
     refs = [UnitRef(n, tuple(d)) for n, d in own.items()]
     refs += [UnitRef(n, tuple(d), subunit=True) for n, d in sub.items() if n not in own]
     return refs
+
+
+def _harvest(catalog: Catalog, m: DocMeta, know: NameKnowledge, cache: UnitCache | None) -> list[str]:
+    """harvested_subunits of one document, from the cache when its bytes were read before (reading
+    them means loading every fact of the document)."""
+    if cache is None or not m.sha256:
+        return harvested_subunits(m.unit, _row_labels(catalog, m.name), know)
+    found = cache.doc_units(m.name, m.sha256, know.version)
+    if found is None:
+        found = harvested_subunits(m.unit, _row_labels(catalog, m.name), know)
+        cache.put_doc_units(m.name, m.sha256, know.version, found)
+    return found
+
+
+def _row_labels(catalog: Catalog, doc: str) -> set[str]:
+    """A document's row labels: straight from the store when it can list them (no facts loaded)."""
+    labels = getattr(catalog.source, "row_labels", None)
+    if callable(labels):
+        return set(labels(doc))
+    return {f.row for f in catalog.facts.get(doc, ())}
 
 
 def clean_subunit(name: str, unit: str, know: NameKnowledge) -> str:
@@ -275,6 +322,20 @@ def harvested_subunits(unit: str, rows: Iterable[str], know: NameKnowledge) -> l
     return out
 
 
+def _forms(name: str, aliases: tuple[str, ...], know: NameKnowledge, abbrev: dict[str, tuple[str, ...]],
+           places: tuple[str, ...], context: str, cache: UnitCache | None) -> list[_Variant]:
+    """name_forms, from the cache when the same name was spelled out with the same knowledge and places."""
+    if cache is None:
+        return name_forms(name, know, abbrev, places, aliases)
+    key = digest(context, name, aliases)
+    hit = cache.forms(key)
+    if hit is not None:
+        return [_Variant(str(t), bool(g), bool(w)) for t, g, w in hit]
+    found = name_forms(name, know, abbrev, places, aliases)
+    cache.put_forms(key, [[v.text, v.generic, v.weak] for v in found])
+    return found
+
+
 def variants(name: str, aliases: tuple[str, ...], abbreviations: dict[str, str]) -> list[_Variant]:
     """Kept for callers of the earlier API: the forms of one name with the bundled knowledge."""
     know = load_names()
@@ -302,18 +363,21 @@ class UnitMatcher:
     """The registry of the corpus' units and the reading of unit names in questions."""
 
     def __init__(self, catalog: Catalog, abbreviations: dict[str, str] | None = None,
-                 knowledge: NameKnowledge | None = None) -> None:
+                 knowledge: NameKnowledge | None = None, cache: UnitCache | None = None) -> None:
         self.know = knowledge or load_names()
         abbrev = _merged(self.know, abbreviations)
         aliases: dict[str, tuple[str, ...]] = defaultdict(tuple)
         for m in catalog.docs.values():
             aliases[m.unit] = aliases[m.unit] + m.aliases
-        self.refs = unit_refs(catalog, self.know)
+        self.refs = unit_refs(catalog, self.know, cache)
         corpus_places = {place_short(p, self.know.levels) for r in self.refs
                          for p in split_name(r.name, self.know).places}
-        self.places = sorted(corpus_places | self.know.places, key=len, reverse=True)
-        self._variants = {r.name: name_forms(r.name, self.know, abbrev, self.places, aliases.get(r.name, ()))
+        self.places = tuple(sorted(corpus_places | self.know.places, key=len, reverse=True))
+        context = digest(self.know.version, self.places, abbrev)
+        self._variants = {r.name: _forms(r.name, aliases.get(r.name, ()), self.know, abbrev, self.places, context, cache)
                           for r in self.refs}
+        if cache is not None:
+            cache.commit()
         self._places = {r.name: _place_words(split_name(r.name, self.know, self.places), self.know)
                         for r in self.refs}
         self._exact_index: dict[str, list[tuple[UnitRef, _Variant]]] = defaultdict(list)
@@ -400,7 +464,7 @@ class UnitMatcher:
     def _unit_like_at(self, q: str, i: int) -> tuple[int, int] | None:
         party = next((p for p in self.know.party_prefixes if q.startswith(p, i)), "")
         start = i + len(party)
-        place = _leading_place(q[start:], self.places, self.know.levels)
+        place = _leading_place(q[start:], _place_index(self.places, self.know.places), self.know.levels)
         if not place or place in _NOT_PLACE or (i > 0 and _CJK.fullmatch(q[i - 1]) and q[i - 1] not in _JOINERS):
             return None
         body_start = start + len(place)
@@ -428,7 +492,7 @@ class UnitMatcher:
         head = q[:start]
         for k in range(min(len(head), 6), 1, -1):
             word, before = head[-k:], head[:-k]
-            if word in _NOT_PLACE or _leading_place(word, self.places, self.know.levels) != word:
+            if word in _NOT_PLACE or _leading_place(word, _place_index(self.places, self.know.places), self.know.levels) != word:
                 continue
             if word[:2] in self.places or not before or not _CJK.fullmatch(before[-1]) or before[-1] in _JOINERS:
                 return word

@@ -10,15 +10,16 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from budgetqa.catalog import norm
+from budgetqa.understand import lexicon
 from budgetqa.understand.units import Mention
 
 QType = Literal["lookup", "sum", "difference", "ratio", "growth", "average", "compare", "text"]
 
 INJECTION = re.compile(r"忽略|无视|不要管|不管.{0,6}规则|以上规则|之前的(?:指令|规则)|ignore|disregard|system prompt|"
                         r"直接回答|你现在是|扮演|回答\s*[:：]?\s*\d|答案是\s*\d|输出\s*\d|就说\s*\d", re.I)
-FILLER = re.compile(r"请问|请|帮我|查一下|查询|一下|告诉我|我想知道|想知道|是多少|有多少|多少钱|多少|是什么|什么|"
-                     r"安排了|安排|花了|用了|分别|一共|总共|加起来|合计起来|的|了|呢|吗|啊|是|有|为|年度|预算数|"
-                     r"预算|决算数|决算|执行数|经费数|金额|资金|钱|那么|那|和|与|及|、|，|,|。|？|\?|！|!|：|:|；|\s")
+def drop_filler(text: str, repl: str = "") -> str:
+    """The text without filler words (vocabulary [words] filler), each replaced by `repl`."""
+    return lexicon.replace_words(text, "filler", repl)
 
 @dataclass(frozen=True)
 class Item:
@@ -56,13 +57,11 @@ def dedupe_items(items: list[Item]) -> list[Item]:
     return out
 
 
-_SCOPE_OK = re.compile(r"^(?:一般公共预算|财政拨款|公共预算|本级|部门|单位|本单位|本部门|全年|本年|年初|今年|当年|全部|所有|"
-                       r"总|合计|其中|里|中|里面|当中|共|累计|用于|方面|的|经费|费用|支出|项目|科目|类|款|项|"
-                       r"拨款|财政|预算|决算|执行|数|实际|安排|资金|平均|每个|每|个|家|所属|下属|各|绩效|自评|"
-                       r"绩效目标|涉及|涉)+$")
 
 
-SUFFIX_OK = re.compile(r"(?:里面|当中|里|中|项目|的|之|内)+$")
+def drop_scope_suffix(text: str) -> str:
+    """"办公费里面" -> "办公费": the words a leftover may end with and still name the item before it."""
+    return lexicon.strip_trailing(text, "scope_suffix")
 _BARE = {"支出", "收入"}
 
 
@@ -80,31 +79,38 @@ def unexplained_words(text: str, chosen: list[tuple[int, int, Item]], scope: str
     """A word right in front of an item that neither the vocabulary nor the documents explain."""
     prev_end = 0
     for s, e, _ in chosen:
-        chunk = FILLER.sub("", text[prev_end:s]).replace("　", "")
+        chunk = drop_filler(text[prev_end:s]).replace("　", "")
         chunk = re.sub(r"[\d()（）“”]+", "", chunk)
         if prev_end:  # "人员类经费比公用经费": a money noun after an item and the operator word explain nothing new
             chunk = re.sub(r"^(?:经费|费用|资金)", "", chunk)
         chunk = re.sub(r"(?:比|较|占)$", "", chunk)
         prev_end = e
-        core = SUFFIX_OK.sub("", chunk)
-        if len(core) < 2 or _SCOPE_OK.match(chunk) or core in scope:
+        core = drop_scope_suffix(chunk)
+        if len(core) < 2 or lexicon.made_of(chunk, "scope") or core in scope:
             continue
-        if _SCOPE_OK.match(chunk[-2:]) and (len(chunk) <= 3 or chunk[:-2] in scope):
+        if lexicon.made_of(chunk[-2:], "scope") and (len(chunk) <= 3 or chunk[:-2] in scope):
             continue
         return chunk
     return ""
 
 
-_MEASURE_ASKED = re.compile(r"(?:几|多少)\s*(辆|台|人次|人|名|个|家|项|次|件|套|批|户|平方米|分)|(得分|评分|分数)")
-
-
 def asked_measure(q: str) -> str:
-    m = _MEASURE_ASKED.search(q)
-    if not m:
+    """The measure a count question asks for ("几辆" -> 辆, "多少名" -> 人, "得分" -> 分), or ""."""
+    for i in range(len(q)):
+        counter = _counter_at(q, i)
+        if counter:
+            return {"名": "人"}.get(counter, counter)
+        if any(q.startswith(w, i) for w in lexicon.words("score_asked")):
+            return "分"
+    return ""
+
+
+def _counter_at(q: str, i: int) -> str:
+    asked = next((w for w in lexicon.words("count_asked") if q.startswith(w, i)), "")
+    if not asked:
         return ""
-    if m.group(2):
-        return "分"
-    return {"名": "人"}.get(m.group(1), m.group(1))
+    rest = q[i + len(asked):].lstrip()
+    return next((c for c in lexicon.words("counters") if rest.startswith(c)), "")
 
 
 def pieces_between(text: str, items: tuple[Item, ...]) -> list[str]:
@@ -114,7 +120,7 @@ def pieces_between(text: str, items: tuple[Item, ...]) -> list[str]:
         for w in (norm(i.text), *i.labels[:1]):
             if w:
                 out = out.replace(w, "|")
-    return [p for p in (FILLER.sub("|", x) for x in out.split("|")) for p in p.split("|") if p]
+    return [p for p in (drop_filler(x, "|") for x in out.split("|")) for p in p.split("|") if p]
 
 
 def split_at(text: str, qtype: str) -> int | None:
@@ -127,7 +133,7 @@ def split_at(text: str, qtype: str) -> int | None:
 
 def fuzzy_label(text: str, labels: list[str]) -> str:
     """The shortest row label that contains what is left of the question ("社会保障和就业" -> …支出)."""
-    core = FILLER.sub("", text)
+    core = drop_filler(text)
     if len(core) < 3:
         return ""
     hits = [lab for lab in labels if core in lab]
@@ -137,7 +143,7 @@ def fuzzy_label(text: str, labels: list[str]) -> str:
 def item_words(residue: str) -> str:
     """What the question calls the item, for a not-found message (figures in the question dropped)."""
     words = re.sub(r"\d[\d,.]*\s*(?:亿元|万元|元|%|％)?", "", residue)
-    return FILLER.sub("", words).replace("　", "").strip()
+    return drop_filler(words).replace("　", "").strip()
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,57 @@
+"""The unit registry read from its on-disk cache is the registry computed afresh, without reading facts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from budgetqa.catalog import Catalog, MemorySource
+from budgetqa.index.model import Fact
+from budgetqa.understand.unit_cache import UnitCache
+from budgetqa.understand.units import UnitMatcher
+
+from tests.fixtures_answer import corpus
+
+
+class CountingSource(MemorySource):
+    """The fixture corpus, counting how often a document's facts are read."""
+
+    def __init__(self, base: MemorySource) -> None:
+        super().__init__((d, base.facts(doc=d.name)) for d in base.documents())
+        self.fact_reads = 0
+
+    def facts(self, doc: str | None = None, unit: str | None = None) -> list[Fact]:
+        self.fact_reads += 1
+        return super().facts(doc=doc, unit=unit)
+
+
+def _registry(m: UnitMatcher) -> tuple[Sequence[object], dict[str, object]]:
+    return sorted((r.name, r.docs, r.subunit) for r in m.refs), dict(m._variants)
+
+
+def test_cached_registry_equals_fresh_and_reads_no_facts(tmp_path: Path) -> None:
+    fresh = UnitMatcher(Catalog(CountingSource(corpus())))
+    UnitMatcher(Catalog(CountingSource(corpus())), cache=UnitCache(tmp_path / "u.sqlite3"))
+    source = CountingSource(corpus())
+    again = UnitMatcher(Catalog(source), cache=UnitCache(tmp_path / "u.sqlite3"))
+    assert _registry(again) == _registry(fresh)
+    assert source.fact_reads == 0
+
+
+def test_a_changed_document_is_read_again(tmp_path: Path) -> None:
+    UnitMatcher(Catalog(CountingSource(corpus())), cache=UnitCache(tmp_path / "u.sqlite3"))
+    base = corpus()
+    docs = base.documents()
+    changed = MemorySource([(d if i else type(d)(**{**d.__dict__, "sha256": "f" * 64}), base.facts(doc=d.name))
+                            for i, d in enumerate(docs)])
+    source = CountingSource(changed)
+    UnitMatcher(Catalog(source), cache=UnitCache(tmp_path / "u.sqlite3"))
+    assert source.fact_reads == 1
+
+
+def test_a_damaged_cache_file_means_computing(tmp_path: Path) -> None:
+    path = tmp_path / "u.sqlite3"
+    path.write_bytes(b"not a database" * 100)
+    fresh = UnitMatcher(Catalog(CountingSource(corpus())))
+    damaged = UnitMatcher(Catalog(CountingSource(corpus())), cache=UnitCache(path))
+    assert _registry(damaged) == _registry(fresh)
