@@ -3,8 +3,9 @@
     budgetqa serve --port 7860 &            # the page, with the bundled corpus indexed
     python -m budgetqa.eval.load_test --url http://127.0.0.1:7860/ --users 50 --questions 10
 
-Each user is one browser session speaking Gradio's queue protocol (join, then the event stream), asking
-its questions one after another like a person waiting for each answer. The questions are the gold
+Each user is one browser session sending what the page sends (the question box's own event with the
+page's inputs, read from its config; the conversation so far as the chatbot holds it), asking its
+questions one after another like a person waiting for each answer. The questions are the gold
 set's lookups over the bundled corpus; an answer is right when its figure and unit are in the reply.
 Prints the success rate and latency p50/p95/max (join to final answer). Loopback only and bounded:
 it refuses other hosts and caps users and questions, so it cannot be pointed at someone else's server.
@@ -45,6 +46,7 @@ class Result:
     ok: bool
     seconds: float
     error: str = ""
+    chat: list[Any] | None = None  # the chatbot's value after this answer
 
 
 def questions(gold: Path) -> list[Question]:
@@ -66,12 +68,23 @@ class Endpoint:
     trigger: int
     queued: bool  # through the queue (join + event stream) or one plain request, as the page does
     inputs: tuple[str, ...] = ()  # the event's input component types, in order
+    outputs: tuple[str, ...] = ()  # the event's output component types, in order
 
 
-def _payload_data(fn: Endpoint, text: str) -> list[Any]:
-    """What the page sends: the question in the textbox, an empty chat, every other input empty."""
-    defaults = {"textbox": text, "chatbot": []}
+def _payload_data(fn: Endpoint, text: str, chat: list[Any]) -> list[Any]:
+    """What the page sends: the question in the textbox, the conversation so far as the chatbot shows
+    it (the page's last reply), every other input empty."""
+    defaults = {"textbox": text, "chatbot": chat}
     return [defaults.get(kind) for kind in fn.inputs]
+
+
+def _chat_of(fn: Endpoint, data: Any) -> list[Any] | None:
+    """The chatbot's new value in a reply's output data, which the page sends back with its next question."""
+    if "chatbot" not in fn.outputs or not isinstance(data, list) or len(data) != len(fn.outputs):
+        return None
+    chat = data[fn.outputs.index("chatbot")]
+    # a streamed reply may carry diff operations instead of the value: those are not sent back
+    return chat if isinstance(chat, list) and all(isinstance(m, dict) and "role" in m for m in chat) else None
 
 
 async def ask_fn(client: Any, base: str) -> Endpoint:
@@ -82,23 +95,26 @@ async def ask_fn(client: Any, base: str) -> Endpoint:
         for target, event in dep.get("targets", []):
             if event == "submit" and comps.get(target, {}).get("props", {}).get("elem_id") == "bq-question":
                 kinds = tuple(comps.get(c, {}).get("type", "") for c in dep.get("inputs", []))
+                outs = tuple(comps.get(c, {}).get("type", "") for c in dep.get("outputs", []))
                 return Endpoint(config.get("api_prefix", ""), dep.get("id", i), target,
-                                dep.get("queue") is not False, kinds)
+                                dep.get("queue") is not False, kinds, outs)
     raise SystemExit("页面上没有找到提问框（elem_id=bq-question）")
 
 
-async def ask_once(client: Any, base: str, fn: Endpoint, session: str, q: Question, timeout: float) -> Result:
+async def ask_once(client: Any, base: str, fn: Endpoint, session: str, q: Question, timeout: float,
+                   chat: list[Any] | None = None) -> Result:
     start = time.perf_counter()
-    payload: dict[str, Any] = {"data": _payload_data(fn, q.text), "event_data": None, "fn_index": fn.fn_index,
+    payload: dict[str, Any] = {"data": _payload_data(fn, q.text, chat or []), "event_data": None,
+                               "fn_index": fn.fn_index,
                "trigger_id": fn.trigger, "session_hash": session}
     if not fn.queued:
-        return await _direct(client, f"{base}{fn.prefix}/run/predict", payload, q, timeout, start)
+        return await _direct(client, f"{base}{fn.prefix}/run/predict", fn, payload, q, timeout, start)
     prefix = fn.prefix
     try:
         joined = await client.post(f"{base}{prefix}/queue/join", json=payload, timeout=timeout)
         if joined.status_code != 200:
             return Result(False, time.perf_counter() - start, f"join {joined.status_code}")
-        last, result = "", Result(False, 0.0, "stream ended")
+        last, result, reply = "", Result(False, 0.0, "stream ended"), None
         # Read as the page does: the stream closes itself ("close_stream") once the session has nothing
         # pending; leaving earlier would leave the server writing to a dead stream.
         async with client.stream("GET", f"{base}{prefix}/queue/data", params={"session_hash": session},
@@ -112,8 +128,9 @@ async def ask_once(client: Any, base: str, fn: Endpoint, session: str, q: Questi
                     last = " ".join(_strings(msg.get("output", {}))) or last
                 if kind == "process_completed":
                     seconds = time.perf_counter() - start
-                    right = bool(msg.get("success", True)) and _right(last, q)
-                    result = Result(right, seconds, "" if right else "wrong figure or server error")
+                    reply = _chat_of(fn, (msg.get("output") or {}).get("data"))
+                    right = bool(msg.get("success", True)) and _right(" ".join(_strings(reply[-1:])) if reply else last, q)
+                    result = Result(right, seconds, "" if right else "wrong figure or server error", reply)
                 if kind == "close_stream":
                     break
         return result if result.seconds else Result(False, time.perf_counter() - start, "stream ended")
@@ -121,15 +138,18 @@ async def ask_once(client: Any, base: str, fn: Endpoint, session: str, q: Questi
         return Result(False, time.perf_counter() - start, type(exc).__name__)
 
 
-async def _direct(client: Any, url: str, payload: dict[str, Any], q: Question, timeout: float,
+async def _direct(client: Any, url: str, fn: Endpoint, payload: dict[str, Any], q: Question, timeout: float,
                   start: float) -> Result:
     try:
         resp = await client.post(url, json=payload, timeout=timeout)
         seconds = time.perf_counter() - start
         if resp.status_code != 200:
             return Result(False, seconds, f"HTTP {resp.status_code}")
-        right = _right(" ".join(_strings(resp.json().get("data", []))), q)
-        return Result(right, seconds, "" if right else "wrong figure")
+        data = resp.json().get("data", [])
+        chat = _chat_of(fn, data)
+        # only this answer is judged: the last bubble (the whole chat repeats the earlier answers)
+        right = _right(" ".join(_strings(chat[-1:] if chat else data)), q)
+        return Result(right, seconds, "" if right else "wrong figure", chat)
     except Exception as exc:  # a refused or dropped connection counts as a failed question
         return Result(False, time.perf_counter() - start, type(exc).__name__)
 
@@ -152,7 +172,12 @@ def _right(output: str, q: Question) -> bool:
 
 async def user(client: Any, base: str, fn: Endpoint, qs: list[Question], timeout: float) -> list[Result]:
     session = uuid.uuid4().hex[:11]  # one page load: the browser keeps its session for every question
-    return [await ask_once(client, base, fn, session, q, timeout) for q in qs]
+    results: list[Result] = []
+    chat: list[Any] = []
+    for q in qs:
+        results.append(await ask_once(client, base, fn, session, q, timeout, chat))
+        chat = results[-1].chat if results[-1].chat is not None else chat
+    return results
 
 
 async def run(url: str, users: int, per_user: int, pool: list[Question], timeout: float) -> list[Result]:

@@ -35,6 +35,13 @@ class Turn:
     year: int | None
 
 
+def follow_up_context(history: Sequence[Turn]) -> tuple[str | None, int | None]:
+    """What of a conversation an answer depends on: the last turn's unit and year, which a follow-up
+    that names none inherits (the understander reads nothing else of the history). Two conversations
+    ending alike get the same answer to the same question, so the page may keep it for both."""
+    return (history[-1].unit, history[-1].year) if history else (None, None)
+
+
 class Engine:
     """Owns the fact store, the retrievers and the answer chain. Thread-safe for concurrent `ask`."""
 

@@ -7,11 +7,13 @@ and turns failures into Chinese messages.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
 import os
 import shutil
 import threading
-from collections import OrderedDict
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,10 +24,11 @@ from budgetqa.config import Settings, set_offline_env
 # Before gradio is imported: it reads GRADIO_ANALYTICS_ENABLED at import time.
 set_offline_env()
 
+import anyio  # noqa: E402
 import gradio as gr  # noqa: E402
 from budgetqa.app import web_render as R  # noqa: E402
 from budgetqa.app.pages import PageImages, image_url, pdf_url  # noqa: E402
-from budgetqa.app.pipeline import Engine, Turn  # noqa: E402
+from budgetqa.app.pipeline import Engine, Turn, follow_up_context  # noqa: E402
 from budgetqa.app.uploads import (  # noqa: E402
     PRIVATE_PREFIX,
     NoFileRoutes,
@@ -38,6 +41,7 @@ from budgetqa.app.uploads import (  # noqa: E402
     trusted,
     work_path,
 )
+from budgetqa.app.web_cache import AnswerCache, StoreWatch  # noqa: E402
 from budgetqa.errors import BudgetQAError, NotBudgetDocument, UnreadableDocument  # noqa: E402
 from budgetqa.index.model import Table  # noqa: E402
 from budgetqa.index.store.database import DocInfo, FactStore  # noqa: E402
@@ -53,7 +57,8 @@ MAX_HISTORY = 10  # turns passed to the Engine; enough for "那差旅费呢？" 
 # With a model, answers stream through gradio's queue, this many at once (each waits on the model's
 # server, not on our 2 cores). Without one, questions bypass the queue (see build_app).
 ASK_CONCURRENCY = 8
-MAX_THREADS = 16  # worker threads for answers and page loads; more only contend for the GIL on 2 cores
+MAX_THREADS = 16  # gradio's worker threads (page loads, uploads); more only contend for the GIL on 2 cores
+ANSWER_THREADS = 4  # new answers computed at once (CPU-bound: more threads only wait for the GIL)
 QUEUE_SIZE = 256
 ANSWER_CACHE = 2048  # checked answers kept per server (a few MB of HTML)
 MAX_UPLOAD = "50mb"
@@ -112,13 +117,15 @@ class Handlers:
         self.settings = settings
         self.pages = PageImages(settings)
         # Citizens ask the same things ("招待费是多少"): a checked answer and its bubble are kept until
-        # the index changes, so a crowd costs the queue's work, not the answerer's, per repeat.
-        self._answers: OrderedDict[tuple[Any, ...], tuple[Answer, str]] = OrderedDict()
-        self._answers_lock = threading.Lock()
+        # the index changes, so a crowd costs the page's work, not the answerer's, per repeat.
+        self._answers: AnswerCache[tuple[Answer, str]] = AnswerCache(ANSWER_CACHE)
+        self._tables: dict[str, list[Table]] = {}  # cited documents' tables, until the index changes
         self.shared_uploads = shared_uploads
-        self._generation = self._read_generation()
+        self._watch = StoreWatch(settings.store_path, self._read_generation)
+        self._generation = self._watch.generation()
         self._generation_lock = threading.Lock()
         self._shared: FactStore | None = None
+        self._audit: tuple[int, str] | None = None  # (generation, the documents' self-check)
 
     def _read_generation(self) -> int:
         try:
@@ -129,17 +136,24 @@ class Handlers:
 
     def engine_for(self, visitor: Visitor | None) -> Engine:
         """The engine for this visitor's next question, reloaded when the index changed since."""
-        generation = self._read_generation()
+        generation = self._fresh()
         with self._generation_lock:
-            if generation != self._generation:
-                self._generation = generation
-                self.engine.reload()
-                self.forget_answers()
             if self._shared is None and visitor is not None and visitor.docs:
                 self._shared = open_store(self.settings)
         if visitor is not None and visitor.docs:
             return visitor.engine_for(self.settings, self._shared, generation)  # type: ignore[no-any-return]
         return self.engine
+
+    def _fresh(self) -> int:
+        """The index generation; a newer one (a `budgetqa index` from the command line) reloads the
+        engine and forgets what was kept from the older one."""
+        generation = self._watch.generation()
+        with self._generation_lock:
+            if generation != self._generation:
+                self._generation = generation
+                self.engine.reload()
+                self.forget_answers()
+        return generation
 
     # ---- chat --------------------------------------------------------------------------------
 
@@ -170,29 +184,68 @@ class Handlers:
         steps = list(self.ask(question, chat, history, unit_choice, year_choice, visitor))
         return steps[-1]
 
+    async def answer_async(self, question: str, chat: ChatMessages | None, history: Sequence[Turn] | None,
+                           unit_choice: str | None, year_choice: str | None,
+                           visitor: Visitor | None = None) -> tuple[ChatMessages, tuple[Turn, ...], str]:
+        """`answer` for the page: a kept answer straight from the event loop (handing a request to a worker
+        thread costs more than the answer), a new one in a worker thread."""
+        if not (visitor is not None and visitor.docs):
+            self._fresh()
+            unit, year = R.parse_filters(unit_choice, year_choice)
+            turns = tuple(history or ())
+            hit = self._answers.peek(self._key(question or "", unit, year, turns, visitor))
+            if hit is not None:
+                return self._reply(question or "", list(chat or []), turns, unit, year, *hit)
+        return await anyio.to_thread.run_sync(self.answer, question, chat, history, unit_choice, year_choice,
+                                              visitor, limiter=_answer_limiter())
+
+    def _reply(self, question: str, chat: ChatMessages, turns: tuple[Turn, ...], unit: str | None,
+               year: int | None, answer: Answer, html: str) -> tuple[ChatMessages, tuple[Turn, ...], str]:
+        chat += [{"role": "user", "content": R.render_question(question)}, {"role": "assistant", "content": html}]
+        if answer.status != "error":
+            turns = (*turns, Turn(question.strip(), *_scope(answer, unit, year)))[-MAX_HISTORY:]
+        return chat, turns, ""
+
+    def _key(self, question: str, unit: str | None, year: int | None, turns: Sequence[Turn],
+             visitor: Visitor | None) -> tuple[Any, ...]:
+        # a visitor's own uploads answer only for them: their answers are kept apart
+        own = (id(visitor), len(visitor.docs)) if visitor is not None and visitor.docs else None
+        return (question.strip(), unit, year, follow_up_context(turns), own)
+
     def _replies(self, question: str, unit: str | None, year: int | None,
                  turns: Sequence[Turn], visitor: Visitor | None = None) -> Iterator[tuple[Answer | None, str]]:
         """Draft bubbles (no Answer) while the model writes, then the checked answer's bubble, last."""
-        text = ""
-        # a visitor's own uploads answer only for them: their answers are cached apart
-        own = (id(visitor), len(visitor.docs)) if visitor is not None and visitor.docs else None
-        key = (question.strip(), unit, year, tuple(turns), own)
         try:
             engine = self.engine_for(visitor)  # first: a newer index empties the answer cache
         except BudgetQAError as exc:
             yield None, R.render_failure(str(exc))
             return
-        cached = self._cached(key)
-        if cached is not None:
-            yield cached
+        if self.settings.llm_enabled:  # a model's wording is streamed fresh each time
+            yield from self._fresh_replies(engine, question, unit, year, turns, visitor)
             return
+        key = self._key(question, unit, year, turns, visitor)
+        hit, mine = self._answers.claim(key)
+        if hit is not None:
+            yield hit
+            return
+        try:
+            for answer, html in self._fresh_replies(engine, question, unit, year, turns, visitor):
+                if answer is not None and answer.status != "error":
+                    self._answers.put(key, (answer, html))
+                yield answer, html
+        finally:
+            if mine:
+                self._answers.release(key)
+
+    def _fresh_replies(self, engine: Engine, question: str, unit: str | None, year: int | None,
+                       turns: Sequence[Turn], visitor: Visitor | None) -> Iterator[tuple[Answer | None, str]]:
+        text = ""
         try:
             for part in engine.ask_stream(question, unit=unit, year=year, history=list(turns)):
                 if isinstance(part, Answer):
                     # the draft was never checked: the Answer replaces it, whatever the draft said
-                    html = R.render_answer(part, self._contexts(part.citations, visitor), self._links(part.citations))
-                    self._remember(key, part, html)
-                    yield part, html
+                    yield part, R.render_answer(part, self._contexts(part.citations, visitor),
+                                                self._links(part.citations))
                     return
                 text += part
                 yield None, R.render_draft(text)
@@ -206,40 +259,29 @@ class Handlers:
         log.error("answer stream for %r ended without an answer", question[:200])
         yield None, R.render_failure(INTERNAL_ERROR)
 
-    def _cached(self, key: tuple[Any, ...]) -> tuple[Answer, str] | None:
-        if self.settings.llm_enabled:  # a model's wording is streamed fresh each time
-            return None
-        with self._answers_lock:
-            hit = self._answers.get(key)
-            if hit is not None:
-                self._answers.move_to_end(key)
-            return hit
-
-    def _remember(self, key: tuple[Any, ...], answer: Answer, html: str) -> None:
-        if self.settings.llm_enabled or answer.status == "error":
-            return
-        with self._answers_lock:
-            self._answers[key] = (answer, html)
-            while len(self._answers) > ANSWER_CACHE:
-                self._answers.popitem(last=False)
-
     def forget_answers(self) -> None:
-        with self._answers_lock:
-            self._answers.clear()
+        self._answers.clear()
+        self._tables = {}
 
     def _contexts(self, citations: Sequence[Citation], visitor: Visitor | None = None) -> list[R.TableContext | None]:
         """Each cited table around its row, from the fact store (or the visitor's own uploads); None shows
         the quote only."""
         docs = {c.doc for c in citations if c.table}
         try:
-            with _store(self.settings) as store:
-                tables = {d: (visitor.tables(d) if visitor is not None and d.startswith(PRIVATE_PREFIX)
-                              else store.tables(d)) for d in docs}
+            tables = {d: (visitor.tables(d) if visitor is not None and d.startswith(PRIVATE_PREFIX)
+                          else self._doc_tables(d)) for d in docs}
         except Exception:  # an unreadable store: the quotes alone still cite
             log.debug("no table context for %s", sorted(docs), exc_info=True)
             return [None] * len(citations)
         return [table_context([t for t in tables.get(c.doc, []) if t.title == c.table], c) if c.table else None
                 for c in citations]
+
+    def _doc_tables(self, doc: str) -> list[Table]:
+        found = self._tables.get(doc)
+        if found is None:
+            with _store(self.settings) as store:
+                found = self._tables[doc] = store.tables(doc)
+        return found
 
     def _links(self, citations: Sequence[Citation]) -> list[R.SourceLink | None]:
         """The page picture and PDF link of each citation whose source is an indexed PDF on disk."""
@@ -356,11 +398,18 @@ class Handlers:
             drop_upload(work)
 
     def audit(self) -> str:
+        """The documents' self-check, computed once per index generation (when a citizen opens it)."""
+        generation = self._fresh()
+        kept = self._audit
+        if kept is not None and kept[0] == generation:
+            return kept[1]
         try:
-            return R.findings_markdown(self.engine.audit_all())
+            text = R.findings_markdown(self.engine.audit_all())
         except Exception:
             log.exception("audit failed")
             return "文件自查暂时无法完成，请稍后再试。"
+        self._audit = (generation, text)
+        return text
 
     def refreshed(self, unit_choice: str | None, year_choice: str | None,
                   visitor: Visitor | None = None) -> tuple[Any, Any, Any, Any]:
@@ -448,7 +497,7 @@ def build_app(engine: Engine, settings: Settings, shared_uploads: bool = False) 
                                elem_id="bq-token")
             add = gr.Button("加入索引", variant="primary", elem_id="bq-index")
             status = gr.Markdown(elem_id="bq-upload-status")
-            with gr.Accordion("文件自查（文件自身是否一致）", open=False):
+            with gr.Accordion("文件自查（文件自身是否一致）", open=False, elem_id="bq-audit-box") as audit_box:
                 audit_md = gr.Markdown(elem_id="bq-audit")
                 recheck = gr.Button("重新核对", elem_id="bq-recheck")
 
@@ -459,7 +508,7 @@ def build_app(engine: Engine, settings: Settings, shared_uploads: bool = False) 
         else:
             # The checked answer takes milliseconds: one plain request per question, no queue and no
             # event stream, whose bookkeeping costs more than the answer (eval/load_test.py).
-            ask_io |= {"fn": h.answer, "queue": False}
+            ask_io |= {"fn": _page_event(h, chat), "queue": False, "preprocess": False, "postprocess": False}
         box.submit(**ask_io)
         send.click(**ask_io)
         examples.click(lambda sample: sample[0], inputs=[examples], outputs=[box],
@@ -473,11 +522,50 @@ def build_app(engine: Engine, settings: Settings, shared_uploads: bool = False) 
         add.click(upload, inputs=[files, unit_dd, year_dd, visitor, token],
                   outputs=[status, table, unit_dd, year_dd, examples, visitor, files, token],
                   concurrency_id="ingest", concurrency_limit=1)
-        app.load(h.audit, outputs=[audit_md], concurrency_id="ingest", concurrency_limit=1)
-        recheck.click(h.audit, outputs=[audit_md], concurrency_id="ingest", concurrency_limit=1)
+        # The self-check runs when a citizen opens it (once per index generation), not for every visitor.
+        audit_box.expand(h.audit, outputs=[audit_md], concurrency_id="audit", concurrency_limit=1)
+        recheck.click(h.audit, outputs=[audit_md], concurrency_id="audit", concurrency_limit=1)
         app.load(h.refreshed, inputs=[unit_dd, year_dd, visitor], outputs=[table, unit_dd, year_dd, examples],
                  concurrency_id="ask", concurrency_limit=ASK_CONCURRENCY)
     return app
+
+
+def _page_event(h: Handlers, chatbot: gr.Chatbot) -> Callable[..., Any]:
+    """The question event without a model, taking and returning the chatbot's own wire format.
+
+    Gradio hands every input's preprocessing and every output's postprocessing to a worker thread, six
+    thread hops a question that cost more than a kept answer. This event skips them: the page's chat
+    comes as the chatbot sends it (validated by gradio against the chatbot's data model), the two new
+    bubbles are converted by the chatbot's own `postprocess` and appended, and the history so far is
+    passed back untouched. Gradio also reads the function's signature and type hints on every call,
+    so the function is left unannotated."""
+
+    async def event(question, chat, history, unit_choice, year_choice, visitor):  # type: ignore[no-untyped-def]
+        reply, turns, box = await h.answer_async(_text(question), [], history, _text(unit_choice) or None,
+                                                 _text(year_choice) or None, visitor)
+        new = chatbot.postprocess(reply).model_dump()  # type: ignore[arg-type]  # our dicts are MessageDicts
+        return [*(chat if isinstance(chat, list) else []), *new], turns, box
+
+    return event
+
+
+def _text(value: Any) -> str:
+    """A text input as sent (not preprocessed): a string, or nothing."""
+    return value if isinstance(value, str) else ""
+
+
+@functools.cache
+def _limiters() -> weakref.WeakKeyDictionary[Any, anyio.CapacityLimiter]:
+    return weakref.WeakKeyDictionary()
+
+
+def _answer_limiter() -> anyio.CapacityLimiter:
+    """At most ANSWER_THREADS new answers at once per event loop: more only queue for the GIL."""
+    loop = asyncio.get_running_loop()
+    limiter = _limiters().get(loop)
+    if limiter is None:
+        limiter = _limiters()[loop] = anyio.CapacityLimiter(ANSWER_THREADS)
+    return limiter
 
 
 def add_source_routes(server: Any, pages: PageImages) -> None:

@@ -1,0 +1,131 @@
+"""The chat page's kept answers, its raw question event, the lazy self-check and the load test's page
+model (no server, no browser)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from budgetqa.app import web_render as R
+from budgetqa.app.pipeline import Turn, follow_up_context
+from budgetqa.app.web_cache import AnswerCache, StoreWatch
+from budgetqa.config import Settings, load_settings
+from budgetqa.eval import load_test as L
+
+from tests.test_web import FakeEngine
+
+Q = "福州市医疗保障局的公务接待费是多少"
+
+
+def test_answer_cache_waits_for_a_key_being_computed_and_drops_the_oldest() -> None:
+    cache: AnswerCache[str] = AnswerCache(2)
+    assert cache.claim("a") == (None, True)
+    got: list[Any] = []
+    waiter = threading.Thread(target=lambda: got.append(cache.claim("a")))
+    waiter.start()
+    time.sleep(0.05)
+    assert not got  # waiting for the first caller …
+    cache.put("a", "A")
+    cache.release("a")
+    waiter.join(5)
+    assert got == [("A", False)]  # … and given its value, not told to compute it again
+    cache.put("b", "B")
+    cache.put("c", "C")
+    assert cache.peek("a") is None and cache.peek("c") == "C" and len(cache) == 2
+    assert cache.claim("x", wait=0.01) == (None, True)
+    assert cache.claim("x", wait=0.01) == (None, False)  # the first caller never finished: compute, unclaimed
+
+
+def test_store_watch_reads_the_store_again_only_when_its_files_change(tmp_path: Path) -> None:
+    db = tmp_path / "facts.sqlite3"
+    reads: list[int] = []
+
+    def read() -> int:
+        reads.append(1)
+        return len(reads)
+
+    watch = StoreWatch(db, read)
+    assert watch.generation() == 1 and watch.generation() == 1 and len(reads) == 1
+    db.write_bytes(b"x")
+    assert watch.generation() == 2
+    Path(f"{db}-wal").write_bytes(b"yy")
+    assert watch.generation() == 3 and watch.generation() == 3
+
+
+def test_the_key_of_a_follow_up_is_the_last_turns_unit_and_year() -> None:
+    a = Turn("甲局的差旅费", "甲局", 2024)
+    assert follow_up_context(()) == (None, None)
+    assert follow_up_context((Turn("乙局的会议费", "乙局", 2023), a)) == follow_up_context((a,)) == ("甲局", 2024)
+
+
+@pytest.mark.slow
+def test_an_answer_depends_on_no_more_of_the_history_than_its_key(indexed_settings: Settings) -> None:
+    """The page keeps one answer for conversations that end alike: the engine must agree."""
+    from budgetqa.app.pipeline import Engine
+
+    engine = Engine(indexed_settings)
+    last = Turn("福州市医疗保障局的公务接待费是多少", "福州市医疗保障局", 2024)
+    earlier = Turn("闽清县档案馆的差旅费是多少", "闽清县档案馆", 2023)
+    for q in ("那差旅费呢？", Q, "会议费是多少"):
+        short = engine.ask(q, history=(last,))
+        long = engine.ask(q, history=(earlier, last))
+        assert (short.status, short.answer, short.citations) == (long.status, long.answer, long.citations)
+
+
+def _page(tmp_path: Path) -> tuple[Any, FakeEngine, Any]:
+    from budgetqa.app.web import build_app
+
+    engine = FakeEngine()
+    app = build_app(engine, load_settings(home=tmp_path / "home"))  # type: ignore[arg-type]
+    fn = next(f for f in app.fns.values() if f.name == "event")
+    return app, engine, fn
+
+
+def test_the_question_event_speaks_the_chatbots_wire_format_and_keeps_answers(tmp_path: Path) -> None:
+    app, engine, fn = _page(tmp_path)
+    assert fn.queue is False and fn.preprocess is False and fn.postprocess is False
+    chatbot = fn.outputs[0]
+    chat, turns, box = asyncio.run(fn.fn(Q, [], (), R.ALL_UNITS, R.ALL_YEARS, None))
+    shown = chatbot.preprocess(chatbot.data_model.model_validate(chat))  # what the page shows
+    assert box == "" and [m["role"] for m in shown] == ["user", "assistant"]
+    assert "5.00万元</mark>" in str(shown[1]["content"]) and turns[-1].unit == "福州市医疗保障局"
+    again, turns, _ = asyncio.run(fn.fn("那差旅费呢？", chat, turns, R.ALL_UNITS, R.ALL_YEARS, None))
+    assert again[:2] == chat and len(again) == 4 and "6.50万元" in str(again[-1])  # the chat so far, kept as sent
+    asyncio.run(fn.fn(Q, [], (), R.ALL_UNITS, R.ALL_YEARS, None))
+    assert len(engine.calls) == 2  # the repeated question was answered from what was kept
+    odd, _, _ = asyncio.run(fn.fn(["not", "text"], "not a chat", (), 7, None, None))  # a crafted request
+    assert len(odd) == 2 and "bq-error" in str(odd[-1])
+
+
+def test_the_self_check_runs_when_opened_once_per_index_generation(tmp_path: Path) -> None:
+    from budgetqa.app.web import Handlers
+
+    class Audited(FakeEngine):
+        audits = 0
+
+        def audit_all(self) -> dict[str, list[Any]]:
+            self.audits += 1
+            return {"a.txt": []}
+
+    engine = Audited()
+    h = Handlers(engine, Settings(home=tmp_path / "home", dense=False))  # type: ignore[arg-type]
+    assert "核对了 1 个文件" in h.audit() and "核对了 1 个文件" in h.audit() and engine.audits == 1
+    app, _, _ = _page(tmp_path)
+    loads = [f for f in app.fns.values() if any(t[1] == "load" for t in f.targets)]
+    assert loads and all(f.name != "audit" for f in loads)  # a page load never runs it
+    assert any(t[1] == "expand" for f in app.fns.values() if f.name == "audit" for t in f.targets)
+
+
+def test_the_load_test_sends_the_chat_back_and_judges_the_last_answer() -> None:
+    fn = L.Endpoint("/gradio_api", 3, 7, False, ("textbox", "chatbot", "state", "dropdown"), ("chatbot", "state", "textbox"))
+    reply = [{"role": "user", "content": [{"type": "text", "text": "q"}]},
+             {"role": "assistant", "content": [{"type": "text", "text": "5.00万元"}]}]
+    assert L._payload_data(fn, "q2", reply) == ["q2", reply, None, None]
+    assert L._chat_of(fn, [reply, None, ""]) == reply
+    assert L._chat_of(fn, [[["append", [0], "x"]], None, ""]) is None  # a streamed diff is not a chat
+    assert L._right(" ".join(L._strings(reply[-1:])), L.Question("q", ((5.0, "万元"),)))
+    assert not L._right(" ".join(L._strings(reply[-1:])), L.Question("q", ((6.5, "万元"),)))
