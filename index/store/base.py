@@ -20,6 +20,29 @@ from budgetqa.index.store.chunk import Chunk
 
 SCHEMA_VERSION = 3
 REINDEX = "请重新运行 `budgetqa index` 重建索引"
+# The tables both backends declare alike; each adds its facts, chunks and lexical tables (id types and
+# full-text machinery differ). Statements are ";"-separated, without a trailing ";".
+SHARED_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
+    name TEXT PRIMARY KEY, sha256 TEXT NOT NULL, unit TEXT NOT NULL, aliases TEXT NOT NULL,
+    year INTEGER, kind TEXT, subunits TEXT NOT NULL, pages INTEGER, layout TEXT NOT NULL,
+    n_facts INTEGER NOT NULL, indexed_at TEXT NOT NULL, pipeline TEXT NOT NULL, title TEXT NOT NULL DEFAULT '',
+    source TEXT NOT NULL DEFAULT '', origin TEXT NOT NULL DEFAULT '');
+CREATE INDEX IF NOT EXISTS documents_unit ON documents(unit);
+CREATE TABLE IF NOT EXISTS sections (
+    doc TEXT NOT NULL, pos INTEGER NOT NULL, title TEXT NOT NULL, level INTEGER NOT NULL,
+    path TEXT NOT NULL, text TEXT NOT NULL, page INTEGER, PRIMARY KEY (doc, pos));
+CREATE TABLE IF NOT EXISTS tables (
+    doc TEXT NOT NULL, pos INTEGER NOT NULL, title TEXT NOT NULL, section TEXT NOT NULL,
+    measure TEXT NOT NULL, columns TEXT NOT NULL, page INTEGER, blank_is_zero INTEGER NOT NULL,
+    PRIMARY KEY (doc, pos));
+CREATE TABLE IF NOT EXISTS rows (
+    doc TEXT NOT NULL, tpos INTEGER NOT NULL, pos INTEGER NOT NULL, label TEXT NOT NULL, code TEXT,
+    cells TEXT NOT NULL, page INTEGER, quote TEXT NOT NULL, PRIMARY KEY (doc, tpos, pos));
+CREATE TABLE IF NOT EXISTS doc_terms (doc TEXT NOT NULL, term TEXT NOT NULL, PRIMARY KEY (doc, term));
+CREATE TABLE IF NOT EXISTS dense_pending (doc TEXT PRIMARY KEY)
+"""
 
 
 @dataclass(frozen=True)

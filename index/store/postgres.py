@@ -32,6 +32,7 @@ from budgetqa.index.store.base import (
     FACT_COLUMNS,
     REINDEX,
     SCHEMA_VERSION,
+    SHARED_SCHEMA,
     FactStore,
     doc_rows,
     where_clause,
@@ -40,14 +41,7 @@ from budgetqa.index.store.chunk import Chunk, make_chunks
 from budgetqa.index.store.lexical import tokenize_document
 from psycopg import conninfo
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS documents (
-    name TEXT PRIMARY KEY, sha256 TEXT NOT NULL, unit TEXT NOT NULL, aliases TEXT NOT NULL,
-    year INTEGER, kind TEXT, subunits TEXT NOT NULL, pages INTEGER, layout TEXT NOT NULL,
-    n_facts INTEGER NOT NULL, indexed_at TEXT NOT NULL, pipeline TEXT NOT NULL, title TEXT NOT NULL DEFAULT '',
-    source TEXT NOT NULL DEFAULT '', origin TEXT NOT NULL DEFAULT '');
-CREATE INDEX IF NOT EXISTS documents_unit ON documents(unit);
+_SCHEMA = SHARED_SCHEMA + """;
 CREATE TABLE IF NOT EXISTS facts (
     id BIGSERIAL PRIMARY KEY, doc TEXT NOT NULL, unit TEXT NOT NULL, year INTEGER, kind TEXT,
     section TEXT NOT NULL, tbl TEXT NOT NULL, row TEXT NOT NULL, code TEXT, col TEXT NOT NULL,
@@ -55,28 +49,16 @@ CREATE TABLE IF NOT EXISTS facts (
     source TEXT NOT NULL, context TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS facts_doc ON facts(doc);
 CREATE INDEX IF NOT EXISTS facts_unit ON facts(unit);
-CREATE TABLE IF NOT EXISTS sections (
-    doc TEXT NOT NULL, pos INTEGER NOT NULL, title TEXT NOT NULL, level INTEGER NOT NULL,
-    path TEXT NOT NULL, text TEXT NOT NULL, page INTEGER, PRIMARY KEY (doc, pos));
-CREATE TABLE IF NOT EXISTS tables (
-    doc TEXT NOT NULL, pos INTEGER NOT NULL, title TEXT NOT NULL, section TEXT NOT NULL,
-    measure TEXT NOT NULL, columns TEXT NOT NULL, page INTEGER, blank_is_zero INTEGER NOT NULL,
-    PRIMARY KEY (doc, pos));
-CREATE TABLE IF NOT EXISTS rows (
-    doc TEXT NOT NULL, tpos INTEGER NOT NULL, pos INTEGER NOT NULL, label TEXT NOT NULL, code TEXT,
-    cells TEXT NOT NULL, page INTEGER, quote TEXT NOT NULL, PRIMARY KEY (doc, tpos, pos));
 CREATE TABLE IF NOT EXISTS chunks (
     rid BIGSERIAL PRIMARY KEY, id TEXT NOT NULL UNIQUE, doc TEXT NOT NULL, pos INTEGER NOT NULL,
     text TEXT NOT NULL, metadata TEXT NOT NULL, unit TEXT NOT NULL, year INTEGER, kind TEXT,
     chunk_type TEXT NOT NULL, tokens TEXT NOT NULL, ntok INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc, pos);
 CREATE INDEX IF NOT EXISTS chunks_unit ON chunks(unit);
-CREATE TABLE IF NOT EXISTS doc_terms (doc TEXT NOT NULL, term TEXT NOT NULL, PRIMARY KEY (doc, term));
 CREATE TABLE IF NOT EXISTS lex_postings (doc TEXT NOT NULL, rid BIGINT NOT NULL, term TEXT NOT NULL,
     tf INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS lex_postings_term ON lex_postings(term) INCLUDE (rid, tf);
-CREATE INDEX IF NOT EXISTS lex_postings_doc ON lex_postings(doc);
-CREATE TABLE IF NOT EXISTS dense_pending (doc TEXT PRIMARY KEY)
+CREATE INDEX IF NOT EXISTS lex_postings_doc ON lex_postings(doc)
 """
 _TABLES = ("meta", "documents", "facts", "sections", "tables", "rows", "chunks", "doc_terms", "lex_postings",
            "dense_pending")

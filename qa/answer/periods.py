@@ -163,13 +163,10 @@ def prior_said(catalog: Catalog, t: Target, item: Item) -> Said | None:
 def agrees(f: Fact, said: Said) -> bool:
     """A table's 上年 figure and last year's figure computed from a sentence agree within the sentence's
     printed precision ("0.27万元" and 2720元): the table, being the record, is then cited."""
-    if not said.derived or f.number is None:
+    pair = _beside(f, said)
+    if pair is None:
         return False
-    d = said.derived[0]
-    try:
-        value = in_measure(f, d.measure)
-    except ArithmeticError_:
-        return False
+    value, d = pair
     places = min(_places(x.value) for x in d.inputs)
     return abs(value - d.value) <= Decimal(5) / Decimal(10) ** (places + 1) + Decimal("0.005")
 
@@ -177,15 +174,23 @@ def agrees(f: Fact, said: Said) -> bool:
 def differs(f: Fact, said: Said) -> bool:
     """The table's figure, rounded as the sentence prints, is not the sentence's: both are worth showing
     (85.46 in the table, 44.89 + 40.58 = 85.47 in the prose); 2720元 against 0.27万元 is only rounding."""
-    if not said.derived or f.number is None:
+    pair = _beside(f, said)
+    if pair is None:
         return False
-    d = said.derived[0]
-    try:
-        value = in_measure(f, d.measure)
-    except ArithmeticError_:
-        return False
+    value, d = pair
     q = Decimal(1).scaleb(-min(_places(x.value) for x in d.inputs))
     return value.quantize(q) != d.value.quantize(q)
+
+
+def _beside(f: Fact, said: Said) -> tuple[Decimal, Derived] | None:
+    """The table's figure in the measure of the figure computed from the sentence, with that figure."""
+    if not said.derived or f.number is None:
+        return None
+    d = said.derived[0]
+    try:
+        return in_measure(f, d.measure), d
+    except ArithmeticError_:
+        return None
 
 
 def _places(printed: str) -> int:

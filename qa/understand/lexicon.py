@@ -29,12 +29,12 @@ def has_any(text: str, name: str) -> bool:
 def replace_words(text: str, name: str, repl: str = "") -> str:
     """Each word found scanning left to right (the list's order decides at one position, as in a regex
     alternation) replaced by `repl`; whitespace counts as a word when the list holds " "."""
-    ws = words(name)
-    spaces = " " in ws
+    by_first = _by_first(name)
+    spaces = " " in words(name)
     out: list[str] = []
     i = 0
     while i < len(text):
-        hit = next((w for w in ws if w != " " and text.startswith(w, i)), "")
+        hit = next((w for w in by_first.get(text[i], ()) if text.startswith(w, i)), "")
         if hit or (spaces and text[i].isspace()):
             out.append(repl)
             i += len(hit) or 1
@@ -42,6 +42,17 @@ def replace_words(text: str, name: str, repl: str = "") -> str:
             out.append(text[i])
             i += 1
     return "".join(out)
+
+
+@cache
+def _by_first(name: str) -> dict[str, tuple[str, ...]]:
+    """The list's words by first character, each group in the list's order: only words starting with the
+    character at hand can match there, and among those the list's order decides, as in an alternation."""
+    groups: dict[str, list[str]] = {}
+    for w in words(name):
+        if w and w != " ":
+            groups.setdefault(w[0], []).append(w)
+    return {k: tuple(v) for k, v in groups.items()}
 
 
 def made_of(text: str, name: str) -> bool:
