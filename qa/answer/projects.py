@@ -8,6 +8,7 @@ matched against its row labels (and columns such as 全年执行数 / 执行率 
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -47,9 +48,17 @@ def project_name(title: str) -> str:
     return pieces[-1] if pieces else ""  # "西安市级2022年病媒生物防制": the words after the year
 
 
+@functools.lru_cache(maxsize=8192)
 def is_performance_table(title: str) -> bool:
-    """A 绩效目标/绩效自评 table, by its role (index/extract/roles.toml)."""
+    """A 绩效目标/绩效自评 table, by its role (index/extract/roles.toml). Kept per title: `find_project`
+    asks it of every fact of the unit's documents on every question, and a table's facts share a title."""
     return table_role(title) in PERFORMANCE_ROLES
+
+
+@functools.lru_cache(maxsize=8192)
+def _performance_fact_table(title: str) -> bool:
+    """`is_performance_table` of a fact's table title as stored (cleaned once per title, not per fact)."""
+    return is_performance_table(_plain(title))
 
 
 def _asks_funds_only(rest: str) -> bool:
@@ -84,7 +93,7 @@ def find_project(catalog: Catalog, t: Target, question: str) -> Project | None:
     for d in t.docs:
         own = _plain(catalog.docs[d].unit) if d in catalog.docs else ""
         for f in catalog.facts.get(d, []):
-            if f.source != "table" or not is_performance_table(_plain(f.table)):
+            if f.source != "table" or not _performance_fact_table(f.table):
                 continue
             name = project_name(f.table)
             row = "" if name else f.row
