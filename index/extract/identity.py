@@ -126,8 +126,10 @@ def clean_title(title: str) -> str:
     return _YEARS.sub("", _clean(t))
 
 
+@functools.lru_cache(maxsize=8192)
 def table_role(title: str, section: str = "") -> str:
-    """The role id of a table titled `title`; the section's title decides when the title says nothing."""
+    """The role id of a table titled `title`; the section's title decides when the title says nothing.
+    Kept per title: an answer asks it of every fact it weighs, and a corpus has few distinct titles."""
     for text in (title, section):
         cleaned = clean_title(text)
         if cleaned:

@@ -39,7 +39,8 @@ from budgetqa.app.uploads import (  # noqa: E402
     trusted,
     work_path,
 )
-from budgetqa.app.web_answers import INTERNAL_ERROR, PageAnswers, _store, table_context  # noqa: E402,F401
+from budgetqa.app.web_answers import INTERNAL_ERROR, PageAnswers, _scope, _store, table_context  # noqa: E402,F401
+from budgetqa.app.web_workers import AnswerWorkers, settle_heap, worker_count  # noqa: E402
 from budgetqa.errors import NotBudgetDocument, UnreadableDocument  # noqa: E402
 from budgetqa.index.store.database import DocInfo  # noqa: E402
 from budgetqa.index.store.ingest import IngestReport, index_paths  # noqa: E402
@@ -107,6 +108,7 @@ class Handlers(PageAnswers):
     def __init__(self, engine: Engine, settings: Settings, shared_uploads: bool = False) -> None:
         super().__init__(engine, settings)
         self.shared_uploads = shared_uploads
+        self.workers: AnswerWorkers | None = None  # new answers in other processes (launch), else threads
         self._audit: tuple[int, str] | None = None  # (generation, the documents' self-check)
 
     # ---- chat --------------------------------------------------------------------------------
@@ -142,21 +144,26 @@ class Handlers(PageAnswers):
                            unit_choice: str | None, year_choice: str | None,
                            visitor: Visitor | None = None) -> tuple[ChatMessages, tuple[Turn, ...], str]:
         """`answer` for the page: a kept answer straight from the event loop (handing a request to a worker
-        thread costs more than the answer), a new one in a worker thread."""
+        thread costs more than the answer), a new one from an answer process (`web_workers`) or, for a
+        visitor's own uploads or without workers, a worker thread."""
         if not (visitor is not None and visitor.docs):
             self._fresh()
             unit, year = R.parse_filters(unit_choice, year_choice)
             turns = tuple(history or ())
-            hit = self._answers.peek(self._key(question or "", unit, year, turns, visitor))
+            key = self._key(question or "", unit, year, turns, visitor)
+            hit: tuple[Answer | None, str] | None = self._answers.peek(key)
+            if hit is None and self.workers is not None:
+                hit = await self.workers.answer(key, question or "", unit, year, turns, self._answers.put)
             if hit is not None:
                 return self._reply(question or "", list(chat or []), turns, unit, year, *hit)
         return await anyio.to_thread.run_sync(self.answer, question, chat, history, unit_choice, year_choice,
                                               visitor, limiter=_answer_limiter())
 
     def _reply(self, question: str, chat: ChatMessages, turns: tuple[Turn, ...], unit: str | None,
-               year: int | None, answer: Answer, html: str) -> tuple[ChatMessages, tuple[Turn, ...], str]:
+               year: int | None, answer: Answer | None, html: str) -> tuple[ChatMessages, tuple[Turn, ...], str]:
+        """The two new bubbles; the turn joins the history unless the question failed (as in `ask`)."""
         chat += [{"role": "user", "content": R.render_question(question)}, {"role": "assistant", "content": html}]
-        if answer.status != "error":
+        if answer is not None and answer.status != "error":
             turns = (*turns, Turn(question.strip(), *_scope(answer, unit, year)))[-MAX_HISTORY:]
         return chat, turns, ""
 
@@ -257,21 +264,6 @@ class Handlers(PageAnswers):
         finally:
             drop_upload(work)
 
-    def warm(self) -> None:
-        """What the first questions would otherwise pay for, done before the page opens (a fresh server
-        answers as fast as a warm one): the engine's indices and jieba, each document's self-check (an
-        answer notes a cited figure's inconsistencies), the tables shown around cited rows, and the
-        page's own example questions, answered in order as a citizen clicking them would (and kept)."""
-        try:
-            self.warm_answerer()
-            docs = self.documents()
-            chat: ChatMessages = []
-            turns: tuple[Turn, ...] = ()
-            for q in R.example_questions(docs):
-                chat, turns, _ = self.answer(q, chat, turns, None, None)
-        except Exception:  # a cold first question is slower, not wrong: the page still opens
-            log.exception("warming the answerer failed")
-
     def audit(self) -> str:
         """The documents' self-check, computed once per index generation (when a citizen opens it)."""
         generation = self._fresh()
@@ -297,14 +289,6 @@ class Handlers(PageAnswers):
                 gr.Dataset(samples=[[q] for q in R.example_questions(docs)]))
 
 
-def _scope(answer: Answer, unit: str | None, year: int | None) -> tuple[str | None, int | None]:
-    """The unit and year a follow-up inherits: what was answered, else what was filtered."""
-    years = {c.year for c in answer.citations if c.year}
-    units = {c.unit for c in answer.citations if c.unit}
-    return (answer.unit or (units.pop() if len(units) == 1 else unit),
-            years.pop() if len(years) == 1 else year)
-
-
 def _info(doc: Any, n_facts: int) -> DocInfo:
     """A visitor's upload as a row of the documents tab."""
     return DocInfo(doc.name, doc.sha256, doc.unit, doc.aliases, doc.year, doc.kind, doc.subunits, doc.pages,
@@ -314,11 +298,14 @@ def _info(doc: Any, n_facts: int) -> DocInfo:
 # ---- page -----------------------------------------------------------------------------------------
 
 
-def build_app(engine: Engine, settings: Settings, shared_uploads: bool = False, warm: bool = False) -> gr.Blocks:
-    """The page; warm=True answers its examples first, so the first citizens wait for nobody's cold start."""
+def build_app(engine: Engine, settings: Settings, shared_uploads: bool = False, warm: bool = False,
+              workers: AnswerWorkers | None = None) -> gr.Blocks:
+    """The page; warm=True answers its examples first, so the first citizens wait for nobody's cold start;
+    `workers` compute new answers in other processes."""
     h = Handlers(engine, settings, shared_uploads)
+    h.workers = workers
     if warm:
-        h.warm()
+        h.warm()  # before the page lists the documents: the same store, read once cold
     docs = h.documents()
     units, years = R.filter_choices(docs)
     # delete_cache: gradio's own copies of uploads nobody added are removed after an hour
@@ -478,9 +465,23 @@ def blocked_paths(settings: Settings) -> list[str]:
     return sorted(str(p) for p in listed)
 
 
+def _close_with(app: gr.Blocks, workers: AnswerWorkers) -> None:
+    """`app.close()` (tests, a reload) also ends the answer processes."""
+    close = app.close
+
+    def close_all(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return close(*args, **kwargs)
+        finally:
+            workers.shutdown()
+
+    app.close = close_all  # type: ignore[method-assign]
+
+
 def launch(settings: Settings, host: str = "127.0.0.1", port: int = 7860, share: bool = False,
-           block: bool = True, shared_uploads: bool = False) -> gr.Blocks:
-    """Serve the page; with block=False return at once (tests stop it with app.close()).
+           block: bool = True, shared_uploads: bool = False, processes: int | None = None) -> gr.Blocks:
+    """Serve the page; with block=False return at once (tests stop it with app.close()). `processes`
+    answer processes compute new answers (default: one per core beyond this one; 0: threads here).
 
     Uploads land in BUDGETQA_HOME/uploads/incoming (gradio's temp folder for this process), emptied
     here at every start so nothing a crash left behind survives."""
@@ -489,7 +490,18 @@ def launch(settings: Settings, host: str = "127.0.0.1", port: int = 7860, share:
     ensure_index(settings)
     reset_uploads(settings)
     os.environ["GRADIO_TEMP_DIR"] = str(incoming_path(settings))  # read by gradio when the app is created
-    app = build_app(Engine(settings), settings, shared_uploads, warm=True)
+    engine = Engine(settings)
+    workers = None
+    if processes is None:
+        processes = 0 if settings.llm_enabled else worker_count()  # a model's drafts stream in-process
+    if processes > 0:
+        workers = AnswerWorkers(settings, processes)
+        workers.start()  # they warm while this process warms its own answerer (build_app)
+    app = build_app(engine, settings, shared_uploads, warm=True, workers=workers)
+    if workers is not None:
+        workers.ready()
+        _close_with(app, workers)
+    settle_heap()
     # Uploads get their own concurrency group, so a slow PDF never holds up someone's question.
     app.queue(default_concurrency_limit=1, max_size=QUEUE_SIZE)
     app.launch(prevent_thread_lock=True, max_threads=MAX_THREADS, **launch_options(settings, host, port, share))

@@ -77,14 +77,24 @@ class PageAnswers:
                 self.forget_answers()
         return generation
 
-    def warm_answerer(self) -> None:
-        """The engine's indices and each document's self-check (an answer notes a cited figure's
-        inconsistencies) and cited tables, loaded before the first question needs them."""
-        self.engine.audit_all()
-        with _store(self.settings) as store:
-            docs = [d.name for d in store.documents()]
-        for d in docs:
-            self._doc_tables(d)
+    def warm(self) -> None:
+        """What the first questions would otherwise pay for, done before the page opens (a fresh server
+        answers as fast as a warm one): the engine's indices and jieba, each document's self-check (an
+        answer notes a cited figure's inconsistencies), the tables shown around cited rows, and the
+        page's own example questions, answered in order as a citizen clicking them would (and kept)."""
+        try:
+            self.engine.audit_all()
+            with _store(self.settings) as store:
+                docs: list[Any] = store.documents()  # DocInfo rows, as the page lists them
+            for d in docs:
+                self._doc_tables(d.name)
+            turns: tuple[Turn, ...] = ()
+            for q in R.example_questions(docs):
+                answer = list(self._replies(q, None, None, turns))[-1][0]
+                if answer is not None and answer.status != "error":
+                    turns = (*turns, Turn(q.strip(), *_scope(answer, None, None)))
+        except Exception:  # a cold first question is slower, not wrong: the page still opens
+            log.exception("warming the answerer failed")
 
     def _key(self, question: str, unit: str | None, year: int | None, turns: Sequence[Turn],
              visitor: Visitor | None) -> tuple[Any, ...]:
@@ -202,3 +212,11 @@ def _store(settings: Settings) -> Iterator[FactStore]:
         yield store
     finally:
         store.close()
+
+
+def _scope(answer: Answer, unit: str | None, year: int | None) -> tuple[str | None, int | None]:
+    """The unit and year a follow-up inherits: what was answered, else what was filtered."""
+    years = {c.year for c in answer.citations if c.year}
+    units = {c.unit for c in answer.citations if c.unit}
+    return (answer.unit or (units.pop() if len(units) == 1 else unit),
+            years.pop() if len(years) == 1 else year)
