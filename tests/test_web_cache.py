@@ -129,3 +129,73 @@ def test_the_load_test_sends_the_chat_back_and_judges_the_last_answer() -> None:
     assert L._chat_of(fn, [[["append", [0], "x"]], None, ""]) is None  # a streamed diff is not a chat
     assert L._right(" ".join(L._strings(reply[-1:])), L.Question("q", ((5.0, "万元"),)))
     assert not L._right(" ".join(L._strings(reply[-1:])), L.Question("q", ((6.5, "万元"),)))
+
+
+def test_a_warm_page_has_answered_its_examples_before_the_first_citizen(tmp_path: Path) -> None:
+    from budgetqa.app.web import Handlers
+
+    class Audited(FakeEngine):
+        def audit_all(self) -> dict[str, list[Any]]:
+            return {}
+
+    engine = Audited()
+    h = Handlers(engine, Settings(home=tmp_path / "home", dense=False))  # type: ignore[arg-type]
+    h.warm()  # no documents: the page's stand-in example
+    assert [c["q"] for c in engine.calls] == R.example_questions([])
+    asked = len(engine.calls)
+    h.answer(R.example_questions([])[0], [], (), None, None)
+    assert len(engine.calls) == asked  # the clicked example comes from what the warm-up kept
+
+
+def test_an_answer_process_is_asked_once_for_a_question_asked_twice_at_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from budgetqa.app import web_workers as W
+    from budgetqa.app.web import Handlers
+    from budgetqa.types import Answer
+
+    asked: list[str] = []
+
+    def answer(question: str, unit: Any, year: Any, turns: Any) -> tuple[Answer, str]:
+        asked.append(question)
+        time.sleep(0.2)  # still being answered when the second citizen asks
+        return Answer(question=question, status="answered", answer="5.00万元", unit="福州市医疗保障局"), "<b>5.00万元</b>"
+
+    monkeypatch.setattr(W, "_answer", answer)
+    workers = W.AnswerWorkers.__new__(W.AnswerWorkers)  # the pool's logic over a thread instead of a process
+    workers.processes, workers._pool, workers._pending, workers._pings = 1, ThreadPoolExecutor(1), {}, []
+    engine = FakeEngine()
+    h = Handlers(engine, Settings(home=tmp_path / "home", dense=False))  # type: ignore[arg-type]
+    h.workers = workers
+
+    async def two_citizens() -> list[Any]:
+        return list(await asyncio.gather(*(h.answer_async(Q, [], (), None, None) for _ in range(2))))
+
+    first, second = asyncio.run(two_citizens())
+    assert asked == [Q] and first == second and first[0][-1]["content"] == "<b>5.00万元</b>"
+    assert first[1][-1].unit == "福州市医疗保障局"  # the turn joins the history as on the in-process path
+    asyncio.run(h.answer_async(Q, [], (), None, None))
+    assert asked == [Q] and not engine.calls  # kept in the page's process; its own engine never ran
+    workers._pool.shutdown()
+
+
+@pytest.mark.slow
+def test_a_warmed_answer_process_answers_as_the_page_itself_would(indexed_home: Path) -> None:
+    from budgetqa.app.pipeline import Engine
+    from budgetqa.app.web import Handlers
+    from budgetqa.app.web_workers import AnswerWorkers
+
+    settings = load_settings(home=indexed_home, dense=False)
+    workers = AnswerWorkers(settings, 1)
+    workers.start()
+    try:
+        workers.ready()
+        h = Handlers(Engine(settings), settings)
+        h.workers = workers
+        chat, turns, _ = asyncio.run(h.answer_async(Q, [], (), None, None))
+        assert h.engine._ready is None  # the page's own engine never loaded: the process answered
+        local, local_turns, _ = Handlers(Engine(settings), settings).answer(Q, [], (), None, None)
+        assert "5.00" in chat[-1]["content"] and (chat, turns) == (local, local_turns)
+    finally:
+        workers.shutdown()
