@@ -165,6 +165,7 @@ def test_an_answer_process_is_asked_once_for_a_question_asked_twice_at_once(
     monkeypatch.setattr(W, "_answer", answer)
     workers = W.AnswerWorkers.__new__(W.AnswerWorkers)  # the pool's logic over a thread instead of a process
     workers.processes, workers._pool, workers._pending, workers._pings = 1, ThreadPoolExecutor(1), {}, []
+    workers.broken = False
     engine = FakeEngine()
     h = Handlers(engine, Settings(home=tmp_path / "home", dense=False))  # type: ignore[arg-type]
     h.workers = workers
@@ -199,3 +200,16 @@ def test_a_warmed_answer_process_answers_as_the_page_itself_would(indexed_home: 
         assert "5.00" in chat[-1]["content"] and (chat, turns) == (local, local_turns)
     finally:
         workers.shutdown()
+
+
+def test_the_page_answers_itself_when_its_answer_processes_cannot(tmp_path: Path) -> None:
+    from budgetqa.app.web import Handlers
+    from budgetqa.app.web_workers import AnswerWorkers
+
+    workers = AnswerWorkers.__new__(AnswerWorkers)
+    workers.broken, workers._pending = True, {}  # a worker failed to start or died
+    engine = FakeEngine()
+    h = Handlers(engine, Settings(home=tmp_path / "home", dense=False))  # type: ignore[arg-type]
+    h.workers = workers
+    chat, _, _ = asyncio.run(h.answer_async(Q, [], (), None, None))
+    assert "5.00万元" in chat[-1]["content"] and len(engine.calls) == 1

@@ -22,6 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Hashable
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 from budgetqa.app import web_render as R
 from budgetqa.app.pipeline import Engine, Turn
@@ -88,14 +89,26 @@ class AnswerWorkers:
                                          initializer=_start, initargs=(settings, os.getpid()))
         self._pending: dict[Hashable, tuple[asyncio.AbstractEventLoop, asyncio.Future[Reply]]] = {}
         self._pings: list[Future[int]] = []
+        self.broken = False  # the pool cannot answer (a worker failed to start or died): threads answer
 
     def start(self) -> None:
         """Start every worker now (they import and warm while the caller goes on); see `ready`."""
         self._pings = [self._pool.submit(_ready) for _ in range(self.processes)]
 
-    def ready(self, limit: float = START_LIMIT) -> None:
+    def ready(self, limit: float = START_LIMIT) -> bool:
         """Return once every worker has warmed (a worker takes tasks only after its initializer): the
-        first citizens must not wait for a worker's cold start."""
+        first citizens must not wait for a worker's cold start. False (and the page answers in its own
+        process) when a worker cannot start."""
+        try:
+            self._wait(limit)
+            return True
+        except Exception:
+            log.exception("answer processes did not start: answering in the page's process")
+            self.broken = True
+            self.shutdown()
+            return False
+
+    def _wait(self, limit: float) -> None:
         seen: set[int] = set()
         deadline = time.monotonic() + limit
         pings = self._pings or [self._pool.submit(_ready) for _ in range(self.processes)]
@@ -111,6 +124,8 @@ class AnswerWorkers:
                      turns: tuple[Turn, ...], keep: Callable[[Hashable, tuple[Answer, str]], None]) -> Reply | None:
         """The reply from a worker; None when the pool cannot answer (the caller answers in-process).
         `keep(key, reply)` is called once per computed checked answer (the page's answer cache)."""
+        if self.broken:
+            return None
         loop = asyncio.get_running_loop()
         found = self._pending.get(key)
         if found is None or found[0] is not loop:
@@ -121,8 +136,12 @@ class AnswerWorkers:
             future = found[1]
         try:
             return await asyncio.shield(future)
-        except Exception:  # a crashed worker (BrokenProcessPool) or an unexpected failure
-            log.exception("answer worker failed for %r", question[:200])
+        except BrokenProcessPool:  # a worker died (killed, out of memory): the pool cannot recover
+            log.exception("an answer process died: answering in the page's process from now on")
+            self.broken = True
+            return None
+        except Exception:  # an unexpected failure of this question: the page's process tries it
+            log.exception("answer process failed for %r", question[:200])
             return None
 
     def _done(self, key: Hashable, done: asyncio.Future[Reply],
