@@ -358,6 +358,10 @@ def _name_columns(cols: list[Column], header: list[list[Chunk]]) -> None:
                 for k in ruled:
                     parts[k].append((_squash(c.text).replace(" ", ""), len(ruled) > 1))
                 continue
+            if c.cell_lo is not None and c.cell_hi is not None:
+                # a ruled cell over no figure column: it heads a column that is
+                # empty in every row; naming the neighbour after it would glue two headings together
+                continue
             hits = [k for k, col in enumerate(cols) if _overlap(col, c) > 0]
             group = len(hits) > 1 and _spans(cols, hits, c)
             plain = len(hits) == 1 and cols[hits[0]].mid is None

@@ -10,6 +10,7 @@ in Word-made PDFs ("1668 14." for 1668.14).
 from __future__ import annotations
 
 import statistics
+from collections.abc import Sequence
 from typing import Any
 
 from budgetqa.errors import NoTextLayer, UnreadableDocument
@@ -85,7 +86,8 @@ def visual_lines(page: Any) -> list[tuple[str, list[Chunk], float]]:
     borders = _vertical_borders(page, frame)
     out: list[tuple[str, list[Chunk], float]] = []
     for row in _rows(chars):
-        cs = _ruled(_cells(row, unit), borders, row[0][1], unit)
+        base = _glyph_middle(row)
+        cs = _ruled(_cells(row, unit, _borders_at(borders, base)), borders, base, unit)
         if cs:
             out.append((_line_text(cs, unit), cs, statistics.fmean((c[1] + c[3]) / 2 for c in row)))
     return out
@@ -133,14 +135,25 @@ def _vertical_borders(page: Any, frame: Direction = (1, 0)) -> list[tuple[float,
     return out
 
 
+def _glyph_middle(row: list[Char]) -> float:
+    """Half a font size above the baseline: a border counts at a line's height when it runs past the
+    middle of its glyphs. The baseline itself can sit on the rule under the line, where the borders
+    of the header row below start (上年 over 合计 … 培训费 would take the narrower cell below it)."""
+    return statistics.fmean(c[1] for c in row) - statistics.median(c[5] for c in row) / 2
+
+
+def _borders_at(borders: list[tuple[float, float, float]], y: float) -> list[float]:
+    return sorted(x for x, top, bottom in borders if top - 1 <= y <= bottom + 1)
+
+
 def _ruled(cells: list[Chunk], borders: list[tuple[float, float, float]], base: float, unit: float) -> list[Chunk]:
     """Attach to each cell the nearest borders left and right of it at its height."""
     if not borders:
         return cells
     out = []
+    near = _borders_at(borders, base)
     for c in cells:
         x0, x1 = c.start * unit, c.end * unit
-        near = [x for x, top, bottom in borders if top - 2 <= base <= bottom + 4]
         left = max((x for x in near if x <= x0 + unit / 2), default=None)
         right = min((x for x in near if x >= x1 - unit / 2), default=None)
         if left is None or right is None:
@@ -191,13 +204,16 @@ def _rows(chars: list[Char]) -> list[list[Char]]:
     return [sorted(r, key=lambda c: c[0]) for r in rows]
 
 
-def _cells(row: list[Char], unit: float) -> list[Chunk]:
+def _cells(row: list[Char], unit: float, borders: Sequence[float] = ()) -> list[Chunk]:
+    """Runs of characters; a gap wider than half an em, or a drawn border between two characters
+    ("公务用车购置 公务用车运行": two header cells printed close together), starts a new cell."""
     groups: list[list[Char]] = []
     last_x1 = -1e9
     for c in row:
         if c[4].isspace():
             continue
-        if not groups or c[0] - last_x1 > SPLIT_EM * c[5]:
+        ruled = any(last_x1 - 0.5 <= b <= c[0] + 0.5 for b in borders)
+        if not groups or c[0] - last_x1 > SPLIT_EM * c[5] or ruled:
             groups.append([])
         elif c[0] - last_x1 > 0.15 * c[5] and groups[-1]:
             groups[-1].append((last_x1, c[1], c[0], c[3], " ", c[5]))  # a word space inside a cell
