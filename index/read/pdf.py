@@ -15,7 +15,7 @@ from typing import Any
 
 from budgetqa.errors import NoTextLayer, UnreadableDocument
 from budgetqa.index.read.blocks import Block
-from budgetqa.index.read.layout import Chunk, LayoutReader, _kind, _split_mixed, retype
+from budgetqa.index.read.layout import Chunk, LayoutReader, Line, _kind, _split_mixed, retype
 from budgetqa.index.read.raw import strip_page_numbers
 
 Char = tuple[float, float, float, float, str, float]  # x0, y0, x1, y1, text, size
@@ -69,6 +69,14 @@ class PdfReader(LayoutReader):
     def cells(self, i: int) -> tuple[list[Chunk], list[Chunk], float]:
         cs, y = self.chunked[i]
         return cs, cs, y
+
+    def _leaves_table(self, i: int, body: list[Line]) -> bool:
+        """Past a table drawn with cell borders, a line with none on the same page is prose (the
+        next heading and its paragraph), not a row: a 培训费明细表 must not swallow "共有车辆7辆"."""
+        cs, _ = self.chunked[i]
+        page = self.lines[i][0]
+        ruled = any(c.cell_lo is not None for ln in body if ln[0] == page for c in ln[2])
+        return ruled and bool(cs) and all(c.cell_lo is None for c in cs)
 
 
 def visual_lines(page: Any) -> list[tuple[str, list[Chunk], float]]:
