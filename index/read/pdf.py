@@ -40,23 +40,43 @@ def read_pdf(name: str, data: bytes) -> tuple[list[Block], int | None, str]:
         pages = doc.page_count
         lines: list[tuple[int | None, str]] = []
         cells: list[tuple[list[Chunk], float]] = []
+        by_page: list[list[tuple[str, list[Chunk], float]]] = []
         for number in range(1, pages + 1):
-            page = doc[number - 1]
             try:
-                page_lines = visual_lines(page)
+                by_page.append(visual_lines(doc[number - 1]))
             except Exception as exc:  # a damaged content stream
                 raise UnreadableDocument(name, f"第{number}页无法解析（{exc}）") from exc
+        running = running_headers([[t for t, _, _ in pl] for pl in by_page])
+        for number, page_lines in enumerate(by_page, 1):
             texts = strip_page_numbers(number, [t for t, _, _ in page_lines])
             kept = iter(texts)
             want = next(kept, None)
-            for text, cs, y in page_lines:
+            for k, (text, cs, y) in enumerate(page_lines):
                 if text == want:
-                    lines.append((number, text))
-                    cells.append((cs, y))
+                    if not (k == 0 and _squeeze(text) in running):
+                        lines.append((number, text))
+                        cells.append((cs, y))
                     want = next(kept, None)
     if not any(t.strip() for _, t in lines):
         raise NoTextLayer(name, pages)
     return PdfReader(lines, cells).run(), pages, "pdf"
+
+
+def _squeeze(text: str) -> str:
+    return "".join(text.split())
+
+
+def running_headers(pages: list[list[str]]) -> frozenset[str]:
+    """A line that opens most pages ("无锡市水利局2026 年度部门预算公开"): a running header. A table that
+    goes on over a page break opens the next page with it, and must not end there."""
+    if len(pages) < 4:
+        return frozenset()
+    seen: dict[str, int] = {}
+    for texts in pages:
+        if texts:
+            first = _squeeze(texts[0])
+            seen[first] = seen.get(first, 0) + 1
+    return frozenset(t for t, n in seen.items() if n >= 0.6 * len(pages) and len(t) >= 6)
 
 
 class PdfReader(LayoutReader):

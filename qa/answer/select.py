@@ -10,11 +10,15 @@ and last year's.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import tomllib
+from dataclasses import dataclass, replace
+from functools import cache
+from pathlib import Path
 
 from budgetqa.answer.concepts import printed
 from budgetqa.catalog import Catalog, norm
 from budgetqa.index.model import Fact
+from budgetqa.index.read.tables import OWN
 from budgetqa.understand.concepts import concept_of
 from budgetqa.understand.lexicon import drop_all, has_any, words
 from budgetqa.understand.understander import Item, Target, item_words
@@ -45,10 +49,28 @@ class Choice:
     conflicts: tuple[Fact, ...]  # narrative figures for the same item that disagree
 
 
-def candidates(catalog: Catalog, target: Target, item: Item, tables: tuple[str, ...] = ()) -> list[tuple[int, Fact]]:
-    """(label rank, fact) for every fact of the target's documents that stands for the item."""
+@cache
+def _scope_words() -> dict[str, tuple[str, ...]]:
+    data = tomllib.loads(Path(__file__).with_name("scope.toml").read_text(encoding="utf-8"))
+    return {k: tuple(v) for k, v in data.items()}
+
+
+def own_level_asked(wording: str) -> bool:
+    """The question narrows the item to the unit's own offices ("本级的公务接待费")."""
+    return any(w in wording for w in _scope_words()["own_level"])
+
+
+def candidates(catalog: Catalog, target: Target, item: Item, tables: tuple[str, ...] = (),
+               own_level: bool = False) -> list[tuple[int, Fact]]:
+    """(label rank, fact) for every fact of the target's documents that stands for the item; with
+    `own_level`, the rows of the unit's own offices (its 本级 row) only, when the document prints them."""
     if target.ref is not None and target.ref.subunit:
-        return _subunit_rows(catalog, target, item)
+        return _subunit_rows(catalog, target, item, norm(target.ref.name))
+    if own_level:
+        own = [p for d in target.docs if d in catalog.docs
+               for p in _subunit_rows(catalog, replace(target, docs=(d,)), item, norm(catalog.docs[d].unit) + OWN)]
+        if own:
+            return own
     out: list[tuple[int, Fact]] = []
     if tables and any(lab in _TOTAL_ROWS for lab in item.labels):  # "一般公共预算财政拨款支出": that table's 合计
         out += [(0, f) for d in target.docs for f in catalog.facts.get(d, [])
@@ -114,10 +136,13 @@ def _column_or_narrative(facts: list[Fact], item: Item, unit: str) -> list[tuple
     return out
 
 
-def _subunit_rows(catalog: Catalog, target: Target, item: Item) -> list[tuple[int, Fact]]:
-    """Rows labelled with a sub-unit inside its department's document (the item is then a column)."""
-    name = norm(target.ref.name)
-    out = []
+def _subunit_rows(catalog: Catalog, target: Target, item: Item, name: str) -> list[tuple[int, Fact]]:
+    """Rows labelled with a sub-unit (or the unit's 本级) inside its department's document (the item is
+    then a column). A table titled with the item (收入 by unit) gives its 合计 column, but only when no
+    column names the item: "…会议费、培训费支出预算表" has a 会议费 column beside its 合计."""
+    out: list[tuple[int, Fact]] = []
+    generic: list[tuple[int, Fact]] = []  # 合计/小计 as a label: any column says it
+    titled: list[tuple[int, Fact]] = []
     for d in target.docs:
         for f in catalog.facts.get(d, []):
             if name not in norm(f.row) and name not in norm(f.context):
@@ -125,10 +150,10 @@ def _subunit_rows(catalog: Catalog, target: Target, item: Item) -> list[tuple[in
             col = norm(f.column)
             for i, lab in enumerate(item.labels):
                 if lab and (lab in col or lab in norm(f.row) or lab in norm(f.context)):
-                    out.append((i, f))
+                    (generic if lab in _GENERIC else out).append((i, f))
                 elif lab and len(lab) >= 2 and lab in norm(f.table) and _MAIN_COL.search(col):
-                    out.append((i, f))  # a table of 收入 by unit: its 合计 column
-    return out
+                    titled.append((i, f))
+    return out or generic or titled
 
 
 def table_rank(f: Fact, item: Item) -> int:
@@ -209,13 +234,14 @@ def choose(catalog: Catalog, target: Target, item: Item, hints: Hints = Hints())
     # a column the question names narrows the item, unless it is the main column or a concept itself
     narrowed = [c for c in hints.columns if concept_of(Item(c, (c,))) is None
                 and not (c in words("main_column") and (c != "预算数" or target.kind != "决算"))]
-    if concept is not None and not hints.tables and not narrowed:
+    own_level = own_level_asked(hints.words)
+    if concept is not None and not hints.tables and not narrowed and not own_level:
         own = printed(catalog, target, concept)  # by identity: the concept's own figure, never a part
         if own is not None and (not hints.measure or _measure_ok(own, hints.measure)):
             return Choice(own, (), ())
-    cands = candidates(catalog, target, item, hints.tables)
+    cands = candidates(catalog, target, item, hints.tables, own_level)
     if not cands and not item.code:
-        cands = candidates(catalog, target, _plainer(item), hints.tables)
+        cands = candidates(catalog, target, _plainer(item), hints.tables, own_level)
     if hints.measure:
         cands = [(r, f) for r, f in cands if _measure_ok(f, hints.measure)]
     if target.prior:  # only last year's figures answer: 上年 columns, 上年… sentences
