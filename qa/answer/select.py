@@ -143,17 +143,32 @@ def _subunit_rows(catalog: Catalog, target: Target, item: Item, name: str) -> li
     out: list[tuple[int, Fact]] = []
     generic: list[tuple[int, Fact]] = []  # 合计/小计 as a label: any column says it
     titled: list[tuple[int, Fact]] = []
+    part: list[tuple[int, Fact]] = []  # "收入" in the column "其他收入": one of its parts
     for d in target.docs:
         for f in catalog.facts.get(d, []):
             if name not in norm(f.row) and name not in norm(f.context):
                 continue
             col = norm(f.column)
+            path = [p for p in col.split("/") if p]
             for i, lab in enumerate(item.labels):
-                if lab and (lab in col or lab in norm(f.row) or lab in norm(f.context)):
+                if not lab:
+                    continue
+                if lab in norm(f.row) or lab in norm(f.context) or _names_column(lab, path):
                     (generic if lab in _GENERIC else out).append((i, f))
-                elif lab and len(lab) >= 2 and lab in norm(f.table) and _MAIN_COL.search(col):
+                elif lab in col:
+                    part.append((i, f))
+                elif len(lab) >= 2 and lab in norm(f.table) and _MAIN_COL.search(col):
                     titled.append((i, f))
-    return out or generic or titled
+    return out or generic or titled or part
+
+
+def _names_column(label: str, path: list[str]) -> bool:
+    """The column is the item's: its own name, or the 小计/合计 of a header group named after it."""
+    if not path:
+        return False
+    if path[-1] == label:
+        return True
+    return path[-1] in ("小计", "合计") and any(label in p for p in path[:-1])
 
 
 def table_rank(f: Fact, item: Item) -> int:
@@ -235,7 +250,8 @@ def choose(catalog: Catalog, target: Target, item: Item, hints: Hints = Hints())
     narrowed = [c for c in hints.columns if concept_of(Item(c, (c,))) is None
                 and not (c in words("main_column") and (c != "预算数" or target.kind != "决算"))]
     own_level = own_level_asked(hints.words)
-    if concept is not None and not hints.tables and not narrowed and not own_level:
+    flow = _is_count_measure(hints.measure) and any(w in hints.words for w in _scope_words()["flow_asked"])
+    if concept is not None and not hints.tables and not narrowed and not own_level and not flow:
         own = printed(catalog, target, concept)  # by identity: the concept's own figure, never a part
         if own is not None and (not hints.measure or _measure_ok(own, hints.measure)):
             return Choice(own, (), ())
@@ -243,7 +259,8 @@ def choose(catalog: Catalog, target: Target, item: Item, hints: Hints = Hints())
     if not cands and not item.code:
         cands = candidates(catalog, target, _plainer(item), hints.tables, own_level)
     if hints.measure:
-        cands = [(r, f) for r, f in cands if _measure_ok(f, hints.measure)]
+        asked = [(r, f) for r, f in cands if _measure_ok(f, hints.measure)]
+        cands = asked or [(r, f) for r, f in cands if _is_count(f)] if _is_count_measure(hints.measure) else asked
     if target.prior:  # only last year's figures answer: 上年 columns, 上年… sentences
         cands = [(r, f) for r, f in cands if column_rank(f, target) == 0
                  and (not f.year or not target.year or f.year in (target.year, target.year + 1))]
@@ -262,7 +279,8 @@ def choose(catalog: Catalog, target: Target, item: Item, hints: Hints = Hints())
         own_table = table_rank(f, item) if item.table else 0  # 招待费: the 三公 table, even as a column there
         named = _titled(f, item) or f.row  # the title names a table's 总计 row
         # a table the question names ("一般公共预算基本支出") outranks prose that cannot say which table it is
-        return (own_table, in_table, rank, -_bigrams(named, hints.words), part, column_rank(f, target, cols) >= 4,
+        return (own_table, in_table, _flow_mismatch(f, flow), rank, -_bigrams(named, hints.words), part,
+                column_rank(f, target, cols) >= 4,
                 not group_total(f, item), f.source != "table", table_rank(f, item),
                 column_rank(f, target, cols), f.number is None, f.number == 0, p[0])
 
@@ -324,7 +342,25 @@ def _counted(f: Fact) -> str:
 
 
 def _measure_ok(f: Fact, measure: str) -> bool:
+    if measure in _scope_words()["generic_counters"]:
+        return _is_count(f)
     return f.measure == measure or (measure == "人" and f.measure in ("人", "名"))
+
+
+def _is_count_measure(measure: str) -> bool:
+    return bool(measure) and measure not in _scope_words()["not_counts"]
+
+
+def _is_count(f: Fact) -> bool:
+    return f.number is not None and _is_count_measure(f.measure)
+
+
+def _flow_mismatch(f: Fact, asked: bool) -> bool:
+    """A count that is a flow (购置车辆0辆) for a question about the stock (有几辆车), or the reverse."""
+    if not _is_count(f):
+        return False
+    said = norm(f.row)
+    return asked != any(w in said for w in _scope_words()["flow_facts"])
 
 
 def _same(a: Fact, b: Fact) -> bool:
