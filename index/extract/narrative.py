@@ -210,6 +210,8 @@ def figures(sentence: str, names: tuple[str, ...] = ()) -> list[_Figure]:
             label = label + _following_noun(sentence, m.end())
             if not label and out and out[-1].end >= m.start() - 2:
                 label = out[-1].label  # "累计接待3批次、22人次"
+        elif label in _BARE_COUNTS and not _MONEY.match(measure):
+            label = _counted_before(raw_label, names) + label
         out.append(_Figure(value=m.group("num").replace("，", ","), measure=_MEASURE_NAMES.get(measure, measure),
                            label=label, code=code, clause=_clause(sentence, m.start(), m.end()),
                            start=m.start(), end=m.end()))
@@ -224,6 +226,20 @@ _THRESHOLD = re.compile(r"(?:低于|高于|小于|大于|等于|超过|不足|�
 # Counts whose item follows the figure: "设置13个项目绩效目标", "新增1辆公务用车".
 _COUNT_VERB = re.compile(r"^(?:新增|购置|配备|设置|设|更新|共有|现有|拥有|实有|有|包括|下属|涉及|开展|组织|委托|接待|"
                          r"组织对|对)?$")
+
+
+# A count named only by its counting word ("…的培训，人数11人"): what is counted is the clause before it.
+_BARE_COUNTS = frozenset({"人数", "人次", "次数", "数量", "个数", "总数"})
+
+
+def _counted_before(raw_label: str, names: tuple[str, ...]) -> str:
+    """"拟开展职业能力提升的培训，人数" -> "职业能力提升的培训": the clause before the counting word."""
+    clauses = [c.strip() for c in _CLAUSE_BREAK.split(raw_label)]
+    before = next((c for c in reversed(clauses[:-1]) if c), "")
+    if not before or _FIGURE.search(before):
+        return ""
+    noun, _ = clean_label(before, names)
+    return noun[-(MAX_LABEL // 2):]
 
 
 def _count_measure(raw_label: str, sentence: str, end: int) -> str:

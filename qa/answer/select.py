@@ -146,7 +146,7 @@ def _subunit_rows(catalog: Catalog, target: Target, item: Item, name: str) -> li
     part: list[tuple[int, Fact]] = []  # "收入" in the column "其他收入": one of its parts
     for d in target.docs:
         for f in catalog.facts.get(d, []):
-            if name not in norm(f.row) and name not in norm(f.context):
+            if name not in norm(f.row) and name not in norm(f.context) and name not in _sentence_before(f):
                 continue
             col = norm(f.column)
             path = [p for p in col.split("/") if p]
@@ -160,6 +160,15 @@ def _subunit_rows(catalog: Catalog, target: Target, item: Item, name: str) -> li
                 elif len(lab) >= 2 and lab in norm(f.table) and _MAIN_COL.search(col):
                     titled.append((i, f))
     return out or generic or titled or part
+
+
+def _sentence_before(f: Fact) -> str:
+    """A prose figure's sentence up to its clause: "…中心编制人数8人，实有人员7人" names the unit of 7人
+    before the clause "实有人员7人"."""
+    if f.source != "text":
+        return ""
+    at = f.quote.find(f.context) if f.context else -1
+    return norm(f.quote[:at]) if at > 0 else ""
 
 
 def _names_column(label: str, path: list[str]) -> bool:
@@ -259,7 +268,7 @@ def choose(catalog: Catalog, target: Target, item: Item, hints: Hints = Hints())
     if not cands and not item.code:
         cands = candidates(catalog, target, _plainer(item), hints.tables, own_level)
     if hints.measure:
-        asked = [(r, f) for r, f in cands if _measure_ok(f, hints.measure)]
+        asked = [(r, f) for r, f in cands if _measure_ok(f, hints.measure, relaxed=True)]
         cands = asked or [(r, f) for r, f in cands if _is_count(f)] if _is_count_measure(hints.measure) else asked
     if target.prior:  # only last year's figures answer: 上年 columns, 上年… sentences
         cands = [(r, f) for r, f in cands if column_rank(f, target) == 0
@@ -279,7 +288,7 @@ def choose(catalog: Catalog, target: Target, item: Item, hints: Hints = Hints())
         own_table = table_rank(f, item) if item.table else 0  # 招待费: the 三公 table, even as a column there
         named = _titled(f, item) or f.row  # the title names a table's 总计 row
         # a table the question names ("一般公共预算基本支出") outranks prose that cannot say which table it is
-        return (own_table, in_table, _flow_mismatch(f, flow), rank, -_bigrams(named, hints.words), part,
+        return (own_table, in_table, _flow_mismatch(f, flow), -_widest(f, item, hints.words), rank, -_bigrams(named, hints.words), part,
                 column_rank(f, target, cols) >= 4,
                 not group_total(f, item), f.source != "table", table_rank(f, item),
                 column_rank(f, target, cols), f.number is None, f.number == 0, p[0])
@@ -307,6 +316,22 @@ def group_total(f: Fact, item: Item) -> bool:
         return False
     words = {norm(item.text), *(lab for lab in item.labels if len(lab) >= 3 and lab not in _TOTAL_ROWS)}
     return any(w and w in p for p in path[:-1] for w in words)
+
+
+def _widest(f: Fact, item: Item, words: str) -> int:
+    """How much of the question's wording around the item the fact's label holds: "离退休多少人" names
+    "单位管理的离退休人员", not the row "退休" the item matched inside 离退休."""
+    t = norm(item.text)
+    at = words.find(t) if t else -1
+    if at < 0:
+        return 0
+    names = (norm(_titled(f, item) or f.row), norm(f.column).split("/")[-1])  # a titled table's 总计 row
+    best = 0
+    for a in range(max(0, at - 6), at + 1):
+        for b in range(at + len(t), min(len(words), at + len(t) + 6) + 1):
+            if b - a > best and any(words[a:b] in n for n in names):
+                best = b - a
+    return best
 
 
 def _bigrams(row: str, words: str) -> int:
@@ -341,9 +366,10 @@ def _counted(f: Fact) -> str:
     return f.context[at + len(f.value) + len(f.measure):][:6] if at >= 0 else ""
 
 
-def _measure_ok(f: Fact, measure: str) -> bool:
-    if measure in _scope_words()["generic_counters"]:
-        return _is_count(f)
+def _measure_ok(f: Fact, measure: str, relaxed: bool = False) -> bool:
+    """The fact is in the asked measure; `relaxed`: a generic counter (个) takes any count."""
+    if relaxed and measure in _scope_words()["generic_counters"] and _is_count(f):
+        return True
     return f.measure == measure or (measure == "人" and f.measure in ("人", "名"))
 
 
