@@ -48,6 +48,8 @@ _CODE_AFTER = re.compile(r"[（(](?P<code>\d{3,9})[)）]\s*$")
 _GENERIC = re.compile(r"^(?:年度)?(?:预算|决算|预算数|决算数|预算安排|安排|支出|金额|资金|总额|经费|年初预算|当年|上年)?$")
 _HEADING_NUMBER = re.compile(r"^[\s*#]*(?:第[一二三四五六七八九十]+部分|[（(]?[一二三四五六七八九十\d]+[)）、.．])?\s*")
 MAX_LABEL = 30
+_CLAUSE_END = re.compile(r"[，,；;：:。]")  # a clause break that is not a list's 、
+_LIST_TOTAL = re.compile(r"(?:共|共计|合计|总计)(?:为|是)?\s*$")
 
 
 @dataclass(frozen=True)
@@ -268,6 +270,9 @@ def clean_label(raw: str, names: tuple[str, ...] = ()) -> tuple[str, str | None]
     raw = re.sub(r"(收入?)、(支出?)", r"\1\2", raw)  # "收、支预算总计各增加": one item, not a list
     parts = _CLAUSE_BREAK.split(raw)
     text = parts[-1]
+    clause = _CLAUSE_END.split(raw)[-1]
+    if "、" in clause and _LIST_TOTAL.search(clause):
+        text = clause  # "“三公”经费及会议费、培训费预算支出共263.72万元": the list's total, not 培训费's
     if not text.strip() and len(parts) > 1 and raw.rstrip().endswith(("：", ":")):
         text = parts[-2]  # "年度预算安排：138.8万元"
     text = text.lstrip("①②③④⑤⑥⑦⑧⑨⑩")

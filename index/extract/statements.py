@@ -19,6 +19,7 @@ UP_WORDS = ("增加", "增长", "提高", "上升", "多")
 DOWN_WORDS = ("减少", "下降", "降低", "压减", "减", "少", "节约", "节省")
 TAIL_WORDS = ("了", "为", "达")
 COMPARE_WORDS = ("与上年相比", "与上年度相比", "比上年度", "比上年", "较上年度", "较上年", "比去年", "较去年", "同比", "比", "较")
+SELF_WORDS = ("本部门", "本单位")  # the clause's subject, not its item
 MAX_BACK = 8  # figures of the section a named change may refer back to
 PRIOR_PREFIX = "上年"
 
@@ -73,6 +74,8 @@ def _change(f: Fact) -> Change | None:
     """The change a narrative figure's clause states, read from the words right before the figure."""
     at = f.context.find(f.value)
     words = (f.context[:at] if at >= 0 else f.context).replace(" ", "").replace("\u3000", "")
+    if f.year:  # "2019年本部门预算收入较上年增加": the document's own year is the clause's subject
+        words = words.replace(f"{f.year}年度", "").replace(f"{f.year}年", "")
     for tail in TAIL_WORDS:
         words = words.removesuffix(tail)
     if any(ch.isdigit() for ch in words.replace("年", "")[-12:]) and not _compared_year(words, f.year):
@@ -90,6 +93,8 @@ def _noun(words: str) -> str:
     """"支出较去年减少" -> 支出; "比上年预算减少" -> "" (the clause names no item of its own)."""
     cut = min((i for i in (words.find(w) for w in COMPARE_WORDS) if i >= 0), default=-1)
     noun = words[:cut] if cut > 0 else ""
+    for self_word in SELF_WORDS:  # "本部门预算收入较上年增加": the item is 预算收入
+        noun = noun.removeprefix(self_word)
     return noun if len(noun) >= 2 else ""
 
 

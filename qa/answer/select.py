@@ -27,6 +27,7 @@ _TOTAL_ROWS = {"合计", "总计", "本年支出合计", "支出合计", "本年
 _SANGONG = ("三公", "公务接待", "因公出国", "公务用车")
 _MAIN_COL = re.compile(r"合计|总计|预算数|决算数|本年|金额|小计|全年|执行数|^数额$|^数值$")
 _GENERIC = {"合计", "小计", "总计", "其他", "项目"}
+LIST_MARK = "、"  # "会议费、培训费预算支出共263.72万元" is the figure of a list
 _SCOPES = ("三公", "基本支出", "机关运行", "收入预算", "收支", "政府采购", "经济分类")
 _YEARS = re.compile(r"(?:19|20)\d{2}")
 _NUMBERING = re.compile(r"^\s*(?:[（(]?\s*(?:[一二三四五六七八九十]+|\d{1,2})\s*[）)、.．]\s*|其中\s*[：:]\s*)+")
@@ -131,7 +132,8 @@ def _column_or_narrative(facts: list[Fact], item: Item, unit: str) -> list[tuple
                 out.append((i + 1, f))
             elif f.source == "table" and lab in _TOTAL_ROWS and row in ("合计", "总计") and lab[:2] in f.table:
                 out.append((i + 1, f))  # "支出合计": the 合计 row of an expenditure table
-            elif f.source == "text" and lab in row and not has_any(row.replace(lab, ""), "derived"):
+            elif f.source == "text" and lab in row and not has_any(row.replace(lab, ""), "derived") \
+                    and (LIST_MARK not in row or LIST_MARK in lab):  # a list's total is none of its items'
                 out.append((i + 2, f))
     return out
 
