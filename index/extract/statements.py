@@ -18,8 +18,11 @@ PREVIOUS_WORDS = ("上年", "上一年", "去年", "同比", "上年度")
 UP_WORDS = ("增加", "增长", "提高", "上升", "多")
 DOWN_WORDS = ("减少", "下降", "降低", "压减", "减", "少", "节约", "节省")
 TAIL_WORDS = ("了", "为", "达")
-COMPARE_WORDS = ("与上年相比", "与上年度相比", "比上年度", "比上年", "较上年度", "较上年", "比去年", "较去年", "同比", "比", "较")
-SELF_WORDS = ("本部门", "本单位")  # the clause's subject, not its item
+COMPARE_WORDS = ("与上年预算数", "与上年预算", "与上年", "与去年", "与上年相比", "与上年度相比", "比上年度", "比上年", "较上年度", "较上年", "比去年", "较去年", "同比", "比", "较")
+SELF_WORDS = ("本部门", "本单位")
+PART_WORDS = ("其中：", "其中:", "其中")  # a part of the total a change clause before it is about  # the clause's subject, not its item
+SAME_WORDS = ("无增减", "持平", "相同", "不变", "一致", "无变化", "没有变化")  # "较上年无增减"
+CLAUSE_STOPS = ("，", ",", "；", ";", "。")
 MAX_BACK = 8  # figures of the section a named change may refer back to
 PRIOR_PREFIX = "上年"
 
@@ -45,6 +48,9 @@ def prior_facts(facts: list[Fact]) -> list[Fact]:
         change = _change(f)
         if change is None:
             recent.append(f)
+            same = _unchanged(f)
+            if same is not None:
+                out.append(same)
             continue
         base = _base(recent, change, f)
         if base is not None and base.number is not None and f.number is not None:
@@ -54,6 +60,23 @@ def prior_facts(facts: list[Fact]) -> list[Fact]:
                 out.append(derived)
         recent = [g for g in recent if g is not base]  # one change per figure
     return out
+
+
+def _unchanged(f: Fact) -> Fact | None:
+    """"会议费预算支出2.00万元，较上年无增减" / "…8.21万元，与上年预算数相同": last year's figure is this one."""
+    if f.year is None or f.row.startswith(PREVIOUS_WORDS):
+        return None
+    at = f.quote.find(f.value)
+    if at < 0:
+        return None
+    tail = f.quote[at + len(f.value):].lstrip(" \u3000").removeprefix(f.measure).lstrip("，, ")
+    clause = tail
+    for stop in CLAUSE_STOPS:
+        clause = clause.split(stop, 1)[0]
+    if not clause.startswith(COMPARE_WORDS) or not any(w in clause for w in SAME_WORDS) \
+            or any(ch.isdigit() for ch in clause) or not any(w in clause for w in PREVIOUS_WORDS):
+        return None
+    return replace(f, year=f.year - 1, row=PRIOR_PREFIX + f.row, context=f.context + "；" + clause)
 
 
 def _base(recent: list[Fact], change: Change, f: Fact) -> Fact | None:
@@ -85,8 +108,28 @@ def _change(f: Fact) -> Change | None:
         return None
     year = _compared_year(words, f.year)
     if year is None and not any(w in words for w in PREVIOUS_WORDS):
-        return None
+        part = _part_of_change(f, words)
+        return Change(sign, None, part) if part else None
     return Change(sign, year, _noun(words))
+
+
+def _part_of_change(f: Fact, words: str) -> str:
+    """"较上年增加406.39万元，其中基本支出减少19.11万元": a part listed after 其中 is compared with the
+    same year as the sentence's change before it. Its item: the words between 其中 and the direction."""
+    if not words.startswith(PART_WORDS):
+        return ""
+    at = f.quote.find(f.context) if f.context else -1
+    before = f.quote[:at] if at > 0 else ""
+    if not any(w in before for w in PREVIOUS_WORDS):
+        return ""
+    noun = words
+    for w in PART_WORDS:
+        noun = noun.removeprefix(w)
+    for w in sorted(UP_WORDS + DOWN_WORDS, key=len, reverse=True):
+        if noun.endswith(w):
+            noun = noun[: -len(w)]
+            break
+    return noun if len(noun) >= 2 else ""
 
 
 def _noun(words: str) -> str:
