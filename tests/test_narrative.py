@@ -223,3 +223,10 @@ def test_expenditure_budget_is_an_item_and_rubrics_are_skipped() -> None:
     assert _triples("收入较去年减少 1316.82 万元。（二）支出预算：2025年本单位支出预算 68632.12 万元。") == [
         ("收入较去年减少", "1316.82", "万元"), ("支出预算", "68632.12", "万元")]
     assert _triples("安全隐患排除率100%得满分，低于100%高于90%得4分，低于80%不得分。") == []
+
+
+def test_sentence_without_figures_saying_unchanged() -> None:
+    text = ("2024年“三公”经费预算数为0.50万元，其中，公务接待费0.50万元。"
+            "2024年“三公”经费预算与2023年持平，主要是厉行节约。")
+    prior = [(f.year, f.row, f.value) for f in _facts(text) if f.year == 2023]
+    assert prior == [(2023, "上年“三公”经费预算数", "0.50")]

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from budgetqa.index.extract.statements import prior_facts
+from budgetqa.index.extract.statements import prior_facts, unchanged_sentence
 from budgetqa.index.model import Document, Fact, Section
 
 # Longest first so 万元 wins over 元 and 个百分点 over 个.
@@ -75,11 +75,15 @@ def _section_facts(doc: Document, section: Section, names: tuple[str, ...]) -> I
     heading = _heading_item(section.title)
     topic = ""  # the item a numbered line without figures introduces ("1、…行政运行（项）。")
     subject = ""
+    seen: list[Fact] = []
     for sentence in _sentences(section.text):
         found = [] if _is_rubric(sentence) else figures(sentence, names)
         if not found:
             if _ITEM_START.match(sentence):
                 topic = _heading_item(sentence)
+            same = unchanged_sentence(sentence, seen, doc.year)
+            if same is not None:
+                yield same
             continue
         previous = ""
         for fig in found:
@@ -88,9 +92,11 @@ def _section_facts(doc: Document, section: Section, names: tuple[str, ...]) -> I
             else:
                 row, subject = _row_for(fig, subject, topic or heading)
             previous = row
-            yield Fact(doc=doc.name, unit=doc.unit, year=doc.year, kind=doc.kind, section=section.title,
-                       table="", row=row, code=fig.code, column="", value=fig.value, measure=fig.measure,
-                       page=section.page, quote=sentence, source="text", context=fig.clause)
+            fact = Fact(doc=doc.name, unit=doc.unit, year=doc.year, kind=doc.kind, section=section.title,
+                        table="", row=row, code=fig.code, column="", value=fig.value, measure=fig.measure,
+                        page=section.page, quote=sentence, source="text", context=fig.clause)
+            seen.append(fact)
+            yield fact
 
 
 def _is_rubric(sentence: str) -> bool:

@@ -79,6 +79,32 @@ def _unchanged(f: Fact) -> Fact | None:
     return replace(f, year=f.year - 1, row=PRIOR_PREFIX + f.row, context=f.context + "；" + clause)
 
 
+def unchanged_sentence(sentence: str, earlier: list[Fact], year: int | None) -> Fact | None:
+    """"2026年“三公”经费预算与2025年持平": a sentence without figures saying an item did not change gives
+    last year's figure of the item it names (the section's latest figure whose label starts with it)."""
+    words = sentence.replace(" ", "").replace("\u3000", "")
+    if year:
+        words = words.replace(f"{year}年度", "").replace(f"{year}年", "")
+    at_year = [i for i in range(1, len(words) - 4) if words[i] in "与比较" and words[i + 1:i + 5].isdigit()]
+    cut = min([i for i in (words.find(w) for w in COMPARE_WORDS) if i > 0] + at_year, default=-1)
+    if cut < 0:
+        return None
+    noun, rest = words[:cut], words[cut:]
+    for self_word in SELF_WORDS:
+        noun = noun.removeprefix(self_word)
+    rest = rest.split("，", 1)[0].split("；", 1)[0]
+    when = _compared_year(rest, year)
+    if len(noun) < 2 or not any(w in rest for w in SAME_WORDS) or (when is None and not any(w in rest for w in PREVIOUS_WORDS)):
+        return None
+    hits = [f for f in earlier if f.measure in MONEY and f.year == year and f.row.startswith(noun)]
+    if not hits or year is None:
+        return None
+    base = hits[-1]
+    prior_year = when if when is not None else year - 1
+    row = (PRIOR_PREFIX if prior_year == year - 1 else f"{prior_year}年") + base.row
+    return replace(base, year=prior_year, row=row, quote=sentence, context=base.context + "；" + sentence)
+
+
 def _base(recent: list[Fact], change: Change, f: Fact) -> Fact | None:
     """The figure a change is about: the one its clause names ("支出较去年减少": the section's latest
     figure whose item starts with 支出, else contains it), else the figure just before it in the sentence."""
