@@ -51,9 +51,10 @@ def read_pdf(name: str, data: bytes) -> tuple[list[Block], int | None, str]:
             texts = strip_page_numbers(number, [t for t, _, _ in page_lines])
             kept = iter(texts)
             want = next(kept, None)
+            edge = {0, 1, len(page_lines) - 2, len(page_lines) - 1}
             for k, (text, cs, y) in enumerate(page_lines):
                 if text == want:
-                    if not (k == 0 and _squeeze(text) in running):
+                    if not ((k == 0 and _squeeze(text) in running) or (k in edge and is_page_footer(text))):
                         lines.append((number, text))
                         cells.append((cs, y))
                     want = next(kept, None)
@@ -64,6 +65,16 @@ def read_pdf(name: str, data: bytes) -> tuple[list[Block], int | None, str]:
 
 def _squeeze(text: str) -> str:
     return "".join(text.split())
+
+
+PAGE_WORDS = "第页共，,/ -－—of"  # "第7页，共45页", "7/45", "- 7 -"
+
+
+def is_page_footer(text: str) -> bool:
+    """"第7页，共45页": a page number with the page count. A line of it after a ruled table would read as
+    prose and end the table, which goes on over the page break."""
+    core = "".join(ch for ch in text if ch not in PAGE_WORDS)
+    return len(text) <= 16 and core.isdigit() and any(ch in text for ch in "页/")
 
 
 def running_headers(pages: list[list[str]]) -> frozenset[str]:
