@@ -153,17 +153,36 @@ def _mark(value: float, target: float) -> str:
     return "达标" if value <= target else "未达标"
 
 
-def bench_size(n: int, corpus: list[Path], extra: Path, questions: Path, first: str, work: Path
-               ) -> dict[str, Any]:
+def full_index(n: int, corpus: list[Path], work: Path, reuse: bool) -> Run:
+    """Index the first n documents into a fresh home, or (with `reuse`) keep the home a previous run
+    indexed and report that run's figures: a 2,000-document index takes an hour on this machine."""
     home = work / f"home-{n}"
+    saved = home / "bench-index.json"
+    if reuse and saved.is_file():
+        data = json.loads(saved.read_text(encoding="utf-8"))
+        say(f"  沿用已建索引 {home}（建于 {data['when']}）")
+        return Run(data["result"], data["seconds"], data["rss_mb"], data["seconds"])
     if home.exists():
         shutil.rmtree(home)
     home.mkdir(parents=True)
     files = work / f"files-{n}.txt"
     files.write_text("\n".join(str(p) for p in corpus[:n]), encoding="utf-8")
+    index = run_child(["index", str(files)], home, work / f"log-{n}.txt")
+    saved.write_text(json.dumps({"result": index.result, "seconds": index.seconds, "rss_mb": index.rss_mb,
+                                 "when": time.strftime("%Y-%m-%d %H:%M")}), encoding="utf-8")
+    return index
+
+
+def load_average() -> str:
+    return " / ".join(f"{v:.1f}" for v in os.getloadavg())
+
+
+def bench_size(n: int, corpus: list[Path], extra: Path, questions: Path, first: str, work: Path,
+               reuse: bool = False) -> dict[str, Any]:
+    home = work / f"home-{n}"
     log = work / f"log-{n}.txt"
-    say(f"== {n} 个文件（日志 {log}）")
-    index = run_child(["index", str(files)], home, log)
+    say(f"== {n} 个文件（日志 {log}；负载 {load_average()}）")
+    index = full_index(n, corpus, work, reuse)
     r = index.result
     say(f"  全量索引：{index.seconds / 60:.1f} 分钟（进程内 {r['seconds']:.0f} 秒；成功 {r['indexed']}，失败 {r['failed']}，"
         f"{r['facts']} 条数据，{r['chunks']} 个片段），索引峰值 RSS {index.rss_mb:.0f} MB")
@@ -219,6 +238,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, default=Path("/tmp/budgetqa-bench-scale"),
                         help="合成语料、索引和日志所在目录（语料生成后复用）")
     parser.add_argument("--questions", type=int, default=0, help="只用前 N 个固定问题（0 = 全部）")
+    parser.add_argument("--reuse-index", action="store_true",
+                        help="沿用工作目录中已建好的索引（及其全量索引用时），只重测其余各项")
+    parser.add_argument("--index-only", action="store_true", help="只建索引（供之后 --reuse-index）")
     parser.add_argument("--child", nargs=2, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -238,7 +260,13 @@ def main(argv: list[str] | None = None) -> int:
     questions = args.work / "questions.json"
     questions.write_text(json.dumps(items, ensure_ascii=False), encoding="utf-8")
     first = str(items[0]["q"])
-    results = [bench_size(n, corpus[:max(sizes)], extra, questions, first, args.work) for n in sizes]
+    if args.index_only:
+        for n in sizes:
+            run = full_index(n, corpus[:max(sizes)], args.work, args.reuse_index)
+            say(f"  {n} 个文件：全量索引 {run.seconds / 60:.1f} 分钟，峰值 RSS {run.rss_mb:.0f} MB，{run.result}")
+        return 0
+    results = [bench_size(n, corpus[:max(sizes)], extra, questions, first, args.work, args.reuse_index)
+               for n in sizes]
     table(results)
     if len(results) > 1:
         differing = compare(results)
