@@ -55,3 +55,33 @@ def test_a_damaged_cache_file_means_computing(tmp_path: Path) -> None:
     fresh = UnitMatcher(Catalog(CountingSource(corpus())))
     damaged = UnitMatcher(Catalog(CountingSource(corpus())), cache=UnitCache(path))
     assert _registry(damaged) == _registry(fresh)
+
+
+class CountingCache(UnitCache):
+    """A unit cache counting the name forms it had to compute (cache misses)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.computed: list[str] = []
+
+    def put_forms(self, key: str, forms: list[list[object]]) -> None:
+        self.computed.append(key)
+        super().put_forms(key, forms)
+
+
+def test_a_new_place_does_not_respell_every_other_unit(tmp_path: Path) -> None:
+    """A document from a new city adds a corpus place; only names printing that place are spelled out
+    again at the next start (before, every name's key held every place: start-up grew with the corpus)."""
+    base = corpus()
+    first = CountingCache(tmp_path / "u.sqlite3")
+    UnitMatcher(Catalog(MemorySource((d, base.facts(doc=d.name)) for d in base.documents())), cache=first)
+    assert first.computed
+    doc = base.documents()[0]
+    unit = "宁远市" + doc.unit.split("市", 1)[-1]
+    new = type(doc)(**{**doc.__dict__, "name": "new.txt", "unit": unit, "aliases": (), "sha256": "e" * 64})
+    grown = MemorySource([*((d, base.facts(doc=d.name)) for d in base.documents()), (new, [])])
+    again = CountingCache(tmp_path / "u.sqlite3")
+    matcher = UnitMatcher(Catalog(grown), cache=again)
+    assert "宁远" in matcher.places
+    assert 0 < len(again.computed) < len(first.computed)  # the new unit's name alone
+    assert _registry(matcher) == _registry(UnitMatcher(Catalog(grown)))

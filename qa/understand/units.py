@@ -327,7 +327,11 @@ def _forms(name: str, aliases: tuple[str, ...], know: NameKnowledge, abbrev: dic
     """name_forms, from the cache when the same name was spelled out with the same knowledge and places."""
     if cache is None:
         return name_forms(name, know, abbrev, places, aliases)
-    key = digest(context, name, aliases)
+    # only the places printed in the name can split it: a document from a new city must not change
+    # every other name's key (the whole registry was re-spelled at the next start, O(corpus))
+    plain, index = _plain(name), _place_index(places, know.places)
+    inside = sorted({p for i, c in enumerate(plain) for p in index.get(c, ()) if plain.startswith(p, i)})
+    key = digest(context, name, aliases, inside)
     hit = cache.forms(key)
     if hit is not None:
         return [_Variant(str(t), bool(g), bool(w)) for t, g, w in hit]
@@ -373,7 +377,7 @@ class UnitMatcher:
         corpus_places = {place_short(p, self.know.levels) for r in self.refs
                          for p in split_name(r.name, self.know).places}
         self.places = tuple(sorted(corpus_places | self.know.places, key=len, reverse=True))
-        context = digest(self.know.version, self.places, abbrev)
+        context = digest(self.know.version, abbrev)  # + the places in each name (_forms)
         self._variants = {r.name: _forms(r.name, aliases.get(r.name, ()), self.know, abbrev, self.places, context, cache)
                           for r in self.refs}
         if cache is not None:
