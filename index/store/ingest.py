@@ -126,7 +126,7 @@ def open_store(settings: Settings, repair: bool = False) -> FactStore:
     if settings.database_url:
         from budgetqa.index.store.postgres import PostgresFactStore
 
-        return PostgresFactStore(settings.database_url)
+        return PostgresFactStore(settings.database_url, repair=repair)
     try:
         return SqliteFactStore(settings.store_path)
     except IndexCorrupt:
