@@ -190,7 +190,7 @@ def _init_schema(conn: psycopg.Connection[Any], url: str, repair: bool) -> None:
         existing = _existing_tables(conn)
         problem = _damage(conn, existing)
         if problem and repair and _ours(conn, existing):
-            log.warning("数据库 %s 中的索引损坏（%s），已清空 budgetqa 的表并重建", describe(url), problem)
+            log.warning("数据库 %s 中的索引%s，已清空 budgetqa 的表并重建", describe(url), problem)
             for table in _TABLES:
                 conn.execute(f"DROP TABLE IF EXISTS {table} CASCADE")
             existing, problem = set(), ""
