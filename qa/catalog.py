@@ -78,7 +78,7 @@ _DROP = str.maketrans({"“": "", "”": "", '"': "", "‘": "", "’": "", "'":
 _TAGS = re.compile(r"</?\w+>")
 
 
-@functools.lru_cache(maxsize=1 << 16)
+@functools.lru_cache(maxsize=65536)  # pure; the answer side normalises the same titles and labels per fact
 def norm(text: str) -> str:
     """A row label or question fragment reduced to what matters for matching. Kept per text: answering
     one question normalises the same few thousand row labels again (~1,800 calls a question)."""
