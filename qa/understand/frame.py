@@ -82,14 +82,16 @@ def previous_year_words(text: str, words: FrameWords) -> list[str]:
 
 
 def clauses(question: str, words: FrameWords) -> list[str]:
-    """The question cut at sentence ends, and at commas that start a follow-up ("，比上年增加多少",
-    "，其中…"); a piece that asks nothing joins the next, a bare "各多少" joins the one before."""
+    """The question cut at sentence ends, and at commas between two pieces that each ask ("…多少，工程类
+    多少") or before a follow-up ("，比上年增加多少", "，其中…"); a piece that asks nothing joins the next,
+    a bare "各多少" joins the one before."""
     pieces: list[str] = []
     cur = ""
     for i, ch in enumerate(question):
         cur += ch
         rest = question[i + 1:].lstrip()
-        if ch in words.ends or (ch in words.commas and rest.startswith(words.follow) and _asks(cur, words)):
+        if ch in words.ends or (ch in words.commas and _asks(cur, words)
+                                and (rest.startswith(words.follow) or _asks_alone(rest, words))):
             pieces.append(cur)
             cur = ""
     if cur.strip():
@@ -109,6 +111,16 @@ def clauses(question: str, words: FrameWords) -> list[str]:
     if carry:
         out.append(carry) if not out else out.__setitem__(-1, out[-1] + carry)
     return [c for c in out if c.strip()] or [question]
+
+
+def _asks_alone(rest: str, words: FrameWords) -> bool:
+    """The piece after a comma asks a question of its own ("…有多少辆车，今年买几辆"), not only "各多少"."""
+    piece = rest
+    for i, ch in enumerate(rest):
+        if ch in words.ends or ch in words.commas:
+            piece = rest[:i]
+            break
+    return _asks(piece, words) and not _bare(piece, words)
 
 
 def _asks(text: str, words: FrameWords) -> bool:

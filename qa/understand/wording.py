@@ -124,11 +124,17 @@ def pieces_between(text: str, items: tuple[Item, ...]) -> list[str]:
 
 
 def split_at(text: str, qtype: str) -> int | None:
-    """Where the second operand starts: after 占 (ratio) or 比 (difference)."""
+    """Where the second operand starts: after 占 (ratio) or 比 (difference); "A在B里占多少" names the
+    whole after 在 (vocabulary [words] whole_before)."""
     word = {"ratio": "占", "difference": "比"}.get(qtype)
     if not word or word not in text:
         return None
-    return text.index(word)
+    at = text.index(word)
+    if qtype == "ratio":
+        before = [text.rfind(w, 0, at) for w in lexicon.words("whole_before")]
+        found = [b for b in before if b > 0]
+        return max(found) if found else at
+    return at
 
 
 def fuzzy_label(text: str, labels: list[str]) -> str:
