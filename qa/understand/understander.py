@@ -69,7 +69,6 @@ _QUOTED = re.compile(r"[“\"]([^”\"]{4,40})[”\"]")
 _BASE_YEAR = re.compile(r"(?:比|较|相比|同比)\s*(?:19|20)\d{2}\s*年?度?")
 _AS_OF = re.compile(r"(?:截至|截止|截止到|到)\s*(?:19|20)\d{2}\s*年\s*(?:底|末|年底|年末|12月31日)")
 _CODE = re.compile(r"(?<![\d.])(\d{3,7})(?![\d.]|\s*年|\s*[万亿元%％])")
-_CJK = re.compile(r"[\u4e00-\u9fff]")
 _KIND_SUFFIX = re.compile(r"(?<!年初)(?<!全年)(?<!完成)(决算|预算)数?$")
 
 
@@ -130,9 +129,9 @@ def validate(question: str) -> str:
         raise BadQuestion("问题为空，请输入要查询的问题，例如“福州市医疗保障局的公务接待费是多少”。")
     if len(q) > MAX_QUESTION:
         raise BadQuestion(f"问题过长（{len(q)}个字符），请限制在{MAX_QUESTION}个字符以内，一次只问一件事。")
-    if not re.search(r"[\w\u4e00-\u9fff]", q):
+    if not any(c.isalnum() or c == "_" for c in q):
         raise BadQuestion("问题只有标点符号，请用中文描述要查询的单位和项目。")
-    if not _CJK.search(q):
+    if not _has_cjk(q):
         zh = from_english(q)
         if zh is None:
             raise BadQuestion("请用中文提问，例如“福州市医疗保障局2024年的办公费是多少”。英文问题需写明单位和项目"
@@ -159,7 +158,7 @@ class Understander:
         q = validate(question)
         injection = bool(INJECTION.search(q))
         clean = strip_injection(q) if injection else q
-        if not _CJK.search(drop_filler(clean)):
+        if not _has_cjk(drop_filler(clean)):
             raise BadQuestion("问题中只有指令，没有要查询的内容。请直接问单位和项目，例如“福州市医疗保障局的公务接待费是多少”。")
         mentions, foreign = self.matcher.find(clean)
         dated = _AS_OF.sub("", clean)  # "截至2024年底" dates a stock figure, it does not pick a document
@@ -483,7 +482,7 @@ class Understander:
             rest = text[end + 1:]
             for size in range(min(8, len(rest)), 1, -1):
                 tail = rest[:size]
-                if tail in known or not _CJK.fullmatch(tail[0]):
+                if tail in known or not _has_cjk(tail[0]):
                     continue
                 head = next((word[:h] for h in range(len(word) - 1, 1, -1) if word[:h] + tail in known), "")
                 if head:
@@ -572,6 +571,10 @@ def _money_after(facts: Sequence[Any], labels: Sequence[str]) -> str:
         if after:
             return norm(min(after, key=lambda g: g.quote.find(g.value)).row)
     return ""
+
+
+def _has_cjk(text: str) -> bool:
+    return any("\u4e00" <= c <= "\u9fff" for c in text)
 
 
 def _reading_score(found: tuple[tuple[Item, ...], str]) -> tuple[bool, bool, int]:

@@ -80,10 +80,10 @@ def unexplained_words(text: str, chosen: list[tuple[int, int, Item]], scope: str
     prev_end = 0
     for s, e, _ in chosen:
         chunk = drop_filler(text[prev_end:s]).replace("　", "")
-        chunk = re.sub(r"[\d()（）“”]+", "", chunk)
+        chunk = "".join(c for c in chunk if not c.isdecimal() and c not in "()（）“”")
         if prev_end:  # "人员类经费比公用经费": a money noun after an item and the operator word explain nothing new
-            chunk = re.sub(r"^(?:经费|费用|资金)", "", chunk)
-        chunk = re.sub(r"(?:比|较|占)$", "", chunk)
+            chunk = next((chunk[len(w):] for w in ("经费", "费用", "资金") if chunk.startswith(w)), chunk)
+        chunk = chunk[:-1] if chunk.endswith(("比", "较", "占")) else chunk
         prev_end = e
         core = drop_scope_suffix(chunk)
         if len(core) < 2 or lexicon.made_of(chunk, "scope") or core in scope:
