@@ -8,7 +8,7 @@ import pytest
 from budgetqa.app.pipeline import Engine
 from budgetqa.catalog import Catalog, MemorySource
 from budgetqa.config import load_settings
-from budgetqa.understand.frame import clauses
+from budgetqa.understand.frame import clauses, each_parts
 from budgetqa.understand.joins import (
     join_words,
     short_form_spans,
@@ -185,3 +185,27 @@ def test_answers(engine):
     assert "46.29" in both and "9.30" in both
     money = engine.ask("甲市水务局有多少个项目纳入绩效目标管理，涉及多少钱").answer
     assert "17个" in money and "12,796.25" in money
+
+
+def test_each_parts_one_question_per_listed_item():
+    words = load_vocabulary().frames
+    lists = join_words().lists
+    assert each_parts("甲市水务局水费和电费各安排了多少", "甲市水务局", lists, words.each) == [
+        "甲市水务局水费安排了多少", "甲市水务局电费安排了多少"]
+    assert len(each_parts("甲市水务局会议费、培训费及差旅费分别是多少", "甲市水务局", lists, words.each)) == 3
+    assert each_parts("甲市水务局水费是多少", "甲市水务局", lists, words.each) == []
+    assert each_parts("甲市水务局三公经费各多少", "甲市水务局", lists, words.each) == []  # one item
+
+
+def test_items_not_found_together_are_asked_one_by_one(u):
+    parts = u.frames("甲市水务局水费和自来水费各安排了多少")
+    assert [p for p, _ in parts] == ["甲市水务局水费安排了多少", "甲市水务局自来水费安排了多少"]
+    assert labels(parts[0][1]) == ["水费"]
+    both = u.frames("甲市水务局水费和电费各安排了多少")
+    assert len(both) == 1 and labels(both[0][1]) == ["水费", "电费"]  # read whole when both are found
+
+
+def test_later_part_opening_like_a_unit_name_keeps_the_subject(u):
+    parts = u.frames("甲市水务局有几辆车，20万以上设备多少台")
+    assert len(parts) == 2 and parts[1][1].targets and parts[1][1].targets[0].ref.name == A
+    assert not parts[1][1].problem

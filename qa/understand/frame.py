@@ -31,6 +31,7 @@ class FrameWords:
     previous: tuple[str, ...] = ("上一年", "上年度", "上年", "去年")
     compare_before: tuple[str, ...] = ("比", "较", "与", "同", "相比")
     item_after: tuple[str, ...] = ("结转", "结余", "末", "底", "同期")
+    each: tuple[str, ...] = ("各", "分别", "都")
     operations: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
@@ -142,7 +143,7 @@ def frames(question: str, matcher: UnitMatcher, words: FrameWords) -> list[Frame
         return [Frame(question, question, operation(question, words), _subject(question, matcher))]
     out: list[Frame] = []
     for p in parts:
-        subject = _subject(p, matcher)
+        subject = _subject(p, matcher) if not out else _own_subject(p, out[-1].subject, matcher)
         text: str = p
         inherited: tuple[str, ...] = ()
         if out and not subject and out[-1].subject:
@@ -171,6 +172,34 @@ def _strip_part(clause: str, words: FrameWords) -> str:
     for w in words.part:
         c = c.removeprefix(w)
     return c.lstrip("：:，, ")
+
+
+def each_parts(clause: str, subject: str, lists: tuple[str, ...], each: tuple[str, ...]) -> list[str]:
+    """"X水费和电费各安排了多少" -> ["X水费安排了多少", "X电费安排了多少"]: items listed with 和/与/及/、
+    before 各/分别/都 are one question each; [] when the clause lists no items so."""
+    body = clause[len(subject):] if subject and clause.startswith(subject) else clause
+    hits = [(body.find(w), w) for w in sorted(each, key=len, reverse=True) if body.find(w) > 0]
+    if not hits:
+        return []
+    at, word = min(hits)
+    head, tail = body[:at], body[at + len(word):]
+    pieces = [head]
+    for join in sorted(lists, key=len, reverse=True):
+        pieces = [x for piece in pieces for x in piece.split(join)]
+    pieces = [x for x in pieces if x.strip("的 　")]
+    if len(pieces) < 2:
+        return []
+    return [subject + x + tail for x in pieces]
+
+
+def _own_subject(clause: str, before: str, matcher: UnitMatcher) -> str:
+    """A later part's own subject; a name that only looks like a unit because it opens the part ("20万以上
+    设备多少台") is none: read after the subject before, it is no unit."""
+    subject = _subject(clause, matcher)
+    if not subject or not before or matcher.find(clause)[0]:
+        return subject
+    mentions, foreign = matcher.find(before + clause)
+    return subject if foreign or any(m.start >= len(before) for m in mentions) else ""
 
 
 def _subject(text: str, matcher: UnitMatcher) -> str:

@@ -19,6 +19,7 @@ from budgetqa.errors import BadQuestion
 from budgetqa.understand.concepts import bare_concept, concept_of, drop_qualifiers
 from budgetqa.understand.frame import (
     FrameWords,
+    each_parts,
     frames,
     load_words,
     needs_item,
@@ -27,6 +28,7 @@ from budgetqa.understand.frame import (
 )
 from budgetqa.understand.joins import (
     asks_money,
+    join_words,
     short_form_spans,
     sum_joined,
     verb_readings,
@@ -243,7 +245,9 @@ class Understander:
         # the instruction dropped there
         parts = frames(asked, self.matcher, words) if not INJECTION.search(asked) else []
         if len(parts) <= 1:
-            return [(question, self.understand(question, unit=unit, year=year, history=history))]
+            whole = self.understand(question, unit=unit, year=year, history=history)
+            subject = parts[0].subject if parts else ""
+            return self._each(asked, subject, whole, unit=unit, year=year, history=history)
         out: list[tuple[str, Query]] = []
         item = ""
         for f in parts:
@@ -256,6 +260,14 @@ class Understander:
             item = q.items[0].text if q.items else item
             out.append((f.text, q))
         return out
+
+    def _each(self, text: str, subject: str, whole: Query, **context: Any) -> list[tuple[str, Query]]:
+        """Items listed before 各/分别 that the clause read whole does not all find ("水费和电费各安排了多少"
+        where the documents print them in a project's target table): one frame per item instead."""
+        pieces = each_parts(text, subject, join_words().lists, self.vocab.frames.each)
+        if len(pieces) < 2 or (len(whole.items) >= len(pieces) and not whole.problem) or whole.qtype == "text":
+            return [(text, whole)]
+        return [(p, self.understand(p, **context)) for p in pieces]
 
     def _companion(self, before: Query, query: Query) -> Query:
         """"有多少个项目纳入绩效目标管理，涉及多少钱": a part naming no item that asks for money is about
@@ -387,7 +399,11 @@ class Understander:
             joined = self._match(residue.replace("的", ""), targets, qtype)
             longest = max((len(i.text) for i in found[0]), default=0)
             found = joined if max((len(i.text) for i in joined[0]), default=0) > longest + 1 else found
-        readings = verb_readings(residue)
+        outside = norm(residue)
+        for it in found[0]:
+            outside = outside.replace(norm(it.text), "|")
+        # a verb inside a word the vocabulary or the documents know ("买车") is part of that word
+        readings = verb_readings(residue) if verb_readings(outside) else []
         leftover = [w for w in pieces_between(norm(residue), found[0])
                     if len(w) >= 2 and not made_of(w, "scope")]  # "政府性基金收入": more than 收入 asked
         if qtype == "text" or (found[0] and not found[1] and not readings and not leftover):
