@@ -262,10 +262,11 @@ class Understander:
         return out
 
     def _each(self, text: str, subject: str, whole: Query, **context: Any) -> list[tuple[str, Query]]:
-        """Items listed before 各/分别 that the clause read whole does not all find ("水费和电费各安排了多少"
-        where the documents print them in a project's target table): one frame per item instead."""
+        """Items listed before 各/分别 that the clause read whole does not find ("水费和电费各安排了多少"
+        where the documents print them in a project's target table): one frame per item instead. A clause
+        read whole with its items found stays whole ("2021年和2022年的…分别", "商品和服务支出")."""
         pieces = each_parts(text, subject, join_words().lists, self.vocab.frames.each)
-        if len(pieces) < 2 or (len(whole.items) >= len(pieces) and not whole.problem) or whole.qtype == "text":
+        if len(pieces) < 2 or (whole.items and not whole.problem) or whole.qtype == "text":
             return [(text, whole)]
         return [(p, self.understand(p, **context)) for p in pieces]
 
