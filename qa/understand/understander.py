@@ -209,7 +209,6 @@ class Understander:
             items = (self._qualified(items[0], residue, targets),)
         measure = asked_measure(clean)
         # "今年买几辆": no item, a count of what the documents call 购置
-        counted = {"residue": verbs_as_words(residue)} if not items and measure else {}
         outside = norm(residue)
         for it in items:
             outside = outside.replace(norm(it.text), "")
@@ -232,8 +231,10 @@ class Understander:
             problem = f"文件中没有“{words}”这一项（只找到“{items[0].text}”，与所问不同）。" if items else ""
         if measure and items and unexplained:
             problem = ""  # "多少辆公务用车": the measure narrows the item, the words are not a new item
+        if not items and measure:  # "今年买几辆": no item, a count of what the documents call 购置
+            base = replace(base, residue=verbs_as_words(residue))
         return replace(base, qtype=qtype, targets=targets, items=items, problem=problem, columns=columns,
-                       tables=tables, measure=measure, year_defaulted=defaulted, **counted)
+                       tables=tables, measure=measure, year_defaulted=defaulted)
 
     def frames(self, question: str, *, unit: str | None = None, year: int | None = None,
                history: Sequence[Any] = ()) -> list[tuple[str, Query]]:
@@ -405,9 +406,10 @@ class Understander:
             outside = outside.replace(norm(it.text), "|")
         # a verb inside a word the vocabulary or the documents know ("买车") is part of that word
         readings = verb_readings(residue) if verb_readings(outside) else []
-        leftover = [w for w in pieces_between(norm(residue), found[0])
-                    if len(w) >= 2 and not made_of(w, "scope")]  # "政府性基金收入": more than 收入 asked
-        if qtype == "text" or (found[0] and not found[1] and not readings and not leftover):
+        # "政府性基金收入": a bare 收入/支出 found and more words asked than it says
+        generic = any(norm(i.text) in GENERIC_LABELS for i in found[0]) and any(
+            len(w) >= 2 and not made_of(w, "scope") for w in pieces_between(norm(residue), found[0]))
+        if qtype == "text" or (found[0] and not found[1] and not readings and not generic):
             return found
         return self._other_readings(found, [residue, *readings], targets, qtype)
 
@@ -450,6 +452,7 @@ class Understander:
                 labels = tuple(dict.fromkeys((*(norm(x) for x in entry.get("labels", ())), k)))  # its own words last
                 spans.append((m.start(), m.end(), Item(key, labels, entry.get("table", ""), vocab=True)))
         if loose:
+            spans += self._vocabulary_labels(text)
             spans += self._short_forms(text, targets)
         chosen = drop_suffix_words(non_overlapping(spans))
         if not expanded:
@@ -461,6 +464,19 @@ class Understander:
             fuzzy = fuzzy_label(text, self._labels(targets))
             return ((Item(fuzzy, (fuzzy,)),) if fuzzy else ()), ""
         return tuple(dedupe_items(items)), unexplained_words(text, chosen, self._scope_words(targets))
+
+    def _vocabulary_labels(self, text: str) -> list[tuple[int, int, Item]]:
+        """A label the vocabulary lists under a citizen's word, written as such ("因公出国（境）费" under 出国):
+        that entry, before any short form of another label."""
+        out: list[tuple[int, int, Item]] = []
+        for key in self._vocab_keys:
+            entry = self.vocab.items[key]
+            labels = tuple(dict.fromkeys((*(norm(x) for x in entry.get("labels", ())), norm(key))))
+            for lab in labels[:-1]:
+                for m in occurrences(lab, text):
+                    out.append((m.start(), m.end(), Item(text[m.start():m.end()], labels, entry.get("table", ""),
+                                                         vocab=True)))
+        return out
 
     def _short_forms(self, text: str, targets: tuple[Target, ...]) -> list[tuple[int, int, Item]]:
         """Labels the question writes short (budgetqa.understand.joins.short_form_spans), the shortest label
