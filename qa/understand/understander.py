@@ -406,16 +406,15 @@ class Understander:
             outside = outside.replace(norm(it.text), "|")
         # a verb inside a word the vocabulary or the documents know ("买车") is part of that word
         readings = verb_readings(residue) if verb_readings(outside) else []
-        # "政府性基金收入": a bare 收入/支出 found and more words asked than it says
-        generic = any(norm(i.text) in GENERIC_LABELS for i in found[0]) and any(
-            len(w) >= 2 and not made_of(w, "scope") for w in pieces_between(norm(residue), found[0]))
-        if qtype == "text" or (found[0] and not found[1] and not readings and not generic):
+        # words asked beyond the items found ("政府性基金收入" where only 收入 is found, "…和专项业务经费")
+        leftover = any(len(w) >= 2 and not made_of(w, "scope") for w in pieces_between(norm(residue), found[0]))
+        if qtype == "text" or (found[0] and not found[1] and not readings and not leftover):
             return found
         return self._other_readings(found, [residue, *readings], targets, qtype)
 
     def _other_readings(self, found: tuple[tuple[Item, ...], str], readings: list[str],
                         targets: tuple[Target, ...], qtype: str) -> tuple[tuple[Item, ...], str]:
-        """Where the plain reading leaves words unexplained, names no item, or the clause has a verb: the
+        """Where the plain reading leaves words unexplained or unread, names no item, or the clause has a verb: the
         clause read without its verbs ("买特级防化服花多少钱"), and with printed labels written short
         ("公车运维费", "政府性基金收入", a project by the tail of its name). The reading that explains
         every word and covers most of the question wins; the plain one on a tie."""
