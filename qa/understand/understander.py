@@ -471,7 +471,7 @@ class Understander:
         for key in self._vocab_keys:
             entry = self.vocab.items[key]
             labels = tuple(dict.fromkeys((*(norm(x) for x in entry.get("labels", ())), norm(key))))
-            for lab in labels[:-1]:
+            for lab in (x for x in labels[:-1] if len(x) >= 3 and x not in GENERIC_LABELS):
                 for m in occurrences(lab, text):
                     out.append((m.start(), m.end(), Item(text[m.start():m.end()], labels, entry.get("table", ""),
                                                          vocab=True)))
