@@ -49,10 +49,10 @@ def load_cases(path: Path = ITEM_WORDS) -> list[ItemCase]:
 
 def corpus_labels(settings: Settings) -> list[str]:
     """Every distinct row label of the indexed tables, as the matcher reads them."""
-    from budgetqa.index.store.database import FactStore
+    from budgetqa.index.store.ingest import open_store
     from budgetqa.understand.item_match import label_text
 
-    rows = {f.row for f in FactStore(settings.store_path).facts() if f.source == "table"}
+    rows = {f.row for f in open_store(settings).facts() if f.source == "table"}
     return sorted({label_text(r) for r in rows if r.strip()})
 
 
@@ -102,15 +102,14 @@ def bench_recall(base: Path, files: list[Path]) -> None:
     import shutil
 
     from budgetqa.answer.retrieve import HybridRetriever
-    from budgetqa.index.store.database import FactStore
-    from budgetqa.index.store.ingest import index_paths
+    from budgetqa.index.store.ingest import index_paths, open_store
     from budgetqa.index.store.vectors import VectorIndex, load_lexical
 
     cases = text_cases()
     seeded = base / "facts-only"
     seeded_settings = load_settings(home=seeded, dense=False)
     index_paths(files, seeded_settings, progress=False, dense=False)
-    lexical = load_lexical(FactStore(seeded_settings.store_path))
+    lexical = load_lexical(open_store(seeded_settings))
 
     def hit(chunks: list, must: list[str]) -> bool:
         return any(all(m in c.text for m in must) for c in chunks[:5])
@@ -126,7 +125,7 @@ def bench_recall(base: Path, files: list[Path]) -> None:
         index_paths(files, settings, progress=False)  # facts unchanged: embeds every prose chunk
         index_s = time.perf_counter() - t0
         vectors = VectorIndex(settings)
-        store = FactStore(settings.store_path)
+        store = open_store(settings)
         lex = load_lexical(store)
         dense = 0
         for c in cases:

@@ -18,7 +18,7 @@ from statistics import median
 from budgetqa.catalog import Catalog, norm
 from budgetqa.config import load_settings
 from budgetqa.eval.bench_embed import load_cases
-from budgetqa.index.store.database import FactStore
+from budgetqa.index.store.ingest import open_store
 from budgetqa.understand.item_match import PHRASE_MIN, PhraseMatcher, get_item_matcher
 from budgetqa.understand.understander import Understander, load_vocabulary
 
@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threshold", type=float, default=PHRASE_MIN)
     args = ap.parse_args(argv)
     settings = load_settings()
-    catalog = Catalog(FactStore(settings.store_path))
+    catalog = Catalog(open_store(settings))
     cases = load_cases()
     plain = Understander(catalog)
     phrases = PhraseMatcher(get_item_matcher(settings), sorted(load_vocabulary().items), args.threshold)

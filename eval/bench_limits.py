@@ -27,8 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--slow-copies", type=int, default=150)
     args = parser.parse_args(argv)
     set_offline_env()
-    from budgetqa.index.store.database import FactStore
-    from budgetqa.index.store.ingest import default_corpus, index_paths
+    from budgetqa.index.store.ingest import default_corpus, index_paths, open_store
 
     seed = default_corpus()[1]
     with tempfile.TemporaryDirectory(prefix="budgetqa-limits-") as tmp:
@@ -43,7 +42,11 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         report = index_paths([folder], settings, progress=False)
         seconds = time.perf_counter() - start
-        docs = FactStore(settings.store_path).documents()
+        store = open_store(settings)  # the configured backend: SQLite, or BUDGETQA_DATABASE_URL's database
+        try:
+            docs = store.documents()
+        finally:
+            store.close()
     print(f"文件：a-huge.txt {args.big_mb} MB，b-slow.txt {slow_mb:.1f} MB"
           f"（种子重复 {args.slow_copies} 次），c-{seed.name}")
     print(f"用时 {seconds:.1f} 秒（上限：解析 {settings.parse_timeout:.0f} 秒/文件，{settings.max_file_mb:.0f} MB/文件）")

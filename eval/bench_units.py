@@ -20,7 +20,7 @@ from pathlib import Path
 
 from budgetqa.catalog import Catalog
 from budgetqa.config import load_settings
-from budgetqa.index.store.database import FactStore
+from budgetqa.index.store.ingest import open_store
 from budgetqa.understand.understander import Understander
 
 _BRACKET = re.compile(r"[（(](?:本级|汇总|部门|单位)[）)]")
@@ -83,7 +83,7 @@ def main() -> None:
     args = ap.parse_args()
     expect = json.loads(Path(args.expect).read_text(encoding="utf-8")) if args.expect else {}
     settings = load_settings()
-    u = Understander(Catalog(FactStore(settings.store_path)))
+    u = Understander(Catalog(open_store(settings)))  # the configured backend (SQLite or PostgreSQL)
     every = len({r.name for r in u.matcher.refs if not r.subunit})
     print(f"registry: {len(u.matcher.refs)} units ({every} with their own document)")
     took: list[float] = []

@@ -6,6 +6,7 @@ Everything is a frozen dataclass so it can be hashed, cached and compared in gol
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Literal
@@ -97,6 +98,7 @@ class Fact:
         return None if n is None or factor is None else n * factor
 
 
+@functools.lru_cache(maxsize=65536)  # pure (Decimal is immutable); checks and selection parse every fact's figure
 def parse_number(text: str) -> Decimal | None:
     """Parse a printed figure: thousands separators, full-width digits, trailing %, blanks as None."""
     t = text.strip().translate(_FULLWIDTH).replace(",", "").replace(" ", "").rstrip("%")

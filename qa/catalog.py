@@ -9,6 +9,7 @@ a bounded cache: start-up and memory do not grow with the number of facts in the
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from collections import OrderedDict, defaultdict
@@ -77,6 +78,7 @@ _DROP = str.maketrans({"“": "", "”": "", '"': "", "‘": "", "’": "", "'":
 _TAGS = re.compile(r"</?\w+>")
 
 
+@functools.lru_cache(maxsize=65536)  # pure; the answer side normalises the same titles and labels per fact
 def norm(text: str) -> str:
     """A row label or question fragment reduced to what matters for matching."""
     t = _TAGS.sub("", text).translate(_DROP)

@@ -58,7 +58,31 @@ def test_code_and_numbering_before_item() -> None:
 
 def test_generic_label_takes_heading_item() -> None:
     facts = _facts("2024 年预算安排 5.00 万元，与上年预算数持平。", title="（二）公务接待费")
-    assert [(f.row, f.value) for f in facts] == [("公务接待费", "5.00")]
+    # "与上年预算数持平" also states last year's figure (statements.py)
+    assert [(f.row, f.value) for f in facts] == [("公务接待费", "5.00"), ("上年公务接待费", "5.00")]
+
+
+def test_unchanged_statement_gives_last_years_figure() -> None:
+    facts = _facts("本部门当年一般公共预算会议费预算支出2.00万元，较上年无增减；培训费21.00万元，较上年减少17.60万元。")
+    prior = {(f.row, f.value) for f in facts if f.row.startswith("上年")}
+    assert prior == {("上年一般公共预算会议费预算支出", "2.00"), ("上年培训费", "38.60")}
+
+
+def test_part_after_qizhong_shares_the_comparison() -> None:
+    text = ("本部门一般公共财政拨款支出1899.9万元，其中基本支出183.93万元。"
+            "一般公共预算较上年增加406.39万元，其中基本支出减少19.11万元，主要是减少在职人员1名。")
+    prior = {(f.row, f.value) for f in _facts(text) if f.row.startswith("上年")}
+    assert ("上年基本支出", "203.04") in prior
+
+
+def test_bare_count_word_takes_the_clause_before() -> None:
+    facts = _facts("培训费预算2万元，拟开展职业能力提升的培训，人数11人，岗位技能培训。")
+    assert ("拟开展职业能力提升的培训人数", "11", "人") in [(f.row, f.value, f.measure) for f in facts]
+
+
+def test_list_total_is_labelled_with_the_list() -> None:
+    [f] = _facts("本部门一般公共预算“三公”经费及会议费、培训费预算支出共263.72万元，其中：")
+    assert f.row == "一般公共预算“三公”经费及会议费、培训费预算支出"
 
 
 def test_list_of_items_in_one_clause() -> None:
@@ -199,3 +223,10 @@ def test_expenditure_budget_is_an_item_and_rubrics_are_skipped() -> None:
     assert _triples("收入较去年减少 1316.82 万元。（二）支出预算：2025年本单位支出预算 68632.12 万元。") == [
         ("收入较去年减少", "1316.82", "万元"), ("支出预算", "68632.12", "万元")]
     assert _triples("安全隐患排除率100%得满分，低于100%高于90%得4分，低于80%不得分。") == []
+
+
+def test_sentence_without_figures_saying_unchanged() -> None:
+    text = ("2024年“三公”经费预算数为0.50万元，其中，公务接待费0.50万元。"
+            "2024年“三公”经费预算与2023年持平，主要是厉行节约。")
+    prior = [(f.year, f.row, f.value) for f in _facts(text) if f.year == 2023]
+    assert prior == [(2023, "上年“三公”经费预算数", "0.50")]

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -29,9 +32,27 @@ def engine(tmp_path_factory) -> Engine:
 def test_chain_is_an_lcel_runnable():
     cat = Catalog(corpus())
     chain = build_chain(cat, Understander(cat))
-    assert isinstance(chain, Runnable)
+    assert isinstance(chain.runnable(), Runnable)  # LCEL on demand: langchain is not imported to answer
     a = chain.invoke(Request("福州市医疗保障局的会议费"))
     assert "2.00万元" in a.answer
+    assert chain.runnable().invoke(Request("福州市医疗保障局的会议费")) == a
+    piped = chain | (lambda ans: ans.status)  # composes like any Runnable
+    assert piped.invoke(Request("福州市医疗保障局的会议费")) == "answered"
+
+
+def test_a_deterministic_ask_imports_no_langchain(tmp_path):
+    """Start-up cost: the deterministic answer path never imports langchain (1.5-3 s of a cold start)."""
+    code = ("import sys\n"
+            "from budgetqa.app.pipeline import Engine\n"
+            "from budgetqa.config import load_settings\n"
+            "from tests.fixtures_answer import corpus\n"
+            "answer = Engine(load_settings(), source=corpus()).ask('福州市医疗保障局的会议费')\n"
+            "print(answer.status, sorted({m.split('.')[0] for m in sys.modules if m.startswith('langchain')}))")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BUDGETQA_LLM")}
+    env["BUDGETQA_HOME"] = str(tmp_path)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True,
+                         cwd=Path(__file__).resolve().parent.parent)
+    assert out.stdout.split() == ["answered", "[]"]
 
 
 def test_answer_object_follows_the_contract(engine):

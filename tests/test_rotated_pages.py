@@ -52,7 +52,7 @@ def upright(tmp_path_factory: pytest.TempPathFactory) -> set[tuple[object, ...]]
 def test_the_upright_pages_have_the_golden_figures(upright: set[tuple[object, ...]]) -> None:
     assert len(upright) > 250
     reception = {(f[3], f[6]) for f in upright if str(f[5]).endswith("2021年/一般公共预算拨款安排的“三公”经费预/算/公务接待费")}
-    assert ("西安市医疗保障局", "10000") in reception  # 表13, the unit's own 公务接待费 row
+    assert ("西安市医疗保障局本级", "10000") in reception  # 表13, the unit's own 公务接待费 row (code 1xx001 under 1xx)
     assert any(str(f[2]).startswith("表1 ") for f in upright)
 
 

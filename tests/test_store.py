@@ -11,6 +11,7 @@ import sys
 import threading
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from budgetqa.errors import IndexCorrupt
@@ -18,7 +19,7 @@ from budgetqa.index.model import Document, Fact
 from budgetqa.index.store import database as store_module
 from budgetqa.index.store.database import FactStore
 
-from tests.conftest import Backend, make_tiny_doc, make_tiny_facts
+from tests.conftest import Backend, make_tiny_doc, make_tiny_facts, postgres_schema, postgres_url
 
 
 def test_round_trip(backend: Backend, tiny_doc: Document, tiny_facts: list[Fact]) -> None:
@@ -257,3 +258,47 @@ def test_a_second_indexer_waits_and_says_why(backend: Backend, seed_paths: list[
     assert second.returncode == 0, err
     assert "indexed 1" in out
     assert [d.name for d in backend.open().documents()] == [seed_paths[0].name]
+
+
+def test_a_damaged_index_says_so_and_the_next_index_run_repairs_it(backend: Backend, seed_paths: list[Path]) -> None:
+    """A table gone (a half-restored backup, a hand-made mistake): answering says so in Chinese and how
+    to fix it; `budgetqa index` then clears the damaged index and indexes its files again."""
+    from budgetqa.index.store.ingest import index_paths
+
+    settings = backend.settings(dense=False)
+    assert not index_paths(seed_paths[:1], settings, progress=False).failed
+    backend.execute("DROP TABLE rows")
+    with pytest.raises(IndexCorrupt, match="不完整（缺少 rows）.*budgetqa index"):
+        backend.open()
+    report = index_paths(seed_paths[:1], settings, progress=False)
+    assert report.indexed == 1 and not report.failed
+    store = backend.open()
+    try:
+        assert [d.name for d in store.documents()] == [seed_paths[0].name]
+        assert len(store.facts(doc=seed_paths[0].name)) == store.documents()[0].n_facts > 0
+    finally:
+        store.close()
+
+
+def test_postgres_reads_share_a_small_pool_of_connections() -> None:
+    """Many threads checking the generation (the web page does it per question) reuse a few pooled
+    connections instead of connecting for every check."""
+    from budgetqa.index.store.postgres import POOL_SIZE, PostgresFactStore
+
+    with postgres_schema(postgres_url()) as url:
+        _read_from_threads(PostgresFactStore(url), POOL_SIZE)
+
+
+def _read_from_threads(store: Any, pool_size: int) -> None:
+    try:
+        seen: list[int] = []
+        threads = [threading.Thread(target=lambda: seen.extend(store.generation for _ in range(25)))
+                   for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert seen == [0] * 200
+        assert store._pool.get_stats()["connections_num"] <= pool_size
+    finally:
+        store.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import random
 from pathlib import Path
 
@@ -164,3 +165,26 @@ def test_dense_text_drops_head_and_figures(tiny_doc: Document, tiny_facts: list[
     assert dense_text(row) == "2024年度一般公共预算基本支出经济分类情况表 30217 公务接待费"
     prose = next(c for c in chunks if c.chunk_type == "text")
     assert dense_text(prose).startswith("第一部分 > 一、部门主要职责\n测试市医疗保障局的主要职责")
+
+
+def test_the_stock_dictionary_is_pickled_under_the_home_and_rebuilt_when_damaged(tmp_path, monkeypatch):
+    """A new process loads jieba's prefix dictionary from the home's pickle (3x faster than jieba's
+    marshal cache, and no rebuild from the text in a fresh temp folder); a damaged pickle is rebuilt."""
+    import jieba
+    from budgetqa.index.store import lexical
+
+    monkeypatch.setattr(lexical, "_base_jieba", None)
+    lexical.use_cache_dir(tmp_path)
+    try:
+        tokens = lexical.Tokenizer()("基本支出经济分类情况表")
+        cached = tmp_path / lexical.DICTIONARY_CACHE
+        assert cached.is_file()
+        monkeypatch.setattr(lexical, "_base_jieba", None)
+        assert lexical.Tokenizer()("基本支出经济分类情况表") == tokens  # read from the pickle
+        cached.write_bytes(b"damaged")
+        monkeypatch.setattr(lexical, "_base_jieba", None)
+        assert lexical.Tokenizer()("基本支出经济分类情况表") == tokens
+        stamp, freq, total = pickle.loads(cached.read_bytes())  # written afresh
+        assert stamp == lexical._dictionary_stamp(jieba) and total > 0 and freq["预算"] > 0
+    finally:
+        lexical.use_cache_dir(None)

@@ -37,9 +37,11 @@ def test_issue_examples(engine: Engine) -> None:
     (fig,) = c.figures
     assert fig.expected == "0.00万元" and fig.citations[0].table.endswith("“三公”经费支出预算表")
     assert fig.identity == "福州市医疗保障局 · 2024 · 预算 · “三公”经费表 · 因公出国(境)费用 · 预算数 = 0.00万元"
-    # the corpus holds no 2023 figure for this unit
-    c = engine.verify("福州市医疗保障局2023年公务接待费预算为5.00万元")
+    # the corpus holds no 2021 figure for this unit (2023's is stated: "与上年预算数持平")
+    c = engine.verify("福州市医疗保障局2021年公务接待费预算为5.00万元")
     assert c.verdict == "unverifiable" and c.figures[0].reason
+    c = engine.verify("福州市医疗保障局2023年公务接待费预算为5.00万元")
+    assert c.verdict == "supported"
     # the target is ≥740元/人
     c = engine.verify("福州市医疗保障局城乡居民医保居民人均财政补助标准的目标值为1014.8元")
     assert c.verdict == "contradicted" and c.figures[0].expected == "740元/人"

@@ -129,3 +129,36 @@ def test_the_load_test_sends_the_chat_back_and_judges_the_last_answer() -> None:
     assert L._chat_of(fn, [[["append", [0], "x"]], None, ""]) is None  # a streamed diff is not a chat
     assert L._right(" ".join(L._strings(reply[-1:])), L.Question("q", ((5.0, "万元"),)))
     assert not L._right(" ".join(L._strings(reply[-1:])), L.Question("q", ((6.5, "万元"),)))
+
+
+def test_store_watch_without_files_reads_the_generation_at_every_check() -> None:
+    """A database server's store (BUDGETQA_DATABASE_URL) has no local file to stat."""
+    reads: list[int] = []
+
+    def read() -> int:
+        reads.append(1)
+        return len(reads)
+
+    watch = StoreWatch(None, read)
+    assert [watch.generation() for _ in range(3)] == [1, 2, 3]
+
+
+def test_the_page_notices_a_postgres_index_change_with_no_file_changing(tmp_path: Path) -> None:
+    """Another machine's `budgetqa index` into the shared database: the page's next question reloads."""
+    from budgetqa.app.web import Handlers
+    from budgetqa.index.store.ingest import open_store
+
+    from tests.conftest import make_tiny_doc, make_tiny_facts, postgres_schema, postgres_url
+    from tests.test_web import FakeEngine
+
+    with postgres_schema(postgres_url()) as url:
+        settings = Settings(home=tmp_path / "home", dense=False, database_url=url)
+        engine = FakeEngine()
+        h = Handlers(engine, settings)  # type: ignore[arg-type]
+        before = h._fresh()
+        writer = open_store(settings)
+        doc = make_tiny_doc()
+        writer.replace_document(doc, make_tiny_facts(doc))
+        writer.close()
+        assert h._fresh() == before + 1 and engine.reloads == 1
+        assert h._fresh() == before + 1 and engine.reloads == 1  # unchanged: no reload

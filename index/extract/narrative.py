@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from budgetqa.index.extract.statements import prior_facts
+from budgetqa.index.extract.statements import prior_facts, unchanged_sentence
 from budgetqa.index.model import Document, Fact, Section
 
 # Longest first so 万元 wins over 元 and 个百分点 over 个.
@@ -48,6 +48,8 @@ _CODE_AFTER = re.compile(r"[（(](?P<code>\d{3,9})[)）]\s*$")
 _GENERIC = re.compile(r"^(?:年度)?(?:预算|决算|预算数|决算数|预算安排|安排|支出|金额|资金|总额|经费|年初预算|当年|上年)?$")
 _HEADING_NUMBER = re.compile(r"^[\s*#]*(?:第[一二三四五六七八九十]+部分|[（(]?[一二三四五六七八九十\d]+[)）、.．])?\s*")
 MAX_LABEL = 30
+_CLAUSE_END = re.compile(r"[，,；;：:。]")  # a clause break that is not a list's 、
+_LIST_TOTAL = re.compile(r"(?:共|共计|合计|总计)(?:为|是)?\s*$")
 
 
 @dataclass(frozen=True)
@@ -73,11 +75,15 @@ def _section_facts(doc: Document, section: Section, names: tuple[str, ...]) -> I
     heading = _heading_item(section.title)
     topic = ""  # the item a numbered line without figures introduces ("1、…行政运行（项）。")
     subject = ""
+    seen: list[Fact] = []
     for sentence in _sentences(section.text):
         found = [] if _is_rubric(sentence) else figures(sentence, names)
         if not found:
             if _ITEM_START.match(sentence):
                 topic = _heading_item(sentence)
+            same = unchanged_sentence(sentence, seen, doc.year)
+            if same is not None:
+                yield same
             continue
         previous = ""
         for fig in found:
@@ -86,9 +92,11 @@ def _section_facts(doc: Document, section: Section, names: tuple[str, ...]) -> I
             else:
                 row, subject = _row_for(fig, subject, topic or heading)
             previous = row
-            yield Fact(doc=doc.name, unit=doc.unit, year=doc.year, kind=doc.kind, section=section.title,
-                       table="", row=row, code=fig.code, column="", value=fig.value, measure=fig.measure,
-                       page=section.page, quote=sentence, source="text", context=fig.clause)
+            fact = Fact(doc=doc.name, unit=doc.unit, year=doc.year, kind=doc.kind, section=section.title,
+                        table="", row=row, code=fig.code, column="", value=fig.value, measure=fig.measure,
+                        page=section.page, quote=sentence, source="text", context=fig.clause)
+            seen.append(fact)
+            yield fact
 
 
 def _is_rubric(sentence: str) -> bool:
@@ -210,6 +218,8 @@ def figures(sentence: str, names: tuple[str, ...] = ()) -> list[_Figure]:
             label = label + _following_noun(sentence, m.end())
             if not label and out and out[-1].end >= m.start() - 2:
                 label = out[-1].label  # "累计接待3批次、22人次"
+        elif label in _BARE_COUNTS and not _MONEY.match(measure):
+            label = _counted_before(raw_label, names) + label
         out.append(_Figure(value=m.group("num").replace("，", ","), measure=_MEASURE_NAMES.get(measure, measure),
                            label=label, code=code, clause=_clause(sentence, m.start(), m.end()),
                            start=m.start(), end=m.end()))
@@ -224,6 +234,20 @@ _THRESHOLD = re.compile(r"(?:低于|高于|小于|大于|等于|超过|不足|�
 # Counts whose item follows the figure: "设置13个项目绩效目标", "新增1辆公务用车".
 _COUNT_VERB = re.compile(r"^(?:新增|购置|配备|设置|设|更新|共有|现有|拥有|实有|有|包括|下属|涉及|开展|组织|委托|接待|"
                          r"组织对|对)?$")
+
+
+# A count named only by its counting word ("…的培训，人数11人"): what is counted is the clause before it.
+_BARE_COUNTS = frozenset({"人数", "人次", "次数", "数量", "个数", "总数"})
+
+
+def _counted_before(raw_label: str, names: tuple[str, ...]) -> str:
+    """"拟开展职业能力提升的培训，人数" -> "职业能力提升的培训": the clause before the counting word."""
+    clauses = [c.strip() for c in _CLAUSE_BREAK.split(raw_label)]
+    before = next((c for c in reversed(clauses[:-1]) if c), "")
+    if not before or _FIGURE.search(before):
+        return ""
+    noun, _ = clean_label(before, names)
+    return noun[-(MAX_LABEL // 2):]
 
 
 def _count_measure(raw_label: str, sentence: str, end: int) -> str:
@@ -252,6 +276,9 @@ def clean_label(raw: str, names: tuple[str, ...] = ()) -> tuple[str, str | None]
     raw = re.sub(r"(收入?)、(支出?)", r"\1\2", raw)  # "收、支预算总计各增加": one item, not a list
     parts = _CLAUSE_BREAK.split(raw)
     text = parts[-1]
+    clause = _CLAUSE_END.split(raw)[-1]
+    if "、" in clause and _LIST_TOTAL.search(clause):
+        text = clause  # "“三公”经费及会议费、培训费预算支出共263.72万元": the list's total, not 培训费's
     if not text.strip() and len(parts) > 1 and raw.rstrip().endswith(("：", ":")):
         text = parts[-2]  # "年度预算安排：138.8万元"
     text = text.lstrip("①②③④⑤⑥⑦⑧⑨⑩")

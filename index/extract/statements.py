@@ -18,7 +18,11 @@ PREVIOUS_WORDS = ("上年", "上一年", "去年", "同比", "上年度")
 UP_WORDS = ("增加", "增长", "提高", "上升", "多")
 DOWN_WORDS = ("减少", "下降", "降低", "压减", "减", "少", "节约", "节省")
 TAIL_WORDS = ("了", "为", "达")
-COMPARE_WORDS = ("与上年相比", "与上年度相比", "比上年度", "比上年", "较上年度", "较上年", "比去年", "较去年", "同比", "比", "较")
+COMPARE_WORDS = ("与上年预算数", "与上年预算", "与上年", "与去年", "与上年相比", "与上年度相比", "比上年度", "比上年", "较上年度", "较上年", "比去年", "较去年", "同比", "比", "较")
+SELF_WORDS = ("本部门", "本单位")
+PART_WORDS = ("其中：", "其中:", "其中")  # a part of the total a change clause before it is about  # the clause's subject, not its item
+SAME_WORDS = ("无增减", "持平", "相同", "不变", "一致", "无变化", "没有变化")  # "较上年无增减"
+CLAUSE_STOPS = ("，", ",", "；", ";", "。")
 MAX_BACK = 8  # figures of the section a named change may refer back to
 PRIOR_PREFIX = "上年"
 
@@ -44,6 +48,9 @@ def prior_facts(facts: list[Fact]) -> list[Fact]:
         change = _change(f)
         if change is None:
             recent.append(f)
+            same = _unchanged(f)
+            if same is not None:
+                out.append(same)
             continue
         base = _base(recent, change, f)
         if base is not None and base.number is not None and f.number is not None:
@@ -53,6 +60,49 @@ def prior_facts(facts: list[Fact]) -> list[Fact]:
                 out.append(derived)
         recent = [g for g in recent if g is not base]  # one change per figure
     return out
+
+
+def _unchanged(f: Fact) -> Fact | None:
+    """"会议费预算支出2.00万元，较上年无增减" / "…8.21万元，与上年预算数相同": last year's figure is this one."""
+    if f.year is None or f.row.startswith(PREVIOUS_WORDS):
+        return None
+    at = f.quote.find(f.value)
+    if at < 0:
+        return None
+    tail = f.quote[at + len(f.value):].lstrip(" \u3000").removeprefix(f.measure).lstrip("，, ")
+    clause = tail
+    for stop in CLAUSE_STOPS:
+        clause = clause.split(stop, 1)[0]
+    if not clause.startswith(COMPARE_WORDS) or not any(w in clause for w in SAME_WORDS) \
+            or any(ch.isdigit() for ch in clause) or not any(w in clause for w in PREVIOUS_WORDS):
+        return None
+    return replace(f, year=f.year - 1, row=PRIOR_PREFIX + f.row, context=f.context + "；" + clause)
+
+
+def unchanged_sentence(sentence: str, earlier: list[Fact], year: int | None) -> Fact | None:
+    """"2026年“三公”经费预算与2025年持平": a sentence without figures saying an item did not change gives
+    last year's figure of the item it names (the section's latest figure whose label starts with it)."""
+    words = sentence.replace(" ", "").replace("\u3000", "")
+    if year:
+        words = words.replace(f"{year}年度", "").replace(f"{year}年", "")
+    at_year = [i for i in range(1, len(words) - 4) if words[i] in "与比较" and words[i + 1:i + 5].isdigit()]
+    cut = min([i for i in (words.find(w) for w in COMPARE_WORDS) if i > 0] + at_year, default=-1)
+    if cut < 0:
+        return None
+    noun, rest = words[:cut], words[cut:]
+    for self_word in SELF_WORDS:
+        noun = noun.removeprefix(self_word)
+    rest = rest.split("，", 1)[0].split("；", 1)[0]
+    when = _compared_year(rest, year)
+    if len(noun) < 2 or not any(w in rest for w in SAME_WORDS) or (when is None and not any(w in rest for w in PREVIOUS_WORDS)):
+        return None
+    hits = [f for f in earlier if f.measure in MONEY and f.year == year and f.row.startswith(noun)]
+    if not hits or year is None:
+        return None
+    base = hits[-1]
+    prior_year = when if when is not None else year - 1
+    row = (PRIOR_PREFIX if prior_year == year - 1 else f"{prior_year}年") + base.row
+    return replace(base, year=prior_year, row=row, quote=sentence, context=base.context + "；" + sentence)
 
 
 def _base(recent: list[Fact], change: Change, f: Fact) -> Fact | None:
@@ -73,6 +123,8 @@ def _change(f: Fact) -> Change | None:
     """The change a narrative figure's clause states, read from the words right before the figure."""
     at = f.context.find(f.value)
     words = (f.context[:at] if at >= 0 else f.context).replace(" ", "").replace("\u3000", "")
+    if f.year:  # "2019年本部门预算收入较上年增加": the document's own year is the clause's subject
+        words = words.replace(f"{f.year}年度", "").replace(f"{f.year}年", "")
     for tail in TAIL_WORDS:
         words = words.removesuffix(tail)
     if any(ch.isdigit() for ch in words.replace("年", "")[-12:]) and not _compared_year(words, f.year):
@@ -82,14 +134,36 @@ def _change(f: Fact) -> Change | None:
         return None
     year = _compared_year(words, f.year)
     if year is None and not any(w in words for w in PREVIOUS_WORDS):
-        return None
+        part = _part_of_change(f, words)
+        return Change(sign, None, part) if part else None
     return Change(sign, year, _noun(words))
+
+
+def _part_of_change(f: Fact, words: str) -> str:
+    """"较上年增加406.39万元，其中基本支出减少19.11万元": a part listed after 其中 is compared with the
+    same year as the sentence's change before it. Its item: the words between 其中 and the direction."""
+    if not words.startswith(PART_WORDS):
+        return ""
+    at = f.quote.find(f.context) if f.context else -1
+    before = f.quote[:at] if at > 0 else ""
+    if not any(w in before for w in PREVIOUS_WORDS):
+        return ""
+    noun = words
+    for w in PART_WORDS:
+        noun = noun.removeprefix(w)
+    for w in sorted(UP_WORDS + DOWN_WORDS, key=len, reverse=True):
+        if noun.endswith(w):
+            noun = noun[: -len(w)]
+            break
+    return noun if len(noun) >= 2 else ""
 
 
 def _noun(words: str) -> str:
     """"支出较去年减少" -> 支出; "比上年预算减少" -> "" (the clause names no item of its own)."""
     cut = min((i for i in (words.find(w) for w in COMPARE_WORDS) if i >= 0), default=-1)
     noun = words[:cut] if cut > 0 else ""
+    for self_word in SELF_WORDS:  # "本部门预算收入较上年增加": the item is 预算收入
+        noun = noun.removeprefix(self_word)
     return noun if len(noun) >= 2 else ""
 
 

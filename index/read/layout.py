@@ -88,7 +88,7 @@ class LayoutReader(LineReader):
             page, line = self.lines[self.i]
             s = line.strip()
             body = segments[-1]
-            if NOTE_RE.match(s):
+            if NOTE_RE.match(s) or (body and self._leaves_table(self.i, body)):
                 break
             if self.i > 0 and page != self.lines[self.i - 1][0] and (body or pre):
                 if not (body and self._table_goes_on()):
@@ -128,6 +128,10 @@ class LayoutReader(LineReader):
         if title:
             self.last_title = title
         return True
+
+    def _leaves_table(self, i: int, body: list[Line]) -> bool:
+        """Line i is prose after the table, not one of its rows: text lines give no sign of it."""
+        return False
 
     def _line_cells(self, k: int) -> list[str]:
         return [c.text for c in self.cells(k)[0]]
@@ -357,6 +361,10 @@ def _name_columns(cols: list[Column], header: list[list[Chunk]]) -> None:
             if ruled:
                 for k in ruled:
                     parts[k].append((_squash(c.text).replace(" ", ""), len(ruled) > 1))
+                continue
+            if c.cell_lo is not None and c.cell_hi is not None:
+                # a ruled cell over no figure column: it heads a column that is
+                # empty in every row; naming the neighbour after it would glue two headings together
                 continue
             hits = [k for k, col in enumerate(cols) if _overlap(col, c) > 0]
             group = len(hits) > 1 and _spans(cols, hits, c)

@@ -10,11 +10,12 @@ in Word-made PDFs ("1668 14." for 1668.14).
 from __future__ import annotations
 
 import statistics
+from collections.abc import Sequence
 from typing import Any
 
 from budgetqa.errors import NoTextLayer, UnreadableDocument
 from budgetqa.index.read.blocks import Block
-from budgetqa.index.read.layout import Chunk, LayoutReader, _kind, _split_mixed, retype
+from budgetqa.index.read.layout import Chunk, LayoutReader, Line, _kind, _split_mixed, retype
 from budgetqa.index.read.raw import strip_page_numbers
 
 Char = tuple[float, float, float, float, str, float]  # x0, y0, x1, y1, text, size
@@ -39,23 +40,54 @@ def read_pdf(name: str, data: bytes) -> tuple[list[Block], int | None, str]:
         pages = doc.page_count
         lines: list[tuple[int | None, str]] = []
         cells: list[tuple[list[Chunk], float]] = []
+        by_page: list[list[tuple[str, list[Chunk], float]]] = []
         for number in range(1, pages + 1):
-            page = doc[number - 1]
             try:
-                page_lines = visual_lines(page)
+                by_page.append(visual_lines(doc[number - 1]))
             except Exception as exc:  # a damaged content stream
                 raise UnreadableDocument(name, f"第{number}页无法解析（{exc}）") from exc
+        running = running_headers([[t for t, _, _ in pl] for pl in by_page])
+        for number, page_lines in enumerate(by_page, 1):
             texts = strip_page_numbers(number, [t for t, _, _ in page_lines])
             kept = iter(texts)
             want = next(kept, None)
-            for text, cs, y in page_lines:
+            edge = {0, 1, len(page_lines) - 2, len(page_lines) - 1}
+            for k, (text, cs, y) in enumerate(page_lines):
                 if text == want:
-                    lines.append((number, text))
-                    cells.append((cs, y))
+                    if not ((k == 0 and _squeeze(text) in running) or (k in edge and is_page_footer(text))):
+                        lines.append((number, text))
+                        cells.append((cs, y))
                     want = next(kept, None)
     if not any(t.strip() for _, t in lines):
         raise NoTextLayer(name, pages)
     return PdfReader(lines, cells).run(), pages, "pdf"
+
+
+def _squeeze(text: str) -> str:
+    return "".join(text.split())
+
+
+PAGE_WORDS = "第页共，,/ -－—of"  # "第7页，共45页", "7/45", "- 7 -"
+
+
+def is_page_footer(text: str) -> bool:
+    """"第7页，共45页": a page number with the page count. A line of it after a ruled table would read as
+    prose and end the table, which goes on over the page break."""
+    core = "".join(ch for ch in text if ch not in PAGE_WORDS)
+    return len(text) <= 16 and core.isdigit() and any(ch in text for ch in "页/")
+
+
+def running_headers(pages: list[list[str]]) -> frozenset[str]:
+    """A line that opens most pages ("无锡市水利局2026 年度部门预算公开"): a running header. A table that
+    goes on over a page break opens the next page with it, and must not end there."""
+    if len(pages) < 4:
+        return frozenset()
+    seen: dict[str, int] = {}
+    for texts in pages:
+        if texts:
+            first = _squeeze(texts[0])
+            seen[first] = seen.get(first, 0) + 1
+    return frozenset(t for t, n in seen.items() if n >= 0.6 * len(pages) and len(t) >= 6)
 
 
 class PdfReader(LayoutReader):
@@ -68,6 +100,14 @@ class PdfReader(LayoutReader):
     def cells(self, i: int) -> tuple[list[Chunk], list[Chunk], float]:
         cs, y = self.chunked[i]
         return cs, cs, y
+
+    def _leaves_table(self, i: int, body: list[Line]) -> bool:
+        """Past a table drawn with cell borders, a line with none on the same page is prose (the
+        next heading and its paragraph), not a row: a 培训费明细表 must not swallow "共有车辆7辆"."""
+        cs, _ = self.chunked[i]
+        page = self.lines[i][0]
+        ruled = any(c.cell_lo is not None for ln in body if ln[0] == page for c in ln[2])
+        return ruled and bool(cs) and all(c.cell_lo is None for c in cs)
 
 
 def visual_lines(page: Any) -> list[tuple[str, list[Chunk], float]]:
@@ -85,7 +125,8 @@ def visual_lines(page: Any) -> list[tuple[str, list[Chunk], float]]:
     borders = _vertical_borders(page, frame)
     out: list[tuple[str, list[Chunk], float]] = []
     for row in _rows(chars):
-        cs = _ruled(_cells(row, unit), borders, row[0][1], unit)
+        base = _glyph_middle(row)
+        cs = _ruled(_cells(row, unit, _borders_at(borders, base)), borders, base, unit)
         if cs:
             out.append((_line_text(cs, unit), cs, statistics.fmean((c[1] + c[3]) / 2 for c in row)))
     return out
@@ -133,14 +174,25 @@ def _vertical_borders(page: Any, frame: Direction = (1, 0)) -> list[tuple[float,
     return out
 
 
+def _glyph_middle(row: list[Char]) -> float:
+    """Half a font size above the baseline: a border counts at a line's height when it runs past the
+    middle of its glyphs. The baseline itself can sit on the rule under the line, where the borders
+    of the header row below start (上年 over 合计 … 培训费 would take the narrower cell below it)."""
+    return statistics.fmean(c[1] for c in row) - statistics.median(c[5] for c in row) / 2
+
+
+def _borders_at(borders: list[tuple[float, float, float]], y: float) -> list[float]:
+    return sorted(x for x, top, bottom in borders if top - 1 <= y <= bottom + 1)
+
+
 def _ruled(cells: list[Chunk], borders: list[tuple[float, float, float]], base: float, unit: float) -> list[Chunk]:
     """Attach to each cell the nearest borders left and right of it at its height."""
     if not borders:
         return cells
     out = []
+    near = _borders_at(borders, base)
     for c in cells:
         x0, x1 = c.start * unit, c.end * unit
-        near = [x for x, top, bottom in borders if top - 2 <= base <= bottom + 4]
         left = max((x for x in near if x <= x0 + unit / 2), default=None)
         right = min((x for x in near if x >= x1 - unit / 2), default=None)
         if left is None or right is None:
@@ -191,13 +243,16 @@ def _rows(chars: list[Char]) -> list[list[Char]]:
     return [sorted(r, key=lambda c: c[0]) for r in rows]
 
 
-def _cells(row: list[Char], unit: float) -> list[Chunk]:
+def _cells(row: list[Char], unit: float, borders: Sequence[float] = ()) -> list[Chunk]:
+    """Runs of characters; a gap wider than half an em, or a drawn border between two characters
+    ("公务用车购置 公务用车运行": two header cells printed close together), starts a new cell."""
     groups: list[list[Char]] = []
     last_x1 = -1e9
     for c in row:
         if c[4].isspace():
             continue
-        if not groups or c[0] - last_x1 > SPLIT_EM * c[5]:
+        ruled = any(last_x1 - 0.5 <= b <= c[0] + 0.5 for b in borders)
+        if not groups or c[0] - last_x1 > SPLIT_EM * c[5] or ruled:
             groups.append([])
         elif c[0] - last_x1 > 0.15 * c[5] and groups[-1]:
             groups[-1].append((last_x1, c[1], c[0], c[3], " ", c[5]))  # a word space inside a cell

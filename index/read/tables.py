@@ -6,7 +6,7 @@ Layout-agnostic: every reader produces Grids of cell strings; merged cells arriv
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from budgetqa.index.model import Row, parse_number
@@ -250,7 +250,25 @@ def make_rows(layout: Layout, grid_rows: list[tuple[int, tuple[str, ...]]], grid
             row_cells[offset:offset + len(values)] = values
             rows.append(Row(label, code, tuple(row_cells), grid.page_of(i), grid.quote(i)))
             offset += len(values)
-    return rows
+    return own_rows(rows)
+
+
+OWN = "本级"
+CLASS_CODE_LENGTHS = (3, 5, 7)  # 类/款/项 of the 功能分类 and 经济分类
+
+
+def own_rows(rows: list[Row]) -> list[Row]:
+    """A department's table by unit prints its name twice: the department line ("116 西安市财政局") and,
+    under it, its own offices ("116001 西安市财政局"), whose code extends the department's. The second
+    is the unit's 本级 row, not the department's total. 科目编码 (3, 5 or 7 digits: 功能分类 "20899" over
+    "2089999", both 其他社会保障和就业支出) are items, not units."""
+    out: list[Row] = []
+    for r in rows:
+        unit_code = r.code is not None and len(r.code) not in CLASS_CODE_LENGTHS
+        parent = next((p for p in out if unit_code and r.code and p.code and p.label == r.label
+                       and r.code.startswith(p.code) and len(r.code) > len(p.code)), None)
+        out.append(replace(r, label=r.label + OWN) if parent is not None and not r.label.endswith(OWN) else r)
+    return out
 
 
 def _realign_squashed(seg: Segment, cells: tuple[str, ...]) -> tuple[str, ...]:

@@ -120,10 +120,13 @@ def open_store(settings: Settings, repair: bool = False) -> FactStore:
     the home; with `repair`, a corrupt SQLite file is moved aside and a fresh one started.
 
     The vector store is kept: the sync after indexing re-embeds only chunks whose text changed."""
+    from budgetqa.index.store.lexical import use_cache_dir
+
+    use_cache_dir(settings.home)  # the tokenizer's pickled dictionary lives beside the store
     if settings.database_url:
         from budgetqa.index.store.postgres import PostgresFactStore
 
-        return PostgresFactStore(settings.database_url)
+        return PostgresFactStore(settings.database_url, repair=repair)
     try:
         return SqliteFactStore(settings.store_path)
     except IndexCorrupt:
@@ -207,6 +210,7 @@ def _index_one(path: Path, origin: str, store: FactStore, settings: Settings,
     so a slow file delays nobody else's commit."""
     from budgetqa.index.store.chunk import make_chunks
     from budgetqa.index.store.isolate import parse_file
+    from budgetqa.index.store.lexical import preload_tokenizer
 
     sha = _sha256(path)
     known = _known(store.stamps(), sha) if sha is not None else None
@@ -215,6 +219,7 @@ def _index_one(path: Path, origin: str, store: FactStore, settings: Settings,
             with index_lock(settings):
                 store.set_origin(known.name, origin)
         return None
+    preload_tokenizer()  # jieba's dictionary loads in this process while the worker parses
     parsed = parse_file(path, document_key(store.stamps(), origin, path), limits)
     with index_lock(settings):
         stamps = store.stamps()

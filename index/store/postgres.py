@@ -9,13 +9,19 @@ search was not used: its parsers do not split Chinese and ts_rank is not BM25.
 
 Index writers take a session advisory lock (`index_lock`): it works across machines, and the server
 drops it when a killed indexer's connection goes away.
+
+Each store holds a small pool of connections (psycopg_pool, POOL_SIZE): a read or a write borrows one
+for its statement or transaction, so the web page's threads and its once-a-question generation check
+reuse open connections instead of connecting anew (a TCP + authentication round trip each). A damaged
+index (a table missing, another schema version) is a clear IndexCorrupt; `budgetqa index` (repair)
+clears budgetqa's tables and indexes the files again, as it moves a damaged SQLite file aside.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import sys
-import threading
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -23,6 +29,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
+import psycopg_pool
 from budgetqa.errors import BudgetQAError, IndexCorrupt
 from budgetqa.index.model import Document, Fact
 from budgetqa.index.store.base import (
@@ -40,6 +47,8 @@ from budgetqa.index.store.base import (
 from budgetqa.index.store.chunk import Chunk, make_chunks
 from budgetqa.index.store.lexical import tokenize_document
 from psycopg import conninfo
+
+log = logging.getLogger(__name__)
 
 _SCHEMA = SHARED_SCHEMA + """;
 CREATE TABLE IF NOT EXISTS facts (
@@ -64,6 +73,8 @@ _TABLES = ("meta", "documents", "facts", "sections", "tables", "rows", "chunks",
            "dense_pending")
 # FTS5's bm25() defaults; `lex_rows`/`lex_tokens` in meta are its row count and total token count
 K1, B = 1.2, 0.75
+POOL_SIZE = 4  # connections per process at most; a fifth concurrent reader waits for one
+POOL_TIMEOUT = 10.0  # seconds to wait for the first connection, or for a free one
 _MATCH = f"""
 WITH q AS (SELECT DISTINCT unnest(?::text[]) AS term),
 df AS (SELECT p.term, count(*) AS n FROM lex_postings p JOIN q ON p.term = q.term GROUP BY p.term),
@@ -91,63 +102,37 @@ def connect(url: str) -> psycopg.Connection[Any]:
 
 
 class PostgresFactStore(FactStore):
-    """The fact store in the PostgreSQL database at `url` (tables created on first use), one
-    connection per thread."""
+    """The fact store in the PostgreSQL database at `url` (tables created on first use), over a small
+    pool of connections; with `repair`, a damaged index is cleared so the caller can index afresh."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, repair: bool = False) -> None:
         self.url = url
-        self._local = threading.local()
-        self._connections: list[psycopg.Connection[Any]] = []
-        self._connections_lock = threading.Lock()
-        self._init_schema()
+        with connect(url) as first:  # a wrong URL or a stopped server is reported at once, in Chinese
+            _init_schema(first, url, repair)
+        self._pool = psycopg_pool.ConnectionPool(
+            url, min_size=1, max_size=POOL_SIZE, timeout=POOL_TIMEOUT, open=False, name="budgetqa",
+            kwargs={"autocommit": True, "connect_timeout": int(POOL_TIMEOUT)})
+        self._pool.open(wait=False)
 
     # -- connections -------------------------------------------------------------------------
 
-    def _conn(self) -> psycopg.Connection[Any]:
-        conn: psycopg.Connection[Any] | None = getattr(self._local, "conn", None)
-        if conn is None or conn.closed:
-            conn = connect(self.url)
-            self._local.conn = conn
-            with self._connections_lock:
-                self._connections.append(conn)
-        return conn
+    @contextmanager
+    def _conn(self) -> Iterator[psycopg.Connection[Any]]:
+        """A pooled connection for one statement or transaction (a broken one is dropped by the pool)."""
+        try:
+            with self._pool.connection() as conn:
+                yield conn
+        except psycopg_pool.PoolTimeout as exc:
+            raise BudgetQAError(f"数据库 {describe(self.url)} 的连接全部忙碌（{POOL_TIMEOUT:.0f} 秒），请稍后再试") from exc
+        except psycopg.OperationalError as exc:
+            raise BudgetQAError(f"数据库 {describe(self.url)} 读写失败（{str(exc).strip()}）") from exc
 
     def close(self) -> None:
-        with self._connections_lock:
-            for conn in self._connections:
-                conn.close()
-            self._connections.clear()
-        self._local = threading.local()
+        self._pool.close()
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        try:
-            return self._conn().execute(_pg(sql), params).fetchall()
-        except psycopg.OperationalError as exc:
-            self._local.conn = None  # a dropped connection is replaced on the next call
-            raise BudgetQAError(f"数据库 {describe(self.url)} 读取失败（{str(exc).strip()}）") from exc
-
-    def _init_schema(self) -> None:
-        conn = self._conn()
-        with conn.transaction():
-            # two processes starting on an empty database create the tables once
-            conn.execute("SELECT pg_advisory_xact_lock(hashtext('budgetqa-schema:' || current_schema()))")
-            existing = {r[0] for r in conn.execute(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()")}
-            if "meta" not in existing:
-                for statement in _SCHEMA.split(";"):
-                    conn.execute(statement)
-                conn.cursor().executemany("INSERT INTO meta VALUES (%s, %s) ON CONFLICT DO NOTHING",
-                                          [("schema_version", str(SCHEMA_VERSION)), ("generation", "0"),
-                                           ("lex_rows", "0"), ("lex_tokens", "0")])
-                return
-        missing = set(_TABLES) - existing
-        if missing:
-            raise IndexCorrupt(f"数据库 {describe(self.url)} 中的索引不完整（缺少 {'、'.join(sorted(missing))}）；{REINDEX}")
-        rows = self._query("SELECT value FROM meta WHERE key='schema_version'")
-        version = rows[0][0] if rows else None
-        if version != str(SCHEMA_VERSION):
-            raise IndexCorrupt(f"数据库 {describe(self.url)} 中索引的版本（{version}）与本程序（{SCHEMA_VERSION}）不符；"
-                               f"{REINDEX}")
+        with self._conn() as conn:
+            return conn.execute(_pg(sql), params).fetchall()
 
     # -- the lexical index ---------------------------------------------------------------------
 
@@ -172,8 +157,7 @@ class PostgresFactStore(FactStore):
                          pipeline: str = "", origin: str = "") -> None:
         chunks = make_chunks(doc, facts) if chunks is None else chunks
         tokens, terms = tokenize_document(chunks)
-        conn = self._conn()
-        with conn.transaction():
+        with self._conn() as conn, conn.transaction():
             _delete_doc(conn, doc.name)
             self._insert_doc(conn, doc, facts, chunks, pipeline, origin, tokens, terms)
             _bump_generation(conn)
@@ -182,18 +166,67 @@ class PostgresFactStore(FactStore):
         _insert_doc(conn, *args)  # a method, so a test can cut the power half-way through a write
 
     def set_origin(self, name: str, origin: str) -> None:
-        self._conn().execute("UPDATE documents SET origin=%s WHERE name=%s AND origin=''", (origin, name))
+        with self._conn() as conn:
+            conn.execute("UPDATE documents SET origin=%s WHERE name=%s AND origin=''", (origin, name))
 
     def remove(self, name: str) -> bool:
-        conn = self._conn()
-        with conn.transaction():
+        with self._conn() as conn, conn.transaction():
             found = conn.execute("SELECT 1 FROM documents WHERE name=%s", (name,)).fetchone() is not None
             _delete_doc(conn, name)
             _bump_generation(conn)
         return found
 
     def dense_done(self, name: str) -> None:
-        self._conn().execute("DELETE FROM dense_pending WHERE doc=%s", (name,))
+        with self._conn() as conn:
+            conn.execute("DELETE FROM dense_pending WHERE doc=%s", (name,))
+
+
+def _init_schema(conn: psycopg.Connection[Any], url: str, repair: bool) -> None:
+    """Create the tables on first use; a damaged index raises IndexCorrupt, or with `repair` (an
+    indexer) is cleared so the run indexes its files afresh."""
+    with conn.transaction():
+        # two processes starting on an empty database create the tables once
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext('budgetqa-schema:' || current_schema()))")
+        existing = _existing_tables(conn)
+        problem = _damage(conn, existing)
+        if problem and repair and _ours(conn, existing):
+            log.warning("数据库 %s 中的索引%s，已清空 budgetqa 的表并重建", describe(url), problem)
+            for table in _TABLES:
+                conn.execute(f"DROP TABLE IF EXISTS {table} CASCADE")
+            existing, problem = set(), ""
+        if not problem and "meta" not in existing:
+            for statement in _SCHEMA.split(";"):
+                conn.execute(statement)
+            conn.cursor().executemany("INSERT INTO meta VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                                      [("schema_version", str(SCHEMA_VERSION)), ("generation", "0"),
+                                       ("lex_rows", "0"), ("lex_tokens", "0")])
+    if problem:
+        raise IndexCorrupt(f"数据库 {describe(url)} 中的索引{problem}；{REINDEX}")
+
+
+def _existing_tables(conn: psycopg.Connection[Any]) -> set[str]:
+    return {r[0] for r in conn.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()")}
+
+
+def _damage(conn: psycopg.Connection[Any], existing: set[str]) -> str:
+    """What is wrong with the index in this schema ('' when nothing, or when there is none yet)."""
+    if "meta" not in existing:
+        return "不完整（缺少 meta）" if existing & set(_TABLES) - {"meta"} else ""
+    missing = set(_TABLES) - existing
+    if missing:
+        return f"不完整（缺少 {'、'.join(sorted(missing))}）"
+    row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+    version = row[0] if row else None
+    return "" if version == str(SCHEMA_VERSION) else f"的版本（{version}）与本程序（{SCHEMA_VERSION}）不符"
+
+
+def _ours(conn: psycopg.Connection[Any], existing: set[str]) -> bool:
+    """Whether the tables are budgetqa's (its `meta` says so, or budgetqa's own tables remain without
+    it): a repair never drops another application's tables of the same names."""
+    if "meta" in existing:
+        return conn.execute("SELECT 1 FROM meta WHERE key='schema_version'").fetchone() is not None
+    return {"documents", "chunks", "lex_postings"} <= existing
 
 
 def _pg(sql: str) -> str:

@@ -8,6 +8,7 @@ matched against its row labels (and columns such as 全年执行数 / 执行率 
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -38,6 +39,7 @@ class Project:
     row: str = ""  # a list of projects (项目名称 | 自评分数): the project is this row, not the title
 
 
+@functools.lru_cache(maxsize=16384)  # pure; find_project asks it of every fact of the unit's documents
 def project_name(title: str) -> str:
     """The project a performance table's title names; "" when the title is not one."""
     t = norm(title).replace(" ", "")
@@ -47,6 +49,7 @@ def project_name(title: str) -> str:
     return pieces[-1] if pieces else ""  # "西安市级2022年病媒生物防制": the words after the year
 
 
+@functools.lru_cache(maxsize=16384)  # pure, asked per fact: the unit's tables are few, its facts many
 def is_performance_table(title: str) -> bool:
     """A 绩效目标/绩效自评 table, by its role (index/extract/roles.toml)."""
     return table_role(title) in PERFORMANCE_ROLES

@@ -10,11 +10,15 @@ and last year's.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import tomllib
+from dataclasses import dataclass, replace
+from functools import cache
+from pathlib import Path
 
 from budgetqa.answer.concepts import printed
 from budgetqa.catalog import Catalog, norm
 from budgetqa.index.model import Fact
+from budgetqa.index.read.tables import OWN
 from budgetqa.understand.concepts import concept_of
 from budgetqa.understand.lexicon import drop_all, has_any, words
 from budgetqa.understand.understander import Item, Target, item_words
@@ -23,6 +27,7 @@ _TOTAL_ROWS = {"合计", "总计", "本年支出合计", "支出合计", "本年
 _SANGONG = ("三公", "公务接待", "因公出国", "公务用车")
 _MAIN_COL = re.compile(r"合计|总计|预算数|决算数|本年|金额|小计|全年|执行数|^数额$|^数值$")
 _GENERIC = {"合计", "小计", "总计", "其他", "项目"}
+LIST_MARK = "、"  # "会议费、培训费预算支出共263.72万元" is the figure of a list
 _SCOPES = ("三公", "基本支出", "机关运行", "收入预算", "收支", "政府采购", "经济分类")
 _YEARS = re.compile(r"(?:19|20)\d{2}")
 _NUMBERING = re.compile(r"^\s*(?:[（(]?\s*(?:[一二三四五六七八九十]+|\d{1,2})\s*[）)、.．]\s*|其中\s*[：:]\s*)+")
@@ -45,10 +50,28 @@ class Choice:
     conflicts: tuple[Fact, ...]  # narrative figures for the same item that disagree
 
 
-def candidates(catalog: Catalog, target: Target, item: Item, tables: tuple[str, ...] = ()) -> list[tuple[int, Fact]]:
-    """(label rank, fact) for every fact of the target's documents that stands for the item."""
+@cache
+def _scope_words() -> dict[str, tuple[str, ...]]:
+    data = tomllib.loads(Path(__file__).with_name("scope.toml").read_text(encoding="utf-8"))
+    return {k: tuple(v) for k, v in data.items()}
+
+
+def own_level_asked(wording: str) -> bool:
+    """The question narrows the item to the unit's own offices ("本级的公务接待费")."""
+    return any(w in wording for w in _scope_words()["own_level"])
+
+
+def candidates(catalog: Catalog, target: Target, item: Item, tables: tuple[str, ...] = (),
+               own_level: bool = False) -> list[tuple[int, Fact]]:
+    """(label rank, fact) for every fact of the target's documents that stands for the item; with
+    `own_level`, the rows of the unit's own offices (its 本级 row) only, when the document prints them."""
     if target.ref is not None and target.ref.subunit:
-        return _subunit_rows(catalog, target, item)
+        return _subunit_rows(catalog, target, item, norm(target.ref.name))
+    if own_level:
+        own = [p for d in target.docs if d in catalog.docs
+               for p in _subunit_rows(catalog, replace(target, docs=(d,)), item, norm(catalog.docs[d].unit) + OWN)]
+        if own:
+            return own
     out: list[tuple[int, Fact]] = []
     if tables and any(lab in _TOTAL_ROWS for lab in item.labels):  # "一般公共预算财政拨款支出": that table's 合计
         out += [(0, f) for d in target.docs for f in catalog.facts.get(d, [])
@@ -109,26 +132,54 @@ def _column_or_narrative(facts: list[Fact], item: Item, unit: str) -> list[tuple
                 out.append((i + 1, f))
             elif f.source == "table" and lab in _TOTAL_ROWS and row in ("合计", "总计") and lab[:2] in f.table:
                 out.append((i + 1, f))  # "支出合计": the 合计 row of an expenditure table
-            elif f.source == "text" and lab in row and not has_any(row.replace(lab, ""), "derived"):
+            elif f.source == "text" and lab in row and not has_any(row.replace(lab, ""), "derived") \
+                    and (LIST_MARK not in row or LIST_MARK in lab):  # a list's total is none of its items'
                 out.append((i + 2, f))
     return out
 
 
-def _subunit_rows(catalog: Catalog, target: Target, item: Item) -> list[tuple[int, Fact]]:
-    """Rows labelled with a sub-unit inside its department's document (the item is then a column)."""
-    name = norm(target.ref.name)
-    out = []
+def _subunit_rows(catalog: Catalog, target: Target, item: Item, name: str) -> list[tuple[int, Fact]]:
+    """Rows labelled with a sub-unit (or the unit's 本级) inside its department's document (the item is
+    then a column). A table titled with the item (收入 by unit) gives its 合计 column, but only when no
+    column names the item: "…会议费、培训费支出预算表" has a 会议费 column beside its 合计."""
+    out: list[tuple[int, Fact]] = []
+    generic: list[tuple[int, Fact]] = []  # 合计/小计 as a label: any column says it
+    titled: list[tuple[int, Fact]] = []
+    part: list[tuple[int, Fact]] = []  # "收入" in the column "其他收入": one of its parts
     for d in target.docs:
         for f in catalog.facts.get(d, []):
-            if name not in norm(f.row) and name not in norm(f.context):
+            if name not in norm(f.row) and name not in norm(f.context) and name not in _sentence_before(f):
                 continue
             col = norm(f.column)
+            path = [p for p in col.split("/") if p]
             for i, lab in enumerate(item.labels):
-                if lab and (lab in col or lab in norm(f.row) or lab in norm(f.context)):
-                    out.append((i, f))
-                elif lab and len(lab) >= 2 and lab in norm(f.table) and _MAIN_COL.search(col):
-                    out.append((i, f))  # a table of 收入 by unit: its 合计 column
-    return out
+                if not lab:
+                    continue
+                if lab in norm(f.row) or lab in norm(f.context) or _names_column(lab, path):
+                    (generic if lab in _GENERIC else out).append((i, f))
+                elif lab in col:
+                    part.append((i, f))
+                elif len(lab) >= 2 and lab in norm(f.table) and _MAIN_COL.search(col):
+                    titled.append((i, f))
+    return out or generic or titled or part
+
+
+def _sentence_before(f: Fact) -> str:
+    """A prose figure's sentence up to its clause: "…中心编制人数8人，实有人员7人" names the unit of 7人
+    before the clause "实有人员7人"."""
+    if f.source != "text":
+        return ""
+    at = f.quote.find(f.context) if f.context else -1
+    return norm(f.quote[:at]) if at > 0 else ""
+
+
+def _names_column(label: str, path: list[str]) -> bool:
+    """The column is the item's: its own name, or the 小计/合计 of a header group named after it."""
+    if not path:
+        return False
+    if path[-1] == label:
+        return True
+    return path[-1] in ("小计", "合计") and any(label in p for p in path[:-1])
 
 
 def table_rank(f: Fact, item: Item) -> int:
@@ -209,15 +260,18 @@ def choose(catalog: Catalog, target: Target, item: Item, hints: Hints = Hints())
     # a column the question names narrows the item, unless it is the main column or a concept itself
     narrowed = [c for c in hints.columns if concept_of(Item(c, (c,))) is None
                 and not (c in words("main_column") and (c != "预算数" or target.kind != "决算"))]
-    if concept is not None and not hints.tables and not narrowed:
+    own_level = own_level_asked(hints.words)
+    flow = _is_count_measure(hints.measure) and any(w in hints.words for w in _scope_words()["flow_asked"])
+    if concept is not None and not hints.tables and not narrowed and not own_level and not flow:
         own = printed(catalog, target, concept)  # by identity: the concept's own figure, never a part
         if own is not None and (not hints.measure or _measure_ok(own, hints.measure)):
             return Choice(own, (), ())
-    cands = candidates(catalog, target, item, hints.tables)
+    cands = candidates(catalog, target, item, hints.tables, own_level)
     if not cands and not item.code:
-        cands = candidates(catalog, target, _plainer(item), hints.tables)
+        cands = candidates(catalog, target, _plainer(item), hints.tables, own_level)
     if hints.measure:
-        cands = [(r, f) for r, f in cands if _measure_ok(f, hints.measure)]
+        asked = [(r, f) for r, f in cands if _measure_ok(f, hints.measure, relaxed=True)]
+        cands = asked or [(r, f) for r, f in cands if _is_count(f)] if _is_count_measure(hints.measure) else asked
     if target.prior:  # only last year's figures answer: 上年 columns, 上年… sentences
         cands = [(r, f) for r, f in cands if column_rank(f, target) == 0
                  and (not f.year or not target.year or f.year in (target.year, target.year + 1))]
@@ -236,7 +290,8 @@ def choose(catalog: Catalog, target: Target, item: Item, hints: Hints = Hints())
         own_table = table_rank(f, item) if item.table else 0  # 招待费: the 三公 table, even as a column there
         named = _titled(f, item) or f.row  # the title names a table's 总计 row
         # a table the question names ("一般公共预算基本支出") outranks prose that cannot say which table it is
-        return (own_table, in_table, rank, -_bigrams(named, hints.words), part, column_rank(f, target, cols) >= 4,
+        return (own_table, in_table, _flow_mismatch(f, flow), -_widest(f, item, hints.words), rank, -_bigrams(named, hints.words), part,
+                column_rank(f, target, cols) >= 4,
                 not group_total(f, item), f.source != "table", table_rank(f, item),
                 column_rank(f, target, cols), f.number is None, f.number == 0, p[0])
 
@@ -263,6 +318,22 @@ def group_total(f: Fact, item: Item) -> bool:
         return False
     words = {norm(item.text), *(lab for lab in item.labels if len(lab) >= 3 and lab not in _TOTAL_ROWS)}
     return any(w and w in p for p in path[:-1] for w in words)
+
+
+def _widest(f: Fact, item: Item, words: str) -> int:
+    """How much of the question's wording around the item the fact's label holds: "离退休多少人" names
+    "单位管理的离退休人员", not the row "退休" the item matched inside 离退休."""
+    t = norm(item.text)
+    at = words.find(t) if t else -1
+    if at < 0:
+        return 0
+    names = (norm(_titled(f, item) or f.row), norm(f.column).split("/")[-1])  # a titled table's 总计 row
+    best = 0
+    for a in range(max(0, at - 6), at + 1):
+        for b in range(at + len(t), min(len(words), at + len(t) + 6) + 1):
+            if b - a > best and any(words[a:b] in n for n in names):
+                best = b - a
+    return best
 
 
 def _bigrams(row: str, words: str) -> int:
@@ -297,8 +368,27 @@ def _counted(f: Fact) -> str:
     return f.context[at + len(f.value) + len(f.measure):][:6] if at >= 0 else ""
 
 
-def _measure_ok(f: Fact, measure: str) -> bool:
+def _measure_ok(f: Fact, measure: str, relaxed: bool = False) -> bool:
+    """The fact is in the asked measure; `relaxed`: a generic counter (个) takes any count."""
+    if relaxed and measure in _scope_words()["generic_counters"] and _is_count(f):
+        return True
     return f.measure == measure or (measure == "人" and f.measure in ("人", "名"))
+
+
+def _is_count_measure(measure: str) -> bool:
+    return bool(measure) and measure not in _scope_words()["not_counts"]
+
+
+def _is_count(f: Fact) -> bool:
+    return f.number is not None and _is_count_measure(f.measure)
+
+
+def _flow_mismatch(f: Fact, asked: bool) -> bool:
+    """A count that is a flow (购置车辆0辆) for a question about the stock (有几辆车), or the reverse."""
+    if not _is_count(f):
+        return False
+    said = norm(f.row)
+    return asked != any(w in said for w in _scope_words()["flow_facts"])
 
 
 def _same(a: Fact, b: Fact) -> bool:

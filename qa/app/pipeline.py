@@ -10,18 +10,20 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from budgetqa.catalog import Catalog, FactSource, MemorySource, Passage
 from budgetqa.check.audit import Finding, audit, involving
 from budgetqa.check.chain import Request, build_chain, build_draft, finalize
-from budgetqa.check.llm import LLMAnswerer, make_answerer
 from budgetqa.check.verify import verify_claim
 from budgetqa.config import Settings
 from budgetqa.errors import BadQuestion, BudgetQAError
 from budgetqa.types import Answer, Check, Citation
 from budgetqa.understand.understander import Understander
 from budgetqa.understand.unit_cache import UnitCache
+
+if TYPE_CHECKING:
+    from budgetqa.check.llm import LLMAnswerer
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +68,7 @@ class Engine:
                 understander = Understander(catalog, unit_cache=cache, nearest=_phrase_matcher(self.settings))
                 # the hybrid retriever reads the indexed store: only when answering from it
                 search = self._search if self._source is None else None
-                self._llm = make_answerer(self.settings, catalog, self._chat_model)
+                self._llm = _llm_answerer(self.settings, catalog, self._chat_model)
                 self._drafter = build_draft(catalog, understander, search)
                 refine = self._llm.refine if self._llm is not None else None
                 self._ready = (catalog, understander, build_chain(catalog, understander, search, refine))
@@ -167,6 +169,16 @@ class Engine:
         return out
 
 
+def _llm_answerer(settings: Settings, catalog: Catalog, model: Any) -> LLMAnswerer | None:
+    """The optional LLM step; its module (langchain prompts and parsers) is imported only when a model
+    is given or configured, so a deterministic `budgetqa ask` never pays for it at start-up."""
+    if model is None and not settings.llm_enabled:
+        return None
+    from budgetqa.check.llm import make_answerer
+
+    return make_answerer(settings, catalog, model)
+
+
 def _titles(citations: Sequence[Citation], catalog: Catalog) -> tuple[Citation, ...]:
     """Each citation named by its document's own title (the answer stages know facts, not documents)."""
     out = []
@@ -205,9 +217,24 @@ def _bundled_memory_source() -> MemorySource:
 def _phrase_matcher(settings: Settings) -> Any:
     """Item words by meaning (item_match.PhraseMatcher) where embeddings are in use (BUDGETQA_DENSE=1);
     with dense retrieval off nothing loads the model, and unknown words stay not found."""
-    if not settings.dense:
-        return None
-    from budgetqa.understand.item_match import PhraseMatcher, get_item_matcher
-    from budgetqa.understand.understander import load_vocabulary
+    return _LazyPhraseMatcher(settings) if settings.dense else None
 
-    return PhraseMatcher(get_item_matcher(settings), sorted(load_vocabulary().items))
+
+class _LazyPhraseMatcher:
+    """item_match.PhraseMatcher, imported and built at its first question: its modules (langchain
+    embeddings, the model loader) cost a new process ~1 s, and most questions never reach it."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._matcher: Any = None
+        self._lock = threading.Lock()
+
+    def __call__(self, words: str) -> str | None:
+        with self._lock:
+            if self._matcher is None:
+                from budgetqa.understand.item_match import PhraseMatcher, get_item_matcher
+                from budgetqa.understand.understander import load_vocabulary
+
+                self._matcher = PhraseMatcher(get_item_matcher(self._settings), sorted(load_vocabulary().items))
+        found: str | None = self._matcher(words)
+        return found

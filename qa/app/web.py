@@ -121,7 +121,11 @@ class Handlers:
         self._answers: AnswerCache[tuple[Answer, str]] = AnswerCache(ANSWER_CACHE)
         self._tables: dict[str, list[Table]] = {}  # cited documents' tables, until the index changes
         self.shared_uploads = shared_uploads
-        self._watch = StoreWatch(settings.store_path, self._read_generation)
+        # a PostgreSQL store changes without any file here changing: its generation row is read instead,
+        # through a store kept open (its pooled connections), not a new connection per check
+        self._generation_store: FactStore | None = None
+        self._generation_store_lock = threading.Lock()
+        self._watch = StoreWatch(None if settings.database_url else settings.store_path, self._read_generation)
         self._generation = self._watch.generation()
         self._generation_lock = threading.Lock()
         self._shared: FactStore | None = None
@@ -129,8 +133,14 @@ class Handlers:
 
     def _read_generation(self) -> int:
         try:
-            with _store(self.settings) as store:
-                return store.generation
+            if not self.settings.database_url:  # a file that changed: opened afresh (it may have been replaced)
+                with _store(self.settings) as store:
+                    return store.generation
+            with self._generation_store_lock:
+                if self._generation_store is None:
+                    self._generation_store = open_store(self.settings)
+                store = self._generation_store
+            return store.generation
         except Exception:  # an unreadable store: the engine reports it on the question
             return -1
 

@@ -76,16 +76,24 @@ class StoreWatch:
     """The fact store's generation, read from the store only when its files changed on disk.
 
     SQLite in WAL mode writes every commit to `<db>-wal` (and a checkpoint to the database file), so
-    (inode, mtime, size) of the two files changes with every write `budgetqa index` makes."""
+    (inode, mtime, size) of the two files changes with every write `budgetqa index` makes. A store in
+    a database server (`path` None: BUDGETQA_DATABASE_URL) has no file here that changes, and its
+    indexer may run on another machine: its generation row is read at every check (one indexed
+    single-row query over a pooled connection)."""
 
-    def __init__(self, path: Path, read: Callable[[], int]) -> None:
-        self.paths = (Path(path), Path(f"{path}-wal"))
+    def __init__(self, path: Path | None, read: Callable[[], int]) -> None:
+        self.paths = () if path is None else (Path(path), Path(f"{path}-wal"))
         self._read = read
         self._signature: Signature | None = None
         self._generation = -1
         self._lock = threading.Lock()
 
     def generation(self) -> int:
+        if not self.paths:
+            generation = self._read()
+            with self._lock:
+                self._generation = generation
+                return generation
         seen = self.signature()
         with self._lock:
             if seen != self._signature:

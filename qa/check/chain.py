@@ -1,21 +1,56 @@
 """The answer chain as a LangChain LCEL pipeline: understand -> answer -> check -> Answer.
 
 Each stage is a plain function over frozen data; LCEL only wires them, so the chain runs the same
-offline (deterministic answerer) and stays easy to test stage by stage.
+offline (deterministic answerer) and stays easy to test stage by stage. The deterministic path only
+ever calls `invoke`, so a `Stage` runs its function directly and builds the LCEL Runnable only when
+something composes or streams it (the optional LLM step): importing langchain_core.runnables costs a
+new process 1.5-3 s, most of a cold `budgetqa ask` (measured with python -X importtime).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from budgetqa.answer.answerer import Draft, answer, template
 from budgetqa.catalog import Catalog
 from budgetqa.check.checker import check_bound, cite
 from budgetqa.types import Answer, Citation, Value
 from budgetqa.understand.understander import Query, Understander
-from langchain_core.runnables import Runnable, RunnableLambda
+
+if TYPE_CHECKING:
+    from langchain_core.runnables import Runnable
+
+In = TypeVar("In")
+Out = TypeVar("Out")
+
+
+class Stage(Generic[In, Out]):
+    """A chain step with LCEL's `invoke`; `runnable()` (and any other Runnable attribute: `|`,
+    `stream`, `batch` …) is the same function as a langchain RunnableLambda, built on first use."""
+
+    def __init__(self, fn: Callable[[In], Out]) -> None:
+        self.fn = fn
+        self._runnable: Runnable[In, Out] | None = None
+
+    def invoke(self, value: In, config: Any = None) -> Out:
+        return self.fn(value)
+
+    def runnable(self) -> Runnable[In, Out]:
+        if self._runnable is None:
+            from langchain_core.runnables import RunnableLambda
+
+            self._runnable = RunnableLambda(self.fn)
+        return self._runnable
+
+    def __or__(self, other: Any) -> Runnable[In, Any]:
+        return self.runnable() | other
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.runnable(), name)
 
 
 @dataclass(frozen=True)
@@ -43,7 +78,7 @@ Drafted = _Drafted  # public name for the optional LLM step (budgetqa.check.llm)
 Refine = Callable[[_Drafted, Answer], Answer]
 
 
-def build_draft(catalog: Catalog, understander: Understander, search: object = None) -> Runnable[Request, _Drafted]:
+def build_draft(catalog: Catalog, understander: Understander, search: object = None) -> Stage[Request, _Drafted]:
     """The deterministic stages up to the draft (the LLM step streams from here)."""
     def understand(r: Request) -> _Understood:
         return _Understood(r, understander.understand(r.question, unit=r.unit, year=r.year, history=r.history))
@@ -51,11 +86,11 @@ def build_draft(catalog: Catalog, understander: Understander, search: object = N
     def draft(u: _Understood) -> _Drafted:
         return _Drafted(u.request, u.query, answer(u.query, catalog, search))
 
-    return RunnableLambda(understand) | RunnableLambda(draft)
+    return Stage(lambda r: draft(understand(r)))
 
 
 def build_chain(catalog: Catalog, understander: Understander, search: object = None,
-                refine: Refine | None = None) -> Runnable[Request, Answer]:
+                refine: Refine | None = None) -> Stage[Request, Answer]:
     """One frame per question the message asks (budgetqa.understand.frame), each understood, answered and checked
     on its own; `refine` (the optional LLM step) sees each draft and its checked deterministic Answer."""
     def checked(d: _Drafted) -> Answer:
@@ -67,7 +102,7 @@ def build_chain(catalog: Catalog, understander: Understander, search: object = N
                    for text, q in queries]
         return answers[0] if len(answers) == 1 else joined(r.question, answers)
 
-    return RunnableLambda(run)
+    return Stage(run)
 
 
 def joined(question: str, answers: Sequence[Answer]) -> Answer:

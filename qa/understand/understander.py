@@ -40,7 +40,7 @@ from budgetqa.understand.normalize import from_english, normalize_question
 from budgetqa.understand.periods import change_ask, period_words, without_comparison
 from budgetqa.understand.text_shape import text_shape
 from budgetqa.understand.unit_cache import UnitCache
-from budgetqa.understand.units import Mention, UnitMatcher, UnitRef
+from budgetqa.understand.units import Mention, UnitRef, matcher_for
 from budgetqa.understand.wording import (
     GENERIC_LABELS,
     INJECTION,
@@ -148,7 +148,7 @@ class Understander:
         self.catalog = catalog
         self.vocab = vocabulary or load_vocabulary()
         self.nearest = nearest  # words -> the nearest vocabulary phrase (item_match.PhraseMatcher), or None
-        self.matcher = UnitMatcher(catalog, self.vocab.abbreviations, cache=unit_cache)
+        self.matcher = matcher_for(catalog, self.vocab.abbreviations, cache=unit_cache)
         self._vocab_keys = sorted(self.vocab.items, key=len, reverse=True)
         self._label_cache: dict[tuple[str, ...], list[str]] = {}
         self._scope_cache: dict[tuple[str, ...], str] = {}

@@ -24,6 +24,7 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS doc_units (doc TEXT NOT NULL, sha256 TEXT NOT NULL, version TEXT NOT NULL,
                                       units TEXT NOT NULL, PRIMARY KEY (doc, sha256, version));
 CREATE TABLE IF NOT EXISTS name_forms (key TEXT PRIMARY KEY, forms TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS snapshot (key TEXT PRIMARY KEY, data BLOB NOT NULL);
 """
 
 
@@ -40,19 +41,60 @@ class UnitCache:
         self._lock = threading.Lock()
         self._docs: dict[tuple[str, str, str], list[str]] = {}
         self._forms: dict[str, list[list[object]]] = {}
+        self._loaded = False  # the per-document and per-name rows are read at their first use
         self._conn: sqlite3.Connection | None = None
         try:
             self._conn = sqlite3.connect(path, timeout=5, check_same_thread=False)
             self._conn.executescript(SCHEMA)
-            for doc, sha, version, units in self._conn.execute("SELECT doc, sha256, version, units FROM doc_units"):
-                self._docs[(doc, sha, version)] = json.loads(units)
-            for key, forms in self._conn.execute("SELECT key, forms FROM name_forms"):
-                self._forms[key] = json.loads(forms)
         except (sqlite3.Error, OSError, ValueError) as exc:
-            log.warning("单位名缓存不可用（%s），本次全部重新计算：%s", path, exc)
-            self._conn = None
+            self._unavailable(exc)
+
+    def _unavailable(self, exc: BaseException) -> None:
+        log.warning("单位名缓存不可用（%s），本次全部重新计算：%s", self.path, exc)
+        self._conn = None
+
+    def _load(self) -> None:
+        """The per-document and per-name rows, in bulk (a registry snapshot that matches needs none)."""
+        with self._lock:
+            if self._loaded:
+                return
+            self._loaded = True
+            if self._conn is None:
+                return
+            try:
+                for doc, sha, version, units in self._conn.execute("SELECT doc, sha256, version, units FROM doc_units"):
+                    self._docs[(doc, sha, version)] = json.loads(units)
+                for key, forms in self._conn.execute("SELECT key, forms FROM name_forms"):
+                    self._forms[key] = json.loads(forms)
+            except (sqlite3.Error, ValueError) as exc:
+                self._unavailable(exc)
+
+    def snapshot(self, key: str) -> bytes | None:
+        """The registry built for `key` (budgetqa.understand.units.matcher_for), if it is the one kept."""
+        with self._lock:
+            if self._conn is None:
+                return None
+            try:
+                row = self._conn.execute("SELECT data FROM snapshot WHERE key=?", (key,)).fetchone()
+            except sqlite3.Error as exc:
+                log.warning("单位名缓存读取失败：%s", exc)
+                return None
+        return None if row is None else bytes(row[0])
+
+    def put_snapshot(self, key: str, data: bytes) -> None:
+        """Keep this registry as the only snapshot (an older corpus' one is of no further use)."""
+        with self._lock:
+            if self._conn is None:
+                return
+            try:
+                with self._conn:
+                    self._conn.execute("DELETE FROM snapshot")
+                    self._conn.execute("INSERT INTO snapshot VALUES (?, ?)", (key, data))
+            except sqlite3.Error as exc:
+                log.warning("单位名缓存写入失败：%s", exc)
 
     def doc_units(self, doc: str, sha256: str, version: str) -> list[str] | None:
+        self._load()
         return self._docs.get((doc, sha256, version))
 
     def put_doc_units(self, doc: str, sha256: str, version: str, units: Iterable[str]) -> None:
@@ -62,6 +104,7 @@ class UnitCache:
                     (doc, sha256, version, json.dumps(found, ensure_ascii=False)))
 
     def forms(self, key: str) -> list[list[object]] | None:
+        self._load()
         return self._forms.get(key)
 
     def put_forms(self, key: str, forms: list[list[object]]) -> None:

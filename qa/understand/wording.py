@@ -32,7 +32,8 @@ class Item:
 
 
 GENERIC_LABELS = {"合计", "小计", "总计", "项目", "其他", "其中", "单位", "科目", "支出", "收入", "金额", "预算数",
-                   "决算数", "本年", "上年", "年度", "名称", "科目名称", "科目编码", "单位名称", "项目名称"}
+                   "决算数", "本年", "上年", "年度", "名称", "科目名称", "科目编码", "单位名称", "项目名称",
+                   "本级"}  # "西安市财政局本级" without the unit's name: a scope, not an item
 
 
 def non_overlapping(spans: list[tuple[int, int, Item]]) -> list[tuple[int, int, Item]]:
