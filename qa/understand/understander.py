@@ -410,6 +410,8 @@ class Understander:
         leftover = any(len(w) >= 2 and not made_of(w, "scope") for w in pieces_between(norm(residue), found[0]))
         if qtype == "text" or (found[0] and not found[1] and not readings and not leftover):
             return found
+        if not found[0] and asked_measure(residue):
+            return found  # "共接待了多少人": a count with no item is read by its measure, not as a money label
         return self._other_readings(found, [residue, *readings], targets, qtype)
 
     def _other_readings(self, found: tuple[tuple[Item, ...], str], readings: list[str],
