@@ -410,8 +410,6 @@ class Understander:
         leftover = any(len(w) >= 2 and not made_of(w, "scope") for w in pieces_between(norm(residue), found[0]))
         if qtype == "text" or (found[0] and not found[1] and not readings and not leftover):
             return found
-        if not found[0] and asked_measure(residue):
-            return found  # "共接待了多少人": a count with no item is read by its measure, not as a money label
         return self._other_readings(found, [residue, *readings], targets, qtype)
 
     def _other_readings(self, found: tuple[tuple[Item, ...], str], readings: list[str],
@@ -483,7 +481,7 @@ class Understander:
         """Labels the question writes short (budgetqa.understand.joins.short_form_spans), the shortest label
         first where several fit the same words."""
         chars = set(text)
-        suffixes = words("money_suffix")
+        suffixes = () if asked_measure(text) else words("money_suffix")  # "接待了多少人" asks no 接待费
         out: list[tuple[int, int, Item]] = []
         for label in reversed(self._labels(targets)):
             if label[0] not in chars and label[-1] not in chars:
