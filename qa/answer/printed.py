@@ -35,17 +35,26 @@ def printed_share(catalog: Catalog, target: Target, part: Item, whole: Item | No
                 continue
             row = norm(f.row)
             head, _, tail = row.partition(SHARE_WORD)
-            if not tail and not row.endswith(SHARE_WORD) or head not in labels:
+            rank = _rank(head, labels)
+            if not tail and not row.endswith(SHARE_WORD) or rank is None:
                 continue
             if wholes and not any(w in (tail or norm(f.quote)) for w in wholes):
                 continue
-            rank = labels.index(head)
             if best is None or rank < best[0]:
                 best = (rank, f)
     if best is None:
         return None
     share = best[1]
     return Share(_part_of(catalog, share), share, share.row.partition(SHARE_WORD)[2])
+
+
+def _rank(head: str, labels: list[str]) -> int | None:
+    """How well the words before 占 name the item: its label (by the label's rank), else ending in it after
+    a qualifier the sentence puts in front ("本年其他收入占" for 其他收入), after every exact label."""
+    if head in labels:
+        return labels.index(head)
+    ends = [i for i, lab in enumerate(labels) if len(lab) >= 3 and head.endswith(lab)]
+    return len(labels) + ends[0] if ends else None
 
 
 def _part_of(catalog: Catalog, share: Fact) -> Fact | None:

@@ -31,6 +31,7 @@ class FrameWords:
     previous: tuple[str, ...] = ("上一年", "上年度", "上年", "去年")
     compare_before: tuple[str, ...] = ("比", "较", "与", "同", "相比")
     item_after: tuple[str, ...] = ("结转", "结余", "末", "底", "同期")
+    each: tuple[str, ...] = ("各", "分别", "都")
     operations: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
@@ -82,14 +83,16 @@ def previous_year_words(text: str, words: FrameWords) -> list[str]:
 
 
 def clauses(question: str, words: FrameWords) -> list[str]:
-    """The question cut at sentence ends, and at commas that start a follow-up ("，比上年增加多少",
-    "，其中…"); a piece that asks nothing joins the next, a bare "各多少" joins the one before."""
+    """The question cut at sentence ends, and at commas between two pieces that each ask ("…多少，工程类
+    多少") or before a follow-up ("，比上年增加多少", "，其中…"); a piece that asks nothing joins the next,
+    a bare "各多少" joins the one before."""
     pieces: list[str] = []
     cur = ""
     for i, ch in enumerate(question):
         cur += ch
         rest = question[i + 1:].lstrip()
-        if ch in words.ends or (ch in words.commas and rest.startswith(words.follow) and _asks(cur, words)):
+        if ch in words.ends or (ch in words.commas and _asks(cur, words)
+                                and (rest.startswith(words.follow) or _asks_alone(rest, words))):
             pieces.append(cur)
             cur = ""
     if cur.strip():
@@ -111,6 +114,16 @@ def clauses(question: str, words: FrameWords) -> list[str]:
     return [c for c in out if c.strip()] or [question]
 
 
+def _asks_alone(rest: str, words: FrameWords) -> bool:
+    """The piece after a comma asks a question of its own ("…有多少辆车，今年买几辆"), not only "各多少"."""
+    piece = rest
+    for i, ch in enumerate(rest):
+        if ch in words.ends or ch in words.commas:
+            piece = rest[:i]
+            break
+    return _asks(piece, words) and not _bare(piece, words)
+
+
 def _asks(text: str, words: FrameWords) -> bool:
     return any(w in text for w in words.asks)
 
@@ -130,7 +143,7 @@ def frames(question: str, matcher: UnitMatcher, words: FrameWords) -> list[Frame
         return [Frame(question, question, operation(question, words), _subject(question, matcher))]
     out: list[Frame] = []
     for p in parts:
-        subject = _subject(p, matcher)
+        subject = _subject(p, matcher) if not out else _own_subject(p, out[-1].subject, matcher)
         text: str = p
         inherited: tuple[str, ...] = ()
         if out and not subject and out[-1].subject:
@@ -159,6 +172,34 @@ def _strip_part(clause: str, words: FrameWords) -> str:
     for w in words.part:
         c = c.removeprefix(w)
     return c.lstrip("：:，, ")
+
+
+def each_parts(clause: str, subject: str, lists: tuple[str, ...], each: tuple[str, ...]) -> list[str]:
+    """"X水费和电费各安排了多少" -> ["X水费安排了多少", "X电费安排了多少"]: items listed with 和/与/及/、
+    before 各/分别/都 are one question each; [] when the clause lists no items so."""
+    body = clause[len(subject):] if subject and clause.startswith(subject) else clause
+    hits = [(body.find(w), w) for w in sorted(each, key=len, reverse=True) if body.find(w) > 0]
+    if not hits:
+        return []
+    at, word = min(hits)
+    head, tail = body[:at], body[at + len(word):]
+    pieces = [head]
+    for join in sorted(lists, key=len, reverse=True):
+        pieces = [x for piece in pieces for x in piece.split(join)]
+    pieces = [x for x in pieces if x.strip("的 　")]
+    if len(pieces) < 2:
+        return []
+    return [subject + x + tail for x in pieces]
+
+
+def _own_subject(clause: str, before: str, matcher: UnitMatcher) -> str:
+    """A later part's own subject; a name that only looks like a unit because it opens the part ("20万以上
+    设备多少台") is none: read after the subject before, it is no unit."""
+    subject = _subject(clause, matcher)
+    if not subject or not before or matcher.find(clause)[0]:
+        return subject
+    mentions, foreign = matcher.find(before + clause)
+    return subject if foreign or any(m.start >= len(before) for m in mentions) else ""
 
 
 def _subject(text: str, matcher: UnitMatcher) -> str:

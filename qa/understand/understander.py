@@ -19,13 +19,23 @@ from budgetqa.errors import BadQuestion
 from budgetqa.understand.concepts import bare_concept, concept_of, drop_qualifiers
 from budgetqa.understand.frame import (
     FrameWords,
+    each_parts,
     frames,
     load_words,
     needs_item,
     previous_year_words,
     with_item,
 )
-from budgetqa.understand.lexicon import drop_all, has_any
+from budgetqa.understand.joins import (
+    asks_money,
+    join_words,
+    short_form_spans,
+    sum_joined,
+    verb_readings,
+    verbs_as_words,
+    without_rank,
+)
+from budgetqa.understand.lexicon import drop_all, has_any, made_of, words
 from budgetqa.understand.normalize import from_english, normalize_question
 from budgetqa.understand.periods import change_ask, period_words, without_comparison
 from budgetqa.understand.text_shape import text_shape
@@ -61,7 +71,6 @@ _QUOTED = re.compile(r"[“\"]([^”\"]{4,40})[”\"]")
 _BASE_YEAR = re.compile(r"(?:比|较|相比|同比)\s*(?:19|20)\d{2}\s*年?度?")
 _AS_OF = re.compile(r"(?:截至|截止|截止到|到)\s*(?:19|20)\d{2}\s*年\s*(?:底|末|年底|年末|12月31日)")
 _CODE = re.compile(r"(?<![\d.])(\d{3,7})(?![\d.]|\s*年|\s*[万亿元%％])")
-_CJK = re.compile(r"[\u4e00-\u9fff]")
 _KIND_SUFFIX = re.compile(r"(?<!年初)(?<!全年)(?<!完成)(决算|预算)数?$")
 
 
@@ -122,9 +131,9 @@ def validate(question: str) -> str:
         raise BadQuestion("问题为空，请输入要查询的问题，例如“福州市医疗保障局的公务接待费是多少”。")
     if len(q) > MAX_QUESTION:
         raise BadQuestion(f"问题过长（{len(q)}个字符），请限制在{MAX_QUESTION}个字符以内，一次只问一件事。")
-    if not re.search(r"[\w\u4e00-\u9fff]", q):
+    if not any(c.isalnum() or c == "_" for c in q):
         raise BadQuestion("问题只有标点符号，请用中文描述要查询的单位和项目。")
-    if not _CJK.search(q):
+    if not _has_cjk(q):
         zh = from_english(q)
         if zh is None:
             raise BadQuestion("请用中文提问，例如“福州市医疗保障局2024年的办公费是多少”。英文问题需写明单位和项目"
@@ -151,7 +160,7 @@ class Understander:
         q = validate(question)
         injection = bool(INJECTION.search(q))
         clean = strip_injection(q) if injection else q
-        if not _CJK.search(drop_filler(clean)):
+        if not _has_cjk(drop_filler(clean)):
             raise BadQuestion("问题中只有指令，没有要查询的内容。请直接问单位和项目，例如“福州市医疗保障局的公务接待费是多少”。")
         mentions, foreign = self.matcher.find(clean)
         dated = _AS_OF.sub("", clean)  # "截至2024年底" dates a stock figure, it does not pick a document
@@ -159,7 +168,7 @@ class Understander:
         years = tuple(dict.fromkeys(int(y) for y in _YEAR.findall(dated) if 1990 <= int(y) <= 2099))
         asked_year = year if year is not None else (years[0] if len(years) == 1 else None)
         kind = self._kind(without_comparison(clean))  # "比上年执行数少了多少" still asks this year's budget
-        residue = _residue(clean, mentions)
+        residue = without_rank(_residue(clean, mentions))  # "哪个三公经费多": the item is 三公经费
         qtype, topic = question_type(clean, mentions, years, self.vocab.questions)
         qtype = _change_type(clean, qtype)
         if shape := text_shape(clean):  # "下属有哪些医院", "怎么是0", "用来干什么": text_shapes.toml
@@ -199,11 +208,14 @@ class Understander:
                 and concept_of(items[0]) is None:  # a concept is resolved by identity, not by a nearby label
             items = (self._qualified(items[0], residue, targets),)
         measure = asked_measure(clean)
+        # "今年买几辆": no item, a count of what the documents call 购置
         outside = norm(residue)
         for it in items:
             outside = outside.replace(norm(it.text), "")
         if qtype == "lookup" and len(items) >= 2 and "分别" not in clean and has_any(outside, "total_asked"):
             qtype = "sum"
+        if qtype in ("lookup", "compare") and len(items) >= 2 and sum_joined(norm(residue), _spans(norm(residue), items)):
+            qtype = "sum"  # "基本工资加绩效工资是多少": one figure, the two items' total
         if qtype == "lookup" and len(items) == 1 and re.search(r"\d+\s*[家个]单位.*(?:合计|总计|加起来|一共)", clean):
             qtype = "sum"  # "4家单位的在职人数合计": the rows of one column
         elif qtype == "sum" and len(items) == 1 and len({t.ref.name for t in targets}) == 1 \
@@ -219,6 +231,8 @@ class Understander:
             problem = f"文件中没有“{words}”这一项（只找到“{items[0].text}”，与所问不同）。" if items else ""
         if measure and items and unexplained:
             problem = ""  # "多少辆公务用车": the measure narrows the item, the words are not a new item
+        if not items and measure:  # "今年买几辆": no item, a count of what the documents call 购置
+            base = replace(base, residue=verbs_as_words(residue))
         return replace(base, qtype=qtype, targets=targets, items=items, problem=problem, columns=columns,
                        tables=tables, measure=measure, year_defaulted=defaulted)
 
@@ -232,7 +246,9 @@ class Understander:
         # the instruction dropped there
         parts = frames(asked, self.matcher, words) if not INJECTION.search(asked) else []
         if len(parts) <= 1:
-            return [(question, self.understand(question, unit=unit, year=year, history=history))]
+            whole = self.understand(question, unit=unit, year=year, history=history)
+            subject = parts[0].subject if parts else ""
+            return self._each(asked, subject, whole, unit=unit, year=year, history=history)
         out: list[tuple[str, Query]] = []
         item = ""
         for f in parts:
@@ -240,9 +256,32 @@ class Understander:
             if item and needs_item(f, bool(q.items) and not q.problem, words):
                 f = with_item(f, item, words)
                 q = self.understand(f.text, unit=unit, year=year, history=history)
+            if not q.items and out and asks_money(f.clause):
+                q = self._companion(out[-1][1], q)
             item = q.items[0].text if q.items else item
             out.append((f.text, q))
         return out
+
+    def _each(self, text: str, subject: str, whole: Query, **context: Any) -> list[tuple[str, Query]]:
+        """Items listed before 各/分别 that the clause read whole does not find ("水费和电费各安排了多少"
+        where the documents print them in a project's target table): one frame per item instead. A clause
+        read whole with its items found stays whole ("2021年和2022年的…分别", "商品和服务支出")."""
+        pieces = each_parts(text, subject, join_words().lists, self.vocab.frames.each)
+        if len(pieces) < 2 or (whole.items and not whole.problem) or whole.qtype == "text":
+            return [(text, whole)]
+        return [(p, self.understand(p, **context)) for p in pieces]
+
+    def _companion(self, before: Query, query: Query) -> Query:
+        """"有多少个项目纳入绩效目标管理，涉及多少钱": a part naming no item that asks for money is about
+        what the part before counted: the money figure printed in the same sentence, after it."""
+        for item in before.items[:1]:
+            for t in before.targets:
+                for d in t.docs:
+                    label = _money_after(self.catalog.facts.get(d, []), item.labels)
+                    if label:
+                        return replace(query, items=(Item(label, (label,)),), problem="",
+                                       targets=query.targets or before.targets)
+        return query
 
     def _nearest_phrase(self, residue: str) -> tuple[tuple[Item, ...], str] | None:
         """Words neither the vocabulary nor the documents know, read by meaning: the nearest vocabulary
@@ -358,14 +397,37 @@ class Understander:
         """As `_match`; where a 的 splits a label the documents print whole ("…支出的年初预算": "…支出年初
         预算"), the reading without it wins when it names a longer item."""
         found = self._match(residue, targets, qtype)
-        if "的" not in residue:
+        if "的" in residue:
+            joined = self._match(residue.replace("的", ""), targets, qtype)
+            longest = max((len(i.text) for i in found[0]), default=0)
+            found = joined if max((len(i.text) for i in joined[0]), default=0) > longest + 1 else found
+        outside = norm(residue)
+        for it in found[0]:
+            outside = outside.replace(norm(it.text), "|")
+        # a verb inside a word the vocabulary or the documents know ("买车") is part of that word
+        readings = verb_readings(residue) if verb_readings(outside) else []
+        # words asked beyond the items found ("政府性基金收入" where only 收入 is found, "…和专项业务经费")
+        leftover = any(len(w) >= 2 and not made_of(w, "scope") for w in pieces_between(norm(residue), found[0]))
+        if qtype == "text" or (found[0] and not found[1] and not readings and not leftover):
             return found
-        joined = self._match(residue.replace("的", ""), targets, qtype)
-        longest = max((len(i.text) for i in found[0]), default=0)
-        return joined if max((len(i.text) for i in joined[0]), default=0) > longest + 1 else found
+        return self._other_readings(found, [residue, *readings], targets, qtype)
+
+    def _other_readings(self, found: tuple[tuple[Item, ...], str], readings: list[str],
+                        targets: tuple[Target, ...], qtype: str) -> tuple[tuple[Item, ...], str]:
+        """Where the plain reading leaves words unexplained or unread, names no item, or the clause has a verb: the
+        clause read without its verbs ("买特级防化服花多少钱"), and with printed labels written short
+        ("公车运维费", "政府性基金收入", a project by the tail of its name). The reading that explains
+        every word and covers most of the question wins; the plain one on a tie."""
+        best, score = found, _reading_score(found)
+        for reading in readings:
+            for loose in (False, True):
+                cand = self._match(reading, targets, qtype, loose=loose)
+                if cand[0] and not cand[1] and _reading_score(cand) > score:
+                    best, score = cand, _reading_score(cand)
+        return best
 
     def _match(self, residue: str, targets: tuple[Target, ...], qtype: str,
-               expanded: bool = False) -> tuple[tuple[Item, ...], str]:
+               expanded: bool = False, loose: bool = False) -> tuple[tuple[Item, ...], str]:
         """Items named in the question (科目编码, vocabulary words, the documents' own row labels),
         and the words left unexplained in front of an item ("参保人数": 参保), if any."""
         text = norm(residue)
@@ -388,16 +450,45 @@ class Understander:
                 entry = self.vocab.items[key]
                 labels = tuple(dict.fromkeys((*(norm(x) for x in entry.get("labels", ())), k)))  # its own words last
                 spans.append((m.start(), m.end(), Item(key, labels, entry.get("table", ""), vocab=True)))
+        if loose:
+            spans += self._vocabulary_labels(text)
+            spans += self._short_forms(text, targets)
         chosen = drop_suffix_words(non_overlapping(spans))
         if not expanded:
             full = self._ellipsis(text, [(s, e, it) for s, e, it in chosen], targets)
             if full != text:
-                return self._match(full, targets, qtype, expanded=True)
+                return self._match(full, targets, qtype, expanded=True, loose=loose)
         items = [replace(it, side=int(split is not None and s >= split)) for s, _, it in chosen]
         if not items:
             fuzzy = fuzzy_label(text, self._labels(targets))
             return ((Item(fuzzy, (fuzzy,)),) if fuzzy else ()), ""
         return tuple(dedupe_items(items)), unexplained_words(text, chosen, self._scope_words(targets))
+
+    def _vocabulary_labels(self, text: str) -> list[tuple[int, int, Item]]:
+        """A label the vocabulary lists under a citizen's word, written as such ("因公出国（境）费" under 出国):
+        that entry, before any short form of another label."""
+        out: list[tuple[int, int, Item]] = []
+        for key in self._vocab_keys:
+            entry = self.vocab.items[key]
+            labels = tuple(dict.fromkeys((*(norm(x) for x in entry.get("labels", ())), norm(key))))
+            for lab in (x for x in labels[:-1] if len(x) >= 3 and x not in GENERIC_LABELS):
+                for m in occurrences(lab, text):
+                    out.append((m.start(), m.end(), Item(text[m.start():m.end()], labels, entry.get("table", ""),
+                                                         vocab=True)))
+        return out
+
+    def _short_forms(self, text: str, targets: tuple[Target, ...]) -> list[tuple[int, int, Item]]:
+        """Labels the question writes short (budgetqa.understand.joins.short_form_spans), the shortest label
+        first where several fit the same words."""
+        chars = set(text)
+        suffixes = () if asked_measure(text) else words("money_suffix")  # "接待了多少人" asks no 接待费
+        out: list[tuple[int, int, Item]] = []
+        for label in reversed(self._labels(targets)):
+            if label[0] not in chars and label[-1] not in chars:
+                continue
+            for s, e in short_form_spans(text, label, suffixes):
+                out.append((s, e, Item(text[s:e], (label,))))
+        return out
 
     def _qualified(self, item: Item, residue: str, targets: tuple[Target, ...]) -> Item:
         """"政府采购工程类预算": a word left over next to the item qualifies it, and the documents print the
@@ -423,7 +514,7 @@ class Understander:
             rest = text[end + 1:]
             for size in range(min(8, len(rest)), 1, -1):
                 tail = rest[:size]
-                if tail in known or not _CJK.fullmatch(tail[0]):
+                if tail in known or not _has_cjk(tail[0]):
                     continue
                 head = next((word[:h] for h in range(len(word) - 1, 1, -1) if word[:h] + tail in known), "")
                 if head:
@@ -498,6 +589,42 @@ class Understander:
             cached = {w for d in key[1:] for f in self.catalog.facts.get(d, []) if (w := pick(f))}
             self._word_cache[key] = cached
         return cached
+
+
+def _money_after(facts: Sequence[Any], labels: Sequence[str]) -> str:
+    """The label of the first money figure printed after the item's figure in the item's sentence."""
+    money = ("元", "万元", "亿元")
+    for f in facts:
+        if f.source != "text" or norm(f.row) not in labels:
+            continue
+        at = f.quote.find(f.value)
+        after = [g for g in facts if g.quote == f.quote and g.measure in money and g is not f
+                 and g.quote.find(g.value) > at]
+        if after:
+            return norm(min(after, key=lambda g: g.quote.find(g.value)).row)
+    return ""
+
+
+def _has_cjk(text: str) -> bool:
+    return any("\u4e00" <= c <= "\u9fff" for c in text)
+
+
+def _reading_score(found: tuple[tuple[Item, ...], str]) -> tuple[bool, bool, int]:
+    items, unexplained = found
+    return not unexplained, bool(items), 2 * sum(len(i.text) for i in items) - len(items)
+
+
+def _spans(text: str, items: Sequence[Item]) -> list[tuple[int, int]]:
+    """Where each item's words stand in the text, in the question's order."""
+    out: list[tuple[int, int]] = []
+    at = 0
+    for it in items:
+        w = norm(it.text)
+        k = text.find(w, at)
+        if w and k >= 0:
+            out.append((k, k + len(w)))
+            at = k + len(w)
+    return out
 
 
 def _change_type(text: str, qtype: QType) -> QType:

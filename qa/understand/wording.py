@@ -81,10 +81,10 @@ def unexplained_words(text: str, chosen: list[tuple[int, int, Item]], scope: str
     prev_end = 0
     for s, e, _ in chosen:
         chunk = drop_filler(text[prev_end:s]).replace("　", "")
-        chunk = re.sub(r"[\d()（）“”]+", "", chunk)
+        chunk = "".join(c for c in chunk if not c.isdecimal() and c not in "()（）“”")
         if prev_end:  # "人员类经费比公用经费": a money noun after an item and the operator word explain nothing new
-            chunk = re.sub(r"^(?:经费|费用|资金)", "", chunk)
-        chunk = re.sub(r"(?:比|较|占)$", "", chunk)
+            chunk = next((chunk[len(w):] for w in ("经费", "费用", "资金") if chunk.startswith(w)), chunk)
+        chunk = chunk[:-1] if chunk.endswith(("比", "较", "占")) else chunk
         prev_end = e
         core = drop_scope_suffix(chunk)
         if len(core) < 2 or lexicon.made_of(chunk, "scope") or core in scope:
@@ -125,11 +125,17 @@ def pieces_between(text: str, items: tuple[Item, ...]) -> list[str]:
 
 
 def split_at(text: str, qtype: str) -> int | None:
-    """Where the second operand starts: after 占 (ratio) or 比 (difference)."""
+    """Where the second operand starts: after 占 (ratio) or 比 (difference); "A在B里占多少" names the
+    whole after 在 (vocabulary [words] whole_before)."""
     word = {"ratio": "占", "difference": "比"}.get(qtype)
     if not word or word not in text:
         return None
-    return text.index(word)
+    at = text.index(word)
+    if qtype == "ratio":
+        before = [text.rfind(w, 0, at) for w in lexicon.words("whole_before")]
+        found = [b for b in before if b > 0]
+        return max(found) if found else at
+    return at
 
 
 def fuzzy_label(text: str, labels: list[str]) -> str:
