@@ -17,6 +17,8 @@ from budgetqa.config import Settings, load_settings
 from budgetqa.index.store.database import FactStore
 from budgetqa.types import Answer, Citation, Value
 
+from tests.fixtures_docs import MINQING_BUDGET
+
 CITE = Citation(doc="001_99a0e79d6e43ffbd.txt", unit="福州市医疗保障局", year=2024, kind="预算",
                 section="十、一般公共预算“三公”经费支出预算表", table="2024年度一般公共预算“三公”经费支出预算表",
                 row="2、公务接待费", page=None, quote="2、公务接待费\t5.00")
@@ -386,24 +388,6 @@ def test_table_context_picks_the_same_titled_table_holding_the_row() -> None:
 
 # ---- uploads through the real ingest --------------------------------------------------------------
 
-TINY_BUDGET = """2025 年度
-闽清县档案馆部门预算
-
-# 第二部分
-
-## 一般公共预算“三公”经费支出预算表
-
-### 2025年度一般公共预算“三公”经费支出预算表
-
-单位：万元
-
-| 项目 | 预算数 |
-|---|---|
-| 合计 | 12.30 |
-| 1、因公出国（境）费用 | 0.00 |
-| 2、公务接待费 | 3.20 |
-| 3、公务用车购置及运行费 | 9.10 |
-"""
 
 
 def _write(folder: Path, name: str, text: str | bytes) -> str:
@@ -428,7 +412,7 @@ def test_upload_joins_the_visitors_own_corpus_and_refreshes_filters(tmp_path: Pa
     from budgetqa.app.uploads import PRIVATE_PREFIX
 
     h, engine = _handlers(tmp_path)
-    src = _write(tmp_path / "gradio-tmp", "minqing_2025.md", TINY_BUDGET)
+    src = _write(tmp_path / "gradio-tmp", "minqing_2025.md", MINQING_BUDGET)
     progress = Progress()
     message, rows, unit_dd, year_dd, examples, visitor = h.upload([src], "某个已删除的单位", "2025", None, None, progress)
     name = PRIVATE_PREFIX + "minqing_2025.md"
@@ -441,13 +425,13 @@ def test_upload_joins_the_visitors_own_corpus_and_refreshes_filters(tmp_path: Pa
     assert not Path(src).exists()  # moved out of gradio's folder ...
     assert not any((tmp_path / "home" / "uploads").rglob("*.md"))  # ... and deleted once read
     assert h.documents() == [] and not FactStore(h.settings.store_path).documents()  # the shared corpus is untouched
-    again = h.upload([_write(tmp_path / "gradio-tmp", "minqing_2025.md", TINY_BUDGET)], None, None, visitor)[0]
+    again = h.upload([_write(tmp_path / "gradio-tmp", "minqing_2025.md", MINQING_BUDGET)], None, None, visitor)[0]
     assert "内容未变" in again
 
 
 def test_upload_of_a_non_document_is_refused_and_deleted(tmp_path: Path) -> None:
     h, engine = _handlers(tmp_path)
-    good = _write(tmp_path / "in", "minqing_2025.md", TINY_BUDGET)
+    good = _write(tmp_path / "in", "minqing_2025.md", MINQING_BUDGET)
     visitor = h.upload([good], None, None)[-1]
     bad = [_write(tmp_path / "in", "shopping.txt", "购物清单\n牛奶\n鸡蛋\n"),
            _write(tmp_path / "in", "scan.pdf", b"%PDF-1.4 not really a pdf")]
@@ -479,7 +463,7 @@ def test_upload_with_no_file_says_so(tmp_path: Path) -> None:
 
 def test_answer_shows_the_cited_row_in_its_table(tmp_path: Path) -> None:
     h, _ = _handlers(tmp_path)
-    visitor = h.upload([_write(tmp_path / "in", "minqing_2025.md", TINY_BUDGET)], None, None)[-1]
+    visitor = h.upload([_write(tmp_path / "in", "minqing_2025.md", MINQING_BUDGET)], None, None)[-1]
     cite = Citation(doc="您上传的文件/minqing_2025.md", unit="闽清县档案馆", year=2025, kind="预算", section="",
                     table="2025年度一般公共预算“三公”经费支出预算表", row="2、公务接待费", page=None,
                     quote="2、公务接待费\t3.20")

@@ -17,23 +17,11 @@ from budgetqa.config import Settings
 from budgetqa.index.store.database import FactStore
 from budgetqa.index.store.ingest import ensure_index, index_paths
 
+from tests.fixtures_docs import MINQING_BUDGET
+
 SEED = "001_99a0e79d6e43ffbd.txt"  # 福州市医疗保障局 2024: 公务接待费 5.00 万元
 QUESTION = "福州市医疗保障局的公务接待费是多少"
 TOKEN = "a-long-operator-token"
-MINQING = """2025 年度
-闽清县档案馆部门预算
-
-## 2025年度一般公共预算“三公”经费支出预算表
-
-单位：万元
-
-| 项目 | 预算数 |
-|---|---|
-| 合计 | 12.30 |
-| 1、因公出国（境）费用 | 0.00 |
-| 2、公务接待费 | 3.20 |
-| 3、公务用车购置及运行费 | 9.10 |
-"""
 
 
 @pytest.fixture()
@@ -94,7 +82,7 @@ def test_a_trusted_uploader_changes_the_shared_corpus(home: Settings, tmp_path: 
     h = Handlers(Engine(home), home, shared_uploads=True)
     folder = tmp_path / "gradio-incoming" / "x1"
     folder.mkdir(parents=True)
-    (folder / "minqing_2025.md").write_text(MINQING, encoding="utf-8")
+    (folder / "minqing_2025.md").write_text(MINQING_BUDGET, encoding="utf-8")
     message = h.upload([str(folder / "minqing_2025.md")], None, None, None, TOKEN)[0]
     assert "已加入索引：minqing_2025.md" in message and "只加入您本次会话" not in message
     assert (home.documents_path / "minqing_2025.md").exists()
@@ -107,7 +95,7 @@ def test_serve_sees_a_cli_index_without_restarting(home: Settings, tmp_path: Pat
     assert "3.20" not in _answer(h, None, question)
     docs = tmp_path / "docs"
     docs.mkdir()
-    (docs / "minqing_2025.md").write_text(MINQING, encoding="utf-8")
+    (docs / "minqing_2025.md").write_text(MINQING_BUDGET, encoding="utf-8")
     index_paths([docs], home, progress=False)  # what `budgetqa index docs` does from a shell
     assert "3.20万元" in _answer(h, None, question)
     visitor = h.upload([_forged(tmp_path, [Path(__file__).parent.parent / "index" / "corpus" / SEED])],

@@ -43,6 +43,15 @@ CREATE TABLE IF NOT EXISTS rows (
 CREATE TABLE IF NOT EXISTS doc_terms (doc TEXT NOT NULL, term TEXT NOT NULL, PRIMARY KEY (doc, term));
 CREATE TABLE IF NOT EXISTS dense_pending (doc TEXT PRIMARY KEY)
 """
+# The facts table: alike in both backends but for its row id's type ({id}).
+FACTS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS facts (
+    id {id}, doc TEXT NOT NULL, unit TEXT NOT NULL, year INTEGER, kind TEXT,
+    section TEXT NOT NULL, tbl TEXT NOT NULL, row TEXT NOT NULL, code TEXT, col TEXT NOT NULL,
+    value TEXT NOT NULL, measure TEXT NOT NULL, page INTEGER, quote TEXT NOT NULL,
+    source TEXT NOT NULL, context TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS facts_doc ON facts(doc);
+CREATE INDEX IF NOT EXISTS facts_unit ON facts(unit)"""
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from budgetqa.index.store.base import (
     DOC_TABLES,
     DOCUMENT_COLUMNS,
     FACT_COLUMNS,
+    FACTS_SCHEMA,
     REINDEX,
     SCHEMA_VERSION,
     SHARED_SCHEMA,
@@ -41,14 +42,7 @@ from budgetqa.index.store.lexical import tokenize_document
 
 __all__ = ["DocInfo", "FactStore", "SectionRecord", "SqliteFactStore", "Stamp"]
 
-_SCHEMA = SHARED_SCHEMA + """;
-CREATE TABLE IF NOT EXISTS facts (
-    id INTEGER PRIMARY KEY, doc TEXT NOT NULL, unit TEXT NOT NULL, year INTEGER, kind TEXT,
-    section TEXT NOT NULL, tbl TEXT NOT NULL, row TEXT NOT NULL, code TEXT, col TEXT NOT NULL,
-    value TEXT NOT NULL, measure TEXT NOT NULL, page INTEGER, quote TEXT NOT NULL,
-    source TEXT NOT NULL, context TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS facts_doc ON facts(doc);
-CREATE INDEX IF NOT EXISTS facts_unit ON facts(unit);
+_SCHEMA = SHARED_SCHEMA + ";" + FACTS_SCHEMA.format(id="INTEGER PRIMARY KEY") + """;
 CREATE TABLE IF NOT EXISTS chunks (
     id TEXT PRIMARY KEY, doc TEXT NOT NULL, pos INTEGER NOT NULL, text TEXT NOT NULL,
     metadata TEXT NOT NULL, unit TEXT NOT NULL, year INTEGER, kind TEXT, chunk_type TEXT NOT NULL,

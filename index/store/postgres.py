@@ -37,6 +37,7 @@ from budgetqa.index.store.base import (
     DOC_TABLES,
     DOCUMENT_COLUMNS,
     FACT_COLUMNS,
+    FACTS_SCHEMA,
     REINDEX,
     SCHEMA_VERSION,
     SHARED_SCHEMA,
@@ -50,14 +51,7 @@ from psycopg import conninfo
 
 log = logging.getLogger(__name__)
 
-_SCHEMA = SHARED_SCHEMA + """;
-CREATE TABLE IF NOT EXISTS facts (
-    id BIGSERIAL PRIMARY KEY, doc TEXT NOT NULL, unit TEXT NOT NULL, year INTEGER, kind TEXT,
-    section TEXT NOT NULL, tbl TEXT NOT NULL, row TEXT NOT NULL, code TEXT, col TEXT NOT NULL,
-    value TEXT NOT NULL, measure TEXT NOT NULL, page INTEGER, quote TEXT NOT NULL,
-    source TEXT NOT NULL, context TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS facts_doc ON facts(doc);
-CREATE INDEX IF NOT EXISTS facts_unit ON facts(unit);
+_SCHEMA = SHARED_SCHEMA + ";" + FACTS_SCHEMA.format(id="BIGSERIAL PRIMARY KEY") + """;
 CREATE TABLE IF NOT EXISTS chunks (
     rid BIGSERIAL PRIMARY KEY, id TEXT NOT NULL UNIQUE, doc TEXT NOT NULL, pos INTEGER NOT NULL,
     text TEXT NOT NULL, metadata TEXT NOT NULL, unit TEXT NOT NULL, year INTEGER, kind TEXT,
