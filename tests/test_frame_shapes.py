@@ -210,3 +210,18 @@ def test_later_part_opening_like_a_unit_name_keeps_the_subject(u):
     parts = u.frames("甲市水务局有几辆车，20万以上设备多少台")
     assert len(parts) == 2 and parts[1][1].targets and parts[1][1].targets[0].ref.name == A
     assert not parts[1][1].problem
+
+
+def test_each_unit_with_its_own_year_asks_that_year_only() -> None:
+    a25, a26, b26 = _doc("a25.pdf", A, 2025), _doc("a26.pdf", A, 2026), _doc("b26.pdf", B, 2026)
+    source = MemorySource([(a25, [_fact(a25, SANGONG, "“三公”经费合计", "65.27")]),
+                           (a26, [_fact(a26, SANGONG, "“三公”经费合计", "46.29")]),
+                           (b26, [_fact(b26, SANGONG, "“三公”经费合计", "9.30")])])
+    u = Understander(Catalog(source))
+    paired = [(t.ref.name, t.year) for _, q in u.frames("甲市水务局2025年和甲市统计局2026年的三公经费各是多少")
+              for t in q.targets]
+    assert paired == [(A, 2025), (B, 2026)]
+    # years listed apart from the units still ask every unit in every year
+    crossed = {(t.ref.name, t.year) for _, q in u.frames("甲市水务局和甲市统计局2025年和2026年的三公经费")
+               for t in q.targets}
+    assert (A, 2025) in crossed and (A, 2026) in crossed and (B, 2026) in crossed

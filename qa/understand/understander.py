@@ -188,7 +188,7 @@ class Understander:
         if asked_year is None and not years and history and unit is None and not mentions:
             asked_year = getattr(history[-1], "year", None)
             base = replace(base, year=asked_year)
-        targets, problem, defaulted = self._targets(refs, base)
+        targets, problem, defaulted = self._targets(refs, base, _own_years(clean, mentions, years))
         relative = previous_year_words(dated, self.vocab.frames) if not years and year is None else []
         if relative and targets:  # "去年的机关运行经费": the year before the unit's latest document
             targets, problem = self._previous(targets, kind)
@@ -343,14 +343,16 @@ class Understander:
     def _unknown_unit(self, names: str, first: str) -> str:  # units helper: the closest, not every unit
         return f"语料中没有“{names}”的资料。最接近的已收录单位：{'、'.join(self.matcher.closest(first))}。"
 
-    def _targets(self, refs: list[tuple[UnitRef, ...]], query: Query) -> tuple[tuple[Target, ...], str, bool]:
+    def _targets(self, refs: list[tuple[UnitRef, ...]], query: Query,
+                 own: tuple[int, ...] = ()) -> tuple[tuple[Target, ...], str, bool]:
+        """Each unit asked in each year asked; `own`: the year written with each unit, in their order."""
         targets: list[Target] = []
         problems: list[str] = []
         defaulted = False
         years = query.years if len(query.years) > 1 else ((query.year,) if query.year else (None,))
-        for group in refs:
+        for i, group in enumerate(refs):
             for ref in group:
-                for y in years:
+                for y in (own[i],) if own else years:
                     t, why = self._pick(ref, y, query.kind)
                     if t is None:
                         problems.append(why)
@@ -603,6 +605,16 @@ def _money_after(facts: Sequence[Any], labels: Sequence[str]) -> str:
         if after:
             return norm(min(after, key=lambda g: g.quote.find(g.value)).row)
     return ""
+
+
+def _own_years(text: str, mentions: Sequence[Mention], years: tuple[int, ...]) -> tuple[int, ...]:
+    """"无锡水利局2026年和无锡发改委2025年的三公经费": each unit written with a year of its own, right
+    after its name, asks that year only (not every unit in every year). Empty when they are not so paired."""
+    if len(mentions) < 2 or len(mentions) != len(years):
+        return ()
+    if not all(text[m.end:].lstrip().startswith(f"{y}年") for m, y in zip(mentions, years, strict=True)):
+        return ()
+    return years
 
 
 def _has_cjk(text: str) -> bool:
