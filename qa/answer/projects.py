@@ -49,10 +49,8 @@ def project_name(title: str) -> str:
     return pieces[-1] if pieces else ""  # "西安市级2022年病媒生物防制": the words after the year
 
 
-@functools.lru_cache(maxsize=16384)  # pure, asked per fact: the unit's tables are few, its facts many
 def is_performance_table(title: str) -> bool:
-    """A 绩效目标/绩效自评 table, by its role (index/extract/roles.toml). Kept per title: `find_project`
-    asks it of every fact of the unit's documents on every question, and a table's facts share a title."""
+    """A 绩效目标/绩效自评 table, by its role (index/extract/roles.toml; `table_role` keeps it per title)."""
     return table_role(title) in PERFORMANCE_ROLES
 
 

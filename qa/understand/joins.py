@@ -6,11 +6,9 @@ Pure functions over strings; the words are data (vocabulary.toml [joins], [verbs
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
 from budgetqa.understand import lexicon
 
@@ -27,7 +25,7 @@ class JoinWords:
 
 @cache
 def join_words() -> JoinWords:
-    data = tomllib.loads(Path(__file__).with_name("vocabulary.toml").read_text(encoding="utf-8"))
+    data = lexicon.vocabulary_data()
     joins = data.get("joins", {})
     verbs = sorted(data.get("verbs", {}).items(), key=lambda kv: -len(kv[0]))
     return JoinWords(tuple(joins.get("list", ())), tuple(joins.get("sum", ())), tuple(joins.get("rank", ())),

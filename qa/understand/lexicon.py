@@ -9,6 +9,7 @@ from __future__ import annotations
 import tomllib
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 
 @cache
@@ -17,9 +18,14 @@ def words(name: str) -> tuple[str, ...]:
 
 
 @cache
+def vocabulary_data() -> dict[str, Any]:
+    """vocabulary.toml as parsed, once per process (its word lists, joins, verbs …)."""
+    return tomllib.loads(Path(__file__).with_name("vocabulary.toml").read_text(encoding="utf-8"))
+
+
+@cache
 def _all() -> dict[str, tuple[str, ...]]:
-    data = tomllib.loads(Path(__file__).with_name("vocabulary.toml").read_text(encoding="utf-8"))
-    return {k: tuple(v) for k, v in data.get("words", {}).items()}
+    return {k: tuple(v) for k, v in vocabulary_data().get("words", {}).items()}
 
 
 def has_any(text: str, name: str) -> bool:
