@@ -206,7 +206,8 @@ def _squash(text: str) -> str:
 
 
 def build_grid(body: list[Line]) -> Grid | None:
-    first = next((i for i, (_, ln, cs, _, _) in enumerate(body) if _is_data(cs) and not NUMBERING_RE.match(ln)), None)
+    first = next((i for i, (_, ln, cs, _, _) in enumerate(body)
+                  if (_is_data(cs) or (i and _enumerated(cs))) and not NUMBERING_RE.match(ln)), None)
     if first is None:
         return None
     header = [hs for _, ln, _, hs, _ in body[:first] if not NUMBERING_RE.match(ln)]
@@ -295,6 +296,12 @@ def _add_numbered(cols: list[Column], numbering: list[float]) -> list[Column]:
 def _gap_to(pos: float, col: Column) -> float:
     """pdftotext puts a column number near the left of the figures; a PDF cell centres it."""
     return min(abs(pos - col.lo), abs(pos - (col.lo + col.hi) / 2))
+
+
+def _enumerated(cs: list[Chunk]) -> bool:
+    """"一、部门预算" in every label column: a row without figures (a heading row of the body), not a
+    header line, which never opens with an item number."""
+    return bool(cs) and all(c.kind == "text" and ENUM_RE.match(c.text) for c in cs)
 
 
 def _is_data(cs: list[Chunk]) -> bool:

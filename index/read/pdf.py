@@ -17,6 +17,7 @@ from budgetqa.errors import NoTextLayer, UnreadableDocument
 from budgetqa.index.read.blocks import Block
 from budgetqa.index.read.layout import Chunk, LayoutReader, Line, _kind, _split_mixed, retype
 from budgetqa.index.read.raw import strip_page_numbers
+from budgetqa.index.read.ruled_rows import PdfLine, horizontal_rules, join_ruled_rows
 
 Char = tuple[float, float, float, float, str, float]  # x0, y0, x1, y1, text, size
 Direction = tuple[int, int]  # a text line's direction, rounded: (1, 0) upright, (0, -1) reads bottom to top
@@ -122,14 +123,17 @@ def visual_lines(page: Any) -> list[tuple[str, list[Chunk], float]]:
     if not chars:
         return []
     unit = statistics.median(c[5] for c in chars) / 2 or 5.0
-    borders = _vertical_borders(page, frame)
-    out: list[tuple[str, list[Chunk], float]] = []
+    drawings = page.get_cdrawings()
+    borders = _vertical_borders(drawings, frame)
+    lines: list[PdfLine] = []
     for row in _rows(chars):
         base = _glyph_middle(row)
         cs = _ruled(_cells(row, unit, _borders_at(borders, base)), borders, base, unit)
         if cs:
-            out.append((_line_text(cs, unit), cs, statistics.fmean((c[1] + c[3]) / 2 for c in row)))
-    return out
+            lines.append(PdfLine(_line_text(cs, unit), cs, statistics.fmean((c[1] + c[3]) / 2 for c in row),
+                                 statistics.median(c[5] for c in row)))
+    rules = horizontal_rules(drawings, lambda *xy: _turn_rect(frame, *xy))
+    return [(_line_text(ln.cells, unit), ln.cells, ln.y) for ln in join_ruled_rows(lines, rules, unit)]
 
 
 def reading_direction(raw: dict[str, Any]) -> Direction:
@@ -155,11 +159,11 @@ def _turn_rect(frame: Direction, x0: float, y0: float, x1: float, y1: float) -> 
     return min(xs), min(ys), max(xs), max(ys)
 
 
-def _vertical_borders(page: Any, frame: Direction = (1, 0)) -> list[tuple[float, float, float]]:
+def _vertical_borders(drawings: list[dict[str, Any]], frame: Direction = (1, 0)) -> list[tuple[float, float, float]]:
     """Vertical cell borders (x, top, bottom) drawn on the page, in the reading frame: lines and thin
     rectangles."""
     out: list[tuple[float, float, float]] = []
-    for path in page.get_cdrawings():
+    for path in drawings:
         for item in path["items"]:
             if item[0] == "l":
                 (x0, y0), (x1, y1) = _turn(frame, *item[1]), _turn(frame, *item[2])
@@ -247,17 +251,32 @@ def _cells(row: list[Char], unit: float, borders: Sequence[float] = ()) -> list[
     """Runs of characters; a gap wider than half an em, or a drawn border between two characters
     ("公务用车购置 公务用车运行": two header cells printed close together), starts a new cell."""
     groups: list[list[Char]] = []
+    crossed: set[int] = set()  # groups opened by a border across their first glyph
     last_x1 = -1e9
     for c in row:
         if c[4].isspace():
             continue
-        ruled = any(last_x1 - 0.5 <= b <= c[0] + 0.5 for b in borders)
-        if not groups or c[0] - last_x1 > SPLIT_EM * c[5] or ruled:
+        between = any(last_x1 - 0.5 <= b <= c[0] + 0.5 for b in borders)
+        # text centred in a cell wider than the cell spills over its border: a border across a glyph
+        # right of its middle opens the next cell ("预算数支出经济…"), and so does a glyph drawn over the
+        # one before it
+        across = any(c[0] + 0.5 < b < (c[0] + c[2]) / 2 for b in borders) and last_x1 > 0
+        across = across or (bool(borders) and c[0] < last_x1 - 0.25 * c[5])
+        if not groups or c[0] - last_x1 > SPLIT_EM * c[5] or between or across:
+            if across and not between and groups:
+                crossed.add(len(groups))
             groups.append([])
         elif c[0] - last_x1 > 0.15 * c[5] and groups[-1]:
             groups[-1].append((last_x1, c[1], c[0], c[3], " ", c[5]))  # a word space inside a cell
         groups[-1].append(c)
         last_x1 = max(last_x1, c[2])
+    for k in sorted(crossed, reverse=True):
+        if len(groups[k]) == 1:  # one glyph past the border ends its run ("补助", "（一）"): clipped, not a cell
+            groups[k - 1].extend(groups.pop(k))
+            continue
+        first = groups[k][0]  # the cell clips the spilled glyph at its border: the text starts there
+        edge = max((b for b in borders if b <= first[2]), default=first[0])
+        groups[k][0] = (max(first[0], edge + 0.5), *first[1:])
     out: list[Chunk] = []
     for g in groups:
         out.extend(_typed(g, unit))
