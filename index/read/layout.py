@@ -55,6 +55,7 @@ class Column:
     hi: int
     name: str = ""
     mid: float | None = None  # position of its number on the "** 1 2 3" line
+    ruled: tuple[int, int] | None = None  # the drawn cell borders its chunks sit in, when the source draws them
 
 
 def looks_layout(text: str) -> bool:
@@ -318,8 +319,9 @@ def _columns(lines: list[list[Chunk]]) -> list[Column]:
             abs((col.hi if kind == "value" else col.lo) - anchor) <= GAP)]
         if same:
             same[0].lo, same[0].hi = min(same[0].lo, c.start), max(same[0].hi, c.end)
+            same[0].ruled = _cell_union(same[0].ruled, c)
         else:
-            cols.append(Column(kind, c.start, c.end))
+            cols.append(Column(kind, c.start, c.end, ruled=_cell_union(None, c)))
     values = [c for c in cols if c.kind == "value"]
     # a number before the label in a row whose label is empty (行次 "8") sits in a figure column
     cols = [c for c in cols if c.kind != "code" or not any(min(c.hi, v.hi) > max(c.lo, v.lo) for v in values)]
@@ -327,11 +329,23 @@ def _columns(lines: list[list[Chunk]]) -> list[Column]:
     merged: list[Column] = []
     for col in cols:
         near = col.kind == "code" or col.lo <= merged[-1].hi + GAP if merged else False
+        if merged and col.kind == "text" and _other_cell(merged[-1], col):
+            near = False  # two drawn cells side by side are two columns however close their texts come
         if merged and col.kind != "value" and merged[-1].kind == col.kind and near:
             merged[-1].lo, merged[-1].hi = min(merged[-1].lo, col.lo), max(merged[-1].hi, col.hi)
         else:
             merged.append(col)
     return merged
+
+
+def _cell_union(ruled: tuple[int, int] | None, c: Chunk) -> tuple[int, int] | None:
+    if c.cell_lo is None or c.cell_hi is None:
+        return ruled
+    return (c.cell_lo, c.cell_hi) if ruled is None else (min(ruled[0], c.cell_lo), max(ruled[1], c.cell_hi))
+
+
+def _other_cell(a: Column, b: Column) -> bool:
+    return a.ruled is not None and b.ruled is not None and b.ruled[0] >= a.ruled[1]
 
 
 def _place(cols: list[Column], cs: list[Chunk]) -> list[str]:

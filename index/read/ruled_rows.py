@@ -121,8 +121,8 @@ def _joined(group: list[PdfLine]) -> PdfLine:
                 by_cell[key] = c
                 order.append(key)
             else:
-                by_cell[key] = Chunk(min(old.start, c.start), max(old.end, c.end), old.text + c.text, "text",
-                                     c.cell_lo, c.cell_hi)
+                # the first line's extent: the wrapped rest must not widen the column towards its neighbour
+                by_cell[key] = Chunk(old.start, old.end, old.text + c.text, "text", c.cell_lo, c.cell_hi)
     cells = sorted((by_cell[k] for k in order), key=lambda c: (c.start, c.end))
     text = " ".join(c.text for c in cells)
     return PdfLine(text, cells, sum(ln.y for ln in group) / len(group), max(ln.size for ln in group))
