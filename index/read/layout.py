@@ -102,7 +102,7 @@ class LayoutReader(LineReader):
             self.i += 1
         title = next((s for _, s in reversed(pre) if is_title(s)), "")
         lines = [ln for seg in segments for ln in seg]
-        if _is_performance(lines) and self._performance(title, pre, lines):
+        if (_is_performance(lines) or "绩效目标" in title) and self._performance(title, pre, lines):
             return
         grids = [] if _is_performance(lines) else [g for g in map(build_grid, segments) if g is not None]
         last = self.blocks[-1] if self.blocks else None
@@ -122,13 +122,24 @@ class LayoutReader(LineReader):
         """A 项目支出绩效目标表 as one key-value grid per project; False when it does not read so."""
         m = re.search(r"单位\s*[：:]\s*(万元|元|亿元|千元)", " ".join(s for _, s in pre))
         cells = [(p, text, tokens([(c.start, c.end, c.text) for c in cs]), y) for p, text, cs, _, y in lines]
-        blocks = perf_blocks(title, m.group(1) if m else "", cells)
+        from budgetqa.index.read.perf_form import form_blocks  # it reads this module's Chunk and Line
+
+        blocks = perf_blocks(title, m.group(1) if m else "", cells) or form_blocks(title, m.group(1) if m else "", lines)
         if not blocks:
             return False
         self.blocks.extend(blocks)
         if title:
             self.last_title = title
         return True
+
+    def _table_follows(self) -> bool:
+        """Also a 绩效目标表 printed as a form (项目名称 … 三级指标 | 指标值), which states no unit line."""
+        if super()._table_follows():
+            return True
+        if "绩效目标" not in self.lines[self.i][1]:
+            return False
+        ahead = [ln.replace(" ", "") for _, ln in self.lines[self.i + 1 : self.i + 30]]
+        return any(t.startswith("项目名称") for t in ahead) and any("三级指标" in t for t in ahead)
 
     def _leaves_table(self, i: int, body: list[Line]) -> bool:
         """Line i is prose after the table, not one of its rows: text lines give no sign of it."""

@@ -23,6 +23,7 @@ from budgetqa.answer.periods import (
     prior_said,
     years_line,
 )
+from budgetqa.answer.phrase import item_across
 from budgetqa.answer.printed import printed_share
 from budgetqa.answer.projects import project_answer
 from budgetqa.answer.select import Choice, Hints, by_measure, choose, clean_label, scope
@@ -226,7 +227,10 @@ def _lookup_sentence(t: Target, c: Choice) -> str:
     last = re.sub(r"^(?:19|20)\d{2}年?", "", col.split("/")[-1]).strip()
     parts = [re.sub(r"^(?:19|20)\d{2}年?", "", p).strip() for p in col.split("/")]
     group = [p for p in parts[:-1] if p and p not in words("main_column")]
-    if f.source == "table" and norm(f.row) in ("合计", "总计", "小计") and last and last not in words("main_column"):
+    across = item_across(f, t.ref.name, item)
+    if across:
+        item = across  # the row names the unit (a table of units): the item is printed across
+    elif f.source == "table" and norm(f.row) in ("合计", "总计", "小计") and last and last not in words("main_column"):
         item = last  # a wide table: the item is the column, the row is the total over units
     elif f.source == "table" and norm(f.row) in ("合计", "总计") and last in ("小计", "合计") and group:
         item = re.sub(r"^.*?安排的|(?:预算|决算)$", "", group[-1]) + "合计"  # the subtotal of a header group (三公 beside 会议费)

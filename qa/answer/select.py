@@ -417,7 +417,7 @@ def scope(f: Fact) -> str:
     if not title:
         return ""
     t = re.sub(r"^.*?(?:19|20)\d{2}\s*年度?", "", title).strip() or title
-    t = re.sub(r"^(?:公开)?\d+表\s*", "", t)
+    t = re.sub(r"^(?:公开)?\d+表\s*|^表\s*\d+(?:[-－]\d+)?\s*", "", t)  # "公开03表", "表13 部门综合预算…"
     t = re.sub(r"[（(]?(?:公开)?\d+表[）)]?$", "", t).strip()
     t = re.sub(r"(?:支出预算表|支出决算表|(?:预算|决算)?(?:情况|明细|总)?表)$", "", t).strip()
     return t

@@ -35,6 +35,7 @@ from budgetqa.understand.joins import (
     verbs_as_words,
     without_rank,
 )
+from budgetqa.understand.label_forms import reordered_labels
 from budgetqa.understand.lexicon import drop_all, has_any, made_of, words
 from budgetqa.understand.normalize import from_english, normalize_question
 from budgetqa.understand.periods import change_ask, period_words, without_comparison
@@ -151,6 +152,7 @@ class Understander:
         self.matcher = matcher_for(catalog, self.vocab.abbreviations, cache=unit_cache)
         self._vocab_keys = sorted(self.vocab.items, key=len, reverse=True)
         self._label_cache: dict[tuple[str, ...], list[str]] = {}
+        self._forms_cache: dict[tuple[str, ...], list[tuple[str, str]]] = {}
         self._scope_cache: dict[tuple[str, ...], str] = {}
         self._word_cache: dict[tuple[str, ...], set[str]] = {}
         self._kind_cache: dict[tuple[str, ...], dict[str, str]] = {}
@@ -440,6 +442,9 @@ class Understander:
         for label in self._labels(targets):
             for m in occurrences(label, text):
                 spans.append((m.start(), m.end(), Item(label, (label,))))
+        for form, label in self._reordered(targets):  # "基本建设资本性支出" for 资本性支出（基本建设）
+            for m in occurrences(form, text):
+                spans.append((m.start(), m.end(), Item(label, (label,))))
         for base, label in self._kind_bases(targets).items():
             for m in occurrences(base, text):
                 spans.append((m.start(), m.end(), Item(base, (label,))))
@@ -533,6 +538,13 @@ class Understander:
                       and not self._earlier(d, fs)}
             cached = sorted(labels - GENERIC_LABELS, key=lambda s: (-len(s), s))
             self._label_cache[key] = cached
+        return cached
+
+    def _reordered(self, targets: tuple[Target, ...]) -> list[tuple[str, str]]:
+        key = ("reordered", *sorted({d for t in targets for d in t.docs}))
+        cached = self._forms_cache.get(key)
+        if cached is None:
+            cached = self._forms_cache[key] = reordered_labels(self._labels(targets))
         return cached
 
     def _earlier(self, doc: str, facts: Sequence[Any]) -> bool:
