@@ -205,6 +205,16 @@ def _slice(grid: Grid, a: int, b: int) -> Grid:
                 tuple(grid.page_of(i) for i in range(a, b)))
 
 
+def _header_measure(st: _State, header: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
+    """A unit line printed into the header band ("单位：万元" over the last column, read with its header
+    cell: "单位：万元预算金额"): the table's measure, and no part of the column's name."""
+    found = [m.group(1) for r in header for c in r if (m := _MEASURE.search(norm(c)))]
+    if not found:
+        return header
+    st.measure = st.measure or found[0]
+    return [tuple(_MEASURE_PART.sub("", c).strip() if _MEASURE.search(norm(c)) else c for c in r) for r in header]
+
+
 def _table_grid(st: _State, grid: Grid, kind: str | None) -> None:
     rows = [(i, r) for i, r in enumerate(grid.rows) if any(c.strip() for c in r)]
     rows = [(i, r) for i, r in rows if not is_column_numbers(r)]
@@ -219,6 +229,7 @@ def _table_grid(st: _State, grid: Grid, kind: str | None) -> None:
     cells = [r for _, r in rows]
     n_head = split_header(cells)
     header, data = cells[:n_head], cells[n_head:]
+    header = _header_measure(st, header)
     header, data = _move_split_code_labels(header, data)
     width = max(len(r) for r in cells)
     layout = plan(header, data, width, "决算数" if kind == "决算" else "预算数")

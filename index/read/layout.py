@@ -9,7 +9,7 @@ columns they overlap, stacked top to bottom ("本级财政拨款" over "金额" 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import reduce
 
 from budgetqa.index.read.blocks import Block, Grid, Paragraph
@@ -104,7 +104,7 @@ class LayoutReader(LineReader):
         lines = [ln for seg in segments for ln in seg]
         if (_is_performance(lines) or "绩效目标" in title) and self._performance(title, pre, lines):
             return
-        grids = [] if _is_performance(lines) else [g for g in map(build_grid, segments) if g is not None]
+        grids = [] if _is_performance(lines) else build_grids(segments)
         last = self.blocks[-1] if self.blocks else None
         if grids and isinstance(last, Grid) and self._same_table(title):
             self.blocks.pop()
@@ -217,7 +217,32 @@ def _squash(text: str) -> str:
     return re.sub(r"(?<=[^\x00-\x7f]) +(?=[^\x00-\x7f])", "", text).strip()
 
 
+def build_grids(segments: list[list[Line]]) -> list[Grid]:
+    """One grid per page of a table. A page that goes on without a header of its own is read in the
+    first page's columns when its figures sit under them: a column empty on that page (规格型号 on
+    the last page of a 政府采购表) must not shift every figure right of it one column left."""
+    grids: list[Grid] = []
+    template: list[Column] | None = None
+    for seg in segments:
+        built = _build_grid(seg, template)
+        if built is not None:
+            grids.append(built[0])
+            template = template or built[1]
+    return grids
+
+
 def build_grid(body: list[Line]) -> Grid | None:
+    built = _build_grid(body, None)
+    return built[0] if built else None
+
+
+def _fits(template: list[Column], data: list[list[Chunk]]) -> bool:
+    values = [c for c in template if c.kind == "value"]
+    return bool(values) and all(any(abs(col.hi - c.end) <= GAP for col in values)
+                                for cs in data for c in cs if c.kind == "value")
+
+
+def _build_grid(body: list[Line], template: list[Column] | None) -> tuple[Grid, list[Column]] | None:
     first = next((i for i, (_, ln, cs, _, _) in enumerate(body)
                   if (_is_data(cs) or (i and _enumerated(cs))) and not NUMBERING_RE.match(ln)), None)
     if first is None:
@@ -225,16 +250,20 @@ def build_grid(body: list[Line]) -> Grid | None:
     header = [hs for _, ln, _, hs, _ in body[:first] if not NUMBERING_RE.match(ln)]
     numbering = next((_numbering(hs) for _, ln, _, hs, _ in body[:first] if NUMBERING_RE.match(ln) and _numbering(hs)), [])
     data = [line for line in body[first:] if not NUMBERING_RE.match(line[1])]
-    cols = _columns([cs for _, _, cs, _, _ in data if _is_data(cs)])
-    if not any(c.kind == "value" for c in cols):
-        return None
-    cols = _add_numbered(cols, numbering)
-    _name_columns(cols, header)
+    rows_cs = [cs for _, _, cs, _, _ in data if _is_data(cs)]
+    if template is not None and not header and _fits(template, rows_cs):
+        cols = [replace(c) for c in template]  # the table's first page's columns, names included
+    else:
+        cols = _columns(rows_cs)
+        if not any(c.kind == "value" for c in cols):
+            return None
+        cols = _add_numbered(cols, numbering)
+        _name_columns(cols, header)
     rows = _rows(cols, data)
     header_row = tuple(c.name or ("科目编码" if c.kind == "code" else "项目" if c.kind == "text" else "金额") for c in cols)
     first_page = rows[0].page if rows else None
     return Grid(rows=(header_row, *(tuple(r.cells) for r in rows)), page=first_page,
-                quotes=("\t".join(header_row), *(r.quote for r in rows)), pages=(first_page, *(r.page for r in rows)))
+                quotes=("\t".join(header_row), *(r.quote for r in rows)), pages=(first_page, *(r.page for r in rows))), cols
 
 
 @dataclass

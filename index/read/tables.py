@@ -20,6 +20,7 @@ _CODE_HEAD = re.compile(r"编码|代码|^[类款项]$|^编号$")
 _SKIP_HEAD = re.compile(r"行\s*次|栏\s*次|序\s*号")  # row/column numbers: neither label nor figure
 _LABEL_HEAD = re.compile(r"名称|项\s*目|科目|单位|内容|指标")
 _MEASURE_LEAF = re.compile(r"预算数|决算数|执行数|金额|预算金额|决算金额")
+_ENUM = re.compile(r"^(?:[一二三四五六七八九十]+、|\d+[、.．](?!\d)|[（(][一二三四五六七八九十\d]+[)）])")
 _HEAD_WORD = re.compile(r"项\s*目|预算数|决算数|合\s*计|科目|编码|名称|金额|小计|收\s*入|支\s*出")
 
 
@@ -59,12 +60,19 @@ class Layout:
 def split_header(rows: list[tuple[str, ...]]) -> int:
     """Number of leading header rows: those before the first row holding a figure, a code or a total."""
     for i, row in enumerate(rows[:8]):
-        if _is_data(row):
+        if _is_data(row) or (i and _enumerated(row)):
             return i
     n = 0  # an empty table: its header is the rows that read like column names
     while n < len(rows) - 1 and sum(1 for c in rows[n] if _HEAD_WORD.search(c)) >= 2:
         n += 1
     return max(n, 1) if len(rows) > 1 else 0
+
+
+def _enumerated(row: tuple[str, ...]) -> bool:
+    """"一、部门预算" in every label column and no figure: the body's first heading row; a header cell
+    never opens with an item number."""
+    filled = [c.strip() for c in row if c.strip()]
+    return bool(filled) and all(_ENUM.match(c) for c in filled)
 
 
 def _is_data(row: tuple[str, ...]) -> bool:
