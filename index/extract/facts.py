@@ -22,11 +22,12 @@ _PERCENT_WORDS = re.compile(r"%|％|百分比|比例|比重|占比|增长率|增
 _COUNT_WORDS: tuple[tuple[str, str], ...] = (("人数", "人"), ("人次", "人次"), ("车辆数", "辆"), ("辆数", "辆"))
 # A figure printed with its measure and maybe a comparator: "≥90%", "100%", "≤5万元", "3个".
 _FIGURE_CELL = re.compile(
-    r"^\s*(?P<cmp>[≥≤><=＞＜]|大于等于|小于等于|不低于|不高于|不少于|不超过|大于|小于|约|达到)?\s*"
+    r"^\s*(?P<cmp>[≥≤><=＞＜＝]|大于等于|小于等于|不低于|不高于|不少于|不超过|大于|小于|约|达到)?\s*"
     r"(?P<num>[-－]?[0-9０-９][0-9０-９,，.．]*)\s*(?:余|多)?"
     # compound units first: "元/人" must not stop at 元, "批次" not at 批
     r"(?P<measure>个百分点|(?:亿|万)?元(?:/(?:人|年|月|次|户|天|件|台|人·年)){1,2}|亿元|万元|元|%|％|人次|万人|人|辆|台|个|件|次"
-    r"|平方米|户|家|项|套|所|天|小时|篇|万份|份|场|类|批次|批|期|起|分)?\s*$"
+    r"|平方米|户|家|项|套|所|天|小时|篇|万份|份|场|类|批次|批|期|起|分"
+    r"|万吨|吨|万千瓦时|千瓦时|万度|度|万立方米|万立方|立方米)?\s*$"  # quantities of water, power, gas
 )
 # Rows under "项目资金（万元）" that still talk money: "其中：财政拨款", "其他资金".
 _MONEY_LINE = re.compile(r"^其中|资金|拨款|经费|金额|预算")
