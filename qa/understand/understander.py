@@ -36,7 +36,7 @@ from budgetqa.understand.joins import (
     verbs_as_words,
     without_rank,
 )
-from budgetqa.understand.lexicon import drop_all, has_any, made_of, words
+from budgetqa.understand.lexicon import drop_all, has_any, made_of, vocabulary_data, words
 from budgetqa.understand.normalize import from_english, normalize_question
 from budgetqa.understand.periods import change_ask, period_words, without_comparison
 from budgetqa.understand.text_shape import text_shape
@@ -116,8 +116,7 @@ class Vocabulary:
 
 @lru_cache(maxsize=1)
 def load_vocabulary(path: str = "") -> Vocabulary:
-    p = Path(path) if path else Path(__file__).with_name("vocabulary.toml")
-    data = tomllib.loads(p.read_text(encoding="utf-8"))
+    data = tomllib.loads(Path(path).read_text(encoding="utf-8")) if path else vocabulary_data()
     return Vocabulary(items=data.get("items", {}), abbreviations=data.get("abbreviations", {}),
                       kinds=data.get("kinds", {}), frames=load_words(data),
                       questions=load_question_words(data))
