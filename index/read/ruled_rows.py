@@ -88,8 +88,11 @@ def _continues(group: list[PdfLine], line: PdfLine, rules: list[Rule], unit: flo
     top, bottom = last.middle + 0.2 * last.size, line.middle - 0.2 * line.size
     if any(top <= y <= bottom and min(rx1, x1) - max(rx0, x0) > unit for y, rx0, rx1 in rules):
         return False
+    # one figure a cell, and never a figure and words in one cell: a header glyph that overflows into the
+    # first row's band (clipped in print) is no part of that row
     filled = {(c.cell_lo, c.cell_hi) for ln in group for c in ln.cells if c.kind != "text"}
-    return not any((c.cell_lo, c.cell_hi) in filled for c in line.cells if c.kind != "text")
+    worded = {(c.cell_lo, c.cell_hi) for ln in group for c in ln.cells if c.kind == "text"}
+    return not any((c.cell_lo, c.cell_hi) in (filled if c.kind == "text" else filled | worded) for c in line.cells)
 
 
 def _closed(group: list[PdfLine], rules: list[Rule], unit: float) -> list[PdfLine]:
