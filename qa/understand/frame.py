@@ -16,6 +16,10 @@ from typing import Literal
 from budgetqa.understand.units import UnitMatcher
 
 Operation = Literal["lookup", "sum", "difference", "ratio", "change", "compare", "rank", "list", "explain"]
+# What a comparison asks of its figures: "" none; "more" which is larger ("哪个多"); "difference" by how much
+# ("A比B多多少"); "times" how many times ("A是B的几倍"); "most"/"least" the largest/smallest of several or of a
+# concept's parts ("三公经费里哪项最多").
+Relation = Literal["", "more", "difference", "times", "most", "least"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,19 @@ class FrameWords:
     item_after: tuple[str, ...] = ("结转", "结余", "末", "底", "同期")
     each: tuple[str, ...] = ("各", "分别", "都")
     operations: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+
+@dataclass(frozen=True)
+class CompareWords:
+    """The words (vocabulary.toml [compare]) that say what a comparison asks."""
+
+    times: tuple[str, ...] = ()
+    most: tuple[str, ...] = ()
+    least: tuple[str, ...] = ()
+    difference: tuple[str, ...] = ()
+    which: tuple[str, ...] = ()
+    comparatives: tuple[str, ...] = ()  # [joins] comparatives: 多, 高, 少 …
+    current: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -55,6 +72,49 @@ def load_words(data: dict[str, object]) -> FrameWords:
         return base
     kw = {k: tuple(v) for k, v in frames.items() if k in FrameWords.__dataclass_fields__ and isinstance(v, list)}
     return replace(base, **kw, operations=tuple((k, tuple(v)) for k, v in ops.items()))  # type: ignore[arg-type]
+
+
+def load_compare_words(data: dict[str, object]) -> CompareWords:
+    raw = data.get("compare", {})
+    joins = data.get("joins", {})
+    if not isinstance(raw, dict) or not isinstance(joins, dict):
+        return CompareWords()
+    kw = {k: tuple(v) for k, v in raw.items() if k in CompareWords.__dataclass_fields__ and isinstance(v, list)}
+    return replace(CompareWords(**kw), comparatives=tuple(joins.get("comparatives", ())))
+
+
+def relation(text: str, words: CompareWords) -> Relation:
+    """What the clause asks of the figures it compares ("" when it compares nothing). A which-word asks
+    "which is larger" only with a comparative after it ("哪个多", "谁的招待费高"), not in "多少"."""
+    if any(w in text for w in words.times):
+        return "times"
+    if any(w in text for w in words.most):
+        return "most"
+    if any(w in text for w in words.least):
+        return "least"
+    if any(w in text for w in words.difference):
+        return "difference"
+    plain = text.replace("多少", "")
+    at = min((plain.find(w) for w in words.which if w in plain), default=-1)
+    if at >= 0 and any(c in plain[at:] for c in words.comparatives):
+        return "more"
+    return ""
+
+
+def asks_current(text: str, words: CompareWords) -> int:
+    """Where the clause names the document's own year ("今年和去年…"), -1 if it does not."""
+    return min((text.find(w) for w in words.current if w in text), default=-1)
+
+
+def paired_years(text: str, words: CompareWords, previous: tuple[str, ...], lists: tuple[str, ...]) -> list[str]:
+    """"今年和去年分别多少", "去年与今年哪年多": the previous-year word listed with the document's own year asks
+    that year too (a list word between them is no comparison "和上年相比"). [] when they are not so listed."""
+    for cur in words.current:
+        for join in lists:
+            for prev in previous:
+                if cur + join + prev in text or prev + join + cur in text:
+                    return [prev]
+    return []
 
 
 def operation(text: str, words: FrameWords) -> Operation:
