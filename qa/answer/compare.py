@@ -23,6 +23,7 @@ from budgetqa.catalog import Catalog
 from budgetqa.index.extract.identity import identity_of, item_key
 from budgetqa.index.model import Fact
 from budgetqa.understand.concepts import concept_of
+from budgetqa.understand.lexicon import has_any
 from budgetqa.understand.understander import Item, Query, Target
 
 if TYPE_CHECKING:
@@ -142,10 +143,11 @@ def _labels(operands: Sequence[Operand]) -> list[str]:
     ("湖州市交通运输局公务接待费", "2025年机关运行经费")."""
     units = len({o.target.ref.name for o in operands}) > 1
     years = len({_year_of(o) for o in operands}) > 1
+    one_item = len({o.item.text for o in operands}) == 1  # one item asked: named alike, as the question names it
     out = []
     for o in operands:
         parts = [o.target.ref.name if units else "", f"{_year_of(o)}年" if years and _year_of(o) else "",
-                 _item_of(o)]
+                 _asked(o.item) if one_item else _item_of(o)]
         out.append("".join(parts))
     return out
 
@@ -155,8 +157,21 @@ def _year_of(o: Operand) -> int | None:
 
 
 def _item_of(o: Operand) -> str:
-    """The item as the question names it (a vocabulary word by the label it stands for)."""
-    return o.item.labels[0] if o.item.vocab and o.item.labels else o.item.text
+    """The item as the documents name it (its identity: a transposed table's column, not its 合计 row); a
+    total, a long label or a computed figure by the question's own word."""
+    if o.fact is not None:
+        label = _printed_item(o.fact)
+        if label and not has_any(label, "total_word") and len(label) <= 16:
+            return label
+    return _asked(o.item)
+
+
+def _asked(item: Item) -> str:
+    return item.labels[0] if item.vocab and item.labels else item.text
+
+
+def _printed_item(f: Fact) -> str:
+    return clean_label(identity_of(f).item)
 
 
 def _ranked_parts(query: Query, catalog: Catalog, t: Target, item: Item) -> Draft | None:
@@ -185,10 +200,11 @@ def _ranked_parts(query: Query, catalog: Catalog, t: Target, item: Item) -> Draf
     best = pick(range(len(parts)), key=lambda k: values[k])
     word = "最少" if query.relation == "least" else "最多"
     year = f"{parts[0].year}年" if parts[0].year else ""
-    each = "，".join(f"{clean_label(p.row)}{p.value.strip()}{p.measure}" for p in parts)
+    names = [_printed_item(p) for p in parts]
+    each = "，".join(f"{n}{p.value.strip()}{p.measure}" for n, p in zip(names, parts, strict=True))
     tied = [k for k in range(len(parts)) if values[k] == values[best] and k != best]
-    top = "、".join(clean_label(parts[k].row) for k in (best, *tied))
-    text = (f"{t.ref.name}{year}{parts[0].kind or ''}{concept.id}（{table}）分为{'、'.join(clean_label(p.row) for p in parts)}："
+    top = "、".join(names[k] for k in (best, *tied))
+    text = (f"{t.ref.name}{year}{parts[0].kind or ''}{concept.id}（{table}）分为{'、'.join(names)}："
             f"{each}；其中{top}{word}，为{parts[best].value.strip()}{parts[best].measure}。")
     return Draft("answered", text, tuple(parts), unit=t.ref.name)
 
