@@ -63,6 +63,8 @@ WORDS = load_compare_words(vocabulary_data())
 @pytest.mark.parametrize("text,want", [
     ("甲和乙哪个的公务接待费多？各多少", "more"),
     ("谁的招待费高", "more"),
+    ("甲和乙的会议费，哪个少", "less"),
+    ("谁的培训费更低", "less"),
     ("甲的公务接待费比乙多多少", "difference"),
     ("甲比乙少了多少", "difference"),
     ("两家的会议费相差多少", "difference"),
@@ -97,6 +99,17 @@ def test_relation_only_clause_joins_the_one_before():
     assert len(clauses("甲市水务局买车的钱和养车的钱分别多少，哪个花得多", words)) == 1
     assert len(clauses("甲市水务局的会议费和培训费各多少？哪个高", words)) == 1
     assert len(clauses("甲市水务局政府采购多少，工程类多少", words)) == 2  # a piece with its own item still splits
+
+
+def test_follow_up_compares_with_the_figure_before(u):
+    (_, first), (text, second) = u.frames("甲市水务局的公务接待费是多少？比甲市统计局多多少？")
+    assert _operands(first) == [(A, 2026, False)]
+    assert text.startswith("甲市水务局公务接待费比甲市统计局")
+    assert second.relation == "difference" and _operands(second) == [(A, 2026, False), (B, 2026, False)]
+    (_, _), (_, second) = u.frames("甲市水务局的培训费是多少，比会议费多多少")
+    assert second.relation == "difference" and [i.text for i in second.items] == ["培训费", "会议费"]
+    (_, _), (_, second) = u.frames("甲市水务局的机关运行经费是多少？比上年减少了多少？")
+    assert second.relation == "difference" and second.qtype == "growth"  # a change keeps its own answer
 
 
 def _operands(q) -> list[tuple[str, int | None, bool]]:
@@ -160,6 +173,16 @@ def test_times_end_to_end(engine):
 def test_which_more_of_two_items_end_to_end(engine):
     ans = engine.ask("甲市水务局的会议费和培训费哪个多？各多少")
     assert "培训费比会议费多3.27万元" in ans.answer and _all_verified(ans)  # "哪个多": the larger named first
+
+
+def test_smaller_named_first_when_asked_which_is_less(engine):
+    ans = engine.ask("甲市水务局和甲市统计局的公务接待费，哪个少")
+    assert "甲市统计局公务接待费比甲市水务局公务接待费少7.11万元" in ans.answer and _all_verified(ans)
+
+
+def test_follow_up_difference_end_to_end(engine):
+    ans = engine.ask("甲市水务局的公务接待费是多少？比甲市统计局多多少？")
+    assert "甲市水务局公务接待费比甲市统计局公务接待费多7.11万元（计算：" in ans.answer and _all_verified(ans)
 
 
 def test_equal_figures_said_equal(engine):

@@ -125,6 +125,8 @@ def _relation(relation: str, operands: list[Operand]) -> tuple[str, list[Derived
     big, small, word = (a, b, "多") if a.value > b.value else (b, a, "少")
     if relation == "more" and word == "少":  # "哪个多": the larger one is named first
         la, lb, word = lb, la, "多"
+    elif relation == "less" and word == "多":  # "哪个少": the smaller one is named first
+        la, lb, word = lb, la, "少"
     if a.fact is None or b.fact is None:  # a computed figure: said which is larger, not recomputed here
         return f"{la}比{lb}{word}。", []
     try:

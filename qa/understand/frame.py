@@ -16,10 +16,11 @@ from typing import Literal
 from budgetqa.understand.units import UnitMatcher
 
 Operation = Literal["lookup", "sum", "difference", "ratio", "change", "compare", "rank", "list", "explain"]
-# What a comparison asks of its figures: "" none; "more" which is larger ("哪个多"); "difference" by how much
+# What a comparison asks of its figures: "" none; "more"/"less" which is larger/smaller ("哪个多", "哪个少");
+# "difference" by how much
 # ("A比B多多少"); "times" how many times ("A是B的几倍"); "most"/"least" the largest/smallest of several or of a
 # concept's parts ("三公经费里哪项最多").
-Relation = Literal["", "more", "difference", "times", "most", "least"]
+Relation = Literal["", "more", "less", "difference", "times", "most", "least"]
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,8 @@ class CompareWords:
     difference: tuple[str, ...] = ()
     which: tuple[str, ...] = ()
     comparatives: tuple[str, ...] = ()  # [joins] comparatives: 多, 高, 少 …
+    lesser: tuple[str, ...] = ()  # the comparatives that ask for the smaller one (少, 低)
+    against: tuple[str, ...] = ()  # a follow-up opening with these compares with the figure before ("比…多多少")
     current: tuple[str, ...] = ()
 
 
@@ -96,9 +99,10 @@ def relation(text: str, words: CompareWords) -> Relation:
         return "difference"
     plain = text.replace("多少", "")
     at = min((plain.find(w) for w in words.which if w in plain), default=-1)
-    if at >= 0 and any(c in plain[at:] for c in words.comparatives):
-        return "more"
-    return ""
+    after = [(plain.find(c, at), -len(c), c) for c in words.comparatives if at >= 0 and c in plain[at:]]
+    if not after:
+        return ""
+    return "less" if min(after)[2] in words.lesser else "more"
 
 
 def asks_current(text: str, words: CompareWords) -> int:
@@ -115,6 +119,19 @@ def paired_years(text: str, words: CompareWords, previous: tuple[str, ...], list
                 if cur + join + prev in text or prev + join + cur in text:
                     return [prev]
     return []
+
+
+def compares_with_before(frame: Frame, words: CompareWords) -> bool:
+    """A follow-up that compares the figure before with another unit, year or item ("…是多少？比湖州财政局多
+    多少？", "…是多少，比会议费多多少"): it opens with a comparison word and asks a relation."""
+    return frame.clause.lstrip("，, ").startswith(words.against) and bool(relation(frame.clause, words))
+
+
+def compared_with(frame: Frame, subject: str, item: str) -> Frame:
+    """The follow-up read with the subject and the item of the frame before in front: "湖州交通局公务接待费
+    比湖州财政局多多少" — two operands, one relation."""
+    return replace(frame, text=subject + item + frame.clause.lstrip("，, "),
+                   inherited=(*frame.inherited, "subject", "item"))
 
 
 def operation(text: str, words: FrameWords) -> Operation:

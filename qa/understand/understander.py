@@ -22,6 +22,8 @@ from budgetqa.understand.frame import (
     FrameWords,
     Relation,
     asks_current,
+    compared_with,
+    compares_with_before,
     each_parts,
     frames,
     load_compare_words,
@@ -261,15 +263,19 @@ class Understander:
             subject = parts[0].subject if parts else ""
             return self._each(asked, subject, whole, unit=unit, year=year, history=history)
         out: list[tuple[str, Query]] = []
-        item = ""
+        item = subject = ""
         for f in parts:
             q = self.understand(f.text, unit=unit, year=year, history=history)
             if item and needs_item(f, bool(q.items) and not q.problem, words):
                 f = with_item(f, item, words)
                 q = self.understand(f.text, unit=unit, year=year, history=history)
+            elif item and out and compares_with_before(f, self.vocab.compare):
+                f = compared_with(f, subject, item)
+                q = self.understand(f.text, unit=unit, year=year, history=history)
             if not q.items and out and asks_money(f.clause):
                 q = self._companion(out[-1][1], q)
             item = q.items[0].text if q.items else item
+            subject = f.subject or subject
             out.append((f.text, q))
         return out
 
