@@ -183,6 +183,7 @@ def test_smaller_named_first_when_asked_which_is_less(engine):
 def test_follow_up_difference_end_to_end(engine):
     ans = engine.ask("甲市水务局的公务接待费是多少？比甲市统计局多多少？")
     assert "甲市水务局公务接待费比甲市统计局公务接待费多7.11万元（计算：" in ans.answer and _all_verified(ans)
+    assert ans.answer.count("8.21万元。") == 1  # the figure the follow-up compares with is said once
 
 
 def test_equal_figures_said_equal(engine):
@@ -202,3 +203,11 @@ def test_two_years_end_to_end(engine):
     assert "158.61万元" in ans.answer and "150.63万元" in ans.answer
     assert "2025年机关运行经费比2026年机关运行经费多7.98万元" in ans.answer
     assert _all_verified(ans)
+
+
+def test_a_repeated_sentence_is_said_once():
+    from budgetqa.check.chain import _said_once
+
+    text = "甲局公务接待费为51.53万元。（问题未指定年份，按最新回答。）甲局公务接待费为51.53万元。乙局为3.00万元。"
+    assert _said_once(text) == "甲局公务接待费为51.53万元。（问题未指定年份，按最新回答。）乙局为3.00万元。"
+    assert _said_once("甲为5万元。甲为5万元。") == "甲为5万元。甲为5万元。"  # short sentences are left alone
