@@ -211,3 +211,8 @@ def test_a_repeated_sentence_is_said_once():
     text = "甲局公务接待费为51.53万元。（问题未指定年份，按最新回答。）甲局公务接待费为51.53万元。乙局为3.00万元。"
     assert _said_once(text) == "甲局公务接待费为51.53万元。（问题未指定年份，按最新回答。）乙局为3.00万元。"
     assert _said_once("甲为5万元。甲为5万元。") == "甲为5万元。甲为5万元。"  # short sentences are left alone
+
+
+def test_smallest_of_three_items_end_to_end(engine):
+    ans = engine.ask("甲市水务局的会议费、培训费和公务接待费哪个最少")
+    assert "其中公务接待费最少，为8.21万元" in ans.answer and _all_verified(ans)

@@ -66,7 +66,8 @@ def _operands(query: Query, pairs: Sequence[tuple[Target, Item]], lookup: Lookup
         draft = lookup(one)
         if draft.status != "answered" or not draft.facts:
             return None  # a figure the documents lack: the plain path says which one is missing
-        fact = None if draft.derived else draft.facts[0]
+        computed = bool(draft.derived) and draft.facts[0] in draft.derived[0].inputs  # last year's, a sum of parts
+        fact = None if computed else draft.facts[0]
         value, measure = (draft.derived[0].value, draft.derived[0].measure) if fact is None \
             else (fact.number, fact.measure)
         if value is None:
@@ -106,9 +107,10 @@ def _relation(relation: str, operands: list[Operand]) -> tuple[str, list[Derived
     """The sentence stating the relation, and the computations it shows."""
     labels = _labels(operands)
     if relation in ("most", "least") or len(operands) > 2:
-        pick = max if relation != "least" else min
+        fewest = relation in ("least", "less")
+        pick = min if fewest else max
         best = pick(range(len(operands)), key=lambda k: operands[k].value)
-        word = "最少" if relation == "least" else "最多"
+        word = "最少" if fewest else "最多"
         o = operands[best]
         return f"其中{labels[best]}{word}，为{_shown(o)}。", []
     (a, la), (b, lb) = zip(operands, labels, strict=True)
