@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from budgetqa.index.read.years import after_first_year, leading_year, without_base_years, without_years, years_in
+from budgetqa.index.read.years import (
+    after_first_year,
+    leading_year,
+    without_base_years,
+    without_years,
+    years_in,
+)
 
 
 def test_years_in_skips_codes_and_figures() -> None:
