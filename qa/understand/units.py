@@ -435,11 +435,23 @@ class UnitMatcher:
         q = _question_text(question)
         mentions: list[Mention] = []
         foreign: list[str] = []
-        for group in _select(self._exact(q) + self._fuzzy(q)):
+        groups = _select(self._exact(q) + self._fuzzy(q))
+        # the places of the units the question names with their place ("安宁市医疗保障服务中心")
+        named = {w for group in groups if not all(g.generic for g in group)
+                 for g in group for w in self._places[g.ref.name]}
+        for group in groups:
             m = group[0]
-            place = self._place_before(q, m.start) if all(g.generic for g in group) else ""
+            generic = all(g.generic for g in group)
+            place = self._place_before(q, m.start) if generic else ""
             if place and not any(place in self._places[g.ref.name] for g in group):
                 foreign.append(place + q[m.start:m.end])
+            elif generic and not place and named:
+                # a placeless name beside a unit named with its place means a unit of that place; other
+                # cities' units of that name are not asked ("…安宁市医疗保障服务中心“…医保经办考核…”项目":
+                # 医保经办 is part of the project's name, not every city's 医疗保障经办服务中心)
+                kept = [g for g in group if self._places[g.ref.name] & named]
+                if kept:
+                    mentions.append(_mention(kept))
             else:
                 mentions.append(_mention(group))
         foreign += [f for f in self.unknown_names(q, mentions) if f not in foreign]
