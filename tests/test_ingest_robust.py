@@ -6,6 +6,7 @@ import fcntl
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from budgetqa.config import Settings
@@ -129,7 +130,7 @@ def test_parsing_runs_with_the_index_lock_released(tmp_path: Path, seed_paths: l
     seen: list[bool] = []
     real = isolate.parse_file
 
-    def probing(path: Path, key: str, limits: Limits) -> isolate.Parsed:
+    def probing(path: Path, key: str, limits: Limits, **kwargs: Any) -> isolate.Parsed:
         fd = os.open(settings.home / "index.lock", os.O_RDWR | os.O_CREAT)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises BlockingIOError when held
@@ -137,7 +138,7 @@ def test_parsing_runs_with_the_index_lock_released(tmp_path: Path, seed_paths: l
             seen.append(True)
         finally:
             os.close(fd)
-        return real(path, key, limits)
+        return real(path, key, limits, **kwargs)
 
     monkeypatch.setattr(isolate, "parse_file", probing)
     report = index_paths(seed_paths[:2], settings, progress=False)

@@ -90,7 +90,7 @@ def default_corpus() -> list[Path]:
 def expand(paths: Sequence[Path]) -> tuple[list[Path], list[tuple[str, str]], list[tuple[str, str]]]:
     """Files to index (folders expanded), the files skipped as not documents (with the reason), and the
     paths that do not exist."""
-    from budgetqa.index.read.readers import SUPPORTED
+    from budgetqa.index.read import SUPPORTED
 
     files: list[Path] = []
     skipped: list[tuple[str, str]] = []
@@ -176,13 +176,16 @@ def _index_files(files: list[Path], store: FactStore, settings: Settings, progre
     from budgetqa.index.store.isolate import Limits
     from tqdm import tqdm
 
+    class Bar(tqdm):  # type: ignore[type-arg]
+        monitor_interval = 0  # no monitor thread: a single file's parse worker is then a plain fork (isolate)
+
     limits = Limits.of(settings)
-    bar = tqdm(files, desc="索引", unit="文件", file=sys.stderr, disable=not progress or not files,
-               dynamic_ncols=True)
+    bar = Bar(files, desc="索引", unit="文件", file=sys.stderr, disable=not progress or not files,
+              dynamic_ncols=True)
     for path in bar:
         bar.set_postfix_str(path.name[:40], refresh=False)
         try:
-            result = _index_one(path, str(path), store, settings, limits)
+            result = _index_one(path, str(path), store, settings, limits, single=len(files) == 1)
         except NotBudgetDocument as exc:
             tally.skipped.append((path.name, exc.reason))
             continue
@@ -203,7 +206,7 @@ def _index_files(files: list[Path], store: FactStore, settings: Settings, progre
 
 
 def _index_one(path: Path, origin: str, store: FactStore, settings: Settings,
-               limits: Limits) -> tuple[str, int, int] | None:
+               limits: Limits, single: bool = False) -> tuple[str, int, int] | None:
     """(key, facts, chunks) written, or None when the file is unchanged since it was indexed.
 
     Parsing runs with no lock held; the lock covers only the re-check and the one-transaction commit,
@@ -219,8 +222,10 @@ def _index_one(path: Path, origin: str, store: FactStore, settings: Settings,
             with index_lock(settings):
                 store.set_origin(known.name, origin)
         return None
-    preload_tokenizer()  # jieba's dictionary loads in this process while the worker parses
-    parsed = parse_file(path, document_key(store.stamps(), origin, path), limits)
+    # jieba's dictionary loads in this process while the worker parses (started after the worker: a
+    # single file's worker is forked, and a fork must not copy a half-done load)
+    parsed = parse_file(path, document_key(store.stamps(), origin, path), limits, single=single,
+                        meanwhile=preload_tokenizer)
     with index_lock(settings):
         stamps = store.stamps()
         if sha is not None and _known(stamps, sha) is not None:
