@@ -163,6 +163,7 @@ def index_paths(paths: Sequence[Path], settings: Settings, progress: bool = True
     try:
         _index_files(files, store, settings, progress, tally)
         with index_lock(settings):
+            refresh_unit_entries(store)
             if settings.dense if dense is None else dense:
                 _sync_vectors(store, _vector_index(settings))
     finally:
@@ -237,6 +238,23 @@ def _index_one(path: Path, origin: str, store: FactStore, settings: Settings,
         chunks = make_chunks(doc, facts)
         store.replace_document(doc, facts, chunks, pipeline=pipeline_version(), origin=origin)
     return key, len(facts), len(chunks)
+
+
+def refresh_unit_entries(store: FactStore, batch: int = 200) -> int:
+    """Write the unit-registry entry of every stored document that lacks one of this version (a store
+    indexed before entries were kept, or new name knowledge): from the stored names and row labels,
+    no file parsed. Returns how many were written."""
+    from budgetqa.index.store.unit_names import doc_entry, entry_version, load_names
+
+    know = load_names()
+    stale = set(store.stale_unit_entries(entry_version(know)))
+    if not stale:
+        return 0
+    infos = [d for d in store.documents() if d.name in stale]
+    for i in range(0, len(infos), batch):
+        store.put_unit_entries({d.name: doc_entry(d.unit, d.aliases, d.subunits, store.row_labels(d.name), know)
+                                for d in infos[i:i + batch]})
+    return len(infos)
 
 
 def _known(stamps: list[Stamp], sha: str) -> Stamp | None:

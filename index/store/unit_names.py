@@ -291,16 +291,42 @@ def digest(*parts: object) -> str:
 # -- what one document adds to the registry ----------------------------------------------------------
 
 
-@lru_cache(maxsize=4)
 def entry_version(know: NameKnowledge) -> str:
     """Entries are valid for this name knowledge and this module's way of reading names."""
-    return digest(know.version, hashlib.sha256(Path(__file__).read_bytes()).hexdigest())
+    return _entry_version(know.version)
+
+
+@lru_cache(maxsize=4)
+def _entry_version(knowledge: str) -> str:
+    return digest(knowledge, hashlib.sha256(Path(__file__).read_bytes()).hexdigest())
 
 
 def places_inside(name: str, places: Iterable[str], know: NameKnowledge) -> list[str]:
     """The known places (corpus' and knowledge's) printed inside a name: all a name's forms depend on."""
-    plain, index = _plain(name), _place_index(places, know.places)
-    return sorted({p for i, c in enumerate(plain) for p in index.get(c, ()) if plain.startswith(p, i)})
+    plain, index = _plain(name), _pair_index(places, know.places)
+    found = {p for i in range(len(plain) - 1) for p in index.get(plain[i:i + 2], ()) if plain.startswith(p, i)}
+    found |= {c for c in plain if c in index.get("", ())}  # a place of one character, if any
+    return sorted(found)
+
+
+_PAIRS: dict[tuple[int, int], tuple[object, object, dict[str, tuple[str, ...]]]] = {}
+
+
+def _pair_index(places: Iterable[str], known: frozenset[str]) -> dict[str, tuple[str, ...]]:
+    """Places by their first two characters ("" holds those of one): merging thousands of names at
+    start-up tests each of a name's positions against a few places, not every place of its first character."""
+    key = (id(places), id(known))
+    hit = _PAIRS.get(key)
+    if hit is not None and hit[0] is places and hit[1] is known:
+        return hit[2]
+    pairs: dict[str, list[str]] = defaultdict(list)
+    for p in set(places) | known:
+        pairs[p[:2] if len(p) >= 2 else ""].append(p)
+    index = {k: tuple(v) for k, v in pairs.items()}
+    if len(_PAIRS) > 16:
+        _PAIRS.clear()
+    _PAIRS[key] = (places, known, index)
+    return index
 
 
 def own_places(name: str, know: NameKnowledge) -> list[str]:

@@ -16,15 +16,17 @@ unit the corpus lacks: it is reported, with the closest known units, never answe
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import pickle
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from budgetqa.catalog import Catalog, DocMeta
 from budgetqa.index.store.unit_names import (
@@ -42,10 +44,14 @@ from budgetqa.index.store.unit_names import (
     _Variant,
     clean_subunit,
     digest,
+    doc_entry,
+    entry_version,
     harvested_subunits,
     load_names,
     name_forms,
+    name_record,
     place_short,
+    places_inside,
     split_name,
 )
 from budgetqa.understand.unit_cache import UnitCache
@@ -155,10 +161,11 @@ def matcher_for(catalog: Catalog, abbreviations: dict[str, str] | None = None,
     process for exactly these documents (name, bytes, unit, aliases, sub-units), this name knowledge
     and this code is read back whole instead of built: building it costs ~1.5 ms per document even
     with every name's forms cached (3 s at 2,000 documents), reading it back ~0.2 ms."""
+    entries = _stored_entries(catalog)
     if cache is None:
-        return UnitMatcher(catalog, abbreviations)
+        return UnitMatcher(catalog, abbreviations, entries=entries)
     know = load_names()
-    key = digest(_code_version(), know.version, _merged(know, abbreviations),
+    key = digest(_code_version(), entry_version(know), _merged(know, abbreviations),
                  sorted([m.name, m.sha256, m.unit, list(m.aliases), list(m.subunits)] for m in catalog.docs.values()))
     data = cache.snapshot(key)
     if data is not None:
@@ -168,9 +175,15 @@ def matcher_for(catalog: Catalog, abbreviations: dict[str, str] | None = None,
                 return kept
         except Exception as exc:  # noqa: BLE001 - a damaged snapshot is rebuilt, never an error
             log.warning("单位名缓存中的登记表无法读取，重新生成：%s", exc)
-    matcher = UnitMatcher(catalog, abbreviations, know, cache)
+    matcher = UnitMatcher(catalog, abbreviations, know, cache, entries)
     cache.put_snapshot(key, pickle.dumps(matcher, protocol=pickle.HIGHEST_PROTOCOL))
     return matcher
+
+
+def _stored_entries(catalog: Catalog) -> dict[str, tuple[str, str]] | None:
+    """The documents' registry entries when the catalog reads a store that keeps them."""
+    read = getattr(catalog.source, "unit_entries", None)
+    return read() if callable(read) else None
 
 
 @lru_cache(maxsize=1)
@@ -180,34 +193,47 @@ def _code_version() -> str:
 
 
 class UnitMatcher:
-    """The registry of the corpus' units and the reading of unit names in questions."""
+    """The registry of the corpus' units and the reading of unit names in questions.
+
+    Built from the documents' stored registry entries (`entries`: name -> (version, JSON), see
+    budgetqa.index.store.unit_names.doc_entry) by merging them, or else by reading every document's
+    names (MemorySource, tests)."""
 
     def __init__(self, catalog: Catalog, abbreviations: dict[str, str] | None = None,
-                 knowledge: NameKnowledge | None = None, cache: UnitCache | None = None) -> None:
+                 knowledge: NameKnowledge | None = None, cache: UnitCache | None = None,
+                 entries: Mapping[str, tuple[str, str]] | None = None) -> None:
         self.know = knowledge or load_names()
         abbrev = _merged(self.know, abbreviations)
         aliases: dict[str, tuple[str, ...]] = defaultdict(tuple)
         for m in catalog.docs.values():
             aliases[m.unit] = aliases[m.unit] + m.aliases
-        self.refs = unit_refs(catalog, self.know, cache)
-        corpus_places = {place_short(p, self.know.levels) for r in self.refs
-                         for p in split_name(r.name, self.know).places}
-        self.places = tuple(sorted(corpus_places | self.know.places, key=len, reverse=True))
-        context = digest(self.know.version, abbrev)  # + the places in each name (_forms)
-        self._variants = {r.name: _forms(r.name, aliases.get(r.name, ()), self.know, abbrev, self.places, context, cache)
-                          for r in self.refs}
-        if cache is not None:
-            cache.commit()
-        self._places = {r.name: _place_words(split_name(r.name, self.know, self.places), self.know)
-                        for r in self.refs}
+        leads: dict[str, list[int]] = {}
+        if entries is not None and abbrev == dict(self.know.abbreviations):
+            self.refs, self.places, records = _merge_entries(catalog, entries, self.know, aliases)
+            self._variants = {n: [_Variant(t, g, w) for t, g, w, _ in rec["forms"]] for n, rec in records.items()}
+            self._places = {n: set(rec["words"]) for n, rec in records.items()}
+            leads = {n: [lead for *_, lead in rec["forms"]] for n, rec in records.items()}
+        else:
+            self.refs = unit_refs(catalog, self.know, cache)
+            corpus_places = {place_short(p, self.know.levels) for r in self.refs
+                             for p in split_name(r.name, self.know).places}
+            self.places = tuple(sorted(corpus_places | self.know.places, key=len, reverse=True))
+            context = digest(self.know.version, abbrev)  # + the places in each name (_forms)
+            self._variants = {r.name: _forms(r.name, aliases.get(r.name, ()), self.know, abbrev, self.places, context,
+                                             cache) for r in self.refs}
+            if cache is not None:
+                cache.commit()
+            self._places = {r.name: _place_words(split_name(r.name, self.know, self.places), self.know)
+                            for r in self.refs}
         self._exact_index: dict[str, list[tuple[UnitRef, _Variant]]] = defaultdict(list)
         self._fuzzy_index: dict[str, list[tuple[UnitRef, str, int]]] = defaultdict(list)
         for r in self.refs:
-            for v in self._variants[r.name]:
+            kept = leads.get(r.name)
+            for i, v in enumerate(self._variants[r.name]):
                 self._exact_index[v.text].append((r, v))
                 if not v.generic:
-                    head = split_name(v.text, self.know, self.places)
-                    lead = len(v.text) - len(head.body)  # party + place: the body must be matched beyond it
+                    # party + place: the body must be matched beyond it
+                    lead = kept[i] if kept else len(v.text) - len(split_name(v.text, self.know, self.places).body)
                     self._fuzzy_index[v.text[:2]].append((r, v.text, lead))
         self._longest = max((len(k) for k in self._exact_index), default=0)
 
@@ -332,6 +358,39 @@ class UnitMatcher:
         if m and m.group(1) not in _NOT_PLACE:
             return m.group(1)
         return ""
+
+
+def _merge_entries(catalog: Catalog, stored: Mapping[str, tuple[str, str]], know: NameKnowledge,
+                   aliases: Mapping[str, tuple[str, ...]]) -> tuple[list[UnitRef], tuple[str, ...], dict[str, Any]]:
+    """The registry from the documents' entries: the refs as unit_refs lists them, the corpus' places and
+    each name's record. A name is spelled out again only when the corpus prints a place inside it that
+    its document alone did not know, or when its unit's documents give it other aliases."""
+    version = entry_version(know)
+    entries: dict[str, dict[str, Any]] = {}
+    for m in catalog.docs.values():
+        got = stored.get(m.name)
+        if got is not None and got[0] == version:
+            entries[m.name] = json.loads(got[1])
+        else:  # stored before entries were kept (the next `budgetqa index` writes it): read its rows
+            entries[m.name] = doc_entry(m.unit, m.aliases, m.subunits, _row_labels(catalog, m.name), know)
+    own: dict[str, list[str]] = defaultdict(list)
+    sub: dict[str, list[str]] = defaultdict(list)
+    for m in catalog.docs.values():
+        own[m.unit].append(m.name)
+    for m in catalog.docs.values():
+        for s in entries[m.name]["subunits"]:
+            if s and s != m.unit and m.name not in sub[s]:
+                sub[s].append(m.name)
+    refs = [UnitRef(n, tuple(d)) for n, d in own.items()]
+    refs += [UnitRef(n, tuple(d), subunit=True) for n, d in sub.items() if n not in own]
+    records = {r.name: next(entries[d]["names"][r.name] for d in r.docs if r.name in entries[d]["names"])
+               for r in refs}
+    places = tuple(sorted({p for rec in records.values() for p in rec["own"]} | know.places, key=len, reverse=True))
+    for r in refs:
+        rec = records[r.name]
+        if rec["inside"] != places_inside(r.name, places, know) or rec["aliases"] != sorted(set(aliases.get(r.name, ()))):
+            records[r.name] = name_record(r.name, aliases.get(r.name, ()), know, places)
+    return refs, places, records
 
 
 def _question_text(question: str) -> str:
