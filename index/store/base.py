@@ -121,12 +121,13 @@ class FactStore:
         raise NotImplementedError
 
     def replace_document(self, doc: Document, facts: list[Fact], chunks: list[Chunk] | None = None,
-                         pipeline: str = "", origin: str = "") -> None:
+                         pipeline: str = "", origin: str = "", prepared: Prepared | None = None) -> None:
         """Replace everything stored for `doc.name` in one transaction (all or nothing).
 
         `pipeline` names the parsing code's version, so an upgrade re-indexes unchanged files;
-        `origin` where the file came from (see `Stamp`). The document's unit-registry entry
-        (budgetqa.index.store.unit_names.doc_entry) is written with it."""
+        `origin` where the file came from (see `Stamp`). The chunks' tokens and the document's
+        unit-registry entry (budgetqa.index.store.unit_names.doc_entry) are written with it:
+        `prepared` (see `prepare`) when the caller made them already, outside any lock."""
         raise NotImplementedError
 
     def put_unit_entries(self, entries: dict[str, dict[str, Any]]) -> None:
@@ -312,6 +313,18 @@ def doc_rows(doc: Document, facts: list[Fact], chunks: list[Chunk], pipeline: st
 
 def entry_row(name: str, entry: dict[str, Any]) -> tuple[str, str, str]:
     return (name, str(entry["version"]), json.dumps(entry, ensure_ascii=False))
+
+
+# what a document's write needs beyond its rows, computed before any lock is taken: each chunk's tokens,
+# the document's own terms, its unit-registry entry
+Prepared = tuple[list[list[str]], list[str], dict[str, Any]]
+
+
+def prepare(doc: Document, facts: Sequence[Fact], chunks: Sequence[Chunk]) -> Prepared:
+    from budgetqa.index.store.lexical import tokenize_document
+
+    tokens, terms = tokenize_document(chunks)  # jieba: the slow part of a write
+    return tokens, terms, unit_entry_of(doc, facts)
 
 
 def unit_entry_of(doc: Document, facts: Sequence[Fact]) -> dict[str, Any]:

@@ -33,15 +33,15 @@ from budgetqa.index.store.base import (
     SHARED_SCHEMA,
     DocInfo,
     FactStore,
+    Prepared,
     SectionRecord,
     Stamp,
     doc_rows,
     entry_row,
-    unit_entry_of,
+    prepare,
     where_clause,
 )
 from budgetqa.index.store.chunk import Chunk, make_chunks
-from budgetqa.index.store.lexical import tokenize_document
 
 __all__ = ["DocInfo", "FactStore", "SectionRecord", "SqliteFactStore", "Stamp"]
 
@@ -181,10 +181,9 @@ class SqliteFactStore(FactStore):
     # -- writes ------------------------------------------------------------------------------
 
     def replace_document(self, doc: Document, facts: list[Fact], chunks: list[Chunk] | None = None,
-                         pipeline: str = "", origin: str = "") -> None:
+                         pipeline: str = "", origin: str = "", prepared: Prepared | None = None) -> None:
         chunks = make_chunks(doc, facts) if chunks is None else chunks
-        tokens, terms = tokenize_document(chunks)  # before the write lock: jieba is the slow part
-        entry = unit_entry_of(doc, facts)
+        tokens, terms, entry = prepared or prepare(doc, facts, chunks)
         conn = self._conn()
         with self._write_lock:
             try:

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from budgetqa.config import Settings
 from budgetqa.errors import BudgetQAError, IndexCorrupt, NotBudgetDocument, UnreadableDocument
-from budgetqa.index.store.base import FactStore, Stamp
+from budgetqa.index.store.base import FactStore, Stamp, prepare
 from budgetqa.index.store.database import SqliteFactStore
 
 if TYPE_CHECKING:
@@ -227,16 +227,20 @@ def _index_one(path: Path, origin: str, store: FactStore, settings: Settings,
     # single file's worker is forked, and a fork must not copy a half-done load)
     parsed = parse_file(path, document_key(store.stamps(), origin, path), limits, single=single,
                         meanwhile=preload_tokenizer)
+    # chunks, tokens and the unit-registry entry before the lock: a slow file delays nobody's commit
+    chunks = make_chunks(parsed.doc, parsed.facts)
+    prepared = prepare(parsed.doc, parsed.facts, chunks)
     with index_lock(settings):
         stamps = store.stamps()
         if sha is not None and _known(stamps, sha) is not None:
             return None  # another indexer committed it meanwhile
         key = document_key(stamps, origin, path)
         doc, facts = parsed.doc, parsed.facts
-        if key != doc.name:  # another indexer took the name meanwhile
+        if key != doc.name:  # another indexer took the name meanwhile: chunk ids carry the name
             doc, facts = dc_replace(doc, name=key), [dc_replace(f, doc=key) for f in facts]
-        chunks = make_chunks(doc, facts)
-        store.replace_document(doc, facts, chunks, pipeline=pipeline_version(), origin=origin)
+            chunks = make_chunks(doc, facts)
+            prepared = prepare(doc, facts, chunks)
+        store.replace_document(doc, facts, chunks, pipeline=pipeline_version(), origin=origin, prepared=prepared)
     return key, len(facts), len(chunks)
 
 

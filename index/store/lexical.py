@@ -45,6 +45,7 @@ TOKENIZER_VERSION = 5  # stored with the tokens: a change re-tokenises on the ne
 TERM_FREQ = 100_000
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
 _WORDISH = re.compile(r"\w")
+_SPACE = re.compile(r"\s")  # what str.isspace() calls a space
 _NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
 _LABEL_PREFIX = re.compile(r"^[\s\d０-９一二三四五六七八九十百]*[、.．)）]\s*|^[（(][一二三四五六七八九十\d]+[)）]\s*")
 _TERM = re.compile(r"^[\u3400-\u9fff（）()“”、]{2,16}$")
@@ -62,7 +63,10 @@ class Tokenizer:
     """A private jieba instance (the global one is shared with other code) plus CJK bigrams."""
 
     def __init__(self, vocabulary: Iterable[str] = ()) -> None:
+        import jieba
+
         self._jieba, self._stock = _fresh_jieba()
+        self._han, self._skip = jieba.re_han_default, jieba.re_skip_default  # how jieba.cut splits a text
         self._lock = threading.RLock()  # jieba's add_word and cut share mutable state
         self.vocabulary: set[str] = set()
         self.add_vocabulary(vocabulary)
@@ -114,11 +118,31 @@ class Tokenizer:
         kept = "".join(w if _WORDISH.search(w) and w not in STOPWORDS else " " for w in words)
         return " ".join(kept.split()) or text.strip()
 
-    def __call__(self, text: str) -> list[str]:
-        low = text.lower()
+    def cut(self, text: str, memo: dict[str, list[str]] | None = None) -> list[str]:
+        """jieba's precise cut without HMM (what `jieba.cut(text, HMM=False)` yields), each run of
+        word characters cut alone as jieba does; with `memo`, a run met before is not cut again. A
+        document's chunks repeat their unit, table title and column path hundreds of times, so its
+        tokens cost a third of the time. The memo is only valid while the dictionary is unchanged."""
+        out: list[str] = []
         with self._lock:
-            self._stock.fill(self._jieba.FREQ, low)
-            words = [w.strip() for w in self._jieba.cut(low, HMM=False)]
+            for block in self._han.split(text):
+                if not block:
+                    continue
+                if not self._han.match(block):  # spaces and punctuation, as jieba yields them
+                    for piece in self._skip.split(block):
+                        out.extend([piece] if self._skip.match(piece) else piece)
+                    continue
+                words = memo.get(block) if memo is not None else None
+                if words is None:
+                    self._stock.fill(self._jieba.FREQ, block)
+                    words = list(self._jieba.cut(block, HMM=False))
+                    if memo is not None:
+                        memo[block] = words
+                out.extend(words)
+        return out
+
+    def __call__(self, text: str, memo: dict[str, list[str]] | None = None) -> list[str]:
+        words = [w.strip() for w in self.cut(text.lower(), memo)]
         freq = self._jieba.FREQ
         tokens: list[str] = []
         for w in words:
@@ -126,8 +150,14 @@ class Tokenizer:
                 continue
             # jieba's search mode, inlined: the dictionary 2- and 3-grams of a long word, then the word
             if len(w) > 2:
-                tokens.extend(g for n in (2, 3) if len(w) > n
-                              for g in (w[i:i + n] for i in range(len(w) - n + 1)) if freq.get(g))
+                key = "\0" + w  # a word's grams, kept beside the runs' cuts (no run holds a NUL)
+                grams = memo.get(key) if memo is not None else None
+                if grams is None:
+                    grams = [g for n in (2, 3) if len(w) > n
+                             for g in (w[i:i + n] for i in range(len(w) - n + 1)) if freq.get(g)]
+                    if memo is not None:
+                        memo[key] = grams
+                tokens.extend(grams)
             tokens.append(w)
         # numbers whole ("5.00", "30217", "1,353.26" -> "1353.26"): jieba splits them at the dot
         tokens.extend(n.replace(",", "") for n in _NUMBER.findall(text))
@@ -139,7 +169,7 @@ class Tokenizer:
                 continue
             tokens.extend(run[i:i + 2] for i in range(len(run) - 1))
             run = ""
-        return [t for t in tokens if not any(c.isspace() for c in t)]
+        return [t for t in tokens if not _SPACE.search(t)]
 
 
 _stock: StockDictionary | None = None
@@ -264,7 +294,8 @@ def tokenize_document(chunks: Sequence[Chunk]) -> tuple[list[list[str]], list[st
     terms = sorted(budget_terms(chunks))
     tokenizer = shared_tokenizer()
     with tokenizer.terms_added(terms):
-        return [tokenizer(c.text) for c in chunks], terms
+        memo: dict[str, list[str]] = {}  # this document's dictionary: its repeated runs are cut once
+        return [tokenizer(c.text, memo) for c in chunks], terms
 
 
 _shared: Tokenizer | None = None

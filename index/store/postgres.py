@@ -43,13 +43,13 @@ from budgetqa.index.store.base import (
     SCHEMA_VERSION,
     SHARED_SCHEMA,
     FactStore,
+    Prepared,
     doc_rows,
     entry_row,
-    unit_entry_of,
+    prepare,
     where_clause,
 )
 from budgetqa.index.store.chunk import Chunk, make_chunks
-from budgetqa.index.store.lexical import tokenize_document
 from psycopg import conninfo
 
 log = logging.getLogger(__name__)
@@ -151,10 +151,9 @@ class PostgresFactStore(FactStore):
     # -- writes ------------------------------------------------------------------------------
 
     def replace_document(self, doc: Document, facts: list[Fact], chunks: list[Chunk] | None = None,
-                         pipeline: str = "", origin: str = "") -> None:
+                         pipeline: str = "", origin: str = "", prepared: Prepared | None = None) -> None:
         chunks = make_chunks(doc, facts) if chunks is None else chunks
-        tokens, terms = tokenize_document(chunks)
-        entry = unit_entry_of(doc, facts)
+        tokens, terms, entry = prepared or prepare(doc, facts, chunks)
         with self._conn() as conn, conn.transaction():
             _delete_doc(conn, doc.name)
             self._insert_doc(conn, doc, facts, chunks, pipeline, origin, tokens, terms, entry)
