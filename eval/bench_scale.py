@@ -1,15 +1,18 @@
 """Scale benchmark (a script, never a timed test):
 
-    python -m budgetqa.eval.bench_scale [--sizes 200,2000,10000] [--work DIR] [--questions N]
+    python -m budgetqa.eval.bench_scale [--sizes 200,2000,10000] [--work DIR] [--questions N] [--repeat 3]
 
 Builds synthetic corpora of each size from the real documents in ../shared (see scale_corpus: place
 names, years and figures re-labelled per synthetic city, so every unit is distinct) and prints, per
 size: full index time, add-one time (a new process indexing one more document), disk, indexing peak
-RSS, cold start (new process to first answer), warm p50/p95, answer-process RSS, and the accuracy of
-the fixed question set (the gold questions about the bases, asked of city 0's copies). Finally it
+RSS, cold start (new process to first answer), the first start after a document was added, warm
+p50/p95, answer-process RSS, where one document's indexing time goes (read, extract, tokens, registry
+entry, store write), and the accuracy of the fixed question set (the gold questions about the bases, asked of city 0's copies). Finally it
 checks the question set got the same answers at every size.
 
-Every measured step runs in its own process, so peak RSS is that step's own (os.wait4). The dense
+Every measured step runs in its own process, so peak RSS is that step's own (os.wait4). Cold start, add
+one and the stages run `--repeat` times and their medians are shown with the load average: on a shared
+2-core machine a single run says little. The dense
 side is off (BUDGETQA_DENSE=0): the benchmark measures the fact store and the lexical index; set
 BUDGETQA_DATABASE_URL to measure the PostgreSQL store instead of the embedded SQLite one.
 """

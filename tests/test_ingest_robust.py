@@ -128,9 +128,9 @@ def test_parsing_runs_with_the_index_lock_released(tmp_path: Path, seed_paths: l
     """While a file parses, another indexer can take the lock (to commit its own file)."""
     settings = _settings(tmp_path)
     seen: list[bool] = []
-    real = isolate.parse_file
+    real = isolate.start_parse
 
-    def probing(path: Path, key: str, limits: Limits, **kwargs: Any) -> isolate.Parsed:
+    def probing(path: Path, key: str, limits: Limits, **kwargs: Any) -> isolate.ParseJob:
         fd = os.open(settings.home / "index.lock", os.O_RDWR | os.O_CREAT)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises BlockingIOError when held
@@ -140,7 +140,7 @@ def test_parsing_runs_with_the_index_lock_released(tmp_path: Path, seed_paths: l
             os.close(fd)
         return real(path, key, limits, **kwargs)
 
-    monkeypatch.setattr(isolate, "parse_file", probing)
+    monkeypatch.setattr(isolate, "start_parse", probing)
     report = index_paths(seed_paths[:2], settings, progress=False)
     assert report.indexed == 2 and seen == [True, True]
 

@@ -30,7 +30,7 @@ from budgetqa.index.store.base import FactStore, Stamp, prepare
 from budgetqa.index.store.database import SqliteFactStore
 
 if TYPE_CHECKING:
-    from budgetqa.index.store.isolate import Limits
+    from budgetqa.index.store.isolate import Limits, ParseJob
     from budgetqa.index.store.vectors import VectorIndex
 
 log = logging.getLogger(__name__)
@@ -183,10 +183,12 @@ def _index_files(files: list[Path], store: FactStore, settings: Settings, progre
     limits = Limits.of(settings)
     bar = Bar(files, desc="索引", unit="文件", file=sys.stderr, disable=not progress or not files,
               dynamic_ncols=True)
-    for path in bar:
+    ahead: dict[Path, ParseJob] = {}  # the next file's parse, started while this one is tokenised and written
+    for i, path in enumerate(bar):
         bar.set_postfix_str(path.name[:40], refresh=False)
         try:
-            result = _index_one(path, str(path), store, settings, limits, single=len(files) == 1)
+            result = _index_one(path, str(path), store, settings, limits, single=len(files) == 1, ahead=ahead,
+                                following=files[i + 1] if i + 1 < len(files) else None)
         except NotBudgetDocument as exc:
             tally.skipped.append((path.name, exc.reason))
             continue
@@ -204,29 +206,41 @@ def _index_files(files: list[Path], store: FactStore, settings: Settings, progre
             tally.chunks += result[2]
             tally.names.append(result[0])
     bar.close()
+    for job in ahead.values():  # none is left unless a file failed oddly; never leave a worker behind
+        job.cancel()
 
 
-def _index_one(path: Path, origin: str, store: FactStore, settings: Settings,
-               limits: Limits, single: bool = False) -> tuple[str, int, int] | None:
+def _index_one(path: Path, origin: str, store: FactStore, settings: Settings, limits: Limits,
+               single: bool = False, ahead: dict[Path, ParseJob] | None = None,
+               following: Path | None = None) -> tuple[str, int, int] | None:
     """(key, facts, chunks) written, or None when the file is unchanged since it was indexed.
 
     Parsing runs with no lock held; the lock covers only the re-check and the one-transaction commit,
-    so a slow file delays nobody else's commit."""
+    so a slow file delays nobody else's commit. In a batch (`ahead`), the `following` file's parse starts
+    as soon as this one's is done: its worker parses while this process tokenises and writes (on two
+    cores a third less time per file)."""
     from budgetqa.index.store.chunk import make_chunks
-    from budgetqa.index.store.isolate import parse_file
+    from budgetqa.index.store.isolate import start_parse
     from budgetqa.index.store.lexical import preload_tokenizer
 
+    ahead = {} if ahead is None else ahead
+    job = ahead.pop(path, None)
     sha = _sha256(path)
     known = _known(store.stamps(), sha) if sha is not None else None
     if known is not None:
+        if job is not None:
+            job.cancel()
         if known.origin == "" and known.name == path.name:  # stored before origins were kept: adopt it
             with index_lock(settings):
                 store.set_origin(known.name, origin)
         return None
+    if job is None:
+        job = start_parse(path, document_key(store.stamps(), origin, path), limits, single=single)
     # jieba's dictionary loads in this process while the worker parses (started after the worker: a
     # single file's worker is forked, and a fork must not copy a half-done load)
-    parsed = parse_file(path, document_key(store.stamps(), origin, path), limits, single=single,
-                        meanwhile=preload_tokenizer)
+    parsed = job.result(meanwhile=preload_tokenizer)
+    if following is not None:
+        _start_ahead(following, store, limits, ahead)
     # chunks, tokens and the unit-registry entry before the lock: a slow file delays nobody's commit
     chunks = make_chunks(parsed.doc, parsed.facts)
     prepared = prepare(parsed.doc, parsed.facts, chunks)
@@ -242,6 +256,19 @@ def _index_one(path: Path, origin: str, store: FactStore, settings: Settings,
             prepared = prepare(doc, facts, chunks)
         store.replace_document(doc, facts, chunks, pipeline=pipeline_version(), origin=origin, prepared=prepared)
     return key, len(facts), len(chunks)
+
+
+def _start_ahead(path: Path, store: FactStore, limits: Limits, ahead: dict[Path, ParseJob]) -> None:
+    """Start parsing the next file of a batch, unless it is unchanged or refused (its own turn says why)."""
+    from budgetqa.index.store.isolate import start_parse
+
+    sha = _sha256(path)
+    if path in ahead or sha is None or _known(store.stamps(), sha) is not None:
+        return
+    try:
+        ahead[path] = start_parse(path, document_key(store.stamps(), str(path), path), limits)
+    except BudgetQAError:
+        return
 
 
 def refresh_unit_entries(store: FactStore, batch: int = 200) -> int:
