@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from budgetqa.index.model import MONEY_FACTORS, Fact
+from budgetqa.index.read.years import leading_year, without_years
 
 OTHER = "other"
 NARRATIVE = "narrative"
@@ -101,7 +102,6 @@ def role_name(role: str) -> str:
 # Table numbering as provinces print it: "公开01表", "表1", "附表4-1", "预算13表", "部门预算表3".
 _TABLE_NUMBER = re.compile(r"^\s*(?:公开\s*\d{1,2}\s*表|附表\s*\d{1,2}(?:\s*[-－.]\s*\d{1,2})?|预算\s*\d{1,2}\s*表|"
                            r"表\s*\d{1,2}(?:\s*[-－.]\s*\d{1,2})?(?!\d)|[一二三四五六七八九十]+[、.])\s*")
-_YEARS = re.compile(r"(?:19|20)\d{2}\s*(?:年度|年)?")
 # Item numbering: "1、", "（一）", "一、", "(1)", "1.", "其中：", and a leading 科目编码.
 _ITEM_NUMBER = re.compile(r"^(?:其中[:：]?|\d{1,2}\s*[、.．]|[(（]\s*[\d一二三四五六七八九十]{1,3}\s*[)）]|"
                           r"[一二三四五六七八九十]{1,3}\s*[、.．]|[\d一二三四五六七八九十]{1,2}\s*[)）])\s*")
@@ -123,7 +123,7 @@ def clean_title(title: str) -> str:
     while prev != t:
         prev = t
         t = _TABLE_NUMBER.sub("", t)
-    return _YEARS.sub("", _clean(t))
+    return without_years(_clean(t))
 
 
 @functools.lru_cache(maxsize=8192)
@@ -169,7 +169,6 @@ def item_key(label: str) -> str:
     return _data().items.get(k, k)
 
 
-_YEAR_PART = re.compile(r"^((?:19|20)\d{2})年?度?(.*)$")
 
 
 def is_column_word(label: str) -> bool:
@@ -198,9 +197,8 @@ def _part_role(part: str, year: int | None, d: _Data) -> str:
         return ""
     if part in d.columns:
         return d.columns[part]
-    m = _YEAR_PART.match(part)
-    if m:
-        y, rest = int(m.group(1)), m.group(2)
+    y, rest = leading_year(part)
+    if y is not None:
         tail = d.columns.get(rest, rest) if rest else ""
         if year is None or y == year:
             return "" if tail in ("预算数", "决算数", "本年") else tail  # the document's own year is implied
@@ -291,7 +289,7 @@ def _item_and_column(fact: Fact, row: str, subunit: str | None) -> tuple[str, st
 def _known(part: str, year: int | None) -> bool:
     """A header part that is a column word (合计, 预算数, 2021年 …), not an item printed across."""
     d = _data()
-    return part in d.drop or part in d.columns or bool(_YEAR_PART.match(part))
+    return part in d.drop or part in d.columns or leading_year(part)[0] is not None
 
 
 _GRANT_PREFIX = re.compile(r"^.*安排的")

@@ -29,6 +29,7 @@ from budgetqa.answer.select import Choice, Hints, by_measure, choose, clean_labe
 from budgetqa.answer.text import answer_text
 from budgetqa.catalog import Catalog, norm
 from budgetqa.index.model import Fact
+from budgetqa.index.read.years import leading_year
 from budgetqa.understand.lexicon import has_any, words
 from budgetqa.understand.understander import Item, Query, Target, item_words
 
@@ -223,8 +224,8 @@ def _lookup_sentence(t: Target, c: Choice) -> str:
     if t.ref.name in item and len(item) - len(t.ref.name) >= 2:
         item = item.replace(t.ref.name, "")  # a 项目单位 cell run into the label
     col = f.column.strip()
-    last = re.sub(r"^(?:19|20)\d{2}年?", "", col.split("/")[-1]).strip()
-    parts = [re.sub(r"^(?:19|20)\d{2}年?", "", p).strip() for p in col.split("/")]
+    last = leading_year(col.split("/")[-1])[1].strip()
+    parts = [leading_year(p)[1].strip() for p in col.split("/")]
     group = [p for p in parts[:-1] if p and p not in words("main_column")]
     if f.source == "table" and norm(f.row) in ("合计", "总计", "小计") and last and last not in words("main_column"):
         item = last  # a wide table: the item is the column, the row is the total over units
@@ -572,7 +573,7 @@ def _source_of(prev: Fact, base: Fact) -> str:
 def _label_of(t: Target, f: Fact, one_unit: bool) -> str:
     unit = "" if one_unit else t.ref.name
     name = clean_label(f.row)
-    last = re.sub(r"^(?:19|20)\d{2}年?", "", f.column.split("/")[-1]).strip()
+    last = leading_year(f.column.split("/")[-1])[1].strip()
     if f.source == "table" and norm(f.row) in ("合计", "总计") and last and last not in words("main_column"):
         name = last  # the 合计 row of the 基本支出 column is the 基本支出 total
     return f"{unit}{f.year or ''}{'年' if f.year else ''}{name}" if unit else name

@@ -8,17 +8,16 @@ the prose "人员经费X万元"), and only when no document prints it the sum of
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from budgetqa.answer.arith import ArithmeticError_, Derived, compute, fmt
 from budgetqa.catalog import Catalog
 from budgetqa.index.extract.identity import Identity, identity_of, item_key, role_name
 from budgetqa.index.model import Fact
+from budgetqa.index.read.years import years_in
 from budgetqa.understand.concepts import NARRATIVE, Concept, Spec, concept_of
 from budgetqa.understand.understander import Item, Target
 
-_YEAR = re.compile(r"(?:19|20)\d{2}年")
 _NOT_MAIN = ("上年", "增减", "执行率", "结转", "比上年")
 
 
@@ -43,7 +42,7 @@ def _main(column: str, prior: bool, kind: str | None) -> bool:
         return "上年" in column and "结转" not in column
     if kind == "决算" and "预算" in column:
         return False
-    return not any(w in column for w in _NOT_MAIN) and not _YEAR.search(column)
+    return not any(w in column for w in _NOT_MAIN) and not years_in(column, written=True)
 
 
 def _item_ok(spec: Spec, item: str, prior: bool) -> bool:

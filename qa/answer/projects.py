@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from budgetqa.catalog import Catalog, norm
 from budgetqa.index.extract.identity import PERFORMANCE_ROLES, table_role
 from budgetqa.index.model import Fact
+from budgetqa.index.read.years import without_years
 from budgetqa.understand import lexicon
 from budgetqa.understand.lexicon import has_any
 from budgetqa.understand.understander import Target
 
 _TITLE_TAIL = re.compile(r"(?:(?:19|20)\d{2}年度?)?(?:项目支出|支出|项目)?绩效(?:目标|自评|评价)表$")
-_YEAR = re.compile(r"(?:19|20)\d{2}\s*年度?")
 _BRACKETS = re.compile(r"[（(][^（()）]*[）)]")
 _MONEY_NOTE = re.compile(r"[（(](?:万元|元|亿元)[）)]")
 _PRINTED = re.compile(r"[≥≤><=＞＜]?\s*[-\d.,]+\s*\S{0,5}")
@@ -45,7 +45,7 @@ def project_name(title: str) -> str:
     t = norm(title).replace(" ", "")
     if not is_performance_table(t):
         return ""
-    pieces = [p for p in _YEAR.split(_TITLE_TAIL.sub("", t)) if p]
+    pieces = [p for p in without_years(_TITLE_TAIL.sub("", t), "\0").split("\0") if p]
     return pieces[-1] if pieces else ""  # "西安市级2022年病媒生物防制": the words after the year
 
 
@@ -86,7 +86,7 @@ def _plain(text: str) -> str:
 
 def find_project(catalog: Catalog, t: Target, question: str) -> Project | None:
     """The performance table whose project the question names (in full or clearly abbreviated)."""
-    q = _YEAR.sub("", _plain(question).replace(_plain(t.ref.name), ""))
+    q = without_years(_plain(question).replace(_plain(t.ref.name), ""))
     best: Project | None = None
     seen: set[tuple[str, str, str]] = set()
     for d in t.docs:
@@ -103,7 +103,7 @@ def find_project(catalog: Catalog, t: Target, question: str) -> Project | None:
                 name = _row_project(f)
                 if not name:
                     continue
-            p = _named(_YEAR.sub("", name), q, own, _plain(t.ref.name))
+            p = _named(without_years(name), q, own, _plain(t.ref.name))
             if p is not None and (best is None or (p[0], p[1]) > (best.cover, best.run)):
                 best = Project(name, f.table, d, p[0], p[1], row)
     return best
@@ -137,7 +137,7 @@ def _named(name: str, q: str, own: str, unit: str) -> tuple[float, int] | None:
 
 def _rest(question: str, t: Target, project: Project) -> str:
     """The question without unit, year, project name and filler: what it asks of the project."""
-    q = _YEAR.sub("", _plain(question).replace(_plain(t.ref.name), ""))
+    q = without_years(_plain(question).replace(_plain(t.ref.name), ""))
     name = _pairs(_BRACKETS.sub("", project.name))
     keep = [True] * len(q)
     for i in range(len(q) - 1):

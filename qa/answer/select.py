@@ -19,6 +19,7 @@ from budgetqa.answer.concepts import printed
 from budgetqa.catalog import Catalog, norm
 from budgetqa.index.model import Fact
 from budgetqa.index.read.tables import OWN
+from budgetqa.index.read.years import after_first_year, years_in
 from budgetqa.understand.concepts import concept_of
 from budgetqa.understand.lexicon import drop_all, has_any, words
 from budgetqa.understand.understander import Item, Target, item_words
@@ -29,7 +30,6 @@ _MAIN_COL = re.compile(r"合计|总计|预算数|决算数|本年|金额|小计|
 _GENERIC = {"合计", "小计", "总计", "其他", "项目"}
 LIST_MARK = "、"  # "会议费、培训费预算支出共263.72万元" is the figure of a list
 _SCOPES = ("三公", "基本支出", "机关运行", "收入预算", "收支", "政府采购", "经济分类")
-_YEARS = re.compile(r"(?:19|20)\d{2}")
 _NUMBERING = re.compile(r"^\s*(?:[（(]?\s*(?:[一二三四五六七八九十]+|\d{1,2})\s*[）)、.．]\s*|其中\s*[：:]\s*)+")
 
 
@@ -225,9 +225,9 @@ def column_rank(f: Fact, target: Target, hints: tuple[str, ...] = ()) -> int:
         return 0
     if has_any(c, "old_column"):
         return 4
-    years = _YEARS.findall(c)
+    years = years_in(c)
     if years:
-        return 0 if str(target.year) in years else 4
+        return 0 if target.year in years else 4
     if f.kind == "决算" and "预算" in c:
         return 2
     return 0 if _MAIN_COL.search(c) else 1
@@ -416,7 +416,7 @@ def scope(f: Fact) -> str:
     title = f.table or ""
     if not title:
         return ""
-    t = re.sub(r"^.*?(?:19|20)\d{2}\s*年度?", "", title).strip() or title
+    t = after_first_year(title).strip() or title
     t = re.sub(r"^(?:公开)?\d+表\s*", "", t)
     t = re.sub(r"[（(]?(?:公开)?\d+表[）)]?$", "", t).strip()
     t = re.sub(r"(?:支出预算表|支出决算表|(?:预算|决算)?(?:情况|明细|总)?表)$", "", t).strip()

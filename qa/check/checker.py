@@ -16,6 +16,7 @@ from decimal import Decimal
 from budgetqa.answer.arith import Derived, compute
 from budgetqa.index.extract.identity import identity_of, item_key
 from budgetqa.index.model import MONEY_FACTORS, Fact
+from budgetqa.index.read.years import without_base_years, years_in
 from budgetqa.types import Citation, FigureCheck
 
 MEASURES = ("亿元", "万元", "元", "%", "％", "人次", "万人", "人", "辆", "台", "套", "个", "次", "件", "批", "户",
@@ -114,8 +115,6 @@ def describe_derived(d: Derived) -> str:
 
 
 _KEY_DROP = re.compile(r"[()（）“”\"'‘’「」《》\s]")
-_YEAR_WORD = re.compile(r"((?:19|20)\d{2})\s*年")
-_BASE_YEAR = re.compile(r"(?:比|较|相比|同比|与)\s*(?:19|20)\d{2}\s*年?度?")  # "比2024年预算减少": the base
 
 
 def check_bound(sentence: str, facts: Sequence[Fact], derived: Iterable[Derived] = (),
@@ -136,7 +135,7 @@ def check_bound(sentence: str, facts: Sequence[Fact], derived: Iterable[Derived]
     units = {f.unit for f in facts}
     for fig in figures(sentence):
         before = sentence[prev:fig.start]
-        years = {int(y) for y in _YEAR_WORD.findall(_BASE_YEAR.sub("", before))}
+        years = set(years_in(without_base_years(before, with_and=True), written=True))
         named_units = {u for u in units if u in before}
         own = [f for f in facts if f.unit in named_units] if named_units else list(facts)
         named = _named(before, own)
@@ -191,7 +190,7 @@ def _year_ok(f: Fact, year: int | None) -> bool:
     if year is None or f.year is None:
         return True
     column = f.column or ""
-    stated = [int(y) for y in re.findall(r"(?:19|20)\d{2}", column)]
+    stated = years_in(column)
     if stated:
         return year in stated
     if year == f.year:

@@ -26,6 +26,7 @@ from budgetqa.answer.select import clean_label
 from budgetqa.catalog import Catalog, Passage
 from budgetqa.check.checker import Figure, check_bound, figures, matches, matches_derived
 from budgetqa.index.model import Fact
+from budgetqa.index.read.years import without_years, years_in
 from budgetqa.types import Answer, Value
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
@@ -46,7 +47,6 @@ NUMERIC_WINDOW = 160  # characters either side of an item's mention, for numeric
 
 _THINK = re.compile(r"<think>.*?</think>", re.S)  # reasoning models (qwen3, deepseek-r1) via Ollama
 _OPEN = "<think>"
-_YEAR = re.compile(r"(?<![\d.])((?:19|20)\d{2})(?=\s*年)")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _NOT_FOUND = ("未找到", "无法回答", "没有找到")
 # amounts in Chinese numerals ("五万元", "百分之五十") cannot be checked against printed figures
@@ -152,8 +152,8 @@ class LLMAnswerer:
         shown = facts if numeric else ()
         trusted = [det.answer, *(f"{f.table} {f.section} {f.row} {f.code or ''} {f.column}" for f in shown),
                    *(p.title for p in passages)]
-        years = {y for t in trusted for y in _YEAR.findall(t)} | {str(f.year) for f in shown if f.year}
-        years |= {str(y) for y in (d.query.years or ()) if y} | {y for p in passages for y in _YEAR.findall(p.text)}
+        years = {str(y) for t in trusted for y in years_in(t, written=True)} | {str(f.year) for f in shown if f.year}
+        years |= {str(y) for y in (d.query.years or ()) if y} | {str(y) for p in passages for y in years_in(p.text, written=True)}
         spans = _without(det.answer, det_figs)
         numbers = {n for t in [spans, *trusted[1:]] for n in _NUMBER.findall(t)}
         return Context(facts, tuple(draft.derived), passages, numeric, required, frozenset(years),
@@ -228,8 +228,8 @@ def judge(raw: str, d: Drafted, det: Answer, ctx: Context) -> Answer:
 
 def stray(sentence: str, figs: list[Figure], ctx: Context) -> list[str]:
     """Years the sources do not hold and numbers written without a measure (never shown unchecked)."""
-    bad = [f"{y}年" for y in _YEAR.findall(sentence) if y not in ctx.years]
-    rest = _YEAR.sub(" ", _without(sentence, figs))
+    bad = [f"{y}年" for y in years_in(sentence, written=True) if str(y) not in ctx.years]
+    rest = without_years(_without(sentence, figs), " ")
     return bad + [n for n in _NUMBER.findall(rest) if n not in ctx.numbers] + _CN_FIGURE.findall(rest)
 
 

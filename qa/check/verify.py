@@ -35,14 +35,13 @@ from budgetqa.check.checker import (
 from budgetqa.errors import BadQuestion
 from budgetqa.index.extract.identity import identity_of, item_key, role_ids
 from budgetqa.index.model import MONEY_FACTORS, Fact
+from budgetqa.index.read.years import without_base_years, years_in
 from budgetqa.types import Check, FigureCheck
 from budgetqa.understand.understander import Understander, validate
 
 EMPTY_CORPUS = "语料为空：还没有索引任何文件，无法核对。请先运行 budgetqa index 文件或目录。"
 NO_FIGURE = "这句话里没有可核对的数字（需要带计量单位的数字，例如“5.00万元”“39人”“4.5%”）。"
 NOT_BOUND = "无法确定这个数字说的是哪个单位、年度和项目，不能核对。"
-_YEAR = re.compile(r"(?<![\d.])((?:19|20)\d{2})(?![\d.])\s*(?:年度|年)")
-_BASE_YEAR = re.compile(r"(?:比|较|相比|同比)\s*(?:19|20)\d{2}\s*年?度?")
 
 
 @dataclass(frozen=True)
@@ -83,8 +82,8 @@ def _pieces(text: str, figs: list[Figure], understander: Understander) -> list[_
         start = named[-1].start if named else 0
         # from the last unit named: "A局…5万元，B中心…5万元" asks B's figure of B
         question = _cut(text, start, fig.start, figs) + "多少"
-        years = [int(y) for y in _YEAR.findall(_BASE_YEAR.sub("", text[:start]))]
-        stated = [int(y) for y in _YEAR.findall(_BASE_YEAR.sub("", _cut(text, 0, fig.start, figs)))]
+        years = years_in(without_base_years(text[:start]), written=True)
+        stated = years_in(without_base_years(_cut(text, 0, fig.start, figs)), written=True)
         units = tuple(r.name for r in named[-1].refs) if named else ()
         out.append(_Piece(question, text[prev:fig.end], years[-1] if years else None,
                           stated[-1] if stated else None, units))

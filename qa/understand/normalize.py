@@ -18,6 +18,8 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from budgetqa.index.read.years import years_in
+
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # ESC [ … final byte (CSI), ESC ] … BEL/ST (OSC), and two-character ESC sequences
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]|\x9b[0-?]*[ -/]*[@-~]")
@@ -88,7 +90,6 @@ def _lower(table: dict[str, str]) -> dict[str, str]:
     return {k.lower(): v for k, v in table.items()}
 
 
-_YEAR = re.compile(r"\b(19|20)\d{2}\b")
 _WORD_EDGE = r"(?<![a-z]){}(?![a-z])"
 
 
@@ -103,8 +104,8 @@ def from_english(question: str, vocabulary: EnglishVocabulary | None = None) -> 
     kinds, text = _take(text, vocab.kinds)
     if not units or not items:
         return None
-    year = _YEAR.search(question)
-    when = f"{year.group(0)}年" if year else ""
+    years = years_in(question)
+    when = f"{years[0]}年" if years else ""
     unit = "".join(dict.fromkeys(places)) + units[0]
     return f"{unit}{when}{''.join(kinds[:1])}{'和'.join(dict.fromkeys(items))}是多少"
 

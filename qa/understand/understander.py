@@ -16,6 +16,7 @@ from typing import Any
 
 from budgetqa.catalog import Catalog, norm, occurrences
 from budgetqa.errors import BadQuestion
+from budgetqa.index.read.years import without_base_years, without_years, years_in
 from budgetqa.understand.concepts import bare_concept, concept_of, drop_qualifiers
 from budgetqa.understand.frame import (
     FrameWords,
@@ -35,7 +36,7 @@ from budgetqa.understand.joins import (
     verbs_as_words,
     without_rank,
 )
-from budgetqa.understand.lexicon import drop_all, has_any, made_of, words
+from budgetqa.understand.lexicon import drop_all, has_any, made_of, vocabulary_data, words
 from budgetqa.understand.normalize import from_english, normalize_question
 from budgetqa.understand.periods import change_ask, period_words, without_comparison
 from budgetqa.understand.text_shape import text_shape
@@ -66,9 +67,7 @@ from budgetqa.understand.wording import (
 __all__ = ["Item", "Query", "QType", "Target", "Understander", "item_words", "validate"]
 
 MAX_QUESTION = 500
-_YEAR = re.compile(r"(?<![\d.])((?:19|20)\d{2})(?![\d.])\s*(?:年度|年(?!初))?")  # "2024年初资产": 年初 stays
 _QUOTED = re.compile(r"[“\"]([^”\"]{4,40})[”\"]")
-_BASE_YEAR = re.compile(r"(?:比|较|相比|同比)\s*(?:19|20)\d{2}\s*年?度?")
 _AS_OF = re.compile(r"(?:截至|截止|截止到|到)\s*(?:19|20)\d{2}\s*年\s*(?:底|末|年底|年末|12月31日)")
 _CODE = re.compile(r"(?<![\d.])(\d{3,7})(?![\d.]|\s*年|\s*[万亿元%％])")
 _KIND_SUFFIX = re.compile(r"(?<!年初)(?<!全年)(?<!完成)(决算|预算)数?$")
@@ -117,8 +116,7 @@ class Vocabulary:
 
 @lru_cache(maxsize=1)
 def load_vocabulary(path: str = "") -> Vocabulary:
-    p = Path(path) if path else Path(__file__).with_name("vocabulary.toml")
-    data = tomllib.loads(p.read_text(encoding="utf-8"))
+    data = tomllib.loads(Path(path).read_text(encoding="utf-8")) if path else vocabulary_data()
     return Vocabulary(items=data.get("items", {}), abbreviations=data.get("abbreviations", {}),
                       kinds=data.get("kinds", {}), frames=load_words(data),
                       questions=load_question_words(data))
@@ -164,8 +162,8 @@ class Understander:
             raise BadQuestion("问题中只有指令，没有要查询的内容。请直接问单位和项目，例如“福州市医疗保障局的公务接待费是多少”。")
         mentions, foreign = self.matcher.find(clean)
         dated = _AS_OF.sub("", clean)  # "截至2024年底" dates a stock figure, it does not pick a document
-        dated = _QUOTED.sub("", _BASE_YEAR.sub("", dated))  # a year inside a quoted name is part of the name  # "比2023年预算减少": 2023 is what it is compared with, not asked
-        years = tuple(dict.fromkeys(int(y) for y in _YEAR.findall(dated) if 1990 <= int(y) <= 2099))
+        dated = _QUOTED.sub("", without_base_years(dated))  # a year inside a quoted name is part of the name  # "比2023年预算减少": 2023 is what it is compared with, not asked
+        years = tuple(dict.fromkeys(y for y in years_in(dated)))
         asked_year = year if year is not None else (years[0] if len(years) == 1 else None)
         kind = self._kind(without_comparison(clean))  # "比上年执行数少了多少" still asks this year's budget
         residue = without_rank(_residue(clean, mentions))  # "哪个三公经费多": the item is 三公经费
@@ -662,5 +660,5 @@ def _residue(q: str, mentions: list[Mention]) -> str:
     out = q.replace(" ", "")
     for m in sorted(mentions, key=lambda m: m.start, reverse=True):
         out = out[:m.start] + "　" + out[m.end:]
-    out = _YEAR.sub("　", out)
+    out = without_years(out, "　")
     return re.sub(r"[（(]\s*　?\s*[）)]", "　", out)  # "上年（2023年）": the brackets held only the year
