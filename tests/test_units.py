@@ -184,3 +184,6 @@ def test_a_unit_named_with_its_place_does_not_fan_out_to_other_cities_units() ->
     assert len(resolved(m, "医保经办服务中心的项目支出")[0]) == 3
     # beside a unit named with its place, a placeless name keeps that place's unit
     assert resolved(m, "福州市医疗保障局和医保基金中心的会议费") == [[FZ], [FZ_FUND]]
+    # and, outside quotes, a placeless name of a unit elsewhere is still that unit ("万里街道和无锡信访局")
+    assert resolved(m, "医保经办服务中心和福州市医疗保障局的会议费")[0] != [FZ]
+    assert len(resolved(m, "医保经办服务中心和福州市医疗保障局的会议费")[0]) == 3

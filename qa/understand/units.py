@@ -252,10 +252,11 @@ class UnitMatcher:
             place = self._place_before(q, m.start) if generic else ""
             if place and not any(place in self._places[g.ref.name] for g in group):
                 foreign.append(place + q[m.start:m.end])
-            elif generic and not place and named:
-                # a placeless name beside a unit named with its place means a unit of that place; other
-                # cities' units of that name are not asked ("…安宁市医疗保障服务中心“…医保经办考核…”项目":
-                # 医保经办 is part of the project's name, not every city's 医疗保障经办服务中心)
+            elif generic and not place and named and (
+                    _quoted(q, m.start, m.end) or any(self._places[g.ref.name] & named for g in group)):
+                # beside a unit named with its place, a placeless name means that place's unit of the name
+                # ("福州市医疗保障局和医保基金中心"), and inside quotes it is part of an item's name, not
+                # every city's unit ("安宁市医疗保障服务中心“2023年医保经办考核…”项目": not each 医疗保障经办服务中心)
                 kept = [g for g in group if self._places[g.ref.name] & named]
                 if kept:
                     mentions.append(_mention(kept))
@@ -391,6 +392,24 @@ def _merge_entries(catalog: Catalog, stored: Mapping[str, tuple[str, str]], know
         if rec["inside"] != places_inside(r.name, places, know) or rec["aliases"] != sorted(set(aliases.get(r.name, ()))):
             records[r.name] = name_record(r.name, aliases.get(r.name, ()), know, places)
     return refs, places, records
+
+
+_QUOTES = {"“": "”", "「": "」", "《": "》", "‘": "’", '"': '"'}
+
+
+def _quoted(q: str, start: int, end: int) -> bool:
+    """Whether q[start:end] lies inside a quoted span (“…”, 「…」, 《…》, "…")."""
+    i = 0
+    while i < len(q):
+        close = _QUOTES.get(q[i])
+        j = q.find(close, i + 1) if close else -1
+        if j < 0:
+            i += 1
+            continue
+        if i < start and end <= j:
+            return True
+        i = j + 1
+    return False
 
 
 def _question_text(question: str) -> str:
