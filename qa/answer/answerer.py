@@ -13,6 +13,7 @@ from pathlib import Path
 
 import budgetqa.prompts as _prompts
 from budgetqa.answer.arith import ArithmeticError_, Derived, compute, fmt
+from budgetqa.answer.compare import asks_comparison, compared
 from budgetqa.answer.concepts import concept_sum
 from budgetqa.answer.periods import (
     agrees,
@@ -88,7 +89,10 @@ def _answer(query: Query, catalog: Catalog, passages_search: object = None) -> D
         why = "请说明要查询的项目，例如“办公费”“公务接待费”“支出合计”。" if not words else \
             f"文件中没有与“{words}”对应的项目。"
         return Draft("not_found", template("not_found").format(what=_what(query), why=why))
-    if query.qtype in ("sum", "difference", "ratio", "growth", "average"):
+    compared = _compared(query, catalog) if asks_comparison(query) else None
+    if compared is not None:
+        draft = compared
+    elif query.qtype in ("sum", "difference", "ratio", "growth", "average"):
         draft = _arith(query, catalog)
     else:
         draft = _lookups(query, catalog)
@@ -97,6 +101,14 @@ def _answer(query: Query, catalog: Catalog, passages_search: object = None) -> D
         draft = Draft(draft.status, lead + draft.text, draft.facts, draft.derived, draft.notes,
                       query.candidates, None)
     return draft
+
+
+def _compared(query: Query, catalog: Catalog) -> Draft | None:
+    """A comparison (budgetqa.answer.compare): each figure looked up on its own, then the relation asked."""
+    draft = compared(query, catalog, lambda one: _lookups(one, catalog))
+    if draft is None:
+        return None
+    return replace(draft, text=draft.text + "".join(_year_note(query) + _kind_note(query)))
 
 
 def _lookups(query: Query, catalog: Catalog) -> Draft:

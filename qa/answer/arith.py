@@ -14,7 +14,7 @@ from typing import Literal
 
 from budgetqa.index.model import MONEY_FACTORS, Fact
 
-Op = Literal["sum", "difference", "ratio", "growth", "average", "per"]
+Op = Literal["sum", "difference", "ratio", "growth", "average", "per", "times"]
 TWO = Decimal("0.01")
 
 
@@ -71,6 +71,11 @@ def compute(op: Op, inputs: Sequence[Fact], measure: str | None = None) -> Deriv
             raise ArithmeticError_("分母为零，无法计算占比")
         value, out_m = xs[0] / xs[1] * 100, "%"
         formula = f"{shown[0]} ÷ {shown[1]} × 100 = {_fmt(value)}%"
+    elif op == "times":  # "A是B的几倍": a multiple, not a share
+        if xs[1] == 0:
+            raise ArithmeticError_("作比较的数为零，无法计算倍数")
+        value, out_m = xs[0] / xs[1], "倍"
+        formula = f"{shown[0]} ÷ {shown[1]} = {_fmt(value)}倍"
     else:  # growth of xs[0] (later) over xs[1] (earlier)
         if xs[1] == 0:
             raise ArithmeticError_("上一期为零，无法计算增长率")

@@ -109,7 +109,7 @@ def joined(question: str, answers: Sequence[Answer]) -> Answer:
     """The frames' answers in the question's order: answered when any frame is."""
     done = [a for a in answers if a.status == "answered"]
     status = "answered" if done else answers[0].status
-    return Answer(question=question, status=status, answer=_once("".join(a.answer for a in answers)),
+    return Answer(question=question, status=status, answer=_said_once(_once("".join(a.answer for a in answers))),
                   values=tuple(dict.fromkeys(v for a in answers for v in a.values)),
                   citations=tuple(dict.fromkeys(c for a in answers for c in a.citations)),
                   notes=tuple(dict.fromkeys(n for a in answers for n in a.notes)),
@@ -141,6 +141,23 @@ def _citations(draft: Draft) -> tuple[Citation, ...]:
         for f in dv.inputs:
             seen.setdefault((f.doc, f.table, f.row, f.column, f.value), cite(f))
     return tuple(seen.values())
+
+
+def _said_once(text: str) -> str:
+    """A sentence a later frame repeats word for word (the figure a follow-up compares with: "…是多少？比Y多
+    多少？") is said once, where it first comes."""
+    out: list[str] = []
+    seen: set[str] = set()
+    depth, start = 0, 0
+    for i, ch in enumerate(text):
+        depth += (ch == "（") - (ch == "）")
+        if (ch in "。）" and depth == 0) or i == len(text) - 1:
+            sentence = text[start:i + 1]
+            if sentence not in seen or len(sentence) <= 12:
+                out.append(sentence)
+            seen.add(sentence)
+            start = i + 1
+    return "".join(out)
 
 
 def _once(text: str) -> str:

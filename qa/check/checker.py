@@ -20,7 +20,7 @@ from budgetqa.index.read.years import without_base_years, years_in
 from budgetqa.types import Citation, FigureCheck
 
 MEASURES = ("亿元", "万元", "元", "%", "％", "人次", "万人", "人", "辆", "台", "套", "个", "次", "件", "批", "户",
-            "平方米", "名", "分")
+            "平方米", "名", "分", "倍")
 _FIGURE = re.compile(r"(?<![\d.,])(-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?)\s*("
                      + "|".join(MEASURES) + ")")
 
@@ -165,6 +165,8 @@ def _keys(f: Fact) -> list[str]:
     """What a sentence calls the fact: its item; for a totals row, also its column ("基本支出")."""
     i = identity_of(f)
     keys = [_KEY_DROP.sub("", item_key(i.item))]
+    if f.source == "text" and keys[0].startswith("上年"):
+        keys.append(keys[0][2:])  # last year's figure of a 比上年 statement is called by the item's own name
     if keys[0] in _TOTALS or not keys[0]:
         keys += [_KEY_DROP.sub("", item_key(p)) for p in i.column.split("/")[-1:] if p]
     return [k for k in keys if len(k) >= 2 and k not in _TOTALS]

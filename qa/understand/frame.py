@@ -16,6 +16,11 @@ from typing import Literal
 from budgetqa.understand.units import UnitMatcher
 
 Operation = Literal["lookup", "sum", "difference", "ratio", "change", "compare", "rank", "list", "explain"]
+# What a comparison asks of its figures: "" none; "more"/"less" which is larger/smaller ("哪个多", "哪个少");
+# "difference" by how much
+# ("A比B多多少"); "times" how many times ("A是B的几倍"); "most"/"least" the largest/smallest of several or of a
+# concept's parts ("三公经费里哪项最多").
+Relation = Literal["", "more", "less", "difference", "times", "most", "least"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,21 @@ class FrameWords:
     item_after: tuple[str, ...] = ("结转", "结余", "末", "底", "同期")
     each: tuple[str, ...] = ("各", "分别", "都")
     operations: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+
+@dataclass(frozen=True)
+class CompareWords:
+    """The words (vocabulary.toml [compare]) that say what a comparison asks."""
+
+    times: tuple[str, ...] = ()
+    most: tuple[str, ...] = ()
+    least: tuple[str, ...] = ()
+    difference: tuple[str, ...] = ()
+    which: tuple[str, ...] = ()
+    comparatives: tuple[str, ...] = ()  # [joins] comparatives: 多, 高, 少 …
+    lesser: tuple[str, ...] = ()  # the comparatives that ask for the smaller one (少, 低)
+    against: tuple[str, ...] = ()  # a follow-up opening with these compares with the figure before ("比…多多少")
+    current: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -55,6 +75,63 @@ def load_words(data: dict[str, object]) -> FrameWords:
         return base
     kw = {k: tuple(v) for k, v in frames.items() if k in FrameWords.__dataclass_fields__ and isinstance(v, list)}
     return replace(base, **kw, operations=tuple((k, tuple(v)) for k, v in ops.items()))  # type: ignore[arg-type]
+
+
+def load_compare_words(data: dict[str, object]) -> CompareWords:
+    raw = data.get("compare", {})
+    joins = data.get("joins", {})
+    if not isinstance(raw, dict) or not isinstance(joins, dict):
+        return CompareWords()
+    kw = {k: tuple(v) for k, v in raw.items() if k in CompareWords.__dataclass_fields__ and isinstance(v, list)}
+    return replace(CompareWords(**kw), comparatives=tuple(joins.get("comparatives", ())))
+
+
+def relation(text: str, words: CompareWords) -> Relation:
+    """What the clause asks of the figures it compares ("" when it compares nothing). A which-word asks
+    "which is larger" only with a comparative after it ("哪个多", "谁的招待费高"), not in "多少"."""
+    if any(w in text for w in words.times):
+        return "times"
+    if any(w in text for w in words.most):
+        return "most"
+    if any(w in text for w in words.least):
+        return "least"
+    if any(w in text for w in words.difference):
+        return "difference"
+    plain = text.replace("多少", "")
+    at = min((plain.find(w) for w in words.which if w in plain), default=-1)
+    after = [(plain.find(c, at), -len(c), c) for c in words.comparatives if at >= 0 and c in plain[at:]]
+    if not after:
+        return ""
+    return "less" if min(after)[2] in words.lesser else "more"
+
+
+def asks_current(text: str, words: CompareWords) -> int:
+    """Where the clause names the document's own year ("今年和去年…"), -1 if it does not."""
+    return min((text.find(w) for w in words.current if w in text), default=-1)
+
+
+def paired_years(text: str, words: CompareWords, previous: tuple[str, ...], lists: tuple[str, ...]) -> list[str]:
+    """"今年和去年分别多少", "去年与今年哪年多": the previous-year word listed with the document's own year asks
+    that year too (a list word between them is no comparison "和上年相比"). [] when they are not so listed."""
+    for cur in words.current:
+        for join in lists:
+            for prev in previous:
+                if cur + join + prev in text or prev + join + cur in text:
+                    return [prev]
+    return []
+
+
+def compares_with_before(frame: Frame, words: CompareWords) -> bool:
+    """A follow-up that compares the figure before with another unit, year or item ("…是多少？比湖州财政局多
+    多少？", "…是多少，比会议费多多少"): it opens with a comparison word and asks a relation."""
+    return frame.clause.lstrip("，, ").startswith(words.against) and bool(relation(frame.clause, words))
+
+
+def compared_with(frame: Frame, subject: str, item: str) -> Frame:
+    """The follow-up read with the subject and the item of the frame before in front: "湖州交通局公务接待费
+    比湖州财政局多多少" — two operands, one relation."""
+    return replace(frame, text=subject + item + frame.clause.lstrip("，, "),
+                   inherited=(*frame.inherited, "subject", "item"))
 
 
 def operation(text: str, words: FrameWords) -> Operation:

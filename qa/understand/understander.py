@@ -19,12 +19,20 @@ from budgetqa.errors import BadQuestion
 from budgetqa.index.read.years import without_base_years, without_years, years_in
 from budgetqa.understand.concepts import bare_concept, concept_of, drop_qualifiers
 from budgetqa.understand.frame import (
+    CompareWords,
     FrameWords,
+    Relation,
+    asks_current,
+    compared_with,
+    compares_with_before,
     each_parts,
     frames,
+    load_compare_words,
     load_words,
     needs_item,
+    paired_years,
     previous_year_words,
+    relation,
     with_item,
 )
 from budgetqa.understand.joins import (
@@ -103,6 +111,7 @@ class Query:
     notes: tuple[str, ...] = ()
     injection: bool = False
     year_defaulted: bool = False
+    relation: Relation = ""  # what a comparison asks of its figures (budgetqa.understand.frame.relation)
 
 
 @dataclass(frozen=True)
@@ -112,6 +121,7 @@ class Vocabulary:
     kinds: dict[str, str] = field(default_factory=dict)
     frames: FrameWords = field(default_factory=FrameWords)
     questions: QuestionWords = field(default_factory=QuestionWords)
+    compare: CompareWords = field(default_factory=CompareWords)
 
 
 @lru_cache(maxsize=1)
@@ -119,7 +129,7 @@ def load_vocabulary(path: str = "") -> Vocabulary:
     data = tomllib.loads(Path(path).read_text(encoding="utf-8")) if path else vocabulary_data()
     return Vocabulary(items=data.get("items", {}), abbreviations=data.get("abbreviations", {}),
                       kinds=data.get("kinds", {}), frames=load_words(data),
-                      questions=load_question_words(data))
+                      questions=load_question_words(data), compare=load_compare_words(data))
 
 
 def validate(question: str) -> str:
@@ -172,7 +182,7 @@ class Understander:
         if shape := text_shape(clean):  # "下属有哪些医院", "怎么是0", "用来干什么": text_shapes.toml
             qtype, topic = "text", shape.topic
         base = Query(question=q, qtype=qtype, year=asked_year, years=years, kind=kind, topic=topic,
-                     residue=residue, injection=injection,
+                     residue=residue, injection=injection, relation=relation(clean, self.vocab.compare),
                      notes=("问题中的指令性内容已忽略，数字只来自文件。",) if injection else ())
         if foreign:
             names = "、".join(dict.fromkeys(foreign))
@@ -188,8 +198,11 @@ class Understander:
             base = replace(base, year=asked_year)
         targets, problem, defaulted = self._targets(refs, base, _own_years(clean, mentions, years))
         relative = previous_year_words(dated, self.vocab.frames) if not years and year is None else []
+        if not relative and not years and year is None:  # "今年和去年分别多少": both years asked
+            relative = paired_years(dated, self.vocab.compare, self.vocab.frames.previous, join_words().lists)
         if relative and targets:  # "去年的机关运行经费": the year before the unit's latest document
-            targets, problem = self._previous(targets, kind)
+            targets, problem = self._previous(targets, kind, asks_current(dated, self.vocab.compare),
+                                              dated.find(relative[0]))
             defaulted = False
         if targets and all(t.prior for t in targets):
             for w in sorted(self.vocab.frames.previous, key=len, reverse=True):
@@ -248,15 +261,19 @@ class Understander:
             subject = parts[0].subject if parts else ""
             return self._each(asked, subject, whole, unit=unit, year=year, history=history)
         out: list[tuple[str, Query]] = []
-        item = ""
+        item = subject = ""
         for f in parts:
             q = self.understand(f.text, unit=unit, year=year, history=history)
             if item and needs_item(f, bool(q.items) and not q.problem, words):
                 f = with_item(f, item, words)
                 q = self.understand(f.text, unit=unit, year=year, history=history)
+            elif item and out and compares_with_before(f, self.vocab.compare):
+                f = compared_with(f, subject, item)
+                q = self.understand(f.text, unit=unit, year=year, history=history)
             if not q.items and out and asks_money(f.clause):
                 q = self._companion(out[-1][1], q)
             item = q.items[0].text if q.items else item
+            subject = f.subject or subject
             out.append((f.text, q))
         return out
 
@@ -307,6 +324,8 @@ class Understander:
             return items, named, tables  # a ratio's "X中Y占" keeps X: it is the whole
         as_table = [i for i in items if not i.code and any(norm(i.text) in t for t in titles)
                     and re.search(re.escape(norm(i.text)) + r"(?:安排的|安排|中的|里的|的|中|里|支出|收入)", text)]
+        last = max(text.find(norm(i.text)) for i in items)
+        as_table = [i for i in as_table if text.find(norm(i.text)) < last]  # a table word qualifies an item after it
         if as_table and len(as_table) < len(items):  # "财政拨款安排的会议费": a table word, not an item
             items = tuple(i for i in items if i not in as_table)
             tables += tuple(norm(i.text) for i in as_table)
@@ -360,9 +379,11 @@ class Understander:
         problem = "；".join(dict.fromkeys(problems)) if not targets else ""
         return tuple(targets), problem, defaulted
 
-    def _previous(self, targets: tuple[Target, ...], kind: str | None) -> tuple[tuple[Target, ...], str]:
+    def _previous(self, targets: tuple[Target, ...], kind: str | None, current: int = -1,
+                  previous: int = 0) -> tuple[tuple[Target, ...], str]:
         """Each target moved to the year before its document: that year's own document if the corpus
-        holds one, else this document's 上年 columns and 比上年 statements."""
+        holds one, else this document's 上年 columns and 比上年 statements. A clause that also names the
+        document's own year (`current` >= 0: "今年和去年") keeps both, in the order it names them."""
         out: list[Target] = []
         problems: list[str] = []
         for t in targets:
@@ -370,7 +391,8 @@ class Understander:
             if moved is None:
                 problems.append(why)
             else:
-                out.append(moved)
+                both = (t, moved) if current < previous else (moved, t)
+                out.extend(both if current >= 0 else (moved,))
         return tuple(out), "；".join(dict.fromkeys(problems)) if not out else ""
 
     def _pick(self, ref: UnitRef, year: int | None, kind: str | None) -> tuple[Target | None, str]:

@@ -1,0 +1,224 @@
+"""Comparisons: two or more figures, each answered and checked on its own as a lookup, then the relation the
+question asks (budgetqa.understand.frame.relation): which is larger, by how much, how many times, or the
+largest / smallest of several or of a concept's parts ("三公经费里哪项最多").
+
+A compare frame's operands are its (unit × year × item) identities in the question's order: every target
+with every item. Each operand is looked up exactly as a one-target, one-item question would be (the caller's
+`lookup`), so its sentence, facts and checks are those of that lookup; the relation is computed with
+budgetqa.answer.arith over the operands' facts and shown as a computation ("计算：…"), which the checker
+recomputes from the same facts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from budgetqa.answer.arith import ArithmeticError_, Derived, compute, fmt, in_measure
+from budgetqa.answer.concepts import matching
+from budgetqa.answer.select import clean_label
+from budgetqa.catalog import Catalog
+from budgetqa.index.extract.identity import identity_of, item_key
+from budgetqa.index.model import Fact
+from budgetqa.understand.concepts import concept_of
+from budgetqa.understand.lexicon import has_any
+from budgetqa.understand.understander import Item, Query, Target
+
+if TYPE_CHECKING:
+    from budgetqa.answer.answerer import Draft
+
+Lookup = Callable[[Query], "Draft"]
+
+
+@dataclass(frozen=True)
+class Operand:
+    """One figure of a comparison: its identity as asked and the lookup that answered it."""
+
+    target: Target
+    item: Item
+    draft: Draft
+    fact: Fact | None  # the figure's own fact; None when the lookup computed it (a sum of parts, last year's)
+    value: Decimal  # in the measure of the first operand (money brought to one measure)
+    measure: str
+
+
+def compared(query: Query, catalog: Catalog, lookup: Lookup) -> Draft | None:
+    """The comparison's reply, or None when the question compares fewer than two figures the documents hold
+    (the caller answers it as before: a single lookup, a change, or what is missing)."""
+    pairs = [(t, i) for t in query.targets for i in query.items]
+    if len(pairs) == 1 and query.relation in ("most", "least"):
+        return _ranked_parts(query, catalog, *pairs[0])
+    if len(pairs) < 2:
+        return None
+    operands = _operands(query, pairs, lookup)
+    if operands is None:
+        return None
+    return _reply(query, operands)
+
+
+def _operands(query: Query, pairs: Sequence[tuple[Target, Item]], lookup: Lookup) -> list[Operand] | None:
+    out: list[Operand] = []
+    for t, item in pairs:
+        one = replace(query, targets=(t,), items=(item,), qtype="lookup", relation="", year_defaulted=False,
+                      candidates=())
+        draft = lookup(one)
+        if draft.status != "answered" or not draft.facts:
+            return None  # a figure the documents lack: the plain path says which one is missing
+        computed = bool(draft.derived) and draft.facts[0] in draft.derived[0].inputs  # last year's, a sum of parts
+        fact = None if computed else draft.facts[0]
+        value, measure = (draft.derived[0].value, draft.derived[0].measure) if fact is None \
+            else (fact.number, fact.measure)
+        if value is None:
+            return None
+        out.append(Operand(t, item, draft, fact, value, measure))
+    first = out[0].measure
+    try:
+        return [replace(o, value=_in(o, first), measure=first) for o in out]
+    except ArithmeticError_:
+        return None  # 万元 against 人: nothing to compare
+
+
+def _in(o: Operand, measure: str) -> Decimal:
+    if o.fact is not None:
+        return in_measure(o.fact, measure)
+    if o.measure == measure:
+        return o.value
+    raise ArithmeticError_("计量单位不同")
+
+
+def _reply(query: Query, operands: list[Operand]) -> Draft:
+    from budgetqa.answer.answerer import Draft
+
+    lines = [o.draft.text for o in operands]
+    derived: list[Derived] = [d for o in operands for d in o.draft.derived]
+    facts = list(dict.fromkeys(f for o in operands for f in o.draft.facts))
+    relation = query.relation or "more"
+    said, made = _relation(relation, operands)
+    lines.append(said)
+    derived += made
+    units = {o.target.ref.name for o in operands}
+    return Draft("answered", "".join(lines), tuple(facts), tuple(derived),
+                 unit=operands[0].target.ref.name if len(units) == 1 else None)
+
+
+def _relation(relation: str, operands: list[Operand]) -> tuple[str, list[Derived]]:
+    """The sentence stating the relation, and the computations it shows."""
+    labels = _labels(operands)
+    if relation in ("most", "least") or len(operands) > 2:
+        fewest = relation in ("least", "less")
+        pick = min if fewest else max
+        best = pick(range(len(operands)), key=lambda k: operands[k].value)
+        word = "最少" if fewest else "最多"
+        o = operands[best]
+        return f"其中{labels[best]}{word}，为{_shown(o)}。", []
+    (a, la), (b, lb) = zip(operands, labels, strict=True)
+    if relation == "times":
+        if a.fact is None or b.fact is None:
+            return "", []
+        try:
+            d = compute("times", [a.fact, b.fact])
+        except ArithmeticError_:
+            return "", []
+        return f"{la}是{lb}的{fmt(d.value)}倍（计算：{d.formula}）。", [d]
+    if a.value == b.value:
+        return f"{la}与{lb}相等。", []
+    big, small, word = (a, b, "多") if a.value > b.value else (b, a, "少")
+    if relation == "more" and word == "少":  # "哪个多": the larger one is named first
+        la, lb, word = lb, la, "多"
+    elif relation == "less" and word == "多":  # "哪个少": the smaller one is named first
+        la, lb, word = lb, la, "少"
+    if a.fact is None or b.fact is None:  # a computed figure: said which is larger, not recomputed here
+        return f"{la}比{lb}{word}。", []
+    try:
+        d = compute("difference", [big.fact, small.fact])  # type: ignore[list-item]
+    except ArithmeticError_:
+        return f"{la}比{lb}{word}。", []
+    return f"{la}比{lb}{word}{fmt(d.value, d.measure)}{d.measure}（计算：{d.formula}）。", [d]
+
+
+def _shown(o: Operand) -> str:
+    if o.fact is not None:
+        return f"{o.fact.value.strip()}{o.fact.measure}"
+    return f"{fmt(o.value, o.measure)}{o.measure}"
+
+
+def _labels(operands: Sequence[Operand]) -> list[str]:
+    """What tells the operands apart: the unit where units differ, the year where years differ, then the item
+    ("湖州市交通运输局公务接待费", "2025年机关运行经费")."""
+    units = len({o.target.ref.name for o in operands}) > 1
+    years = len({_year_of(o) for o in operands}) > 1
+    one_item = len({o.item.text for o in operands}) == 1  # one item asked: named alike, as the question names it
+    out = []
+    for o in operands:
+        parts = [o.target.ref.name if units else "", f"{_year_of(o)}年" if years and _year_of(o) else "",
+                 _asked(o.item) if one_item else _item_of(o)]
+        out.append("".join(parts))
+    return out
+
+
+def _year_of(o: Operand) -> int | None:
+    return o.target.year if o.target.prior or o.fact is None else (o.fact.year or o.target.year)
+
+
+def _item_of(o: Operand) -> str:
+    """The item as the documents name it (its identity: a transposed table's column, not its 合计 row); a
+    total, a long label or a computed figure by the question's own word."""
+    if o.fact is not None:
+        label = _printed_item(o.fact)
+        if label and not has_any(label, "total_word") and len(label) <= 16:
+            return label
+    return _asked(o.item)
+
+
+def _asked(item: Item) -> str:
+    return item.labels[0] if item.vocab and item.labels else item.text
+
+
+def _printed_item(f: Fact) -> str:
+    return clean_label(identity_of(f).item)
+
+
+def _ranked_parts(query: Query, catalog: Catalog, t: Target, item: Item) -> Draft | None:
+    """"三公经费里哪项最多": the concept's parts (concepts.toml [concept.parts]) as one table prints them,
+    each figure stated, the largest (or smallest) named."""
+    from budgetqa.answer.answerer import Draft
+
+    concept = concept_of(item)
+    if concept is None or concept.parts is None:
+        return None
+    wanted = [item_key(w) for w in concept.parts.items]
+    by_table: dict[str, dict[str, Fact]] = {}
+    for f in matching(catalog, t, concept.parts):
+        meta = catalog.docs.get(f.doc)
+        key = item_key(identity_of(f, meta.subunits if meta else ()).item)
+        by_table.setdefault(f.table, {}).setdefault(key, f)
+    table = next((name for name, got in by_table.items() if all(w in got for w in wanted)), None)
+    if table is None:
+        return None
+    parts = [by_table[table][w] for w in wanted]
+    try:
+        values = [in_measure(p, parts[0].measure) for p in parts]
+    except ArithmeticError_:
+        return None
+    pick = min if query.relation == "least" else max
+    best = pick(range(len(parts)), key=lambda k: values[k])
+    word = "最少" if query.relation == "least" else "最多"
+    year = f"{parts[0].year}年" if parts[0].year else ""
+    names = [_printed_item(p) for p in parts]
+    each = "，".join(f"{n}{p.value.strip()}{p.measure}" for n, p in zip(names, parts, strict=True))
+    tied = [k for k in range(len(parts)) if values[k] == values[best] and k != best]
+    top = "、".join(names[k] for k in (best, *tied))
+    text = (f"{t.ref.name}{year}{parts[0].kind or ''}{concept.id}（{table}）分为{'、'.join(names)}："
+            f"{each}；其中{top}{word}，为{parts[best].value.strip()}{parts[best].measure}。")
+    return Draft("answered", text, tuple(parts), unit=t.ref.name)
+
+
+def asks_comparison(query: Query) -> bool:
+    """A question the comparison answers: it asks a relation and is not a change, share, sum or text question
+    (those have their own answers)."""
+    return bool(query.relation) and query.qtype not in _OWN_ANSWER and bool(query.items)
+
+
+_OWN_ANSWER = ("text", "growth", "sum", "average", "ratio")
