@@ -1,15 +1,18 @@
 """Scale benchmark (a script, never a timed test):
 
-    python -m budgetqa.eval.bench_scale [--sizes 200,2000,10000] [--work DIR] [--questions N]
+    python -m budgetqa.eval.bench_scale [--sizes 200,2000,10000] [--work DIR] [--questions N] [--repeat 3]
 
 Builds synthetic corpora of each size from the real documents in ../shared (see scale_corpus: place
 names, years and figures re-labelled per synthetic city, so every unit is distinct) and prints, per
 size: full index time, add-one time (a new process indexing one more document), disk, indexing peak
-RSS, cold start (new process to first answer), warm p50/p95, answer-process RSS, and the accuracy of
-the fixed question set (the gold questions about the bases, asked of city 0's copies). Finally it
+RSS, cold start (new process to first answer), the first start after a document was added, warm
+p50/p95, answer-process RSS, where one document's indexing time goes (read, extract, tokens, registry
+entry, store write), and the accuracy of the fixed question set (the gold questions about the bases, asked of city 0's copies). Finally it
 checks the question set got the same answers at every size.
 
-Every measured step runs in its own process, so peak RSS is that step's own (os.wait4). The dense
+Every measured step runs in its own process, so peak RSS is that step's own (os.wait4). Cold start, add
+one and the stages run `--repeat` times and their medians are shown with the load average: on a shared
+2-core machine a single run says little. The dense
 side is off (BUDGETQA_DENSE=0): the benchmark measures the fact store and the lexical index; set
 BUDGETQA_DATABASE_URL to measure the PostgreSQL store instead of the embedded SQLite one.
 """
@@ -131,6 +134,54 @@ def child_add(path: Path) -> dict[str, Any]:
     return {"seconds": time.perf_counter() - start, "indexed": report.indexed, "failed": len(report.failed)}
 
 
+def child_stages(path: Path) -> dict[str, Any]:
+    """Where one document's indexing time goes, all in this process (no parse worker), against the
+    home's store at its size: imports, read, extract, chunks, the tokenizer's dictionary, tokens, the
+    unit-registry entry, the store's write (one transaction). The document is written under a name of
+    its own and removed again (untimed)."""
+    from dataclasses import replace
+
+    clock = time.perf_counter
+    marks: dict[str, float] = {}
+    last = clock()
+
+    def mark(name: str) -> None:
+        nonlocal last
+        now = clock()
+        marks[name] = now - last
+        last = now
+
+    from budgetqa.config import load_settings
+    from budgetqa.index.store.base import unit_entry_of
+    from budgetqa.index.store.chunk import make_chunks
+    from budgetqa.index.store.ingest import open_store
+    from budgetqa.index.store.lexical import shared_tokenizer, tokenize_document
+    mark("import_store")
+    from budgetqa.index.extract.facts import extract_facts
+    from budgetqa.index.read.readers import read_document
+    mark("import_readers")
+    settings = load_settings()
+    store = open_store(settings)
+    mark("open_store")
+    doc = replace(read_document(path), name=f"stages-{path.name}")
+    mark("read")
+    facts = extract_facts(doc)
+    mark("extract")
+    chunks = make_chunks(doc, facts)
+    mark("chunk")
+    shared_tokenizer()
+    mark("dictionary")
+    tokens, terms = tokenize_document(chunks)
+    mark("lexical")
+    entry = unit_entry_of(doc, facts)
+    mark("registry")
+    store.replace_document(doc, facts, chunks, prepared=(tokens, terms, entry))
+    mark("store")
+    store.remove(doc.name)
+    store.close()
+    return {"stages": marks, "facts": len(facts), "chunks": len(chunks)}
+
+
 def child_forget(path: Path) -> dict[str, Any]:
     """Remove the "add one" document if an earlier run of the benchmark added it (a reused index)."""
     from budgetqa.config import load_settings
@@ -151,7 +202,7 @@ def child_forget(path: Path) -> dict[str, Any]:
 def run_as_child(kind: str, arg: str) -> int:
     handlers = {"index": lambda: child_index(Path(arg)), "cold": lambda: child_cold(arg),
                 "warm": lambda: child_warm(Path(arg)), "add": lambda: child_add(Path(arg)),
-                "forget": lambda: child_forget(Path(arg))}
+                "forget": lambda: child_forget(Path(arg)), "stages": lambda: child_stages(Path(arg))}
     print(json.dumps(handlers[kind](), ensure_ascii=False), flush=True)
     return 0
 
@@ -197,8 +248,26 @@ def load_average() -> str:
     return " / ".join(f"{v:.1f}" for v in os.getloadavg())
 
 
+def median(values: list[float]) -> float:
+    return sorted(values)[len(values) // 2]
+
+
+STAGES = {"import_store": "导入（存储）", "import_readers": "导入（解析器）", "open_store": "打开库", "read": "解析",
+          "extract": "抽取数据", "chunk": "切片", "dictionary": "分词词典", "lexical": "分词", "registry": "单位登记项",
+          "store": "写入库"}
+
+
+def bench_stages(extra: Path, home: Path, log: Path, repeat: int) -> dict[str, float]:
+    """Median seconds of each stage of indexing one document (in one process, see child_stages)."""
+    runs = [run_child(["stages", str(extra)], home, log).result for _ in range(repeat)]
+    stages = {k: median([r["stages"][k] for r in runs]) for k in STAGES}
+    say(f"  单个文件各阶段（进程内，{repeat} 次中位数，{runs[0]['facts']} 条数据，{runs[0]['chunks']} 个片段；负载 {load_average()}）："
+        + "，".join(f"{STAGES[k]} {v:.2f}" for k, v in stages.items()) + f"；合计 {sum(stages.values()):.2f} 秒")
+    return stages
+
+
 def bench_size(n: int, corpus: list[Path], extra: Path, questions: Path, first: str, work: Path,
-               reuse: bool = False) -> dict[str, Any]:
+               reuse: bool = False, repeat: int = 1) -> dict[str, Any]:
     home = work / f"home-{n}"
     log = work / f"log-{n}.txt"
     say(f"== {n} 个文件（日志 {log}；负载 {load_average()}）")
@@ -212,22 +281,34 @@ def bench_size(n: int, corpus: list[Path], extra: Path, questions: Path, first: 
     cold = run_child(["cold", first], home, log)
     say(f"  首次启动（索引后新进程到首个回答，建单位登记表）：{cold.first_line_s:.2f} 秒，CPU {cold.cpu_s:.2f} 秒"
         f"（status={cold.result['status']}）")
-    again = run_child(["cold", first], home, log)
-    say(f"  冷启动（新进程到首个回答，登记表已缓存）：{again.first_line_s:.2f} 秒，CPU {again.cpu_s:.2f} 秒")
+    again = [run_child(["cold", first], home, log) for _ in range(repeat)]
+    cold_s, cold_cpu = median([a.first_line_s for a in again]), median([a.cpu_s for a in again])
+    say(f"  冷启动（新进程到首个回答，登记表已缓存；{repeat} 次中位数）：{cold_s:.2f} 秒，CPU {cold_cpu:.2f} 秒"
+        f"（各次 {', '.join(f'{a.first_line_s:.2f}' for a in again)}；负载 {load_average()}）")
     warm = run_child(["warm", str(questions)], home, log)
     w = warm.result
     p50, p95 = percentile(w["latencies_ms"], 50), percentile(w["latencies_ms"], 95)
     say(f"  热问答（{w['total']} 题）：p50 {p50:.1f} ms，p95 {p95:.1f} ms，最大 {max(w['latencies_ms']):.1f} ms；"
         f"回答进程 RSS {warm.rss_mb:.0f} MB；正确 {w['correct']}/{w['total']}")
-    add = run_child(["add", str(extra)], home, log)
-    say(f"  新增一个文件（新进程）：{add.seconds:.2f} 秒，CPU {add.cpu_s:.2f} 秒（进程内索引 {add.result['seconds']:.2f} 秒，"
-        f"成功 {add.result['indexed']}）")
-    after = run_child(["cold", first], home, log)
-    say(f"  新增后首次启动（登记表重建）：{after.first_line_s:.2f} 秒，CPU {after.cpu_s:.2f} 秒")
+    stages = bench_stages(extra, home, log, repeat)
+    adds, afters = [], []
+    for i in range(repeat):  # each time: the document out again (untimed), added, then a new process starts
+        if i:
+            run_child(["forget", str(extra)], home, log)
+        adds.append(run_child(["add", str(extra)], home, log))
+        afters.append(run_child(["cold", first], home, log))
+    add_s, add_cpu = median([a.seconds for a in adds]), median([a.cpu_s for a in adds])
+    after_s, after_cpu = median([a.first_line_s for a in afters]), median([a.cpu_s for a in afters])
+    say(f"  新增一个文件（新进程；{repeat} 次中位数）：{add_s:.2f} 秒，CPU {add_cpu:.2f} 秒（进程内索引 "
+        f"{median([a.result['seconds'] for a in adds]):.2f} 秒；各次 {', '.join(f'{a.seconds:.2f}' for a in adds)}；"
+        f"负载 {load_average()}）")
+    say(f"  新增后首次启动（合并各文件的单位登记项）：{after_s:.2f} 秒，CPU {after_cpu:.2f} 秒"
+        f"（各次 {', '.join(f'{a.first_line_s:.2f}' for a in afters)}；负载 {load_average()}）")
     return {"n": n, "index_s": index.seconds, "index_rss_mb": index.rss_mb, "disk_mb": disk,
-            "first_s": cold.first_line_s, "cold_s": again.first_line_s, "cold_cpu_s": again.cpu_s,
-            "after_add_s": after.first_line_s, "p50_ms": p50, "p95_ms": p95, "answer_rss_mb": warm.rss_mb,
-            "add_s": add.seconds, "add_cpu_s": add.cpu_s, "add_inner_s": add.result["seconds"],
+            "first_s": cold.first_line_s, "cold_s": cold_s, "cold_cpu_s": cold_cpu,
+            "after_add_s": after_s, "after_add_cpu_s": after_cpu, "p50_ms": p50, "p95_ms": p95,
+            "answer_rss_mb": warm.rss_mb, "add_s": add_s, "add_cpu_s": add_cpu,
+            "add_inner_s": median([a.result["seconds"] for a in adds]), "stages": stages, "repeat": repeat,
             "correct": w["correct"], "total": w["total"], "answers": w["answers"], "failed": r["failed"],
             "load": load_average()}
 
@@ -272,6 +353,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reuse-index", action="store_true",
                         help="沿用工作目录中已建好的索引（及其全量索引用时），只重测其余各项")
     parser.add_argument("--index-only", action="store_true", help="只建索引（供之后 --reuse-index）")
+    parser.add_argument("--repeat", type=int, default=3, help="冷启动、新增一个、各阶段各测几次（报中位数）")
     parser.add_argument("--child", nargs=2, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -296,8 +378,8 @@ def main(argv: list[str] | None = None) -> int:
             run = full_index(n, corpus[:max(sizes)], args.work, args.reuse_index)
             say(f"  {n} 个文件：全量索引 {run.seconds / 60:.1f} 分钟，峰值 RSS {run.rss_mb:.0f} MB，{run.result}")
         return 0
-    results = [bench_size(n, corpus[:max(sizes)], extra, questions, first, args.work, args.reuse_index)
-               for n in sizes]
+    results = [bench_size(n, corpus[:max(sizes)], extra, questions, first, args.work, args.reuse_index,
+                          max(1, args.repeat)) for n in sizes]
     table(results)
     if len(results) > 1:
         differing = compare(results)

@@ -21,7 +21,7 @@ import statistics
 import sys
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -49,6 +49,7 @@ class Result:
     seconds: float
     error: str = ""
     chat: list[Any] | None = None  # the chatbot's value after this answer
+    position: int = 0  # this question's place in its user's conversation (0: the first)
 
 
 def questions(gold: Path) -> list[Question]:
@@ -188,8 +189,8 @@ async def user(base: str, fn: Endpoint, qs: list[Question], timeout: float, tls:
     results: list[Result] = []
     chat: list[Any] = []
     async with httpx.AsyncClient(limits=httpx.Limits(max_connections=2), trust_env=False, verify=tls) as client:
-        for q in qs:
-            results.append(await ask_once(client, base, fn, session, q, timeout, chat))
+        for k, q in enumerate(qs):
+            results.append(replace(await ask_once(client, base, fn, session, q, timeout, chat), position=k))
             chat = results[-1].chat if results[-1].chat is not None else chat
     return results
 
@@ -206,10 +207,15 @@ async def run(url: str, users: int, per_user: int, pool: list[Question], timeout
     return [r for rs in done for r in rs]
 
 
+def _percentiles(seconds: list[float]) -> list[float]:
+    secs = sorted(seconds)
+    return statistics.quantiles(secs, n=100, method="inclusive") if len(secs) >= 2 else secs * 99
+
+
 def report(results: list[Result], wall: float) -> str:
     secs = sorted(r.seconds for r in results)
     ok = sum(r.ok for r in results)
-    p = statistics.quantiles(secs, n=100, method="inclusive") if len(secs) >= 2 else secs * 99
+    p = _percentiles(secs)
     errors: dict[str, int] = {}
     for r in results:
         if r.error:
@@ -217,6 +223,12 @@ def report(results: list[Result], wall: float) -> str:
     lines = [f"questions: {len(results)}, right: {ok} ({ok / max(len(results), 1):.1%})",
              f"latency p50 {p[49]:.3f} s, p95 {p[94]:.3f} s, max {secs[-1]:.3f} s",
              f"wall time {wall:.1f} s, throughput {len(results) / wall:.1f} questions/s"]
+    # a fresh server's first wave (every user's first question at once, all new to the server) apart
+    first, later = [r.seconds for r in results if r.position == 0], [r.seconds for r in results if r.position]
+    if first and later:
+        f, g = _percentiles(first), _percentiles(later)
+        lines.append(f"first questions p50 {f[49]:.3f} s, p95 {f[94]:.3f} s; "
+                     f"later questions p50 {g[49]:.3f} s, p95 {g[94]:.3f} s")
     if errors:
         lines.append("failures: " + ", ".join(f"{k} × {v}" for k, v in sorted(errors.items())))
     return "\n".join(lines)

@@ -6,6 +6,7 @@ import fcntl
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from budgetqa.config import Settings
@@ -127,9 +128,9 @@ def test_parsing_runs_with_the_index_lock_released(tmp_path: Path, seed_paths: l
     """While a file parses, another indexer can take the lock (to commit its own file)."""
     settings = _settings(tmp_path)
     seen: list[bool] = []
-    real = isolate.parse_file
+    real = isolate.start_parse
 
-    def probing(path: Path, key: str, limits: Limits) -> isolate.Parsed:
+    def probing(path: Path, key: str, limits: Limits, **kwargs: Any) -> isolate.ParseJob:
         fd = os.open(settings.home / "index.lock", os.O_RDWR | os.O_CREAT)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises BlockingIOError when held
@@ -137,9 +138,9 @@ def test_parsing_runs_with_the_index_lock_released(tmp_path: Path, seed_paths: l
             seen.append(True)
         finally:
             os.close(fd)
-        return real(path, key, limits)
+        return real(path, key, limits, **kwargs)
 
-    monkeypatch.setattr(isolate, "parse_file", probing)
+    monkeypatch.setattr(isolate, "start_parse", probing)
     report = index_paths(seed_paths[:2], settings, progress=False)
     assert report.indexed == 2 and seen == [True, True]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from budgetqa.catalog import Catalog, MemorySource
 from budgetqa.index.model import Fact
@@ -121,3 +122,67 @@ def test_a_damaged_snapshot_is_rebuilt(tmp_path: Path) -> None:
         conn.execute("UPDATE snapshot SET data = ?", (b"not a pickle",))
     rebuilt = matcher_for(Catalog(CountingSource(corpus())), cache=UnitCache(tmp_path / "u.sqlite3"))
     assert _registry(rebuilt) == _registry(UnitMatcher(Catalog(CountingSource(corpus()))))
+
+
+def _indexes(m: UnitMatcher) -> tuple[object, object, object]:
+    exact = {k: sorted((r.name, v.text, v.generic, v.weak) for r, v in refs) for k, refs in m._exact_index.items()}
+    fuzzy = {k: sorted((r.name, t, lead) for r, t, lead in refs) for k, refs in m._fuzzy_index.items()}
+    return exact, fuzzy, {n: sorted(p) for n, p in m._places.items()}
+
+
+def test_the_registry_merged_from_stored_entries_is_the_registry_read_afresh(backend: Any) -> None:
+    """Each document's registry entry is written with it (both backends); the registry merged from the
+    entries at start equals the one built by reading every document's names, and is kept right when
+    a document is removed or a store written before entries were kept is opened."""
+    from budgetqa.index.store.ingest import refresh_unit_entries
+    from budgetqa.index.store.unit_names import entry_version, load_names
+
+    base = corpus()
+    store = backend.open()
+    for d in base.documents():
+        store.replace_document(d, base.facts(doc=d.name))
+    assert sorted(store.unit_entries()) == sorted(d.name for d in base.documents())
+    fresh = UnitMatcher(Catalog(base))
+    merged = UnitMatcher(Catalog(store), entries=store.unit_entries())
+    assert _registry(merged) == _registry(fresh) and _indexes(merged) == _indexes(fresh)
+    assert merged.find("福州市医疗保障数据技术中心的会议费") == fresh.find("福州市医疗保障数据技术中心的会议费")
+
+    gone = base.documents()[0].name
+    store.remove(gone)
+    assert gone not in store.unit_entries()
+    left = MemorySource((d, base.facts(doc=d.name)) for d in base.documents() if d.name != gone)
+    assert _registry(UnitMatcher(Catalog(store), entries=store.unit_entries())) == _registry(UnitMatcher(Catalog(left)))
+
+    store.close()
+    backend.execute("DROP TABLE unit_entries")  # a store indexed before entries were kept
+    older = backend.open()
+    assert older.unit_entries() == {}  # the table is back, empty: the merge reads those documents' rows
+    assert _registry(UnitMatcher(Catalog(older), entries={})) == _registry(UnitMatcher(Catalog(left)))
+    assert refresh_unit_entries(older) == len(left.documents())  # `budgetqa index` writes them
+    assert older.stale_unit_entries(entry_version(load_names())) == [] and refresh_unit_entries(older) == 0
+    assert _indexes(UnitMatcher(Catalog(older), entries=older.unit_entries())) == _indexes(UnitMatcher(Catalog(left)))
+    older.close()
+
+
+def test_a_place_another_document_brings_respells_the_names_printing_it() -> None:
+    """A name's forms depend on the corpus' places printed inside it ("宁远" is a place only once a
+    document names "宁远市…"): its stored entry, read without that place, is spelled out again."""
+    import json
+
+    from budgetqa.index.store.unit_names import doc_entry
+
+    docs = [_plain_doc("a.txt", "宁远医疗保障服务中心"), _plain_doc("b.txt", "宁远市财政局")]
+    stored = {d.name: (e["version"], json.dumps(e)) for d in docs
+              for e in [doc_entry(d.unit, d.aliases, d.subunits, ())]}
+    source = MemorySource((d, []) for d in docs)
+    merged = UnitMatcher(Catalog(source), entries=stored)
+    fresh = UnitMatcher(Catalog(source))
+    assert _indexes(merged) == _indexes(fresh) and "宁远" in merged.places
+    assert [[r.name for r in m.refs] for m in merged.find("宁远医保中心的会议费")[0]] == [["宁远医疗保障服务中心"]]
+
+
+def _plain_doc(name: str, unit: str) -> Any:
+    from budgetqa.index.model import Document
+
+    return Document(name=name, sha256="0" * 64, unit=unit, aliases=(), year=2026, kind="预算", subunits=(),
+                    sections=(), tables=(), pages=None, layout="seed")

@@ -168,3 +168,22 @@ def test_short_forms_are_shorter_and_leave_a_name():
         assert shorts and all(len(s) <= len(long) for s in shorts), long
     forms = {v.text for v in name_forms("上海市普陀区人民政府万里街道办事处", know, know.abbreviations)}
     assert {"万里街道", "普陀区万里街道", "上海市普陀区万里街道"} <= forms
+
+
+def test_a_unit_named_with_its_place_does_not_fan_out_to_other_cities_units() -> None:
+    """Words of an item's name that are also a placeless form of other cities' units ("医保经办" in
+    "“2023年医保经办考核…”项目") are not those units when the question names its unit with its place:
+    the answer must not grow with every city's 医疗保障经办服务中心 the corpus holds."""
+    docs = [_doc("an", "安宁市医疗保障服务中心")]
+    docs += [_doc(p, f"{p}市医疗保障局", (f"{p}市医疗保障经办服务中心",)) for p in ("安永", "安通", "安鹤")]
+    docs += [_doc("fz", FZ, (FZ_FUND,)), _doc("xa", "西安市医疗保障局", ("西安市医疗保障基金中心",))]
+    m = UnitMatcher(Catalog(MemorySource((d, []) for d in docs)), {})
+    q = "安宁市医疗保障服务中心“2023年医保经办考核第三方服务及网络安全建设”项目年度预算安排多少"
+    assert resolved(m, q) == [["安宁市医疗保障服务中心"]]
+    # a placeless name alone still means every unit of that name (ambiguous, the answer asks which)
+    assert len(resolved(m, "医保经办服务中心的项目支出")[0]) == 3
+    # beside a unit named with its place, a placeless name keeps that place's unit
+    assert resolved(m, "福州市医疗保障局和医保基金中心的会议费") == [[FZ], [FZ_FUND]]
+    # and, outside quotes, a placeless name of a unit elsewhere is still that unit ("万里街道和无锡信访局")
+    assert resolved(m, "医保经办服务中心和福州市医疗保障局的会议费")[0] != [FZ]
+    assert len(resolved(m, "医保经办服务中心和福州市医疗保障局的会议费")[0]) == 3

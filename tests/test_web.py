@@ -175,6 +175,10 @@ class FakeEngine:
         self.calls: list[dict[str, Any]] = []
         self.lock = threading.Lock()
         self.reloads = 0
+        self.warmed = 0
+
+    def warm(self) -> None:
+        self.warmed += 1
 
     def reload(self) -> None:
         self.reloads += 1

@@ -246,3 +246,76 @@ def test_the_page_notices_a_postgres_index_change_with_no_file_changing(tmp_path
         writer.close()
         assert h._fresh() == before + 1 and engine.reloads == 1
         assert h._fresh() == before + 1 and engine.reloads == 1  # unchanged: no reload
+
+
+def test_a_warmed_engine_has_its_phrase_matcher_ready_before_the_first_question(
+        indexed_home: Path, tmp_path: Path) -> None:
+    """A fresh server's first wave must not wait for the model and the vocabulary's vectors (a new home
+    embeds them: ~1-2 s on the worker every first question queued behind)."""
+    import shutil
+
+    from budgetqa.app.pipeline import Engine, _LazyPhraseMatcher
+    from budgetqa.understand.item_match import label_text
+
+    home = tmp_path / "home"
+    shutil.copytree(indexed_home, home)
+    engine = Engine(load_settings(home=home, dense=True))
+    engine.warm()
+    nearest = engine._load()[1].nearest
+    assert isinstance(nearest, _LazyPhraseMatcher) and nearest._matcher is not None
+    phrases = nearest._matcher.phrases
+    assert phrases and nearest._matcher.matcher.cache.missing([label_text(p) for p in phrases]) == []
+    assert (home / "item-vectors.sqlite3").exists()  # kept for the next start
+
+    plain = Engine(load_settings(home=home, dense=False))
+    plain.warm()
+    assert plain._load()[1].nearest is None  # embeddings off: nothing to load
+
+
+def test_the_page_warms_its_engine_before_answering_its_examples(tmp_path: Path) -> None:
+    from budgetqa.app.web import Handlers
+
+    class Audited(FakeEngine):
+        def audit_all(self) -> dict[str, list[Any]]:
+            assert self.warmed == 1  # the phrase matcher first: an example may need it
+            return {}
+
+    engine = Audited()
+    Handlers(engine, Settings(home=tmp_path / "home", dense=False)).warm()  # type: ignore[arg-type]
+    assert engine.warmed == 1 and engine.calls
+
+
+def test_gradio_reads_each_functions_signature_once_and_gets_the_same_answer() -> None:
+    import inspect
+
+    import gradio.blocks
+    import gradio.helpers
+    from budgetqa.app import web
+
+    seen = gradio.helpers.inspect
+    assert isinstance(seen, web._CachedSignatures) and gradio.blocks.inspect is seen
+
+    def event(question, chat=None, *, visitor=None):  # type: ignore[no-untyped-def]
+        return question
+
+    class Widget:
+        def __init__(self, value: int = 1) -> None:
+            self.value = value
+
+        def method(self, x: int) -> int:
+            return x
+
+    first = seen.signature(event)
+    assert first == inspect.signature(event) and seen.signature(event) is first
+    assert seen.signature(Widget.__init__) == inspect.signature(Widget.__init__)
+    assert seen.signature(Widget().method) == inspect.signature(Widget().method)  # bound: not kept, still right
+    assert seen.signature(Widget) == inspect.signature(Widget)
+    assert seen.isclass is inspect.isclass and seen.Parameter is inspect.Parameter  # the rest is inspect's
+
+
+def test_the_load_test_reports_the_first_wave_apart() -> None:
+    results = [L.Result(True, 1.0 + k, position=0) for k in range(3)]
+    results += [L.Result(True, 0.1, position=k) for k in range(1, 10) for _ in range(3)]
+    text = L.report(results, 10.0)
+    assert "questions: 30, right: 30" in text
+    assert "first questions p50 2.000 s" in text and "later questions p50 0.100 s" in text

@@ -14,11 +14,9 @@ from pathlib import Path
 
 from budgetqa.errors import UnreadableDocument
 from budgetqa.index.model import Document
+from budgetqa.index.read import SUPPORTED as SUPPORTED  # defined there: choosing files imports no reader
 from budgetqa.index.read.assemble import assemble
 from budgetqa.index.read.blocks import Block
-
-SUPPORTED = (".pdf", ".md", ".markdown", ".html", ".htm", ".txt", ".tsv", ".csv")
-
 
 # What a binary file really is, by its first bytes (the `filetype` library), in words users know.
 _BINARY_NAMES = {"application/pdf": "PDF", "application/zip": "ZIP 压缩包", "application/x-rar-compressed": "RAR 压缩包",

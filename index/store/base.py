@@ -41,8 +41,13 @@ CREATE TABLE IF NOT EXISTS rows (
     doc TEXT NOT NULL, tpos INTEGER NOT NULL, pos INTEGER NOT NULL, label TEXT NOT NULL, code TEXT,
     cells TEXT NOT NULL, page INTEGER, quote TEXT NOT NULL, PRIMARY KEY (doc, tpos, pos));
 CREATE TABLE IF NOT EXISTS doc_terms (doc TEXT NOT NULL, term TEXT NOT NULL, PRIMARY KEY (doc, term));
-CREATE TABLE IF NOT EXISTS dense_pending (doc TEXT PRIMARY KEY)
+CREATE TABLE IF NOT EXISTS dense_pending (doc TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS unit_entries (doc TEXT PRIMARY KEY, version TEXT NOT NULL, entry TEXT NOT NULL)
 """
+# Tables added after a store's first release: an older store gains them when opened (filled by the next
+# `budgetqa index`), instead of being reported damaged.
+ADDED_TABLES = {"unit_entries": "CREATE TABLE IF NOT EXISTS unit_entries (doc TEXT PRIMARY KEY, version TEXT NOT NULL, "
+                                "entry TEXT NOT NULL)"}
 # The facts table: alike in both backends but for its row id's type ({id}).
 FACTS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS facts (
@@ -116,11 +121,18 @@ class FactStore:
         raise NotImplementedError
 
     def replace_document(self, doc: Document, facts: list[Fact], chunks: list[Chunk] | None = None,
-                         pipeline: str = "", origin: str = "") -> None:
+                         pipeline: str = "", origin: str = "", prepared: Prepared | None = None) -> None:
         """Replace everything stored for `doc.name` in one transaction (all or nothing).
 
         `pipeline` names the parsing code's version, so an upgrade re-indexes unchanged files;
-        `origin` where the file came from (see `Stamp`)."""
+        `origin` where the file came from (see `Stamp`). The chunks' tokens and the document's
+        unit-registry entry (budgetqa.index.store.unit_names.doc_entry) are written with it:
+        `prepared` (see `prepare`) when the caller made them already, outside any lock."""
+        raise NotImplementedError
+
+    def put_unit_entries(self, entries: dict[str, dict[str, Any]]) -> None:
+        """Store unit-registry entries of documents already stored (a store indexed before entries were
+        kept, or read with other name knowledge), one transaction."""
         raise NotImplementedError
 
     def set_origin(self, name: str, origin: str) -> None:
@@ -176,6 +188,17 @@ class FactStore:
         """The distinct row labels of a document's facts (what the unit registry reads sub-units from),
         without loading the facts."""
         return [str(r[0]) for r in self._query("SELECT DISTINCT row FROM facts WHERE doc=? ORDER BY row", (doc,))]
+
+    def unit_entries(self) -> dict[str, tuple[str, str]]:
+        """Every document's unit-registry entry: name -> (version, entry as JSON). One read of small rows:
+        the answer side merges them at start instead of reading every document's names."""
+        return {r[0]: (str(r[1]), str(r[2])) for r in self._query("SELECT doc, version, entry FROM unit_entries")}
+
+    def stale_unit_entries(self, version: str) -> list[str]:
+        """Documents whose unit-registry entry is missing or of another version."""
+        rows = self._query("SELECT d.name FROM documents d LEFT JOIN unit_entries u ON u.doc = d.name "
+                           "WHERE u.version IS NULL OR u.version <> ? ORDER BY d.name", (version,))
+        return [str(r[0]) for r in rows]
 
     def sections(self, doc: str | None = None) -> list[SectionRecord]:
         where, params = where_clause({"doc": doc})
@@ -261,6 +284,7 @@ class DocRows:
     rows: list[tuple[Any, ...]]
     chunks: list[tuple[Any, ...]]  # id, doc, pos, text, metadata, unit, year, kind, chunk_type, tokens
     terms: list[tuple[str, str]]
+    unit_entry: tuple[str, str, str]  # doc, version, entry (JSON)
 
 
 DOCUMENT_COLUMNS = ("name, sha256, unit, aliases, year, kind, subunits, pages, layout, n_facts, indexed_at, "
@@ -270,7 +294,7 @@ CHUNK_COLUMNS = "id, doc, pos, text, metadata, unit, year, kind, chunk_type, tok
 
 
 def doc_rows(doc: Document, facts: list[Fact], chunks: list[Chunk], pipeline: str, origin: str,
-             tokens: list[list[str]], terms: list[str], now: str) -> DocRows:
+             tokens: list[list[str]], terms: list[str], now: str, unit_entry: dict[str, Any]) -> DocRows:
     return DocRows(
         (doc.name, doc.sha256, doc.unit, to_json(doc.aliases), doc.year, doc.kind, to_json(doc.subunits),
          doc.pages, doc.layout, len(facts), now, pipeline, doc.title, doc.source, origin),
@@ -283,10 +307,34 @@ def doc_rows(doc: Document, facts: list[Fact], chunks: list[Chunk], pipeline: st
          for ti, t in enumerate(doc.tables) for ri, r in enumerate(t.rows)],
         [(c.id, doc.name, i, c.text, to_json(c.metadata), doc.unit, doc.year, doc.kind, c.chunk_type, " ".join(t))
          for i, (c, t) in enumerate(zip(chunks, tokens, strict=True))],
-        [(doc.name, t) for t in dict.fromkeys(terms)])
+        [(doc.name, t) for t in dict.fromkeys(terms)],
+        entry_row(doc.name, unit_entry))
 
 
-DOC_TABLES = ("documents", "facts", "sections", "tables", "rows", "chunks", "doc_terms")
+def entry_row(name: str, entry: dict[str, Any]) -> tuple[str, str, str]:
+    return (name, str(entry["version"]), json.dumps(entry, ensure_ascii=False))
+
+
+# what a document's write needs beyond its rows, computed before any lock is taken: each chunk's tokens,
+# the document's own terms, its unit-registry entry
+Prepared = tuple[list[list[str]], list[str], dict[str, Any]]
+
+
+def prepare(doc: Document, facts: Sequence[Fact], chunks: Sequence[Chunk]) -> Prepared:
+    from budgetqa.index.store.lexical import tokenize_document
+
+    tokens, terms = tokenize_document(chunks)  # jieba: the slow part of a write
+    return tokens, terms, unit_entry_of(doc, facts)
+
+
+def unit_entry_of(doc: Document, facts: Sequence[Fact]) -> dict[str, Any]:
+    """The document's unit-registry entry: its sub-units and its names' forms (unit_names.doc_entry)."""
+    from budgetqa.index.store.unit_names import doc_entry
+
+    return doc_entry(doc.unit, doc.aliases, doc.subunits, {f.row for f in facts})
+
+
+DOC_TABLES = ("documents", "facts", "sections", "tables", "rows", "chunks", "doc_terms", "unit_entries")
 
 
 def to_json(value: Any) -> str:

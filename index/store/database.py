@@ -22,6 +22,7 @@ from typing import Any
 from budgetqa.errors import IndexCorrupt
 from budgetqa.index.model import Document, Fact
 from budgetqa.index.store.base import (
+    ADDED_TABLES,
     CHUNK_COLUMNS,
     DOC_TABLES,
     DOCUMENT_COLUMNS,
@@ -32,13 +33,15 @@ from budgetqa.index.store.base import (
     SHARED_SCHEMA,
     DocInfo,
     FactStore,
+    Prepared,
     SectionRecord,
     Stamp,
     doc_rows,
+    entry_row,
+    prepare,
     where_clause,
 )
 from budgetqa.index.store.chunk import Chunk, make_chunks
-from budgetqa.index.store.lexical import tokenize_document
 
 __all__ = ["DocInfo", "FactStore", "SectionRecord", "SqliteFactStore", "Stamp"]
 
@@ -53,7 +56,8 @@ CREATE VIRTUAL TABLE IF NOT EXISTS lex USING fts5(tokens, content='',
     tokenize="unicode61 remove_diacritics 0 categories 'L* N* M* P* S* Co Cc Cf Cs'")
 """
 # the lexical tokens are space-separated; every other character is part of a token (see lexical.py)
-_TABLES = ("meta", "documents", "facts", "sections", "tables", "rows", "chunks", "doc_terms", "lex", "dense_pending")
+_TABLES = ("meta", "documents", "facts", "sections", "tables", "rows", "chunks", "doc_terms", "lex", "dense_pending",
+           "unit_entries")
 _REINDEX = REINDEX
 
 
@@ -111,6 +115,11 @@ class SqliteFactStore(FactStore):
                     conn.execute("INSERT OR IGNORE INTO meta VALUES ('generation', '0')")
                 return
             missing = set(_TABLES) - existing
+            if missing and missing <= set(ADDED_TABLES):  # an older store: add what it lacks
+                with self._write_lock, _transaction(conn):
+                    for table in missing:
+                        conn.execute(ADDED_TABLES[table])
+                missing = set()
             if missing:
                 raise IndexCorrupt(f"索引库 {self.path} 不完整（缺少 {'、'.join(sorted(missing))}）；{_REINDEX}")
             version = self._meta("schema_version")
@@ -172,21 +181,27 @@ class SqliteFactStore(FactStore):
     # -- writes ------------------------------------------------------------------------------
 
     def replace_document(self, doc: Document, facts: list[Fact], chunks: list[Chunk] | None = None,
-                         pipeline: str = "", origin: str = "") -> None:
+                         pipeline: str = "", origin: str = "", prepared: Prepared | None = None) -> None:
         chunks = make_chunks(doc, facts) if chunks is None else chunks
-        tokens, terms = tokenize_document(chunks)  # before the write lock: jieba is the slow part
+        tokens, terms, entry = prepared or prepare(doc, facts, chunks)
         conn = self._conn()
         with self._write_lock:
             try:
                 with _transaction(conn):
                     _delete_doc(conn, doc.name)
-                    self._insert_doc(conn, doc, facts, chunks, pipeline, origin, tokens, terms)
+                    self._insert_doc(conn, doc, facts, chunks, pipeline, origin, tokens, terms, entry)
                     _bump_generation(conn)
             except sqlite3.DatabaseError as exc:
                 raise self._corrupt(exc) from exc
 
     def _insert_doc(self, conn: sqlite3.Connection, *args: Any) -> None:
         _insert_doc(conn, *args)  # a method, so a test can cut the power half-way through a write
+
+    def put_unit_entries(self, entries: dict[str, dict[str, Any]]) -> None:
+        conn = self._conn()
+        with self._write_lock, _transaction(conn):
+            conn.executemany("INSERT OR REPLACE INTO unit_entries VALUES (?, ?, ?)",
+                             [entry_row(name, e) for name, e in entries.items()])
 
     def set_origin(self, name: str, origin: str) -> None:
         conn = self._conn()
@@ -243,9 +258,10 @@ def _delete_doc(conn: sqlite3.Connection, name: str) -> None:
 
 
 def _insert_doc(conn: sqlite3.Connection, doc: Document, facts: list[Fact], chunks: list[Chunk],
-                pipeline: str, origin: str, tokens: list[list[str]], terms: list[str]) -> None:
+                pipeline: str, origin: str, tokens: list[list[str]], terms: list[str],
+                entry: dict[str, Any]) -> None:
     now = datetime.now(UTC).isoformat(timespec="seconds")
-    rows = doc_rows(doc, facts, chunks, pipeline, origin, tokens, terms, now)
+    rows = doc_rows(doc, facts, chunks, pipeline, origin, tokens, terms, now, entry)
     conn.execute(f"INSERT INTO documents ({DOCUMENT_COLUMNS}) VALUES ({_marks(15)})", rows.document)
     conn.executemany(f"INSERT INTO facts ({FACT_COLUMNS}) VALUES ({_marks(15)})", rows.facts)
     conn.executemany(f"INSERT INTO sections VALUES ({_marks(7)})", rows.sections)
@@ -254,6 +270,7 @@ def _insert_doc(conn: sqlite3.Connection, doc: Document, facts: list[Fact], chun
     conn.executemany(f"INSERT INTO chunks ({CHUNK_COLUMNS}) VALUES ({_marks(10)})", rows.chunks)
     conn.execute("INSERT INTO lex(rowid, tokens) SELECT rowid, tokens FROM chunks WHERE doc=?", (doc.name,))
     conn.executemany("INSERT OR IGNORE INTO doc_terms VALUES (?,?)", rows.terms)
+    conn.execute("INSERT INTO unit_entries VALUES (?, ?, ?)", rows.unit_entry)
 
 
 def _marks(n: int) -> str:

@@ -13,7 +13,8 @@ import contextlib
 import multiprocessing
 import resource
 import sys
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -44,12 +45,51 @@ class Parsed:
     facts: list[Fact]
 
 
-def parse_file(path: Path, key: str, limits: Limits) -> Parsed:
-    """The file as a Document named `key` and its facts; UnreadableDocument when refused or unreadable."""
+def parse_file(path: Path, key: str, limits: Limits, single: bool = False,
+               meanwhile: Callable[[], None] | None = None) -> Parsed:
+    """The file as a Document named `key` and its facts; UnreadableDocument when refused or unreadable.
+
+    `single`: the only file of this run; `meanwhile` runs in this process while the worker parses."""
+    return start_parse(path, key, limits, single).result(meanwhile)
+
+
+class ParseJob:
+    """A file being parsed in its worker: `result()` waits for it (under the time limit), `cancel()`
+    ends it. Started ahead, a batch parses the next file while this process writes the current one."""
+
+    def __init__(self, path: Path, key: str, limits: Limits, single: bool = False) -> None:
+        self.path, self.key, self.limits = path, key, limits
+        self._worker: Any = None
+        self._receive: Connection | None = None
+        if limits.timeout <= 0:
+            return  # parsed in this process by result()
+        ctx = _one_shot() if single else _ctx()
+        self._receive, send = ctx.Pipe(duplex=False)
+        self._worker = ctx.Process(target=_work, args=(str(path), key, limits.max_pages, send), daemon=True)
+        with _main_not_from_stdin():
+            self._worker.start()
+        send.close()
+
+    def result(self, meanwhile: Callable[[], None] | None = None) -> Parsed:
+        if meanwhile is not None:
+            meanwhile()  # e.g. the tokenizer's dictionary loads here while the worker parses
+        if self._worker is None:
+            return _parse(self.path, self.key, self.limits.max_pages)
+        return _received(self.path, self.limits, self._worker, self._receive)
+
+    def cancel(self) -> None:
+        if self._worker is not None:
+            if self._receive is not None:
+                self._receive.close()
+            if self._worker.is_alive():
+                self._worker.kill()
+            self._worker.join()
+
+
+def start_parse(path: Path, key: str, limits: Limits, single: bool = False) -> ParseJob:
+    """Start parsing a file (refused at once when over the size limit)."""
     check_size(path, limits)
-    if limits.timeout <= 0:
-        return _parse(path, key, limits.max_pages)
-    return _in_worker(path, key, limits)
+    return ParseJob(path, key, limits, single)
 
 
 def check_size(path: Path, limits: Limits) -> None:
@@ -129,13 +169,14 @@ def _main_not_from_stdin() -> Iterator[None]:
         main.__file__ = name
 
 
-def _in_worker(path: Path, key: str, limits: Limits) -> Parsed:
-    ctx = _ctx()
-    receive, send = ctx.Pipe(duplex=False)
-    worker = ctx.Process(target=_work, args=(str(path), key, limits.max_pages, send), daemon=True)
-    with _main_not_from_stdin():
-        worker.start()
-    send.close()
+def _one_shot() -> Any:
+    """For a single file in a process with no other thread (`budgetqa index one.pdf`): a plain fork.
+    Starting a forkserver (a new interpreter importing every reader) costs ~1 s, more than the parse;
+    a forked worker imports only the reader its file needs. A fork copies no thread when there is none."""
+    return multiprocessing.get_context("fork") if threading.active_count() == 1 else _ctx()
+
+
+def _received(path: Path, limits: Limits, worker: Any, receive: Any) -> Parsed:
     try:
         if not receive.poll(limits.timeout):
             raise UnreadableDocument(path.name, f"解析超时（超过 {limits.timeout:.0f} 秒），未索引；"

@@ -16,21 +16,26 @@ ranks through the full-text index (its own BM25, k1 = 1.2).
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import math
 import os
-import pickle
 import re
+import shutil
 import threading
+from array import array
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import numpy as np
 from budgetqa.index.store.chunk import Chunk
+
+if TYPE_CHECKING:
+    import numpy as np
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +45,7 @@ TOKENIZER_VERSION = 5  # stored with the tokens: a change re-tokenises on the ne
 TERM_FREQ = 100_000
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
 _WORDISH = re.compile(r"\w")
+_SPACE = re.compile(r"\s")  # what str.isspace() calls a space
 _NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
 _LABEL_PREFIX = re.compile(r"^[\s\d０-９一二三四五六七八九十百]*[、.．)）]\s*|^[（(][一二三四五六七八九十\d]+[)）]\s*")
 _TERM = re.compile(r"^[\u3400-\u9fff（）()“”、]{2,16}$")
@@ -57,7 +63,10 @@ class Tokenizer:
     """A private jieba instance (the global one is shared with other code) plus CJK bigrams."""
 
     def __init__(self, vocabulary: Iterable[str] = ()) -> None:
-        self._jieba = _fresh_jieba()
+        import jieba
+
+        self._jieba, self._stock = _fresh_jieba()
+        self._han, self._skip = jieba.re_han_default, jieba.re_skip_default  # how jieba.cut splits a text
         self._lock = threading.RLock()  # jieba's add_word and cut share mutable state
         self.vocabulary: set[str] = set()
         self.add_vocabulary(vocabulary)
@@ -66,6 +75,7 @@ class Tokenizer:
         new = sorted({t for t in terms if t not in self.vocabulary})
         with self._lock:
             for term in new:
+                self._stock.fill(self._jieba.FREQ, term)  # its prefixes keep their stock frequencies
                 self._jieba.add_word(term, freq=TERM_FREQ)
         self.vocabulary.update(new)
 
@@ -80,6 +90,7 @@ class Tokenizer:
             for term in terms:
                 if term in self.vocabulary:
                     continue
+                self._stock.fill(freq, term)  # saved and restored as the stock dictionary has them
                 for i in range(1, len(term) + 1):
                     saved.setdefault(term[:i], freq.get(term[:i]))
             total = self._jieba.total
@@ -102,13 +113,36 @@ class Tokenizer:
         for phrase in drop:
             text = text.replace(phrase, " ")
         with self._lock:
+            self._stock.fill(self._jieba.FREQ, text)
             words = list(self._jieba.cut(text, HMM=False))
         kept = "".join(w if _WORDISH.search(w) and w not in STOPWORDS else " " for w in words)
         return " ".join(kept.split()) or text.strip()
 
-    def __call__(self, text: str) -> list[str]:
+    def cut(self, text: str, memo: dict[str, list[str]] | None = None) -> list[str]:
+        """jieba's precise cut without HMM (what `jieba.cut(text, HMM=False)` yields), each run of
+        word characters cut alone as jieba does; with `memo`, a run met before is not cut again. A
+        document's chunks repeat their unit, table title and column path hundreds of times, so its
+        tokens cost a third of the time. The memo is only valid while the dictionary is unchanged."""
+        out: list[str] = []
         with self._lock:
-            words = [w.strip() for w in self._jieba.cut(text.lower(), HMM=False)]
+            for block in self._han.split(text):
+                if not block:
+                    continue
+                if not self._han.match(block):  # spaces and punctuation, as jieba yields them
+                    for piece in self._skip.split(block):
+                        out.extend([piece] if self._skip.match(piece) else piece)
+                    continue
+                words = memo.get(block) if memo is not None else None
+                if words is None:
+                    self._stock.fill(self._jieba.FREQ, block)
+                    words = list(self._jieba.cut(block, HMM=False))
+                    if memo is not None:
+                        memo[block] = words
+                out.extend(words)
+        return out
+
+    def __call__(self, text: str, memo: dict[str, list[str]] | None = None) -> list[str]:
+        words = [w.strip() for w in self.cut(text.lower(), memo)]
         freq = self._jieba.FREQ
         tokens: list[str] = []
         for w in words:
@@ -116,8 +150,14 @@ class Tokenizer:
                 continue
             # jieba's search mode, inlined: the dictionary 2- and 3-grams of a long word, then the word
             if len(w) > 2:
-                tokens.extend(g for n in (2, 3) if len(w) > n
-                              for g in (w[i:i + n] for i in range(len(w) - n + 1)) if freq.get(g))
+                key = "\0" + w  # a word's grams, kept beside the runs' cuts (no run holds a NUL)
+                grams = memo.get(key) if memo is not None else None
+                if grams is None:
+                    grams = [g for n in (2, 3) if len(w) > n
+                             for g in (w[i:i + n] for i in range(len(w) - n + 1)) if freq.get(g)]
+                    if memo is not None:
+                        memo[key] = grams
+                tokens.extend(grams)
             tokens.append(w)
         # numbers whole ("5.00", "30217", "1,353.26" -> "1353.26"): jieba splits them at the dot
         tokens.extend(n.replace(",", "") for n in _NUMBER.findall(text))
@@ -129,75 +169,113 @@ class Tokenizer:
                 continue
             tokens.extend(run[i:i + 2] for i in range(len(run) - 1))
             run = ""
-        return [t for t in tokens if not any(c.isspace() for c in t)]
+        return [t for t in tokens if not _SPACE.search(t)]
 
 
-_base_jieba: Any = None
+_stock: StockDictionary | None = None
 _base_lock = threading.Lock()
 _cache_dir: Path | None = None
-DICTIONARY_CACHE = "jieba-dictionary.pickle"
+DICTIONARY_CACHE = "jieba-dictionary"  # a folder under the home: trie.marisa, freq.bin, meta.json
 
 
 def use_cache_dir(folder: Path | None) -> None:
-    """Where the stock dictionary is kept pickled (the store's home; set when a store is opened)."""
+    """Where the stock dictionary is kept (the store's home; set when a store is opened)."""
     global _cache_dir
     _cache_dir = folder
 
 
-def _fresh_jieba() -> Any:
-    """A jieba tokenizer with the stock dictionary, copied from one loaded once per process
-    (loading takes a second; a dict copy a few milliseconds)."""
+class StockDictionary:
+    """jieba's prefix dictionary (every word and word prefix -> frequency, 500,000 entries) as a
+    memory-mapped MARISA trie plus the frequencies by key id. Opening it takes milliseconds where
+    loading the entries into a dict took 0.3 s idle and over a second on a busy machine (the
+    indexer's largest fixed cost). A tokenizer's dict holds only the entries its texts reach
+    (`fill`): jieba looks up nothing but substrings of the text it cuts, so the cut is the same."""
+
+    def __init__(self, trie: Any, freqs: array, total: int, longest: int) -> None:
+        self.trie, self.freqs, self.total, self.longest = trie, freqs, total, longest
+
+    def fill(self, freq: dict[str, int], text: str) -> None:
+        """Put into `freq` every dictionary entry that is a substring of `text` (those already there
+        are kept: a tokenizer's added words win)."""
+        prefixes, freqs, n = self.trie.iter_prefixes_with_ids, self.freqs, self.longest
+        for k in range(len(text)):
+            for word, i in prefixes(text[k:k + n]):
+                if word not in freq:
+                    freq[word] = freqs[i]
+
+
+def _fresh_jieba() -> tuple[Any, StockDictionary]:
+    """A jieba tokenizer whose dictionary is filled from the stock one as texts come (`fill`)."""
     import jieba
 
-    global _base_jieba
+    global _stock
     with _base_lock:
-        if _base_jieba is None:
+        if _stock is None:
             jieba.setLogLevel(logging.WARNING)
-            _base_jieba = jieba.Tokenizer()
-            _base_jieba.FREQ, _base_jieba.total = _stock_dictionary(jieba)
-            _base_jieba.initialized = True
+            _stock = _stock_dictionary(jieba)
         fresh = jieba.Tokenizer()
-        fresh.FREQ, fresh.total = dict(_base_jieba.FREQ), _base_jieba.total
+        fresh.FREQ, fresh.total = {}, _stock.total
         fresh.initialized = True
-    return fresh
+    return fresh, _stock
 
 
-def _stock_dictionary(jieba: Any) -> tuple[dict[str, int], int]:
-    """jieba's prefix dictionary (every word and word prefix -> frequency), from a pickle under the
-    home when one matches this jieba, else built by jieba (its marshal cache in the temp folder, or
-    the dictionary text) and pickled there. A new process pays this once per tokenizer: pickle loads
-    the 500,000 entries about 3x faster than jieba's marshal cache, and a fresh temp folder (CI, a
-    container) no longer means rebuilding it from the text (3-4 s)."""
+def _stock_dictionary(jieba: Any) -> StockDictionary:
+    """The stock dictionary from its folder under the home when it matches this jieba, else built
+    from jieba's own (its marshal cache in the temp folder, or the dictionary text) and saved there:
+    a fresh temp folder (CI, a container) no longer means rebuilding it from the text (3-4 s)."""
+    import marisa_trie
+
     stamp = _dictionary_stamp(jieba)
-    path = _cache_dir / DICTIONARY_CACHE if _cache_dir is not None else None
-    if path is not None and path.is_file():
+    folder = _cache_dir / DICTIONARY_CACHE if _cache_dir is not None else None
+    if folder is not None and (folder / "meta.json").is_file():
         try:
-            with path.open("rb") as f:
-                saved_stamp, freq, total = pickle.load(f)  # noqa: S301 - our own file under the home
-            if saved_stamp == stamp:
-                return freq, total
-        except (OSError, EOFError, ValueError, TypeError, pickle.UnpicklingError):
-            log.warning("分词词典缓存无法读取，重新生成：%s", path)
+            meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+            if meta["stamp"] == list(stamp):
+                trie = marisa_trie.Trie()
+                trie.mmap(str(folder / "trie.marisa"))
+                freqs = array("q")
+                freqs.frombytes((folder / "freq.bin").read_bytes())
+                if len(freqs) == len(trie):
+                    return StockDictionary(trie, freqs, int(meta["total"]), int(meta["longest"]))
+        except (OSError, ValueError, KeyError, TypeError, RuntimeError):
+            pass
+        log.warning("分词词典缓存无法读取，重新生成：%s", folder)
     tokenizer = jieba.Tokenizer()
     tokenizer.initialize()
-    freq, total = tokenizer.FREQ, tokenizer.total
-    if path is not None:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.{os.getpid()}")
-            with tmp.open("wb") as f:
-                pickle.dump((stamp, freq, total), f, protocol=pickle.HIGHEST_PROTOCOL)
-            tmp.replace(path)  # atomic: a reader sees the old file or the whole new one
-        except OSError as exc:
-            log.warning("分词词典缓存无法写入 %s：%s", path, exc)
-    return freq, total
+    trie = marisa_trie.Trie(tokenizer.FREQ.keys())
+    freqs = array("q", bytes(8 * len(trie)))
+    for word, i in trie.iteritems():
+        freqs[i] = tokenizer.FREQ[word]
+    longest = max(map(len, tokenizer.FREQ), default=1)
+    if folder is not None:
+        _save_dictionary(folder, trie, freqs, {"stamp": list(stamp), "total": tokenizer.total, "longest": longest})
+    return StockDictionary(trie, freqs, tokenizer.total, longest)
 
 
-def _dictionary_stamp(jieba: Any) -> tuple[str, int, int]:
+def _save_dictionary(folder: Path, trie: Any, freqs: array, meta: dict[str, Any]) -> None:
+    """Written to a temporary folder renamed into place: a reader sees the old folder or the whole new one."""
+    tmp = folder.with_name(f".{folder.name}.{os.getpid()}")
+    try:
+        tmp.mkdir(parents=True, exist_ok=True)
+        trie.save(str(tmp / "trie.marisa"))
+        (tmp / "freq.bin").write_bytes(freqs.tobytes())
+        (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+        if folder.exists():
+            old = folder.with_name(f".{folder.name}.old.{os.getpid()}")
+            folder.rename(old)
+            shutil.rmtree(old, ignore_errors=True)
+        tmp.rename(folder)
+    except OSError as exc:
+        log.warning("分词词典缓存无法写入 %s：%s", folder, exc)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _dictionary_stamp(jieba: Any) -> tuple[str, str]:
     """What the cached dictionary was built from: jieba's version and its dictionary file."""
     source = Path(jieba.__file__).with_name("dict.txt")
-    st = source.stat()
-    return (str(getattr(jieba, "__version__", "")), st.st_size, int(st.st_mtime))
+    # its content, not its mtime: every install of jieba (a new virtualenv, a CI image) stamps the file
+    # anew, and a mismatch costs the next indexer 3-4 s rebuilding the dictionary from the text
+    return (str(getattr(jieba, "__version__", "")), hashlib.sha1(source.read_bytes()).hexdigest())
 
 
 def budget_terms(chunks: Iterable[Chunk]) -> set[str]:
@@ -216,7 +294,8 @@ def tokenize_document(chunks: Sequence[Chunk]) -> tuple[list[list[str]], list[st
     terms = sorted(budget_terms(chunks))
     tokenizer = shared_tokenizer()
     with tokenizer.terms_added(terms):
-        return [tokenizer(c.text) for c in chunks], terms
+        memo: dict[str, list[str]] = {}  # this document's dictionary: its repeated runs are cut once
+        return [tokenizer(c.text, memo) for c in chunks], terms
 
 
 _shared: Tokenizer | None = None
@@ -248,6 +327,8 @@ class BM25:
 
     def __init__(self, corpus: Sequence[Sequence[str]], k1: float = 1.5, b: float = 0.75,
                  epsilon: float = 0.25) -> None:
+        import numpy as np  # here, not at the top: an indexer never ranks, and numpy costs 0.2 s to import
+
         self.k1, self.b = k1, b
         self.n_docs = len(corpus)
         self.doc_len = np.array([len(d) for d in corpus], dtype=np.float64)
@@ -268,6 +349,8 @@ class BM25:
         return 0 if posting is None else len(posting[0])
 
     def get_scores(self, query: Sequence[str]) -> np.ndarray:
+        import numpy as np
+
         scores = np.zeros(self.n_docs)
         for token in query:
             posting = self._postings.get(token)
@@ -341,6 +424,8 @@ class LexicalIndex:
         return [Scored(c, s) for c, s in self.store.lexical_match(self.tokenizer(query), k, given)]
 
     def _scoped(self, query: str, k: int, filters: dict[str, Any]) -> list[Scored]:
+        import numpy as np
+
         scope = self._scope(filters)
         if not scope.chunks:
             return []

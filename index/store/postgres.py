@@ -33,6 +33,7 @@ import psycopg_pool
 from budgetqa.errors import BudgetQAError, IndexCorrupt
 from budgetqa.index.model import Document, Fact
 from budgetqa.index.store.base import (
+    ADDED_TABLES,
     CHUNK_COLUMNS,
     DOC_TABLES,
     DOCUMENT_COLUMNS,
@@ -42,11 +43,13 @@ from budgetqa.index.store.base import (
     SCHEMA_VERSION,
     SHARED_SCHEMA,
     FactStore,
+    Prepared,
     doc_rows,
+    entry_row,
+    prepare,
     where_clause,
 )
 from budgetqa.index.store.chunk import Chunk, make_chunks
-from budgetqa.index.store.lexical import tokenize_document
 from psycopg import conninfo
 
 log = logging.getLogger(__name__)
@@ -64,7 +67,7 @@ CREATE INDEX IF NOT EXISTS lex_postings_term ON lex_postings(term) INCLUDE (rid,
 CREATE INDEX IF NOT EXISTS lex_postings_doc ON lex_postings(doc)
 """
 _TABLES = ("meta", "documents", "facts", "sections", "tables", "rows", "chunks", "doc_terms", "lex_postings",
-           "dense_pending")
+           "dense_pending", "unit_entries")
 # FTS5's bm25() defaults; `lex_rows`/`lex_tokens` in meta are its row count and total token count
 K1, B = 1.2, 0.75
 POOL_SIZE = 4  # connections per process at most; a fifth concurrent reader waits for one
@@ -148,16 +151,22 @@ class PostgresFactStore(FactStore):
     # -- writes ------------------------------------------------------------------------------
 
     def replace_document(self, doc: Document, facts: list[Fact], chunks: list[Chunk] | None = None,
-                         pipeline: str = "", origin: str = "") -> None:
+                         pipeline: str = "", origin: str = "", prepared: Prepared | None = None) -> None:
         chunks = make_chunks(doc, facts) if chunks is None else chunks
-        tokens, terms = tokenize_document(chunks)
+        tokens, terms, entry = prepared or prepare(doc, facts, chunks)
         with self._conn() as conn, conn.transaction():
             _delete_doc(conn, doc.name)
-            self._insert_doc(conn, doc, facts, chunks, pipeline, origin, tokens, terms)
+            self._insert_doc(conn, doc, facts, chunks, pipeline, origin, tokens, terms, entry)
             _bump_generation(conn)
 
     def _insert_doc(self, conn: psycopg.Connection[Any], *args: Any) -> None:
         _insert_doc(conn, *args)  # a method, so a test can cut the power half-way through a write
+
+    def put_unit_entries(self, entries: dict[str, dict[str, Any]]) -> None:
+        with self._conn() as conn, conn.transaction(), conn.cursor() as cur:
+            cur.executemany("INSERT INTO unit_entries VALUES (%s, %s, %s) ON CONFLICT (doc) DO UPDATE "
+                            "SET version = EXCLUDED.version, entry = EXCLUDED.entry",
+                            [entry_row(name, e) for name, e in entries.items()])
 
     def set_origin(self, name: str, origin: str) -> None:
         with self._conn() as conn:
@@ -182,6 +191,10 @@ def _init_schema(conn: psycopg.Connection[Any], url: str, repair: bool) -> None:
         # two processes starting on an empty database create the tables once
         conn.execute("SELECT pg_advisory_xact_lock(hashtext('budgetqa-schema:' || current_schema()))")
         existing = _existing_tables(conn)
+        if "meta" in existing and set(_TABLES) - existing and set(_TABLES) - existing <= set(ADDED_TABLES):
+            for table in set(_TABLES) - existing:  # an older store: add what it lacks
+                conn.execute(ADDED_TABLES[table])
+            existing = _existing_tables(conn)
         problem = _damage(conn, existing)
         if problem and repair and _ours(conn, existing):
             log.warning("数据库 %s 中的索引%s，已清空 budgetqa 的表并重建", describe(url), problem)
@@ -249,9 +262,10 @@ def _delete_doc(conn: psycopg.Connection[Any], name: str) -> None:
 
 
 def _insert_doc(conn: psycopg.Connection[Any], doc: Document, facts: list[Fact], chunks: list[Chunk],
-                pipeline: str, origin: str, tokens: list[list[str]], terms: list[str]) -> None:
+                pipeline: str, origin: str, tokens: list[list[str]], terms: list[str],
+                entry: dict[str, Any]) -> None:
     now = datetime.now(UTC).isoformat(timespec="seconds")
-    rows = doc_rows(doc, facts, chunks, pipeline, origin, tokens, terms, now)
+    rows = doc_rows(doc, facts, chunks, pipeline, origin, tokens, terms, now, entry)
     conn.execute(f"INSERT INTO documents ({DOCUMENT_COLUMNS}) VALUES ({_marks(15)})", rows.document)
     _copy(conn, f"facts ({FACT_COLUMNS})", rows.facts)
     _copy(conn, "sections", rows.sections)
@@ -259,6 +273,7 @@ def _insert_doc(conn: psycopg.Connection[Any], doc: Document, facts: list[Fact],
     _copy(conn, "rows", rows.rows)
     _copy(conn, f"chunks ({CHUNK_COLUMNS}, ntok)", [(*r, len(t)) for r, t in zip(rows.chunks, tokens, strict=True)])
     _copy(conn, "doc_terms", rows.terms)
+    conn.execute("INSERT INTO unit_entries VALUES (%s, %s, %s)", rows.unit_entry)
     rid = dict(conn.execute("SELECT id, rid FROM chunks WHERE doc=%s", (doc.name,)).fetchall())
     # FTS5 folds case; the tokens are lower-case already, this keeps the two indexes equal regardless
     _copy(conn, "lex_postings (doc, rid, term, tf)",

@@ -74,6 +74,15 @@ class Engine:
                 self._ready = (catalog, understander, build_chain(catalog, understander, search, refine))
             return self._ready
 
+    def warm(self) -> None:
+        """Load now what a question would load on first use: the indices and, with embeddings on, the
+        phrase matcher (its model and the vectors of the vocabulary's phrases, embedded and saved under
+        the home on a new one). A server's first questions otherwise queued behind that ~1-2 s."""
+        understander = self._load()[1]
+        nearest = understander.nearest
+        if isinstance(nearest, _LazyPhraseMatcher):
+            nearest.warm()
+
     def reload(self) -> None:
         """Forget the in-memory indices (after `budgetqa index` changed the store)."""
         with self._lock:
@@ -229,12 +238,21 @@ class _LazyPhraseMatcher:
         self._matcher: Any = None
         self._lock = threading.Lock()
 
-    def __call__(self, words: str) -> str | None:
+    WARM_WORDS = "招待客人花的钱"  # words the vocabulary lacks: one query embedding, like a question's
+
+    def _built(self) -> Any:
         with self._lock:
             if self._matcher is None:
                 from budgetqa.understand.item_match import PhraseMatcher, get_item_matcher
                 from budgetqa.understand.understander import load_vocabulary
 
                 self._matcher = PhraseMatcher(get_item_matcher(self._settings), sorted(load_vocabulary().items))
-        found: str | None = self._matcher(words)
+            return self._matcher
+
+    def warm(self) -> None:
+        """Import, load the model, stack the phrases' vectors and embed one query."""
+        self._built()(self.WARM_WORDS)
+
+    def __call__(self, words: str) -> str | None:
+        found: str | None = self._built()(words)
         return found

@@ -10,10 +10,12 @@ from __future__ import annotations
 import asyncio
 import functools
 import importlib.util
+import inspect
 import logging
 import os
 import shutil
 import sys
+import types
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -62,6 +64,44 @@ def _settle_matplotlib() -> None:
 
 
 _settle_matplotlib()
+
+
+class _CachedSignatures(types.ModuleType):
+    """`inspect` as gradio's request path sees it: `signature` of a plain function is computed once.
+
+    Gradio reads signatures on every request: of each component's class `__init__` when a new session's
+    state is built and whenever a `gr.State` is set, and of the event's function on every call (~18 % of
+    the page's CPU per question, eval/load_test.py). A function's signature cannot change, so the first
+    one is reused; anything else (bound methods, classes, keyword options) goes to `inspect` itself."""
+
+    def __init__(self) -> None:
+        super().__init__("inspect")
+        self._signatures: weakref.WeakKeyDictionary[Any, inspect.Signature] = weakref.WeakKeyDictionary()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(inspect, name)
+
+    def signature(self, obj: Any, *args: Any, **kwargs: Any) -> inspect.Signature:
+        if args or kwargs or not isinstance(obj, types.FunctionType):
+            return inspect.signature(obj, *args, **kwargs)
+        found = self._signatures.get(obj)
+        if found is None:
+            found = self._signatures[obj] = inspect.signature(obj)
+        return found
+
+
+def _settle_signatures() -> None:
+    import gradio.blocks
+    import gradio.helpers
+    import gradio.utils
+
+    cached = _CachedSignatures()
+    for module in (gradio.blocks, gradio.helpers, gradio.utils):
+        if getattr(module, "inspect", None) is inspect:
+            module.inspect = cached  # type: ignore[attr-defined]
+
+
+_settle_signatures()
 
 UPLOAD_TYPES = [".pdf", ".md", ".html", ".htm", ".txt", ".csv", ".tsv"]
 MAX_HISTORY = 10  # turns passed to the Engine; enough for "那差旅费呢？" chains
@@ -465,7 +505,9 @@ def launch_options(settings: Settings, host: str = "127.0.0.1", port: int = 7860
             "max_file_size": f"{max(1, int(settings.max_file_mb))}mb",
             "app_kwargs": {"middleware": [Middleware(NoFileRoutes)]},
             "ssr_mode": False, "mcp_server": False, "pwa": False, "enable_monitoring": False,
-            "show_error": False, "inbrowser": False, "footer_links": ["settings"]}
+            "show_error": False, "inbrowser": False, "footer_links": ["settings"],
+            # no run history: a citizen's questions are not kept in their browser or offered on a runs page
+            "run_history": False}
 
 
 def blocked_paths(settings: Settings) -> list[str]:

@@ -89,10 +89,11 @@ class PageAnswers:
 
     def warm(self) -> None:
         """What the first questions would otherwise pay for, done before the page opens (a fresh server
-        answers as fast as a warm one): the engine's indices and jieba, each document's self-check (an
+        answers as fast as a warm one): the engine's indices, jieba and phrase matcher, each document's self-check (an
         answer notes a cited figure's inconsistencies), the tables shown around cited rows, and the
         page's own example questions, answered in order as a citizen clicking them would (and kept)."""
         try:
+            self.engine.warm()
             self.engine.audit_all()
             with _store(self.settings) as store:
                 docs: list[Any] = store.documents()  # DocInfo rows, as the page lists them

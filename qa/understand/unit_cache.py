@@ -10,7 +10,6 @@ a read-only home or a damaged file means computing everything, never a wrong ans
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import sqlite3
@@ -26,11 +25,6 @@ CREATE TABLE IF NOT EXISTS doc_units (doc TEXT NOT NULL, sha256 TEXT NOT NULL, v
 CREATE TABLE IF NOT EXISTS name_forms (key TEXT PRIMARY KEY, forms TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS snapshot (key TEXT PRIMARY KEY, data BLOB NOT NULL);
 """
-
-
-def digest(*parts: object) -> str:
-    """A short stable key for what a cached result depends on."""
-    return hashlib.sha256(json.dumps(parts, ensure_ascii=False, sort_keys=True, default=sorted).encode()).hexdigest()[:24]
 
 
 class UnitCache:

@@ -16,34 +16,50 @@ unit the corpus lacks: it is reported, with the closest known units, never answe
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import pickle
 import re
-import tomllib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from budgetqa.catalog import Catalog, DocMeta
-from budgetqa.understand.unit_cache import UnitCache, digest
+from budgetqa.index.store.unit_names import (
+    _AFTER_UNIT,
+    _CJK,
+    _ITEM_WORDS,
+    _JOINERS,
+    _NOT_PLACE,
+    NameKnowledge,
+    _leading_place,
+    _merged,
+    _place_index,
+    _place_words,
+    _plain,
+    _Variant,
+    clean_subunit,
+    digest,
+    doc_entry,
+    entry_version,
+    harvested_subunits,
+    load_names,
+    name_forms,
+    name_record,
+    place_short,
+    places_inside,
+    split_name,
+)
+from budgetqa.understand.unit_cache import UnitCache
 
 log = logging.getLogger(__name__)
-
-_PAREN = re.compile(r"[（(][^）)]*[）)]")
-_CJK = re.compile(r"[\u4e00-\u9fff]")
-_NOT_PLACE = {"请问", "查询", "一下", "我想", "想问", "今年", "去年", "明年", "那么", "那个", "这个", "还有", "以及",
-              "告诉", "知道", "看看", "帮我", "查查", "问下", "所有", "各个", "全部", "哪个", "这些", "那些", "本市",
-              "全市", "我市", "城市", "超市", "上市", "门市", "街区", "社区", "园区", "景区", "城区", "郊区", "辖区",
-              "区县", "县区", "市县", "省市", "市区", "各区", "各县", "各市"}
-_JOINERS = "和与跟及、问查请是"
-# what may follow a unit's name at the start of a question with no place ("军休所的…", "市场监管局今年…")
-_AFTER_UNIT = re.compile(r"^(?:的|今年|去年|上年|明年|本年|\d|有|包括|下属|下面|各|是|在|和|与|跟|，|,|？|\?|$)")
-_LEAD_CODE = re.compile(r"^(?:\d{3,}|[（(]?[一二三四五六七八九十\d]{1,3}[）)、.．]\s*)")
-_UNIT_ROW = re.compile(r"[\u4e00-\u9fff（）()]+")
-_ITEM_WORDS = re.compile(r"费|经费|支出|收入|预算|决算|资金|补助|补贴|工资|项目|采购|资产|车")
+# read by callers and tests from here
+__all__ = ["Mention", "NameKnowledge", "UnitMatcher", "UnitRef", "clean_subunit", "harvested_subunits",
+           "load_names", "matcher_for", "name_forms", "place_short", "split_name", "unit_refs", "variants"]
 
 
 @dataclass(frozen=True)
@@ -61,197 +77,6 @@ class Mention:
     end: int
     refs: tuple[UnitRef, ...]  # more than one: ambiguous
 
-
-@dataclass(frozen=True)
-class NameKnowledge:
-    """unit_names.toml: how unit names are built and shortened."""
-
-    suffixes: tuple[str, ...]  # longest first
-    levels: tuple[str, ...]  # longest first
-    party_prefixes: tuple[str, ...]
-    places: frozenset[str]
-    abbreviations: Mapping[str, tuple[str, ...]]
-    tails: tuple[str, ...]
-    not_units: frozenset[str]
-    member_prefixes: tuple[str, ...] = ()  # "局属" in "局属市港航管理中心"
-    parents: tuple[str, ...] = ()  # what a parent unit's name ends with, inside a member's name
-    version: str = ""  # changes with the file and with how names are read (keys the on-disk cache)
-
-
-# bump when harvested_subunits, clean_subunit or name_forms read names differently (the cache keys on it)
-READING_VERSION = 1
-
-
-@lru_cache(maxsize=4)
-def load_names(path: str = "") -> NameKnowledge:
-    p = Path(path) if path else Path(__file__).with_name("unit_names.toml")
-    data = tomllib.loads(p.read_text(encoding="utf-8"))
-    by_len = lambda xs: tuple(sorted(set(xs), key=len, reverse=True))  # noqa: E731
-    return NameKnowledge(
-        suffixes=by_len(data["suffixes"]["org"]),
-        levels=by_len(data["places"]["levels"]),
-        party_prefixes=by_len(data["places"]["party_prefixes"]),
-        places=frozenset(data["places"]["names"]),
-        abbreviations={k: tuple(v) for k, v in data["abbreviations"].items()},
-        tails=by_len(data["tails"]["droppable"]),
-        not_units=frozenset(data["not_units"]["words"]),
-        member_prefixes=by_len(data["not_units"]["member_prefixes"]),
-        parents=by_len(data["suffixes"]["parent"]),
-        version=digest(READING_VERSION, p.read_text(encoding="utf-8")),
-    )
-
-
-@dataclass(frozen=True)
-class NameParts:
-    party: str  # "中共" or ""
-    places: tuple[str, ...]  # ("西安市",) as printed, level word included when printed
-    body: str  # what is left: "委宣传部", "公安局交通管理支队"
-
-
-@dataclass(frozen=True)
-class _Variant:
-    text: str
-    generic: bool  # no place in it: may belong to a same-named unit elsewhere
-    weak: bool = False  # a parent unit left out: the unit's own full name of the same words wins
-
-
-def _plain(name: str) -> str:
-    return _PAREN.sub("", name).replace(" ", "").replace("　", "")
-
-
-def split_name(name: str, know: NameKnowledge, places: Iterable[str] = ()) -> NameParts:
-    """Party prefix, place(s) and body of a unit name ("中共西安市委宣传部" → 中共 / 西安市 / 委宣传部)."""
-    rest = _plain(name)
-    party = next((p for p in know.party_prefixes if rest.startswith(p)), "")
-    rest = rest[len(party):]
-    found: list[str] = []
-    known = _place_index(places, know.places)
-    while True:
-        place = _leading_place(rest, known, know.levels)
-        if not place or len(rest) - len(place) < 2:
-            break
-        found.append(place)
-        rest = rest[len(place):]
-    return NameParts(party, tuple(found), rest)
-
-
-_INDEXES: dict[tuple[int, int], tuple[object, object, dict[str, tuple[str, ...]]]] = {}
-
-
-def _place_index(places: Iterable[str], known: frozenset[str]) -> dict[str, tuple[str, ...]]:
-    """Places by first character, longest first. Built once per places collection (split_name runs
-    thousands of times at start-up with the same registry's places)."""
-    key = (id(places), id(known))
-    hit = _INDEXES.get(key)
-    if hit is not None and hit[0] is places and hit[1] is known:
-        return hit[2]
-    by_first: dict[str, list[str]] = defaultdict(list)
-    for p in sorted(set(places) | known, key=len, reverse=True):
-        by_first[p[:1]].append(p)
-    index = {k: tuple(v) for k, v in by_first.items()}
-    if len(_INDEXES) > 16:
-        _INDEXES.clear()
-    _INDEXES[key] = (places, known, index)
-    return index
-
-
-def _leading_place(text: str, known: dict[str, tuple[str, ...]], levels: tuple[str, ...]) -> str:
-    for k in known.get(text[:1], ()):  # a known place, with its level word when printed ("西安市", "长沙")
-        if text.startswith(k):
-            level = next((lv for lv in levels if text.startswith(lv, len(k))), "")
-            return k + level
-    for n in (2, 3):  # an unknown place followed by its level word ("某某县")
-        head = text[:n]
-        if len(head) == n and _CJK.fullmatch(head[0]) and head not in _NOT_PLACE:
-            level = next((lv for lv in levels if text.startswith(lv, n)), "")
-            if level:
-                return head + level
-    return ""
-
-
-def place_short(place: str, levels: tuple[str, ...]) -> str:
-    """"西安市" → "西安"; a place of two characters keeps its level ("沙县")."""
-    for lv in levels:
-        if place.endswith(lv) and len(place) - len(lv) >= 2:
-            return place[: -len(lv)]
-    return place
-
-
-def _bodies(body: str, know: NameKnowledge, abbreviations: Mapping[str, tuple[str, ...]]) -> dict[str, bool]:
-    """Body forms, each with whether it leaves a parent unit out (weaker)."""
-    strong = {body}
-    if body.startswith("委") and len(body) >= 4:  # 市委宣传部: the party committee's department
-        strong.add(body[1:])
-    weak = {i for b in strong for i in _inner_units(b, know)}  # "公安局交通管理支队" → "交通管理支队"
-    return {**{b: True for b in _expand(weak, know, abbreviations)},
-            **{b: False for b in _expand(strong, know, abbreviations)}}
-
-
-def _expand(bodies: set[str], know: NameKnowledge, abbreviations: Mapping[str, tuple[str, ...]]) -> set[str]:
-    out = set(bodies)
-    for b in list(out):  # a generic tail left off: "职业教育基地综合协调办公室" → "职业教育基地"
-        for t in know.tails:
-            if b.endswith(t) and len(b) - len(t) >= 3 and _ends_with_suffix(b[: -len(t)], know):
-                out.add(b[: -len(t)])
-    for b in list(out):  # short forms, each alone and all together
-        out |= {b.replace(k, s) for k, shorts in abbreviations.items() if k in b for s in shorts}
-        out.add(_abbreviate_all(b, abbreviations))
-    return {b for b in out if b}
-
-
-def _inner_units(body: str, know: NameKnowledge) -> set[str]:
-    out = set()
-    for k in range(2, len(body) - 2):
-        head, tail = body[:k], body[k:]
-        if (any(head.endswith(p) and len(head) > len(p) for p in know.parents)
-                and len(tail) >= 3 and _ends_with_suffix(tail, know)
-                and tail not in know.tails):
-            out.add(tail)
-    return out
-
-
-def _ends_with_suffix(text: str, know: NameKnowledge) -> bool:
-    return any(text.endswith(s) and len(text) > len(s) for s in know.suffixes)
-
-
-def _abbreviate_all(text: str, abbreviations: Mapping[str, tuple[str, ...]]) -> str:
-    for k in sorted(abbreviations, key=len, reverse=True):
-        if k in text:
-            text = text.replace(k, abbreviations[k][0])
-    return text
-
-
-def name_forms(name: str, know: NameKnowledge, abbreviations: Mapping[str, tuple[str, ...]],
-               places: Iterable[str] = (), aliases: Iterable[str] = ()) -> list[_Variant]:
-    """Every form a citizen may type for a unit, longest first; forms without a place are generic."""
-    parts = split_name(name, know, places)
-    bodies = _bodies(parts.body, know, abbreviations)
-    heads: set[str] = set()
-    for i in range(len(parts.places)):
-        tail = parts.places[i:]
-        heads |= {"".join(tail), place_short(tail[0], know.levels) + "".join(tail[1:]),
-                  "".join(tail[:-1]) + place_short(tail[-1], know.levels)}
-    if parts.places and parts.body.startswith("委"):  # "西安市委宣传部": 市委 stays with the place
-        heads |= {h + "委" for h in heads} | {"市委"}
-    forms: dict[tuple[str, bool], bool] = {}  # (text, generic) -> weak; a strong reading wins
-
-    def add(text: str, generic: bool, weak: bool) -> None:
-        if len(text) >= 3:
-            forms[(text, generic)] = forms.get((text, generic), True) and weak
-
-    for a in (name, *aliases):
-        add(_plain(a), False, False)
-    for h in heads:
-        for b, weak in bodies.items():
-            add(parts.party + h + b, False, weak)
-            add(h + b, False, weak)
-    if parts.places:
-        for b, weak in bodies.items():
-            if b not in know.not_units:
-                add(b, True, weak)
-    generic = {t for t, g in forms if g}
-    out = [_Variant(t, g, w) for (t, g), w in forms.items() if g or t not in generic]  # a form both ways is generic
-    return sorted(out, key=lambda v: (-len(v.text), v.text, v.generic))
 
 
 def unit_refs(catalog: Catalog, know: NameKnowledge | None = None, cache: UnitCache | None = None) -> list[UnitRef]:
@@ -294,38 +119,6 @@ def _row_labels(catalog: Catalog, doc: str) -> set[str]:
     return {f.row for f in catalog.facts.get(doc, ())}
 
 
-def clean_subunit(name: str, unit: str, know: NameKnowledge) -> str:
-    """A sub-unit name as a citizen would say it: no code before it ("234002西安市…"), no "局属" before
-    it, the department's place in front of a bare "市…" ("局属市港航管理中心" → "湖州市港航管理中心")."""
-    n = _LEAD_CODE.sub("", name.replace(" ", ""))
-    for p in know.member_prefixes:
-        if n.startswith(p):
-            n = n[len(p):]
-            break
-    level = next((lv for lv in know.levels if n.startswith(lv)), "")
-    if level:
-        head = split_name(unit, know).places
-        if head and head[-1].endswith(level):
-            n = "".join(head)[: -len(level)] + n
-    return n
-
-
-def harvested_subunits(unit: str, rows: Iterable[str], know: NameKnowledge) -> list[str]:
-    """Row labels of a department's document that name a unit of the department: they begin with the
-    department's place (or party prefix and place) and end with an administrative suffix."""
-    parts = split_name(unit, know)
-    if not parts.places:
-        return []
-    place = parts.places[0]
-    heads = {parts.party + place, place, place_short(place, know.levels)}
-    out = []
-    for r in rows:
-        n = _LEAD_CODE.sub("", r.replace(" ", ""))
-        if (5 <= len(n) <= 30 and _UNIT_ROW.fullmatch(n) and n != unit and any(n.startswith(h) for h in heads)
-                and _ends_with_suffix(n, know) and not _ITEM_WORDS.search(n)):
-            out.append(n)
-    return out
-
 
 def _forms(name: str, aliases: tuple[str, ...], know: NameKnowledge, abbrev: dict[str, tuple[str, ...]],
            places: tuple[str, ...], context: str, cache: UnitCache | None) -> list[_Variant]:
@@ -351,12 +144,6 @@ def variants(name: str, aliases: tuple[str, ...], abbreviations: dict[str, str])
     return name_forms(name, know, _merged(know, abbreviations), aliases=aliases)
 
 
-def _merged(know: NameKnowledge, extra: Mapping[str, str] | None) -> dict[str, tuple[str, ...]]:
-    out = dict(know.abbreviations)
-    for k, v in (extra or {}).items():
-        if k != v:
-            out[k] = tuple(dict.fromkeys((*out.get(k, ()), v)))
-    return out
 
 
 @dataclass(frozen=True)
@@ -374,10 +161,11 @@ def matcher_for(catalog: Catalog, abbreviations: dict[str, str] | None = None,
     process for exactly these documents (name, bytes, unit, aliases, sub-units), this name knowledge
     and this code is read back whole instead of built: building it costs ~1.5 ms per document even
     with every name's forms cached (3 s at 2,000 documents), reading it back ~0.2 ms."""
+    entries = _stored_entries(catalog)
     if cache is None:
-        return UnitMatcher(catalog, abbreviations)
+        return UnitMatcher(catalog, abbreviations, entries=entries)
     know = load_names()
-    key = digest(_code_version(), know.version, _merged(know, abbreviations),
+    key = digest(_code_version(), entry_version(know), _merged(know, abbreviations),
                  sorted([m.name, m.sha256, m.unit, list(m.aliases), list(m.subunits)] for m in catalog.docs.values()))
     data = cache.snapshot(key)
     if data is not None:
@@ -387,9 +175,15 @@ def matcher_for(catalog: Catalog, abbreviations: dict[str, str] | None = None,
                 return kept
         except Exception as exc:  # noqa: BLE001 - a damaged snapshot is rebuilt, never an error
             log.warning("单位名缓存中的登记表无法读取，重新生成：%s", exc)
-    matcher = UnitMatcher(catalog, abbreviations, know, cache)
+    matcher = UnitMatcher(catalog, abbreviations, know, cache, entries)
     cache.put_snapshot(key, pickle.dumps(matcher, protocol=pickle.HIGHEST_PROTOCOL))
     return matcher
+
+
+def _stored_entries(catalog: Catalog) -> dict[str, tuple[str, str]] | None:
+    """The documents' registry entries when the catalog reads a store that keeps them."""
+    read = getattr(catalog.source, "unit_entries", None)
+    return read() if callable(read) else None
 
 
 @lru_cache(maxsize=1)
@@ -399,34 +193,47 @@ def _code_version() -> str:
 
 
 class UnitMatcher:
-    """The registry of the corpus' units and the reading of unit names in questions."""
+    """The registry of the corpus' units and the reading of unit names in questions.
+
+    Built from the documents' stored registry entries (`entries`: name -> (version, JSON), see
+    budgetqa.index.store.unit_names.doc_entry) by merging them, or else by reading every document's
+    names (MemorySource, tests)."""
 
     def __init__(self, catalog: Catalog, abbreviations: dict[str, str] | None = None,
-                 knowledge: NameKnowledge | None = None, cache: UnitCache | None = None) -> None:
+                 knowledge: NameKnowledge | None = None, cache: UnitCache | None = None,
+                 entries: Mapping[str, tuple[str, str]] | None = None) -> None:
         self.know = knowledge or load_names()
         abbrev = _merged(self.know, abbreviations)
         aliases: dict[str, tuple[str, ...]] = defaultdict(tuple)
         for m in catalog.docs.values():
             aliases[m.unit] = aliases[m.unit] + m.aliases
-        self.refs = unit_refs(catalog, self.know, cache)
-        corpus_places = {place_short(p, self.know.levels) for r in self.refs
-                         for p in split_name(r.name, self.know).places}
-        self.places = tuple(sorted(corpus_places | self.know.places, key=len, reverse=True))
-        context = digest(self.know.version, abbrev)  # + the places in each name (_forms)
-        self._variants = {r.name: _forms(r.name, aliases.get(r.name, ()), self.know, abbrev, self.places, context, cache)
-                          for r in self.refs}
-        if cache is not None:
-            cache.commit()
-        self._places = {r.name: _place_words(split_name(r.name, self.know, self.places), self.know)
-                        for r in self.refs}
+        leads: dict[str, list[int]] = {}
+        if entries is not None and abbrev == dict(self.know.abbreviations):
+            self.refs, self.places, records = _merge_entries(catalog, entries, self.know, aliases)
+            self._variants = {n: [_Variant(t, g, w) for t, g, w, _ in rec["forms"]] for n, rec in records.items()}
+            self._places = {n: set(rec["words"]) for n, rec in records.items()}
+            leads = {n: [lead for *_, lead in rec["forms"]] for n, rec in records.items()}
+        else:
+            self.refs = unit_refs(catalog, self.know, cache)
+            corpus_places = {place_short(p, self.know.levels) for r in self.refs
+                             for p in split_name(r.name, self.know).places}
+            self.places = tuple(sorted(corpus_places | self.know.places, key=len, reverse=True))
+            context = digest(self.know.version, abbrev)  # + the places in each name (_forms)
+            self._variants = {r.name: _forms(r.name, aliases.get(r.name, ()), self.know, abbrev, self.places, context,
+                                             cache) for r in self.refs}
+            if cache is not None:
+                cache.commit()
+            self._places = {r.name: _place_words(split_name(r.name, self.know, self.places), self.know)
+                            for r in self.refs}
         self._exact_index: dict[str, list[tuple[UnitRef, _Variant]]] = defaultdict(list)
         self._fuzzy_index: dict[str, list[tuple[UnitRef, str, int]]] = defaultdict(list)
         for r in self.refs:
-            for v in self._variants[r.name]:
+            kept = leads.get(r.name)
+            for i, v in enumerate(self._variants[r.name]):
                 self._exact_index[v.text].append((r, v))
                 if not v.generic:
-                    head = split_name(v.text, self.know, self.places)
-                    lead = len(v.text) - len(head.body)  # party + place: the body must be matched beyond it
+                    # party + place: the body must be matched beyond it
+                    lead = kept[i] if kept else len(v.text) - len(split_name(v.text, self.know, self.places).body)
                     self._fuzzy_index[v.text[:2]].append((r, v.text, lead))
         self._longest = max((len(k) for k in self._exact_index), default=0)
 
@@ -435,11 +242,24 @@ class UnitMatcher:
         q = _question_text(question)
         mentions: list[Mention] = []
         foreign: list[str] = []
-        for group in _select(self._exact(q) + self._fuzzy(q)):
+        groups = _select(self._exact(q) + self._fuzzy(q))
+        # the places of the units the question names with their place ("安宁市医疗保障服务中心")
+        named = {w for group in groups if not all(g.generic for g in group)
+                 for g in group for w in self._places[g.ref.name]}
+        for group in groups:
             m = group[0]
-            place = self._place_before(q, m.start) if all(g.generic for g in group) else ""
+            generic = all(g.generic for g in group)
+            place = self._place_before(q, m.start) if generic else ""
             if place and not any(place in self._places[g.ref.name] for g in group):
                 foreign.append(place + q[m.start:m.end])
+            elif generic and not place and named and (
+                    _quoted(q, m.start, m.end) or any(self._places[g.ref.name] & named for g in group)):
+                # beside a unit named with its place, a placeless name means that place's unit of the name
+                # ("福州市医疗保障局和医保基金中心"), and inside quotes it is part of an item's name, not
+                # every city's unit ("安宁市医疗保障服务中心“2023年医保经办考核…”项目": not each 医疗保障经办服务中心)
+                kept = [g for g in group if self._places[g.ref.name] & named]
+                if kept:
+                    mentions.append(_mention(kept))
             else:
                 mentions.append(_mention(group))
         foreign += [f for f in self.unknown_names(q, mentions) if f not in foreign]
@@ -541,6 +361,57 @@ class UnitMatcher:
         return ""
 
 
+def _merge_entries(catalog: Catalog, stored: Mapping[str, tuple[str, str]], know: NameKnowledge,
+                   aliases: Mapping[str, tuple[str, ...]]) -> tuple[list[UnitRef], tuple[str, ...], dict[str, Any]]:
+    """The registry from the documents' entries: the refs as unit_refs lists them, the corpus' places and
+    each name's record. A name is spelled out again only when the corpus prints a place inside it that
+    its document alone did not know, or when its unit's documents give it other aliases."""
+    version = entry_version(know)
+    entries: dict[str, dict[str, Any]] = {}
+    for m in catalog.docs.values():
+        got = stored.get(m.name)
+        if got is not None and got[0] == version:
+            entries[m.name] = json.loads(got[1])
+        else:  # stored before entries were kept (the next `budgetqa index` writes it): read its rows
+            entries[m.name] = doc_entry(m.unit, m.aliases, m.subunits, _row_labels(catalog, m.name), know)
+    own: dict[str, list[str]] = defaultdict(list)
+    sub: dict[str, list[str]] = defaultdict(list)
+    for m in catalog.docs.values():
+        own[m.unit].append(m.name)
+    for m in catalog.docs.values():
+        for s in entries[m.name]["subunits"]:
+            if s and s != m.unit and m.name not in sub[s]:
+                sub[s].append(m.name)
+    refs = [UnitRef(n, tuple(d)) for n, d in own.items()]
+    refs += [UnitRef(n, tuple(d), subunit=True) for n, d in sub.items() if n not in own]
+    records = {r.name: next(entries[d]["names"][r.name] for d in r.docs if r.name in entries[d]["names"])
+               for r in refs}
+    places = tuple(sorted({p for rec in records.values() for p in rec["own"]} | know.places, key=len, reverse=True))
+    for r in refs:
+        rec = records[r.name]
+        if rec["inside"] != places_inside(r.name, places, know) or rec["aliases"] != sorted(set(aliases.get(r.name, ()))):
+            records[r.name] = name_record(r.name, aliases.get(r.name, ()), know, places)
+    return refs, places, records
+
+
+_QUOTES = {"“": "”", "「": "」", "《": "》", "‘": "’", '"': '"'}
+
+
+def _quoted(q: str, start: int, end: int) -> bool:
+    """Whether q[start:end] lies inside a quoted span (“…”, 「…」, 《…》, "…")."""
+    i = 0
+    while i < len(q):
+        close = _QUOTES.get(q[i])
+        j = q.find(close, i + 1) if close else -1
+        if j < 0:
+            i += 1
+            continue
+        if i < start and end <= j:
+            return True
+        i = j + 1
+    return False
+
+
 def _question_text(question: str) -> str:
     return question.replace(" ", "").replace("　", "")
 
@@ -582,8 +453,3 @@ def _mention(group: list[_Match]) -> Mention:
     return Mention(group[0].start, group[0].end, tuple(dict.fromkeys(refs)))
 
 
-def _place_words(parts: NameParts, know: NameKnowledge) -> set[str]:
-    out = set()
-    for p in parts.places:
-        out |= {p, place_short(p, know.levels), p[:2]}
-    return out
