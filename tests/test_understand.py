@@ -130,3 +130,19 @@ def test_year_after_bi_is_the_base_of_comparison_not_the_year_asked():
     from budgetqa.index.read.years import without_base_years
     assert without_base_years("机关运行费比2023年预算减少了多少") == "机关运行费预算减少了多少"
     assert without_base_years("2024年收入较2023年度增长") == "2024年收入增长"
+
+
+def test_a_department_document_answers_unless_the_own_offices_are_asked() -> None:
+    """One unit, one year, two documents: the department's 部门预算 and its own offices' 单位预算."""
+    from dataclasses import replace
+
+    from budgetqa.catalog import MemorySource
+
+    from tests.fixtures_answer import SANGONG, _doc, _fact
+    own = replace(_doc("a_own.pdf", "无锡市教育局", 2026), title="无锡市教育局2026年单位预算")
+    dept = replace(_doc("b_dept.pdf", "无锡市教育局", 2026), title="无锡市教育局2026年部门预算")
+    source = MemorySource([(own, [_fact(own, SANGONG, "2、公务接待费", "2.00")]),
+                           (dept, [_fact(dept, SANGONG, "2、公务接待费", "100.37")])])
+    und = Understander(Catalog(source))
+    assert [t.docs for t in und.understand("无锡市教育局的公务接待费是多少").targets] == [("b_dept.pdf",)]
+    assert [t.docs for t in und.understand("无锡市教育局本级的公务接待费是多少").targets] == [("a_own.pdf",)]

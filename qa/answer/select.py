@@ -58,7 +58,7 @@ def _scope_words() -> dict[str, tuple[str, ...]]:
 
 def own_level_asked(wording: str) -> bool:
     """The question narrows the item to the unit's own offices ("本级的公务接待费")."""
-    return any(w in wording for w in _scope_words()["own_level"])
+    return has_any(wording, "own_level")
 
 
 def candidates(catalog: Catalog, target: Target, item: Item, tables: tuple[str, ...] = (),

@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from budgetqa.catalog import Catalog, norm, occurrences
+from budgetqa.catalog import Catalog, DocMeta, norm, occurrences
 from budgetqa.errors import BadQuestion
 from budgetqa.index.read.years import without_base_years, without_years, years_in
 from budgetqa.understand.concepts import bare_concept, concept_of, drop_qualifiers
@@ -133,6 +133,11 @@ def load_vocabulary(path: str = "") -> Vocabulary:
                       questions=load_question_words(data), compare=load_compare_words(data))
 
 
+def _own_offices(meta: DocMeta) -> bool:
+    """The document covers the unit's own offices only (its 单位预算), not the department it heads."""
+    return has_any(meta.title, "unit_document")
+
+
 def validate(question: str) -> str:
     """The question normalised (budgetqa.understand.normalize), or BadQuestion with a clear message."""
     q = normalize_question(question or "")
@@ -204,7 +209,7 @@ class Understander:
             relative = paired_years(dated, self.vocab.compare, self.vocab.frames.previous, join_words().lists)
         if relative and targets:  # "去年的机关运行经费": the year before the unit's latest document
             targets, problem = self._previous(targets, kind, asks_current(dated, self.vocab.compare),
-                                              dated.find(relative[0]))
+                                              dated.find(relative[0]), has_any(clean, "own_level"))
             defaulted = False
         if targets and all(t.prior for t in targets):
             for w in sorted(self.vocab.frames.previous, key=len, reverse=True):
@@ -372,7 +377,7 @@ class Understander:
         for i, group in enumerate(refs):
             for ref in group:
                 for y in (own[i],) if own else years:
-                    t, why = self._pick(ref, y, query.kind)
+                    t, why = self._pick(ref, y, query.kind, has_any(query.question, "own_level"))
                     if t is None:
                         problems.append(why)
                     else:
@@ -382,14 +387,14 @@ class Understander:
         return tuple(targets), problem, defaulted
 
     def _previous(self, targets: tuple[Target, ...], kind: str | None, current: int = -1,
-                  previous: int = 0) -> tuple[tuple[Target, ...], str]:
+                  previous: int = 0, own_level: bool = False) -> tuple[tuple[Target, ...], str]:
         """Each target moved to the year before its document: that year's own document if the corpus
         holds one, else this document's 上年 columns and 比上年 statements. A clause that also names the
         document's own year (`current` >= 0: "今年和去年") keeps both, in the order it names them."""
         out: list[Target] = []
         problems: list[str] = []
         for t in targets:
-            moved, why = self._pick(t.ref, (t.year or 0) - 1, kind or t.kind) if t.year else (None, "")
+            moved, why = self._pick(t.ref, (t.year or 0) - 1, kind or t.kind, own_level) if t.year else (None, "")
             if moved is None:
                 problems.append(why)
             else:
@@ -397,9 +402,13 @@ class Understander:
                 out.extend(both if current >= 0 else (moved,))
         return tuple(out), "；".join(dict.fromkeys(problems)) if not out else ""
 
-    def _pick(self, ref: UnitRef, year: int | None, kind: str | None) -> tuple[Target | None, str]:
+    def _pick(self, ref: UnitRef, year: int | None, kind: str | None,
+              own_level: bool = False) -> tuple[Target | None, str]:
         metas = [self.catalog.docs[d] for d in ref.docs if d in self.catalog.docs]
-        metas.sort(key=lambda m: (m.year or 0, m.kind == "预算"), reverse=True)
+        # newest first, budgets first; then the document of the scope asked (the department's unless 本级),
+        # and the name last so the order never depends on the order documents were indexed in
+        metas.sort(key=lambda m: m.name)
+        metas.sort(key=lambda m: (m.year or 0, m.kind == "预算", _own_offices(m) == own_level), reverse=True)
         held = "、".join(dict.fromkeys(f"{m.year}年{m.kind or ''}" for m in metas))
         pool = [m for m in metas if year is None or m.year == year]
         prior = False
@@ -414,7 +423,8 @@ class Understander:
                 return None, f"语料中{ref.name}只有{held}的资料，没有{year or ''}{'年' if year else ''}决算。"
             pool = same or pool
         best = pool[0]
-        docs = tuple(m.name for m in pool if m.year == best.year and m.kind == best.kind)
+        docs = tuple(m.name for m in pool if m.year == best.year and m.kind == best.kind
+                     and _own_offices(m) == _own_offices(best))
         return Target(ref, docs, year if prior else best.year, best.kind, prior), ""
 
     def _items(self, residue: str, targets: tuple[Target, ...], qtype: str) -> tuple[tuple[Item, ...], str]:
