@@ -107,10 +107,7 @@ def _relation(relation: str, operands: list[Operand]) -> tuple[str, list[Derived
     """The sentence stating the relation, and the computations it shows."""
     labels = _labels(operands)
     if relation in ("most", "least") or len(operands) > 2:
-        fewest = relation in ("least", "less")
-        pick = min if fewest else max
-        best = pick(range(len(operands)), key=lambda k: operands[k].value)
-        word = "最少" if fewest else "最多"
+        best, word = _extreme([o.value for o in operands], relation in ("least", "less"))
         o = operands[best]
         return f"其中{labels[best]}{word}，为{_shown(o)}。", []
     (a, la), (b, lb) = zip(operands, labels, strict=True)
@@ -136,6 +133,12 @@ def _relation(relation: str, operands: list[Operand]) -> tuple[str, list[Derived
     except ArithmeticError_:
         return f"{la}比{lb}{word}。", []
     return f"{la}比{lb}{word}{fmt(d.value, d.measure)}{d.measure}（计算：{d.formula}）。", [d]
+
+
+def _extreme(values: Sequence[Decimal], least: bool) -> tuple[int, str]:
+    """Where the largest (or smallest) value is, and the word that says so."""
+    pick = min if least else max
+    return pick(range(len(values)), key=lambda k: values[k]), "最少" if least else "最多"
 
 
 def _shown(o: Operand) -> str:
@@ -202,9 +205,7 @@ def _ranked_parts(query: Query, catalog: Catalog, t: Target, item: Item) -> Draf
         values = [in_measure(p, parts[0].measure) for p in parts]
     except ArithmeticError_:
         return None
-    pick = min if query.relation == "least" else max
-    best = pick(range(len(parts)), key=lambda k: values[k])
-    word = "最少" if query.relation == "least" else "最多"
+    best, word = _extreme(values, query.relation == "least")
     year = f"{parts[0].year}年" if parts[0].year else ""
     names = [_printed_item(p) for p in parts]
     each = "，".join(f"{n}{p.value.strip()}{p.measure}" for n, p in zip(names, parts, strict=True))

@@ -180,7 +180,7 @@ class Understander:
         mentions, foreign = self.matcher.find(clean)
         dated = _AS_OF.sub("", clean)  # "截至2024年底" dates a stock figure, it does not pick a document
         dated = _QUOTED.sub("", without_base_years(dated))  # a year inside a quoted name is part of the name  # "比2023年预算减少": 2023 is what it is compared with, not asked
-        years = tuple(dict.fromkeys(y for y in years_in(dated)))
+        years = tuple(dict.fromkeys(years_in(dated)))
         asked_year = year if year is not None else (years[0] if len(years) == 1 else None)
         kind = self._kind(without_comparison(clean))  # "比上年执行数少了多少" still asks this year's budget
         residue = without_rank(_residue(clean, mentions))  # "哪个三公经费多": the item is 三公经费
@@ -209,7 +209,7 @@ class Understander:
             relative = paired_years(dated, self.vocab.compare, self.vocab.frames.previous, join_words().lists)
         if relative and targets:  # "去年的机关运行经费": the year before the unit's latest document
             targets, problem = self._previous(targets, kind, asks_current(dated, self.vocab.compare),
-                                              dated.find(relative[0]), has_any(clean, "own_level"))
+                                              dated.find(relative[0]), has_any(base.question, "own_level"))
             defaulted = False
         if targets and all(t.prior for t in targets):
             for w in sorted(self.vocab.frames.previous, key=len, reverse=True):
@@ -374,10 +374,11 @@ class Understander:
         problems: list[str] = []
         defaulted = False
         years = query.years if len(query.years) > 1 else ((query.year,) if query.year else (None,))
+        own_level = has_any(query.question, "own_level")
         for i, group in enumerate(refs):
             for ref in group:
                 for y in (own[i],) if own else years:
-                    t, why = self._pick(ref, y, query.kind, has_any(query.question, "own_level"))
+                    t, why = self._pick(ref, y, query.kind, own_level)
                     if t is None:
                         problems.append(why)
                     else:
