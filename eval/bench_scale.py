@@ -90,9 +90,12 @@ def child_index(files_from: Path) -> dict[str, Any]:
 
     files = [Path(p) for p in files_from.read_text(encoding="utf-8").splitlines() if p]
     start = time.perf_counter()
+    from budgetqa.index.store import isolate
+
     report = index_paths(files, load_settings(), progress=True)
     return {"seconds": time.perf_counter() - start, "indexed": report.indexed, "unchanged": report.unchanged,
-            "failed": len(report.failed), "facts": report.facts, "chunks": report.chunks}
+            "failed": len(report.failed), "facts": report.facts, "chunks": report.chunks,
+            "worker_cpu_s": isolate.WORKER_CPU}
 
 
 def child_cold(question: str) -> dict[str, Any]:

@@ -173,6 +173,15 @@ class FactStore:
         rows = self._query("SELECT sha256, pipeline FROM documents WHERE name=?", (name,))
         return (str(rows[0][0]), str(rows[0][1])) if rows else None
 
+    def has_sha(self, sha256: str, pipeline: str) -> bool:
+        """Whether a document of these bytes, parsed by this code version, is stored (any origin)."""
+        return bool(self._query("SELECT 1 FROM documents WHERE sha256=? AND pipeline=? LIMIT 1", (sha256, pipeline)))
+
+    def origin_of(self, name: str) -> str | None:
+        """Where the document stored under `name` came from ('' before origins were kept); None: no such document."""
+        rows = self._query("SELECT origin FROM documents WHERE name=?", (name,))
+        return str(rows[0][0]) if rows else None
+
     def stamps(self) -> list[Stamp]:
         """Every document's identity, to decide what a file to index is (new, unchanged, changed)."""
         rows = self._query("SELECT name, origin, sha256, pipeline FROM documents ORDER BY name")
