@@ -163,7 +163,8 @@ def index_paths(paths: Sequence[Path], settings: Settings, progress: bool = True
     try:
         _index_files(files, store, settings, progress, tally)
         with index_lock(settings):
-            refresh_unit_entries(store)
+            if refresh_unit_entries(store) or store.registry_stale():
+                store.rebuild_registry()  # new name knowledge: once here, never at an answerer's start
             if settings.dense if dense is None else dense:
                 _sync_vectors(store, _vector_index(settings))
     finally:
