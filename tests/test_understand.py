@@ -90,6 +90,16 @@ def test_modifier_the_documents_do_not_explain_is_not_found(u):
     assert u.understand("福州市医疗保障局医保基金总收入是多少").problem
 
 
+@pytest.mark.parametrize("text,label", [
+    ("福州市医疗保障局打算花多少钱在办公费上", "办公费"),
+    ("福州市医疗保障局给职工交的住房公积金有多少", "住房公积金"),
+    ("福州市医疗保障局整个部门的办公费", "办公费"),
+])
+def test_words_of_intent_do_not_make_another_item(u, text, label):
+    q = u.understand(text)  # vocabulary [words] intent: they wrap the item, they do not qualify it
+    assert not q.problem and q.items and q.items[0].labels[0] == label
+
+
 @pytest.mark.parametrize("text,qtype", [
     ("福州市医疗保障局住房公积金、提租补贴和购房补贴加起来是多少？", "sum"),
     ("福州市医疗保障局公务接待费占三公经费的比例", "ratio"),

@@ -442,7 +442,7 @@ class Understander:
         # a verb inside a word the vocabulary or the documents know ("买车") is part of that word
         readings = verb_readings(residue) if verb_readings(outside) else []
         # words asked beyond the items found ("政府性基金收入" where only 收入 is found, "…和专项业务经费")
-        leftover = any(len(w) >= 2 and not made_of(w, "scope") for w in pieces_between(norm(residue), found[0]))
+        leftover = any(len(w) >= 2 and not made_of(w, "scope", "intent") for w in pieces_between(norm(residue), found[0]))
         if qtype == "text" or (found[0] and not found[1] and not readings and not leftover):
             return found
         return self._other_readings(found, [residue, *readings], targets, qtype)
