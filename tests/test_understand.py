@@ -156,3 +156,18 @@ def test_a_department_document_answers_unless_the_own_offices_are_asked() -> Non
     und = Understander(Catalog(source))
     assert [t.docs for t in und.understand("无锡市教育局的公务接待费是多少").targets] == [("b_dept.pdf",)]
     assert [t.docs for t in und.understand("无锡市教育局本级的公务接待费是多少").targets] == [("a_own.pdf",)]
+
+
+@pytest.mark.parametrize("text,table,label", [
+    ("福州市医疗保障局开会的会议费预算多少", "会议费", "会议费"),
+    ("福州市医疗保障局培训经费有多少", "培训费", "培训费"),
+])
+def test_an_item_reads_its_labels_table_whichever_word_asked(u, text, table, label):
+    q = u.understand(text)  # "开会" and "会议费" name one row: both prefer the table the vocabulary names for it
+    assert q.items[0].labels[0] == label and q.items[0].table == table
+
+
+def test_a_label_of_a_tabled_entry_brings_the_rows_other_printed_labels():
+    from budgetqa.understand.understander import Item, load_vocabulary
+    item = load_vocabulary().with_table(Item("公车运维费", ("公务用车运行维护费",)))
+    assert item.table == "三公" and "公务用车运行费" in item.labels

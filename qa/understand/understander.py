@@ -10,7 +10,7 @@ import re
 import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -124,6 +124,27 @@ class Vocabulary:
     questions: QuestionWords = field(default_factory=QuestionWords)
     compare: CompareWords = field(default_factory=CompareWords)
 
+    @cached_property
+    def label_entries(self) -> dict[str, tuple[str, tuple[str, ...]]]:
+        """A label's table and the labels printed for the same row elsewhere, whichever word asked for it:
+        "开会" and "会议费" both mean the row 会议费 and prefer the table the vocabulary names for it; a label of
+        several entries takes the first."""
+        out: dict[str, tuple[str, tuple[str, ...]]] = {}
+        for entry in self.items.values():
+            labels = tuple(norm(x) for x in entry.get("labels", ()))
+            for label in labels if entry.get("table") else ():
+                if len(label) >= 3:
+                    out.setdefault(label, (entry["table"], labels))
+        return out
+
+    def with_table(self, item: Item) -> Item:
+        """The item with its label's table and the other labels of that row ("公务用车运行维护费" is printed
+        "公务用车运行费" in some 三公 tables)."""
+        if item.table or item.code or not item.labels or item.labels[0] not in self.label_entries:
+            return item
+        table, labels = self.label_entries[item.labels[0]]
+        return replace(item, table=table, labels=tuple(dict.fromkeys((*item.labels, *labels))))
+
 
 @lru_cache(maxsize=1)
 def load_vocabulary(path: str = "") -> Vocabulary:
@@ -221,6 +242,7 @@ class Understander:
             items, unexplained = (bare.item(),), ""
         elif not items and qtype != "text" and self.nearest is not None:
             items, unexplained = self._nearest_phrase(residue) or (items, unexplained)
+        items = tuple(self.vocab.with_table(i) for i in items)
         items, columns, tables = self._hints(items, targets, qtype, residue)
         if qtype == "lookup" and len(items) == 1 and not items[0].code and not columns and not tables \
                 and concept_of(items[0]) is None:  # a concept is resolved by identity, not by a nearby label
