@@ -64,6 +64,12 @@ def test_year_before_document_reads_last_year_columns(u):
     assert q.targets[0].prior and q.targets[0].year == 2021
 
 
+def test_last_years_outturn_is_read_from_this_years_budget(u):
+    q = u.understand("福州市医疗保障局2023年收入执行数是多少")  # a budget prints 上年执行数 beside its own year
+    assert not q.problem and q.targets[0].prior and q.targets[0].year == 2023
+    assert u.understand("福州市医疗保障局2023年决算收入是多少").problem  # a final account it is not
+
+
 def test_code_digits_are_not_a_year(u):
     q = u.understand("福州市医疗保障局行政运行（2101501）")
     assert not q.problem and q.years == ()

@@ -400,7 +400,7 @@ class Understander:
         for i, group in enumerate(refs):
             for ref in group:
                 for y in (own[i],) if own else years:
-                    t, why = self._pick(ref, y, query.kind, own_level)
+                    t, why = self._pick(ref, y, query.kind, own_level, has_any(query.question, "outturn"))
                     if t is None:
                         problems.append(why)
                     else:
@@ -426,7 +426,7 @@ class Understander:
         return tuple(out), "；".join(dict.fromkeys(problems)) if not out else ""
 
     def _pick(self, ref: UnitRef, year: int | None, kind: str | None,
-              own_level: bool = False) -> tuple[Target | None, str]:
+              own_level: bool = False, outturn: bool = False) -> tuple[Target | None, str]:
         metas = [self.catalog.docs[d] for d in ref.docs if d in self.catalog.docs]
         # newest first, budgets first; then the document of the scope asked (the department's unless 本级),
         # and the name last so the order never depends on the order documents were indexed in
@@ -442,7 +442,7 @@ class Understander:
             return None, f"语料中{ref.name}只有{held}的资料，没有{year}年的。"
         if kind:
             same = [m for m in pool if m.kind == kind]
-            if not same and kind == "决算":
+            if not same and kind == "决算" and not (prior and outturn):  # a budget prints last year's 执行数
                 return None, f"语料中{ref.name}只有{held}的资料，没有{year or ''}{'年' if year else ''}决算。"
             pool = same or pool
         best = pool[0]
