@@ -460,21 +460,19 @@ class StoredUnitMatcher(UnitMatcher):
     def _fuzzy(self, q: str) -> list[_Match]:
         heads = [q[i:i + 2] for i in range(len(q) - 1)]
         rows = self._source.registry_heads(heads) if heads else []
-        info = self._info(r[1] for r in rows)
-        by_head: dict[str, list[tuple[Any, int, UnitRef, str, int]]] = defaultdict(list)
+        by_head: dict[str, list[tuple[str, str, int, int]]] = defaultdict(list)
         for form, name, i, lead in rows:
-            got = info.get(name)
-            if got is not None:
-                by_head[form[:2]].append((got[1], i, got[0], form, lead))
-        for hits in by_head.values():
-            hits.sort(key=lambda h: (h[0], h[1]))
-        out = []
+            by_head[form[:2]].append((form, name, i, lead))
+        found = []  # the in-order test first: only the names that pass it are read
         for i in range(len(q) - 1):
-            for _, _, ref, form, lead in by_head.get(q[i:i + 2], ()):
+            for form, name, k, lead in by_head.get(q[i:i + 2], ()):
                 end = _in_order_end(q, i, form)
                 if end and end - i >= 4 and end - i - min(lead, 3) >= 3:
-                    out.append(_Match(i, end, end - i - 1.5, ref, False))
-        return out
+                    found.append((i, end, name, k))
+        info = self._info(name for _, _, name, _ in found)
+        kept = [(i, info[name][1], k, end, info[name][0]) for i, end, name, k in found if info.get(name) is not None]
+        kept.sort(key=lambda m: (m[0], m[1], m[2]))  # as the in-memory index lists them: refs, then forms
+        return [_Match(i, end, end - i - 1.5, ref, False) for i, _, _, end, ref in kept]
 
 
 def _ref(name: str, rows: list[tuple[str, bool, int]]) -> UnitRef:
