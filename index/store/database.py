@@ -114,6 +114,8 @@ class SqliteFactStore(FactStore):
                     _run_script(conn, _SCHEMA)
                     conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
                     conn.execute("INSERT OR IGNORE INTO meta VALUES ('generation', '0')")
+                    # an empty store's registry is complete: documents keep it so as they are written
+                    registry.set_version(_runner(conn), registry.current_version())
                 return
             missing = set(_TABLES) - existing
             if missing and missing <= set(ADDED_TABLES):  # an older store: add what it lacks

@@ -222,6 +222,7 @@ def _init_schema(conn: psycopg.Connection[Any], url: str, repair: bool) -> None:
                 conn.execute(statement)
             conn.cursor().executemany("INSERT INTO meta VALUES (%s, %s) ON CONFLICT DO NOTHING",
                                       [("schema_version", str(SCHEMA_VERSION)), ("generation", "0"),
+                                       (registry.VERSION_KEY, registry.current_version()),
                                        ("lex_rows", "0"), ("lex_tokens", "0")])
     if problem:
         raise IndexCorrupt(f"数据库 {describe(url)} 中的索引{problem}；{REINDEX}")
