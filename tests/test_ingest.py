@@ -187,9 +187,11 @@ def test_the_worker_pool_stores_what_one_process_stores(tmp_path: Path, seed_pat
                 "facts": {n: store.facts(doc=n) for n in names},
                 "chunks": {n: [(c.id, c.text) for c in store.chunks(n)] for n in names},
                 "tokens": store._query("SELECT id, tokens FROM chunks ORDER BY id"),
+                # written in the files' order whichever worker finishes first: ties in a ranking go alike
+                "order": store._query("SELECT id FROM chunks ORDER BY rowid"),
                 "entries": store.unit_entries()}
 
     one, two = content(serial.home), content(pooled.home)
     assert one["docs"] == two["docs"] and len(one["docs"]) == len(seed_paths)  # type: ignore[arg-type]
-    for key in ("facts", "chunks", "tokens", "entries"):
+    for key in ("facts", "chunks", "tokens", "entries", "order"):
         assert one[key] == two[key], key

@@ -16,6 +16,7 @@ import logging
 import os
 import sys
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
@@ -228,9 +229,12 @@ def _index_batch(files: list[Path], store: FactStore, settings: Settings, limits
     stamps = _Stamps(store.stamps())
     todo = list(reversed(files))
     taken: dict[Path, tuple[str, str | None]] = {}  # submitted file -> (key, sha256)
+    order: deque[Path] = deque()  # submitted files not yet written, in the files' order
+    done: dict[Path, Parsed | Exception] = {}  # parsed ahead of an earlier file still in its worker
     with ParsePool(limits, settings.index_workers, settings.home) as pool:
-        while todo or pool.busy:
-            while todo and pool.free:
+        while todo or order:
+            # bounded memory: at most a worker's worth of documents waits for an earlier file
+            while todo and pool.free and len(done) < settings.index_workers:
                 path = todo.pop()
                 sha = _sha256(path)
                 known = stamps.known(sha)
@@ -246,13 +250,17 @@ def _index_batch(files: list[Path], store: FactStore, settings: Settings, limits
                     bar.update(1)
                     continue
                 taken[path] = (key, sha)
-            if not pool.busy:
-                continue
-            path, outcome = pool.next_done()
-            key, sha = taken.pop(path)
-            bar.set_postfix_str(path.name[:40], refresh=False)
-            _tallied(path, tally, lambda p=path, o=outcome, s=sha: _commit(p, s, o, store, settings, stamps))
-            bar.update(1)
+                order.append(path)
+            if order and order[0] in done:  # written in the files' order, as one process would: the
+                path = order.popleft()      # store (row ids, ties in a ranking) does not depend on which
+                outcome = done.pop(path)    # worker finished first
+                _key, sha = taken.pop(path)
+                bar.set_postfix_str(path.name[:40], refresh=False)
+                _tallied(path, tally, lambda p=path, o=outcome, s=sha: _commit(p, s, o, store, settings, stamps))
+                bar.update(1)
+            elif order:
+                path, result = pool.next_done()
+                done[path] = result
 
 
 def _raise(exc: BaseException) -> None:
