@@ -239,14 +239,14 @@ def _index_batch(files: list[Path], store: FactStore, settings: Settings, limits
                 sha = _sha256(path)
                 known = stamps.known(sha)
                 if known is not None:
-                    _tallied(path, tally, lambda p=path, k=known: _adopt(p, k, store, settings))
+                    _tallied(path, tally, functools.partial(_adopt, path, known, store, settings))
                     bar.update(1)
                     continue
                 key = stamps.key_for(str(path), path, {k for k, _ in taken.values()})
                 try:
                     pool.submit(path, key)
                 except BudgetQAError as exc:
-                    _tallied(path, tally, lambda e=exc: _raise(e))
+                    _tallied(path, tally, functools.partial(_raise, exc))
                     bar.update(1)
                     continue
                 taken[path] = (key, sha)
@@ -256,7 +256,7 @@ def _index_batch(files: list[Path], store: FactStore, settings: Settings, limits
                 outcome = done.pop(path)    # worker finished first
                 _key, sha = taken.pop(path)
                 bar.set_postfix_str(path.name[:40], refresh=False)
-                _tallied(path, tally, lambda p=path, o=outcome, s=sha: _commit(p, s, o, store, settings, stamps))
+                _tallied(path, tally, functools.partial(_commit, path, sha, outcome, store, settings, stamps))
                 bar.update(1)
             elif order:
                 path, result = pool.next_done()

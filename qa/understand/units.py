@@ -411,7 +411,7 @@ class StoredUnitMatcher(UnitMatcher):
         self._all_refs: list[UnitRef] | None = None
 
     @property  # type: ignore[override]
-    def refs(self) -> list[UnitRef]:
+    def refs(self) -> list[UnitRef]:  # type: ignore[override]
         """Every unit (closest(), a question naming none): read once, on first use."""
         if self._all_refs is None:
             grouped: dict[str, list[tuple[str, bool, int]]] = defaultdict(list)
