@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 import tomllib
+import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
@@ -63,15 +65,37 @@ def own_level_asked(wording: str) -> bool:
 
 def candidates(catalog: Catalog, target: Target, item: Item, tables: tuple[str, ...] = (),
                own_level: bool = False) -> list[tuple[int, Fact]]:
-    """(label rank, fact) for every fact of the target's documents that stands for the item; with
-    `own_level`, the rows of the unit's own offices (its 本级 row) only, when the document prints them."""
+    """(label rank, fact) for every fact of the target's documents that stands for the item, of the unit
+    asked: a sub-unit's own figures (the rows under its line in a table split by unit, or its row), the
+    department's own offices with `own_level` (its 本级 rows), else the department's figures only — never
+    a sub-unit's or the 本级's (index/extract/owners.py)."""
     if target.ref is not None and target.ref.subunit:
-        return _subunit_rows(catalog, target, item, norm(target.ref.name))
+        name = norm(target.ref.name)
+        return (_matching(catalog, target, item, tables, lambda f: owner_is(f.owner, name))
+                + _subunit_rows(catalog, target, item, name))
     if own_level:
         own = [p for d in target.docs if d in catalog.docs
                for p in _subunit_rows(catalog, replace(target, docs=(d,)), item, norm(catalog.docs[d].unit) + OWN)]
+        own += _matching(catalog, target, item, tables, lambda f: f.owner == OWN)
         if own:
             return own
+    return _matching(catalog, target, item, tables, lambda f: not f.owner)
+
+
+def owner_is(owner: str, name: str) -> bool:
+    """A fact's owner is the sub-unit named (its name as the registry spells it)."""
+    if not owner or owner == OWN:
+        return False
+    a, b = _name_key(owner), _name_key(name)
+    return a == b or (len(b) >= 4 and (a.endswith(b) or b.endswith(a)))
+
+
+def _name_key(name: str) -> str:
+    return re.sub(r"[()（）\s]", "", unicodedata.normalize("NFKC", norm(name)))
+
+
+def _matching(catalog: Catalog, target: Target, item: Item, tables: tuple[str, ...],
+              keep: Callable[[Fact], bool]) -> list[tuple[int, Fact]]:
     out: list[tuple[int, Fact]] = []
     if tables and any(lab in _TOTAL_ROWS for lab in item.labels):  # "一般公共预算财政拨款支出": that table's 合计
         out += [(0, f) for d in target.docs for f in catalog.facts.get(d, [])
@@ -90,7 +114,7 @@ def candidates(catalog: Catalog, target: Target, item: Item, tables: tuple[str, 
             out += [(0, f) for f in catalog.by_code.get(d, {}).get(item.code, [])]
         unit = norm(catalog.docs[d].unit) if d in catalog.docs else ""
         out += _column_or_narrative(catalog.facts.get(d, []), item, unit)
-    return [(r, f) for r, f in out if f.table != "目录" and "目录" not in f.section[:4]]
+    return [(r, f) for r, f in out if f.table != "目录" and "目录" not in f.section[:4] and keep(f)]
 
 
 _TITLED_TOTAL = re.compile(r"^(.{4,}?)(总计|合计)$")
