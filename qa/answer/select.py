@@ -72,10 +72,11 @@ def candidates(catalog: Catalog, target: Target, item: Item, tables: tuple[str, 
     if target.ref is not None and target.ref.subunit:
         name = norm(target.ref.name)
         return (_matching(catalog, target, item, tables, lambda f: owner_is(f.owner, name))
-                + _subunit_rows(catalog, target, item, name))
+                + _subunit_rows(catalog, target, item, name, lambda f: owner_is(f.owner, name)))
     if own_level:
         own = [p for d in target.docs if d in catalog.docs
-               for p in _subunit_rows(catalog, replace(target, docs=(d,)), item, norm(catalog.docs[d].unit) + OWN)]
+               for p in _subunit_rows(catalog, replace(target, docs=(d,)), item, norm(catalog.docs[d].unit) + OWN,
+                                      lambda f: f.owner == OWN)]
         own += _matching(catalog, target, item, tables, lambda f: f.owner == OWN)
         if own:
             return own
@@ -162,30 +163,48 @@ def _column_or_narrative(facts: list[Fact], item: Item, unit: str) -> list[tuple
     return out
 
 
-def _subunit_rows(catalog: Catalog, target: Target, item: Item, name: str) -> list[tuple[int, Fact]]:
+def _subunit_rows(catalog: Catalog, target: Target, item: Item, name: str,
+                  owned: Callable[[Fact], bool] = lambda f: False) -> list[tuple[int, Fact]]:
     """Rows labelled with a sub-unit (or the unit's 本级) inside its department's document (the item is
-    then a column). A table titled with the item (收入 by unit) gives its 合计 column, but only when no
-    column names the item: "…会议费、培训费支出预算表" has a 会议费 column beside its 合计."""
+    then a column); `owned`: the facts the unit owns (index/extract/owners.py), whose own line may print
+    its name cut short ("中共西安市委" for 中共西安市委理论讲师团) or the department's name for its 本级. A
+    table titled with the item (收入 by unit) gives its 合计 column, but only when no column names the item:
+    "…会议费、培训费支出预算表" has a 会议费 column beside its 合计; among titled tables, a 总表 first."""
     out: list[tuple[int, Fact]] = []
     generic: list[tuple[int, Fact]] = []  # 合计/小计 as a label: any column says it
     titled: list[tuple[int, Fact]] = []
     part: list[tuple[int, Fact]] = []  # "收入" in the column "其他收入": one of its parts
     for d in target.docs:
+        unit = norm(catalog.docs[d].unit) if d in catalog.docs else ""
         for f in catalog.facts.get(d, []):
-            if name not in norm(f.row) and name not in norm(f.context) and name not in _sentence_before(f):
+            if name not in norm(f.row) and name not in norm(f.context) and name not in _sentence_before(f) \
+                    and not (owned(f) and _unit_line(f, name, unit)):
                 continue
             col = norm(f.column)
             path = [p for p in col.split("/") if p]
             for i, lab in enumerate(item.labels):
                 if not lab:
                     continue
-                if lab in norm(f.row) or lab in norm(f.context) or _names_column(lab, path):
+                if lab in norm(f.row) or lab in norm(f.context) or _names_column(lab, path) \
+                        or _names_column(_KIND_WORD.sub("", lab), path) and _KIND_WORD.search(lab)[0] in f.table:
                     (generic if lab in _GENERIC else out).append((i, f))
                 elif lab in col:
                     part.append((i, f))
-                elif len(lab) >= 2 and lab in norm(f.table) and _MAIN_COL.search(col):
-                    titled.append((i, f))
+                elif len(head := _TOTAL_TAIL.sub("", lab)) >= 2 and head in norm(f.table) and _MAIN_COL.search(col):
+                    titled.append((i + (0 if "总表" in f.table else 1), f))
     return out or generic or titled or part
+
+
+_TOTAL_TAIL = re.compile(r"(?<=..)(?:合计|总计)$")  # "支出合计" of a unit: its line of the 支出 table
+_KIND_WORD = re.compile(r"(?<=..)(收入|支出)$")  # "一般公共预算收入": the 一般公共预算 column of a 收入 table
+
+
+def _unit_line(f: Fact, name: str, unit: str) -> bool:
+    """The fact is on its owner's own line (its figures the owner's totals), not an item row under it."""
+    row = norm(f.row)
+    if not row or f.source != "table":
+        return False
+    return row in name or name.startswith(row) or row == unit or row == unit + OWN
 
 
 def _sentence_before(f: Fact) -> str:
