@@ -115,6 +115,8 @@ def table_owners(table: Table, ctx: _Context) -> list[str]:
 def _unit_of(row: Row, ctx: _Context) -> str | None:
     """The unit a row names (its cleaned name), or None for an item row."""
     name = clean_name(row.label)
+    if row.code and len(row.code) in (5, 7):
+        return None  # a 科目 line (款/项 code), whatever its label says
     code = _unit_code(row)
     if code and len(ctx.codes.get(code, "")) > len(name) and ctx.codes[code].startswith(name[:4]):
         name = ctx.codes[code]  # a name cut short by its cell ("中共西安市委"): the one its code has elsewhere
@@ -143,11 +145,11 @@ def _owner(row: Row, name: str, total: Row | None, rows: tuple[Row, ...], named:
            ctx: _Context) -> str:
     if _own_level_label(name, ctx):
         return OWN_LEVEL
+    if row.code and len(row.code) == 3:
+        return DEPARTMENT  # "154 西安市司法局": the department's code (its parent's, in a unit's own budget)
     if name not in ctx.names:
         return name
     code = _unit_code(row)
-    if row.code and len(row.code) == 3:
-        return DEPARTMENT  # "154 西安市司法局": the department's code
     if code:
         return OWN_LEVEL  # "125001 西安市安全生产监督管理局": a unit code under the department's
     reference = _first_figure(total) if total is not None else _sum_of_others(rows, named, row)

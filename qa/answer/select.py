@@ -64,11 +64,11 @@ def own_level_asked(wording: str) -> bool:
 
 
 def candidates(catalog: Catalog, target: Target, item: Item, tables: tuple[str, ...] = (),
-               own_level: bool = False) -> list[tuple[int, Fact]]:
+               own_level: bool = False, over_units: bool = False) -> list[tuple[int, Fact]]:
     """(label rank, fact) for every fact of the target's documents that stands for the item, of the unit
     asked: a sub-unit's own figures (the rows under its line in a table split by unit, or its row), the
     department's own offices with `own_level` (its 本级 rows), else the department's figures only — never
-    a sub-unit's or the 本级's (index/extract/owners.py)."""
+    a sub-unit's or the 本级's (index/extract/owners.py), unless one unit alone prints the item."""
     if target.ref is not None and target.ref.subunit:
         name = norm(target.ref.name)
         return (_matching(catalog, target, item, tables, lambda f: owner_is(f.owner, name))
@@ -80,7 +80,14 @@ def candidates(catalog: Catalog, target: Target, item: Item, tables: tuple[str, 
         own += _matching(catalog, target, item, tables, lambda f: f.owner == OWN)
         if own:
             return own
-    return _matching(catalog, target, item, tables, lambda f: not f.owner)
+    whole = _matching(catalog, target, item, tables, lambda f: not f.owner)
+    if whole:
+        return whole
+    # printed only inside one unit's rows (a project of one unit): that is the department's figure too;
+    # printed for several units, the department's own figure is not printed
+    # (`over_units`: the question adds the units up, "4家单位的在职人数合计": every unit's figure is an input)
+    owned = _matching(catalog, target, item, tables, lambda f: True)
+    return owned if over_units or len({f.owner for _, f in owned}) == 1 else []
 
 
 def owner_is(owner: str, name: str) -> bool:
@@ -309,9 +316,10 @@ def choose(catalog: Catalog, target: Target, item: Item, hints: Hints = Hints())
         own = printed(catalog, target, concept)  # by identity: the concept's own figure, never a part
         if own is not None and (not hints.measure or _measure_ok(own, hints.measure)):
             return Choice(own, (), ())
-    cands = candidates(catalog, target, item, hints.tables, own_level)
+    over_units = any(w in hints.words for w in _scope_words()["over_units"])
+    cands = candidates(catalog, target, item, hints.tables, own_level, over_units)
     if not cands and not item.code:
-        cands = candidates(catalog, target, _plainer(item), hints.tables, own_level)
+        cands = candidates(catalog, target, _plainer(item), hints.tables, own_level, over_units)
     if hints.measure:
         asked = [(r, f) for r, f in cands if _measure_ok(f, hints.measure, relaxed=True)]
         cands = asked or [(r, f) for r, f in cands if _is_count(f)] if _is_count_measure(hints.measure) else asked
