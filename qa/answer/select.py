@@ -192,8 +192,9 @@ def _subunit_rows(catalog: Catalog, target: Target, item: Item, name: str,
             for i, lab in enumerate(item.labels):
                 if not lab:
                     continue
+                kind = _KIND_WORD.search(lab)
                 if lab in norm(f.row) or lab in norm(f.context) or _names_column(lab, path) \
-                        or _names_column(_KIND_WORD.sub("", lab), path) and _KIND_WORD.search(lab)[0] in f.table:
+                        or (kind is not None and kind[0] in f.table and _names_column(lab[:kind.start()], path)):
                     (generic if lab in _GENERIC else out).append((i, f))
                 elif lab in col:
                     part.append((i, f))
