@@ -98,8 +98,11 @@ def owner_is(owner: str, name: str) -> bool:
     return a == b or (len(b) >= 4 and (a.endswith(b) or b.endswith(a)))
 
 
+_NAME_DROP = str.maketrans("", "", "()（） \t\u3000")
+
+
 def _name_key(name: str) -> str:
-    return re.sub(r"[()（）\s]", "", unicodedata.normalize("NFKC", norm(name)))
+    return unicodedata.normalize("NFKC", norm(name)).translate(_NAME_DROP)
 
 
 def _matching(catalog: Catalog, target: Target, item: Item, tables: tuple[str, ...],
@@ -192,19 +195,26 @@ def _subunit_rows(catalog: Catalog, target: Target, item: Item, name: str,
             for i, lab in enumerate(item.labels):
                 if not lab:
                     continue
-                kind = _KIND_WORD.search(lab)
+                kind = _tail(lab, _KIND_WORDS)
                 if lab in norm(f.row) or lab in norm(f.context) or _names_column(lab, path) \
-                        or (kind is not None and kind[0] in f.table and _names_column(lab[:kind.start()], path)):
+                        or (kind and lab[-2:] in f.table and _names_column(kind, path)):
                     (generic if lab in _GENERIC else out).append((i, f))
                 elif lab in col:
                     part.append((i, f))
-                elif len(head := _TOTAL_TAIL.sub("", lab)) >= 2 and head in norm(f.table) and _MAIN_COL.search(col):
+                elif len(head := _tail(lab, ("合计", "总计")) or lab) >= 2 and head in norm(f.table) \
+                        and _MAIN_COL.search(col):
                     titled.append((i + (0 if "总表" in f.table else 1), f))
     return out or generic or titled or part
 
 
-_TOTAL_TAIL = re.compile(r"(?<=..)(?:合计|总计)$")  # "支出合计" of a unit: its line of the 支出 table
-_KIND_WORD = re.compile(r"(?<=..)(收入|支出)$")  # "一般公共预算收入": the 一般公共预算 column of a 收入 table
+# "一般公共预算收入": the 一般公共预算 column of a 收入 table; "支出合计" of a unit: its line of the 支出 table
+_KIND_WORDS = ("收入", "支出")
+
+
+def _tail(label: str, tails: tuple[str, ...]) -> str:
+    """The label without one of `tails` at its end (at least two characters left), else ""."""
+    t = next((w for w in tails if label.endswith(w) and len(label) >= len(w) + 2), "")
+    return label[:-len(t)] if t else ""
 
 
 def _unit_line(f: Fact, name: str, unit: str) -> bool:

@@ -47,7 +47,7 @@ def _separators() -> tuple[tuple[str, ...], bool]:
     return tuple(sorted(data["separators"], key=len, reverse=True)), bool(data.get("drop_separators"))
 
 
-_MEASURE_TAIL = re.compile(r"\((?:" + "|".join(map(re.escape, sorted(MEASURES, key=len, reverse=True))) + r")\)$")
+_MEASURE_TAILS = tuple(sorted((f"({m})" for m in MEASURES), key=len, reverse=True))
 
 
 def enumeration_forms(label: str) -> tuple[str, ...]:
@@ -55,9 +55,12 @@ def enumeration_forms(label: str) -> tuple[str, ...]:
     separators ("考试机位和场地租赁费"), "A、B和C" for three or more, and (when the data says so) without any;
     a trailing measure ("(万元)") is not said. () for a label that lists nothing."""
     seps, drop = _separators()
-    body = _MEASURE_TAIL.sub("", label)
-    parts = [p for p in re.split("(" + "|".join(map(re.escape, seps)) + ")", body)]
-    items = parts[0::2]
+    tail = next((t for t in _MEASURE_TAILS if label.endswith(t)), "")
+    body = label[:-len(tail)] if tail else label
+    marked = body
+    for sep in seps:  # longest first: "以及" before "及"
+        marked = marked.replace(sep, "\x00")
+    items = marked.split("\x00")
     if len(items) < 2 or any(not _CJK.search(p) for p in items):
         return ()
     joins = [s for s in seps if s != "以及"] + ([""] if drop else [])
