@@ -1,6 +1,8 @@
 """Build eval/more_compare2.jsonl: questions written from the page texts before reading the answer code."""
 import json
-from decimal import Decimal as D, ROUND_HALF_UP
+from decimal import ROUND_HALF_UP
+from decimal import Decimal as D
+
 
 def r2(x): return float(D(x).quantize(D('0.01'), rounding=ROUND_HALF_UP))
 def pct(a, b): return r2(D(a) / D(b) * 100)

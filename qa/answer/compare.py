@@ -53,7 +53,7 @@ def compared(query: Query, catalog: Catalog, lookup: Lookup) -> Draft | None:
     if len(pairs) < 2:
         return None
     operands = _operands(query, pairs, lookup)
-    if operands is None:
+    if operands is None or (query.qtype == "sum" and _summed(operands) is None):
         return None
     return _reply(query, operands)
 
@@ -94,7 +94,7 @@ def _reply(query: Query, operands: list[Operand]) -> Draft:
     lines = [o.draft.text for o in operands]
     derived: list[Derived] = [d for o in operands for d in o.draft.derived]
     facts = list(dict.fromkeys(f for o in operands for f in o.draft.facts))
-    relation = query.relation or "more"
+    relation = "sum" if query.qtype == "sum" else query.relation or "more"
     said, made = _relation(relation, operands)
     lines.append(said)
     derived += made
@@ -106,6 +106,9 @@ def _reply(query: Query, operands: list[Operand]) -> Draft:
 def _relation(relation: str, operands: list[Operand]) -> tuple[str, list[Derived]]:
     """The sentence stating the relation, and the computations it shows."""
     labels = _labels(operands)
+    if relation == "sum":
+        d = compute("sum", _summed(operands) or [])
+        return f"以上合计{_amount(d)}（计算：{d.formula}）。", [d]
     if relation in ("most", "least") or len(operands) > 2:
         best, word = _extreme([o.value for o in operands], relation in ("least", "less"))
         o = operands[best]
@@ -132,7 +135,38 @@ def _relation(relation: str, operands: list[Operand]) -> tuple[str, list[Derived
         d = compute("difference", [big.fact, small.fact])  # type: ignore[list-item]
     except ArithmeticError_:
         return f"{la}比{lb}{word}。", []
-    return f"{la}比{lb}{word}{fmt(d.value, d.measure)}{d.measure}（计算：{d.formula}）。", [d]
+    return f"{la}比{lb}{word}{_amount(d)}（计算：{d.formula}）。", [d]
+
+
+def _amount(d: Derived) -> str:
+    """A computed amount with its unit; one in 元 of ten thousand or more also in 万元, as citizens and the
+    narratives count money ("30964500.00元（即3096.45万元）")."""
+    said = f"{fmt(d.value, d.measure)}{d.measure}"
+    if d.measure != "元" or abs(d.value) < _WAN:
+        return said
+    return f"{said}（即{fmt(d.value / _WAN, '万元')}万元）"
+
+
+_WAN = Decimal(10000)
+
+
+def _summed(operands: Sequence[Operand]) -> list[Fact] | None:
+    """The facts a sum of the operands adds up: each operand's own fact, or the facts of an operand that is
+    itself a sum (a concept no table prints); None when an operand was computed otherwise (last year's
+    figure from a change), which one sum over facts cannot recompute."""
+    out: list[Fact] = []
+    for o in operands:
+        if o.fact is not None:
+            out.append(o.fact)
+        elif o.draft.derived and o.draft.derived[0].op == "sum":
+            out += o.draft.derived[0].inputs
+        else:
+            return None
+    try:
+        compute("sum", out)
+    except ArithmeticError_:
+        return None  # 万元 and 人: no total
+    return out
 
 
 def _extreme(values: Sequence[Decimal], least: bool) -> tuple[int, str]:
@@ -217,9 +251,14 @@ def _ranked_parts(query: Query, catalog: Catalog, t: Target, item: Item) -> Draf
 
 
 def asks_comparison(query: Query) -> bool:
-    """A question the comparison answers: it asks a relation and is not a change, share, sum or text question
-    (those have their own answers)."""
-    return bool(query.relation) and query.qtype not in _OWN_ANSWER and bool(query.items)
+    """A question the operands answer: it asks a relation and is not a change, share or text question (those
+    have their own answers), or it asks the sum of two or more figures ("A和B加起来", "A加上B一共") — each
+    looked up on its own, as a one-item question would be, then added in the open."""
+    if not query.items:
+        return False
+    if query.qtype == "sum":
+        return len(query.targets) * len(query.items) >= 2
+    return bool(query.relation) and query.qtype not in _OWN_ANSWER
 
 
 _OWN_ANSWER = ("text", "growth", "sum", "average", "ratio")

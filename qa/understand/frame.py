@@ -48,6 +48,8 @@ class CompareWords:
     most: tuple[str, ...] = ()
     least: tuple[str, ...] = ()
     difference: tuple[str, ...] = ()
+    gap_links: tuple[str, ...] = ()  # comparative + link + ask asks a difference ("高出多少", "少了多少")
+    gap_asks: tuple[str, ...] = ()
     which: tuple[str, ...] = ()
     comparatives: tuple[str, ...] = ()  # [joins] comparatives: 多, 高, 少 …
     lesser: tuple[str, ...] = ()  # the comparatives that ask for the smaller one (少, 低)
@@ -95,7 +97,7 @@ def relation(text: str, words: CompareWords) -> Relation:
         return "most"
     if any(w in text for w in words.least):
         return "least"
-    if any(w in text for w in words.difference):
+    if any(w in text for w in words.difference) or asks_gap(text, words):
         return "difference"
     plain = text.replace("多少", "")
     at = min((plain.find(w) for w in words.which if w in plain), default=-1)
@@ -103,6 +105,12 @@ def relation(text: str, words: CompareWords) -> Relation:
     if not after:
         return ""
     return "less" if min(after)[2] in words.lesser else "more"
+
+
+def asks_gap(text: str, words: CompareWords) -> bool:
+    """A comparative, a link word and an asking word in a row ("多多少", "高出多少", "少花了几"): by how much."""
+    return any(c + link + ask in text for c in words.comparatives for link in words.gap_links
+               for ask in words.gap_asks)
 
 
 def asks_current(text: str, words: CompareWords) -> int:

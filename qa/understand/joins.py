@@ -19,6 +19,7 @@ class JoinWords:
     sums: tuple[str, ...] = ()
     rank: tuple[str, ...] = ()
     comparatives: tuple[str, ...] = ()
+    subjects: tuple[str, ...] = ()  # "三家", "两个单位": words counting the subjects compared
     verbs: tuple[tuple[str, str], ...] = ()  # verb -> the documents' word for it ("" = dropped), longest first
     money: tuple[str, ...] = ()
 
@@ -29,8 +30,8 @@ def join_words() -> JoinWords:
     joins = data.get("joins", {})
     verbs = sorted(data.get("verbs", {}).items(), key=lambda kv: -len(kv[0]))
     return JoinWords(tuple(joins.get("list", ())), tuple(joins.get("sum", ())), tuple(joins.get("rank", ())),
-                     tuple(joins.get("comparatives", ())), tuple(verbs),
-                     tuple(data.get("companions", {}).get("money", ())))
+                     tuple(joins.get("comparatives", ())), tuple(sorted(joins.get("subjects", ()), key=len, reverse=True)),
+                     tuple(verbs), tuple(data.get("companions", {}).get("money", ())))
 
 
 _ENDS = "，,。？?！!；;　 "
@@ -51,6 +52,8 @@ def without_rank(text: str) -> str:
     """"哪个三公经费多，各多少" -> "三公经费，各多少": a comparison between subjects asks the item of each;
     its asking word (哪个/谁) and the comparative after the item (多/高) are no part of the item."""
     words = join_words()
+    for w in words.subjects:  # "三家哪个培训费最多": the count of subjects is no part of the item
+        text = text.replace(w, "　")
     if not any(w in text for w in words.rank):
         return text
     for w in sorted(words.rank, key=len, reverse=True):

@@ -1,0 +1,66 @@
+"""Operands of a question asking two or more figures: each operand looked up and checked on its own, then
+the operation (sum, difference, times, the largest) computed in the open with its unit. The words that say
+which operation is asked are composed from data (vocabulary.toml [compare], [joins]), not listed phrase by
+phrase."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from budgetqa.answer.arith import compute
+from budgetqa.answer.compare import _amount
+from budgetqa.understand.frame import asks_gap, load_compare_words, relation
+from budgetqa.understand.joins import join_words, without_rank
+from budgetqa.understand.lexicon import vocabulary_data
+
+from tests.fixtures_answer import _doc, _fact
+from tests.test_compare import _all_verified, engine  # noqa: F401  (the module's engine fixture)
+
+WORDS = load_compare_words(vocabulary_data())
+
+
+@pytest.mark.parametrize("text", ["甲的公车运行维护费比公务接待费高出多少", "甲比乙多出来几个", "甲比乙少花了多少",
+                                  "甲的培训费比乙多安排了多少", "甲比乙低多少"])
+def test_a_comparative_a_link_and_an_ask_make_a_difference(text):
+    assert asks_gap(text, WORDS) and relation(text, WORDS) == "difference"
+
+
+@pytest.mark.parametrize("text", ["甲的公务接待费是多少", "甲和乙哪个多", "甲的三公经费有多少钱"])
+def test_no_difference_without_a_comparative_before_the_ask(text):
+    assert not asks_gap(text, WORDS)
+
+
+def test_counted_subjects_are_no_item():
+    assert "两家" in join_words().subjects
+    left = without_rank("　、　三家哪个培训费最多")
+    assert "三家" not in left and "哪个" not in left and "培训费" in left
+
+
+def test_sum_of_two_units_states_each_operand_and_the_total(engine):  # noqa: F811
+    ans = engine.ask("甲市水务局和甲市统计局的公务接待费加起来是多少")
+    assert ans.status == "answered" and "8.21万元" in ans.answer and "1.10万元" in ans.answer
+    assert "以上合计9.31万元（计算：8.21万元 + 1.10万元 = 9.31万元）" in ans.answer and _all_verified(ans)
+
+
+def test_a_sum_word_between_items_is_no_unknown_word(engine):  # noqa: F811
+    ans = engine.ask("甲市水务局培训费加上三公经费一共多少")
+    assert ans.status == "answered", ans.answer
+    assert "以上合计58.18万元" in ans.answer and _all_verified(ans)
+
+
+def test_which_of_two_counted_subjects(engine):  # noqa: F811
+    ans = engine.ask("甲市水务局和甲市统计局这两家哪个公务接待费多")
+    assert ans.status == "answered", ans.answer
+    assert "甲市水务局公务接待费比甲市统计局公务接待费多7.11万元" in ans.answer and _all_verified(ans)
+
+
+def test_a_large_amount_in_yuan_is_also_said_in_wan():
+    doc = _doc("c.pdf", "丙市公安局", 2026)
+    a = _fact(doc, "表13", "公务用车运行维护费", "31,158,000.00", measure="元")
+    b = _fact(doc, "表13", "公务接待费", "193,500.00", measure="元")
+    d = compute("difference", [a, b])
+    assert _amount(d) == "30964500.00元（即3096.45万元）"
+    assert _amount(compute("difference", [b, _fact(doc, "表13", "会议费", "190,000.00", measure="元")])) \
+        == "3500.00元"
+    assert d.value == Decimal("30964500.00")
