@@ -10,6 +10,9 @@ from decimal import Decimal
 import pytest
 from budgetqa.answer.arith import compute
 from budgetqa.answer.compare import _amount
+from budgetqa.app.pipeline import Engine
+from budgetqa.catalog import MemorySource
+from budgetqa.config import load_settings
 from budgetqa.understand.frame import asks_gap, load_compare_words, relation
 from budgetqa.understand.joins import join_words, without_rank
 from budgetqa.understand.lexicon import vocabulary_data
@@ -64,3 +67,22 @@ def test_a_large_amount_in_yuan_is_also_said_in_wan():
     assert _amount(compute("difference", [b, _fact(doc, "表13", "会议费", "190,000.00", measure="元")])) \
         == "3500.00元"
     assert d.value == Decimal("30964500.00")
+
+
+def _parts_apart() -> MemorySource:
+    """A unit whose 三公 parts no one table prints together: the narrative states two, a table the third."""
+    doc = _doc("d.pdf", "丁市信访局", 2026)
+    said = "“三公”经费预算数为8.00万元，其中，公务接待费3.00万元，公务用车购置及运行费5.00万元"
+    return MemorySource([(doc, [
+        _fact(doc, "", "公务接待费", "3.00", section="（二）“三公”经费预算", source="text", context=said),
+        _fact(doc, "", "公务用车购置及运行费", "5.00", section="（二）“三公”经费预算", source="text", context=said),
+        _fact(doc, "一般公共预算“三公”经费支出情况表", "因公出国（境）费", "0.00"),
+    ])])
+
+
+def test_rank_of_parts_no_one_table_prints(tmp_path):
+    eng = Engine(load_settings(home=str(tmp_path)), source=_parts_apart())
+    ans = eng.ask("丁市信访局三公经费里哪项最多")
+    assert ans.status == "answered", ans.answer
+    assert "其中公务用车购置及运行费最多，为5.00万元" in ans.answer and "3.00万元" in ans.answer
+    assert _all_verified(ans)

@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING
 from budgetqa.answer.arith import ArithmeticError_, Derived, compute, fmt, in_measure
 from budgetqa.answer.concepts import matching
 from budgetqa.answer.select import clean_label
-from budgetqa.catalog import Catalog
+from budgetqa.catalog import Catalog, norm
 from budgetqa.index.extract.identity import identity_of, item_key
 from budgetqa.index.model import Fact
 from budgetqa.understand.concepts import concept_of
 from budgetqa.understand.lexicon import has_any
-from budgetqa.understand.understander import Item, Query, Target
+from budgetqa.understand.understander import Item, Query, Target, load_vocabulary
 
 if TYPE_CHECKING:
     from budgetqa.answer.answerer import Draft
@@ -49,7 +49,7 @@ def compared(query: Query, catalog: Catalog, lookup: Lookup) -> Draft | None:
     (the caller answers it as before: a single lookup, a change, or what is missing)."""
     pairs = [(t, i) for t in query.targets for i in query.items]
     if len(pairs) == 1 and query.relation in ("most", "least"):
-        return _ranked_parts(query, catalog, *pairs[0])
+        return _ranked_parts(query, catalog, *pairs[0]) or _parts_looked_up(query, *pairs[0], lookup)
     if len(pairs) < 2:
         return None
     operands = _operands(query, pairs, lookup)
@@ -59,6 +59,8 @@ def compared(query: Query, catalog: Catalog, lookup: Lookup) -> Draft | None:
 
 
 def _operands(query: Query, pairs: Sequence[tuple[Target, Item]], lookup: Lookup) -> list[Operand] | None:
+    """Each (target, item) looked up as a one-target, one-item question; None when one is missing (the plain
+    path then says which)."""
     out: list[Operand] = []
     for t, item in pairs:
         one = replace(query, targets=(t,), items=(item,), qtype="lookup", relation="", year_defaulted=False,
@@ -248,6 +250,33 @@ def _ranked_parts(query: Query, catalog: Catalog, t: Target, item: Item) -> Draf
     text = (f"{t.ref.name}{year}{parts[0].kind or ''}{concept.id}（{table}）分为{'、'.join(names)}："
             f"{each}；其中{top}{word}，为{parts[best].value.strip()}{parts[best].measure}。")
     return Draft("answered", text, tuple(parts), unit=t.ref.name)
+
+
+def _parts_looked_up(query: Query, t: Target, item: Item, lookup: Lookup) -> Draft | None:
+    """"三公经费里哪项最多" where no one table prints every part (a narrative that states them one by one, a
+    table whose cells the text layer dropped): each part the concept names is an operand of its own, looked
+    up and checked alone; the largest (or smallest) is named only when every part is found (a part left out
+    could be the largest)."""
+    concept = concept_of(item)
+    if concept is None or concept.parts is None:
+        return None
+    parts = [(t, _part_item(w)) for w in concept.parts.items]
+    operands = _operands(query, parts, lookup)
+    if operands is None:
+        return None
+    return _reply(query, operands)
+
+
+def _part_item(word: str) -> Item:
+    """A concept's part as an item: the vocabulary entry one of whose labels has the part's key (so the
+    citizens' and the documents' variants of its label are all tried), else the word itself."""
+    key = item_key(word)
+    vocab = load_vocabulary()
+    for name, entry in vocab.items.items():
+        labels = tuple(dict.fromkeys(norm(x) for x in (*entry.get("labels", ()), name)))
+        if any(item_key(x) == key for x in labels):
+            return Item(name, labels, entry.get("table", ""), vocab=True)
+    return Item(word, (norm(word),))
 
 
 def asks_comparison(query: Query) -> bool:
