@@ -5,6 +5,7 @@ phrase."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -86,3 +87,26 @@ def test_rank_of_parts_no_one_table_prints(tmp_path):
     assert ans.status == "answered", ans.answer
     assert "其中公务用车购置及运行费最多，为5.00万元" in ans.answer and "3.00万元" in ans.answer
     assert _all_verified(ans)
+
+
+def _two_scopes() -> MemorySource:
+    """One unit, one year, two documents: the department's 部门预算 and its own offices' 单位预算 (本级)."""
+    dept = replace(_doc("dept.pdf", "戊市教育局", 2026), title="戊市教育局2026年部门预算")
+    own = replace(_doc("own.pdf", "戊市教育局", 2026), title="戊市教育局（本级）2026年单位预算")
+    table = "一般公共预算“三公”经费、会议费、培训费支出表"
+    return MemorySource([(dept, [_fact(dept, table, "培训费", "925.46"), _fact(dept, table, "会议费", "37.97")]),
+                         (own, [_fact(own, table, "培训费", "709.80"), _fact(own, table, "会议费", "0.70")])])
+
+
+def test_own_offices_against_the_whole_department(tmp_path):
+    eng = Engine(load_settings(home=str(tmp_path)), source=_two_scopes())
+    ans = eng.ask("戊市教育局本级的培训费比整个部门少多少")
+    assert ans.status == "answered", ans.answer
+    assert "戊市教育局（本级）" in ans.answer and "戊市教育局（部门）" in ans.answer
+    assert "本级培训费比部门培训费少215.66万元（计算：925.46万元 - 709.80万元 = 215.66万元）" in ans.answer
+    assert _all_verified(ans)
+    both = eng.ask("戊市教育局全系统和本级的会议费分别多少")
+    assert "37.97万元" in both.answer and "0.70万元" in both.answer
+    assert both.answer.index("37.97") < both.answer.index("0.70")  # in the question's order
+    alone = eng.ask("戊市教育局本级的培训费是多少")
+    assert "709.80万元" in alone.answer and "925.46" not in alone.answer and "（本级）" not in alone.answer

@@ -187,11 +187,13 @@ def _labels(operands: Sequence[Operand]) -> list[str]:
     """What tells the operands apart: the unit where units differ, the year where years differ, then the item
     ("湖州市交通运输局公务接待费", "2025年机关运行经费")."""
     units = len({o.target.ref.name for o in operands}) > 1
+    scopes = len({o.target.scope for o in operands}) > 1  # 本级 and 部门: a unit's two documents
     years = len({_year_of(o) for o in operands}) > 1
     one_item = len({o.item.text for o in operands}) == 1  # one item asked: named alike, as the question names it
     out = []
     for o in operands:
-        parts = [o.target.ref.name if units else "", f"{_year_of(o)}年" if years and _year_of(o) else "",
+        parts = [o.target.ref.name if units else "", o.target.scope if scopes else "",
+                 f"{_year_of(o)}年" if years and _year_of(o) else "",
                  _asked(o.item) if one_item else _item_of(o)]
         out.append("".join(parts))
     return out

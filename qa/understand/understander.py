@@ -91,6 +91,7 @@ class Target:
     year: int | None
     kind: str | None
     prior: bool = False  # the year asked is the year before the document's: its 上年 columns answer
+    scope: str = ""  # "本级" / "部门" when the question asks both of a unit's documents of one year
 
 
 @dataclass(frozen=True)
@@ -375,15 +376,18 @@ class Understander:
         defaulted = False
         years = query.years if len(query.years) > 1 else ((query.year,) if query.year else (None,))
         own_level = has_any(query.question, "own_level")
+        levels = _levels(query.question) if own_level else (False,)
         for i, group in enumerate(refs):
             for ref in group:
                 for y in (own[i],) if own else years:
-                    t, why = self._pick(ref, y, query.kind, own_level)
-                    if t is None:
-                        problems.append(why)
-                    else:
-                        targets.append(t)
-                        defaulted = defaulted or y is None
+                    picked = [self._pick(ref, y, query.kind, level) for level in levels]
+                    scoped = len({t.docs for t, _ in picked if t is not None}) > 1  # two documents: say which
+                    for level, (t, why) in zip(levels, picked, strict=True):
+                        if t is None:
+                            problems.append(why)
+                        else:
+                            targets.append(replace(t, scope="本级" if level else "部门") if scoped else t)
+                            defaulted = defaulted or y is None
         problem = "；".join(dict.fromkeys(problems)) if not targets else ""
         return tuple(targets), problem, defaulted
 
@@ -658,6 +662,16 @@ def _own_years(text: str, mentions: Sequence[Mention], years: tuple[int, ...]) -
     if not all(text[m.end:].lstrip().startswith(f"{y}年") for m, y in zip(mentions, years, strict=True)):
         return ()
     return years
+
+
+def _levels(question: str) -> tuple[bool, ...]:
+    """The document scopes a question naming 本级 asks, in its order: the own offices only, or also the whole
+    department when it names that too ("本级和整个部门的…", "全系统比本级多多少")."""
+    whole = [question.find(w) for w in words("whole_department") if w in question]
+    if not whole:
+        return (True,)
+    own = min(question.find(w) for w in words("own_level") if w in question)
+    return (True, False) if own < min(whole) else (False, True)
 
 
 def _has_cjk(text: str) -> bool:
