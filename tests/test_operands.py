@@ -110,3 +110,23 @@ def test_own_offices_against_the_whole_department(tmp_path):
     assert both.answer.index("37.97") < both.answer.index("0.70")  # in the question's order
     alone = eng.ask("戊市教育局本级的培训费是多少")
     assert "709.80万元" in alone.answer and "925.46" not in alone.answer and "（本级）" not in alone.answer
+
+
+def test_a_clause_naming_only_a_period_is_about_the_item_before():
+    from budgetqa.understand.frame import Frame, needs_item
+    from budgetqa.understand.understander import load_vocabulary
+    words = load_vocabulary().frames
+    for clause in ("，今年是多少", "去年呢？", "2025年是多少"):
+        assert needs_item(Frame(clause, clause, "lookup"), False, words), clause
+    assert not needs_item(Frame("，有多少辆车", "，有多少辆车", "lookup"), False, words)  # a count of its own
+    assert not needs_item(Frame("今年是多少", "今年是多少", "lookup"), True, words)  # it names its own item
+
+
+def test_this_year_after_last_year_end_to_end(engine):  # noqa: F811
+    ans = engine.ask("甲市水务局的机关运行经费去年是多少，今年是多少")
+    assert "158.61万元" in ans.answer and "150.63万元" in ans.answer and _all_verified(ans)
+
+
+def test_times_of_a_zero_is_said(engine):  # noqa: F811
+    ans = engine.ask("甲市水务局的会议费是因公出国（境）费的几倍")
+    assert "无法计算倍数" in ans.answer

@@ -121,8 +121,8 @@ def _relation(relation: str, operands: list[Operand]) -> tuple[str, list[Derived
             return "", []
         try:
             d = compute("times", [a.fact, b.fact])
-        except ArithmeticError_:
-            return "", []
+        except ArithmeticError_ as exc:
+            return f"{la}不能按{lb}计算倍数：{exc}。", []  # "会议费0.00万元": said, not left out
         return f"{la}是{lb}的{fmt(d.value)}倍（计算：{d.formula}）。", [d]
     if a.value == b.value:
         return f"{la}与{lb}相等。", []

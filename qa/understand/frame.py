@@ -37,6 +37,7 @@ class FrameWords:
     compare_before: tuple[str, ...] = ("比", "较", "与", "同", "相比")
     item_after: tuple[str, ...] = ("结转", "结余", "末", "底", "同期")
     each: tuple[str, ...] = ("各", "分别", "都")
+    periods: tuple[str, ...] = ("今年", "去年", "上年", "年")
     operations: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
@@ -249,7 +250,18 @@ def with_item(frame: Frame, item: str, words: FrameWords) -> Frame:
 def needs_item(frame: Frame, has_items: bool, words: FrameWords) -> bool:
     """A part always narrows the item before; a follow-up inherits it when it names none of its own."""
     start = frame.clause.lstrip("，, ")
-    return start.startswith(words.part) or (not has_items and start.startswith(words.follow))
+    return start.startswith(words.part) or (not has_items and (start.startswith(words.follow)
+                                                                 or _period_only(start, frame.subject, words)))
+
+
+def _period_only(clause: str, subject: str, words: FrameWords) -> bool:
+    """The clause names a period and asks, nothing else ("今年是多少", "2025年呢"): no item of its own."""
+    rest = clause.replace(subject, "") if subject else clause
+    if not any(w in rest for w in words.periods):
+        return False
+    for w in sorted((*words.periods, *words.bare), key=len, reverse=True):
+        rest = rest.replace(w, "")
+    return not "".join(c for c in rest if not c.isdecimal()).strip()
 
 
 def _strip_part(clause: str, words: FrameWords) -> str:
