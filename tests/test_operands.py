@@ -130,3 +130,17 @@ def test_this_year_after_last_year_end_to_end(engine):  # noqa: F811
 def test_times_of_a_zero_is_said(engine):  # noqa: F811
     ans = engine.ask("甲市水务局的会议费是因公出国（境）费的几倍")
     assert "无法计算倍数" in ans.answer
+
+
+@pytest.mark.parametrize("text,units_total,rows", [
+    ("福州市医疗保障局部门预算里4家单位的在职人数合计是多少？", True, True),
+    ("4 家单位的在职人数加起来", True, True),
+    ("西安市医疗保障局办公费两行加起来一共是多少元？", False, True),
+    ("所有行的合计", False, True),
+    ("三公经费一共多少", False, False),
+    ("各单位的三公经费合计", False, False),  # no number: the printed total
+    ("两个单位合计多少", False, False),
+])
+def test_sums_over_rows_are_words_not_patterns(text, units_total, rows):
+    from budgetqa.understand.joins import counted_units_total, counts_rows
+    assert counted_units_total(text) == units_total and counts_rows(text) == rows

@@ -48,6 +48,38 @@ def sum_joined(text: str, spans: Iterable[tuple[int, int]]) -> bool:
     return False
 
 
+def counted_units_total(text: str) -> bool:
+    """"4家单位的在职人数合计": units counted by a number, a total word after them — the rows of one column
+    added up ([joins] counted_units, row_totals)."""
+    data = lexicon.vocabulary_data().get("joins", {})
+    return any(text[at:].find(t) > 0 for at in _after_number(text, data.get("counted_units", ()))
+               for t in data.get("row_totals", ()))
+
+
+def counts_rows(text: str) -> bool:
+    """"4家单位", "办公费两行", "所有行": the question counts units or rows, so a sum is over them, not the
+    printed total ([joins] counted_units, rows, row_quantifiers)."""
+    data = lexicon.vocabulary_data().get("joins", {})
+    if _after_number(text, data.get("counted_units", ())) or _after_number(text, data.get("rows", ())):
+        return True
+    return any(text[:at].rstrip().endswith(tuple(data.get("row_quantifiers", ())))
+               for w in data.get("rows", ()) for at in _find_all(text, w))
+
+
+def _after_number(text: str, ws: Iterable[str]) -> list[int]:
+    """Where one of the words stands right after a number ("4家单位", "4 家单位")."""
+    return [at for w in ws for at in _find_all(text, w) if text[:at].rstrip()[-1:].isdecimal()]
+
+
+def _find_all(text: str, w: str) -> list[int]:
+    out: list[int] = []
+    at = text.find(w)
+    while at >= 0 and w:
+        out.append(at)
+        at = text.find(w, at + 1)
+    return out
+
+
 def without_rank(text: str) -> str:
     """"哪个三公经费多，各多少" -> "三公经费，各多少": a comparison between subjects asks the item of each;
     its asking word (哪个/谁) and the comparative after the item (多/高) are no part of the item."""

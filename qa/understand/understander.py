@@ -37,6 +37,8 @@ from budgetqa.understand.frame import (
 )
 from budgetqa.understand.joins import (
     asks_money,
+    counted_units_total,
+    counts_rows,
     join_words,
     short_form_spans,
     sum_joined,
@@ -235,10 +237,10 @@ class Understander:
             qtype = "sum"
         if qtype in ("lookup", "compare") and len(items) >= 2 and sum_joined(norm(residue), _spans(norm(residue), items)):
             qtype = "sum"  # "基本工资加绩效工资是多少": one figure, the two items' total
-        if qtype == "lookup" and len(items) == 1 and re.search(r"\d+\s*[家个]单位.*(?:合计|总计|加起来|一共)", clean):
+        if qtype == "lookup" and len(items) == 1 and counted_units_total(clean):
             qtype = "sum"  # "4家单位的在职人数合计": the rows of one column
         elif qtype == "sum" and len(items) == 1 and len({t.ref.name for t in targets}) == 1 \
-                and not re.search(r"\d+\s*[家个]单位|(?:[两几各\d]|所有|每一?)\s*行", clean):
+                and not counts_rows(clean):
             qtype = "lookup"  # "三公经费一共多少": the total is printed
         if len({t.ref.name for t in targets}) > 1 and qtype == "lookup":
             qtype = "compare"
