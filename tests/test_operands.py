@@ -144,3 +144,25 @@ def test_times_of_a_zero_is_said(engine):  # noqa: F811
 def test_sums_over_rows_are_words_not_patterns(text, units_total, rows):
     from budgetqa.understand.joins import counted_units_total, counts_rows
     assert counted_units_total(text) == units_total and counts_rows(text) == rows
+
+
+def test_a_computed_operand_is_a_term_the_checker_recomputes():
+    from budgetqa.answer.arith import combine, of_fact, recompute
+    from budgetqa.check.checker import Figure, matches_derived
+    doc = _doc("e.pdf", "己市审计局", 2026)
+    now = _fact(doc, "", "培训费预算支出", "21.00", source="text")
+    less = _fact(doc, "", "培训费预算支出减少", "17.60", source="text")
+    last = compute("sum", [now, less])  # last year's figure from "较上年减少17.60万元"
+    d = combine("times", [of_fact(now), last])
+    assert d.value == Decimal("0.54") and d.measure == "倍" and set(d.inputs) == {now, less}
+    assert d.formula == "21.00万元 ÷ 38.60万元 = 0.54倍" and recompute(d) == d
+    assert matches_derived(Figure(Decimal("0.54"), "0.54", "倍", 0, 4), d)
+    assert not matches_derived(Figure(Decimal("0.55"), "0.55", "倍", 0, 4), d)
+    total = combine("sum", [of_fact(now), last])
+    assert total.value == Decimal("59.60") and "21.00万元 + 38.60万元" in total.formula
+
+
+def test_sum_of_this_year_and_last_end_to_end(engine):  # noqa: F811
+    ans = engine.ask("甲市水务局去年和今年的机关运行经费加起来多少")
+    assert ans.status == "answered", ans.answer
+    assert "以上合计309.24万元" in ans.answer and _all_verified(ans)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from budgetqa.answer.arith import ArithmeticError_, Derived, compute, fmt, in_measure
+from budgetqa.answer.arith import ArithmeticError_, Derived, combine, fmt, in_measure, of_fact
 from budgetqa.answer.concepts import matching
 from budgetqa.answer.select import clean_label
 from budgetqa.catalog import Catalog, norm
@@ -53,7 +53,7 @@ def compared(query: Query, catalog: Catalog, lookup: Lookup) -> Draft | None:
     if len(pairs) < 2:
         return None
     operands = _operands(query, pairs, lookup)
-    if operands is None or (query.qtype == "sum" and _summed(operands) is None):
+    if operands is None or (query.qtype == "sum" and not _summable(operands)):
         return None
     return _reply(query, operands)
 
@@ -109,7 +109,7 @@ def _relation(relation: str, operands: list[Operand]) -> tuple[str, list[Derived
     """The sentence stating the relation, and the computations it shows."""
     labels = _labels(operands)
     if relation == "sum":
-        d = compute("sum", _summed(operands) or [])
+        d = combine("sum", [_term(o) for o in operands])
         return f"以上合计{_amount(d)}（计算：{d.formula}）。", [d]
     if relation in ("most", "least") or len(operands) > 2:
         best, word = _extreme([o.value for o in operands], relation in ("least", "less"))
@@ -117,10 +117,8 @@ def _relation(relation: str, operands: list[Operand]) -> tuple[str, list[Derived
         return f"其中{labels[best]}{word}，为{_shown(o)}。", []
     (a, la), (b, lb) = zip(operands, labels, strict=True)
     if relation == "times":
-        if a.fact is None or b.fact is None:
-            return "", []
         try:
-            d = compute("times", [a.fact, b.fact])
+            d = combine("times", [_term(a), _term(b)])
         except ArithmeticError_ as exc:
             return f"{la}不能按{lb}计算倍数：{exc}。", []  # "会议费0.00万元": said, not left out
         return f"{la}是{lb}的{fmt(d.value)}倍（计算：{d.formula}）。", [d]
@@ -131,10 +129,8 @@ def _relation(relation: str, operands: list[Operand]) -> tuple[str, list[Derived
         la, lb, word = lb, la, "多"
     elif relation == "less" and word == "多":  # "哪个少": the smaller one is named first
         la, lb, word = lb, la, "少"
-    if a.fact is None or b.fact is None:  # a computed figure: said which is larger, not recomputed here
-        return f"{la}比{lb}{word}。", []
     try:
-        d = compute("difference", [big.fact, small.fact])  # type: ignore[list-item]
+        d = combine("difference", [_term(big), _term(small)])
     except ArithmeticError_:
         return f"{la}比{lb}{word}。", []
     return f"{la}比{lb}{word}{_amount(d)}（计算：{d.formula}）。", [d]
@@ -152,23 +148,18 @@ def _amount(d: Derived) -> str:
 _WAN = Decimal(10000)
 
 
-def _summed(operands: Sequence[Operand]) -> list[Fact] | None:
-    """The facts a sum of the operands adds up: each operand's own fact, or the facts of an operand that is
-    itself a sum (a concept no table prints); None when an operand was computed otherwise (last year's
-    figure from a change), which one sum over facts cannot recompute."""
-    out: list[Fact] = []
-    for o in operands:
-        if o.fact is not None:
-            out.append(o.fact)
-        elif o.draft.derived and o.draft.derived[0].op == "sum":
-            out += o.draft.derived[0].inputs
-        else:
-            return None
+def _term(o: Operand) -> Derived:
+    """The operand as a term of the relation's computation: its printed figure, or the computation that gave
+    it (last year's figure from a change, a concept's sum of parts), recomputed by the checker from its facts."""
+    return of_fact(o.fact) if o.fact is not None else o.draft.derived[0]
+
+
+def _summable(operands: Sequence[Operand]) -> bool:
     try:
-        compute("sum", out)
+        combine("sum", [_term(o) for o in operands])
     except ArithmeticError_:
-        return None  # 万元 and 人: no total
-    return out
+        return False  # 万元 and 人: no total
+    return True
 
 
 def _extreme(values: Sequence[Decimal], least: bool) -> tuple[int, str]:

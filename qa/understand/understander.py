@@ -214,7 +214,7 @@ class Understander:
             targets, problem = self._previous(targets, kind, asks_current(dated, self.vocab.compare),
                                               dated.find(relative[0]), has_any(base.question, "own_level"))
             defaulted = False
-        if targets and all(t.prior for t in targets):
+        if targets and any(t.prior for t in targets):  # "去年", also beside "今年": the targets say the years
             for w in sorted(self.vocab.frames.previous, key=len, reverse=True):
                 residue = residue.replace(w, "")  # "上年（2023年）": the year already says it
         items, unexplained = self._items(residue, targets, qtype)
@@ -239,7 +239,7 @@ class Understander:
             qtype = "sum"  # "基本工资加绩效工资是多少": one figure, the two items' total
         if qtype == "lookup" and len(items) == 1 and counted_units_total(clean):
             qtype = "sum"  # "4家单位的在职人数合计": the rows of one column
-        elif qtype == "sum" and len(items) == 1 and len({t.ref.name for t in targets}) == 1 \
+        elif qtype == "sum" and len(items) == 1 and len({(t.ref.name, t.year, t.scope) for t in targets}) == 1 \
                 and not counts_rows(clean):
             qtype = "lookup"  # "三公经费一共多少": the total is printed
         if len({t.ref.name for t in targets}) > 1 and qtype == "lookup":
