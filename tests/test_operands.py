@@ -166,3 +166,23 @@ def test_sum_of_this_year_and_last_end_to_end(engine):  # noqa: F811
     ans = engine.ask("甲市水务局去年和今年的机关运行经费加起来多少")
     assert ans.status == "answered", ans.answer
     assert "以上合计309.24万元" in ans.answer and _all_verified(ans)
+
+
+@pytest.mark.parametrize("text,want", [
+    ("甲和乙的三公经费谁高？高多少？是几倍？", ["difference", "times"]),
+    ("甲是乙的几倍，差多少", ["times", "difference"]),
+    ("甲和乙哪个的公务接待费多？各多少", ["more"]),
+    ("三公经费里哪项最多", ["most"]),
+    ("甲和乙的公务接待费各是多少", []),
+])
+def test_every_relation_asked_in_its_order(text, want):
+    from budgetqa.understand.frame import relations
+    assert relations(text, WORDS) == want
+
+
+def test_higher_by_how_much_and_how_many_times_end_to_end(engine):  # noqa: F811
+    ans = engine.ask("甲市统计局和甲市水务局的公务接待费谁高？高多少？是几倍？")
+    assert ans.status == "answered", ans.answer
+    assert "甲市水务局公务接待费比甲市统计局公务接待费多7.11万元" in ans.answer
+    assert "甲市水务局公务接待费是甲市统计局公务接待费的7.46倍（计算：8.21万元 ÷ 1.10万元 = 7.46倍）" in ans.answer
+    assert _all_verified(ans)

@@ -23,6 +23,7 @@ from budgetqa.catalog import Catalog, norm
 from budgetqa.index.extract.identity import identity_of, item_key
 from budgetqa.index.model import Fact
 from budgetqa.understand.concepts import concept_of
+from budgetqa.understand.frame import relations
 from budgetqa.understand.lexicon import has_any
 from budgetqa.understand.understander import Item, Query, Target, load_vocabulary
 
@@ -96,17 +97,32 @@ def _reply(query: Query, operands: list[Operand]) -> Draft:
     lines = [o.draft.text for o in operands]
     derived: list[Derived] = [d for o in operands for d in o.draft.derived]
     facts = list(dict.fromkeys(f for o in operands for f in o.draft.facts))
-    relation = "sum" if query.qtype == "sum" else query.relation or "more"
-    said, made = _relation(relation, operands)
-    lines.append(said)
-    derived += made
+    asked = _relations_asked(query)
+    for relation in asked:  # "谁高？高多少？是几倍？": each relation asked, in its order
+        # "高多少？是几倍？": the multiple after a difference is the larger's over the smaller's
+        said, made = _relation(relation, operands, larger_first=len(asked) > 1)
+        if said not in lines:
+            lines.append(said)
+            derived += made
     units = {o.target.ref.name for o in operands}
     return Draft("answered", "".join(lines), tuple(facts), tuple(derived),
                  unit=operands[0].target.ref.name if len(units) == 1 else None)
 
 
-def _relation(relation: str, operands: list[Operand]) -> tuple[str, list[Derived]]:
-    """The sentence stating the relation, and the computations it shows."""
+def _relations_asked(query: Query) -> list[str]:
+    """The relations the frame asks of its operands: a sum; or every comparison its words ask, in their order
+    (budgetqa.understand.frame.relations); "which is larger" when it asks none by name."""
+    if query.qtype == "sum":
+        return ["sum"]
+    found: list[str] = list(relations(query.question, load_vocabulary().compare))
+    if query.relation and query.relation not in found:
+        found.insert(0, query.relation)
+    return found or ["more"]
+
+
+def _relation(relation: str, operands: list[Operand], larger_first: bool = False) -> tuple[str, list[Derived]]:
+    """The sentence stating the relation, and the computations it shows; with `larger_first` a multiple is the
+    larger figure's over the smaller's, whatever their order in the question."""
     labels = _labels(operands)
     if relation == "sum":
         d = combine("sum", [_term(o) for o in operands])
@@ -116,6 +132,8 @@ def _relation(relation: str, operands: list[Operand]) -> tuple[str, list[Derived
         o = operands[best]
         return f"其中{labels[best]}{word}，为{_shown(o)}。", []
     (a, la), (b, lb) = zip(operands, labels, strict=True)
+    if larger_first and b.value > a.value:
+        (a, la), (b, lb) = (b, lb), (a, la)
     if relation == "times":
         try:
             d = combine("times", [_term(a), _term(b)])

@@ -108,6 +108,30 @@ def relation(text: str, words: CompareWords) -> Relation:
     return "less" if min(after)[2] in words.lesser else "more"
 
 
+def relations(text: str, words: CompareWords) -> list[Relation]:
+    """Every relation the clause asks, in the order it asks them ("谁高？高多少？是几倍？": more, difference,
+    times); a which-word's "more" only when nothing else is asked (a difference or a rank names the larger)."""
+    at: dict[Relation, int] = {}
+    for rel, ws in (("times", words.times), ("most", words.most), ("least", words.least),
+                    ("difference", words.difference)):
+        hits = [text.find(w) for w in ws if w in text]
+        if hits:
+            at[rel] = min(hits)  # type: ignore[index]
+    gap = _gap_at(text, words)
+    if gap >= 0:
+        at["difference"] = min(at.get("difference", gap), gap)
+    if not at:  # "哪个多": only when nothing else is asked (a difference or a rank names the larger itself)
+        which = relation(text, words)
+        return [which] if which else []
+    return sorted(at, key=lambda r: at[r])
+
+
+def _gap_at(text: str, words: CompareWords) -> int:
+    hits = [text.find(c + link + ask) for c in words.comparatives for link in words.gap_links
+            for ask in words.gap_asks if c + link + ask in text]
+    return min(hits, default=-1)
+
+
 def asks_gap(text: str, words: CompareWords) -> bool:
     """A comparative, a link word and an asking word in a row ("多多少", "高出多少", "少花了几"): by how much."""
     return any(c + link + ask in text for c in words.comparatives for link in words.gap_links
