@@ -186,3 +186,9 @@ def test_higher_by_how_much_and_how_many_times_end_to_end(engine):  # noqa: F811
     assert "甲市水务局公务接待费比甲市统计局公务接待费多7.11万元" in ans.answer
     assert "甲市水务局公务接待费是甲市统计局公务接待费的7.46倍（计算：8.21万元 ÷ 1.10万元 = 7.46倍）" in ans.answer
     assert _all_verified(ans)
+
+
+def test_a_bracketed_place_after_a_unit_names_no_item():
+    assert "无锡" not in without_rank("　和　（无锡）谁的招待费多")
+    assert "（本级）" in without_rank("　（本级）的培训费")  # 本级 still narrows the figure
+    assert "（公务用车）" in without_rank("　的运行费（公务用车）")  # not right after a unit: part of the item

@@ -86,6 +86,7 @@ def without_rank(text: str) -> str:
     words = join_words()
     for w in words.subjects:  # "三家哪个培训费最多": the count of subjects is no part of the item
         text = text.replace(w, "　")
+    text = _without_unit_qualifiers(text)
     if not any(w in text for w in words.rank):
         return text
     for w in sorted(words.rank, key=len, reverse=True):
@@ -96,6 +97,21 @@ def without_rank(text: str) -> str:
             out = out.replace(c + end, end)
         if out.endswith(c) and not out.endswith("多少"):
             out = out[: -len(c)]
+    return out
+
+
+def _without_unit_qualifiers(text: str) -> str:
+    """"应急管理局和住建局（无锡）": words in brackets right after a unit's place ("　", where the unit's name
+    stood in the residue) say which unit, not which item; 本级 in brackets still narrows the figure."""
+    out = text
+    for open_, close in (("（", "）"), ("(", ")")):
+        at = out.find("　" + open_)
+        while at >= 0:
+            end = out.find(close, at)
+            inner = out[at + 2:end] if end > 0 else ""
+            if inner and all("\u4e00" <= c <= "\u9fff" for c in inner) and not lexicon.has_any(inner, "own_level"):
+                out = out[:at + 1] + out[end + 1:]
+            at = out.find("　" + open_, at + 1)
     return out
 
 
