@@ -192,3 +192,14 @@ def test_a_bracketed_place_after_a_unit_names_no_item():
     assert "无锡" not in without_rank("　和　（无锡）谁的招待费多")
     assert "（本级）" in without_rank("　（本级）的培训费")  # 本级 still narrows the figure
     assert "（公务用车）" in without_rank("　的运行费（公务用车）")  # not right after a unit: part of the item
+
+
+def test_a_clause_asking_only_the_total_sums_the_clause_before(engine):  # noqa: F811
+    from budgetqa.understand.frame import clauses
+    from budgetqa.understand.understander import load_vocabulary
+    words = load_vocabulary().frames
+    assert len(clauses("甲和乙的培训费各是多少？一共多少？", words)) == 1
+    assert len(clauses("甲的会议费和培训费分别多少，加起来多少", words)) == 1
+    ans = engine.ask("甲市水务局和甲市统计局的公务接待费各是多少？一共多少？")
+    assert "8.21万元" in ans.answer and "1.10万元" in ans.answer and "以上合计9.31万元" in ans.answer
+    assert _all_verified(ans)
