@@ -203,3 +203,11 @@ def test_a_clause_asking_only_the_total_sums_the_clause_before(engine):  # noqa:
     ans = engine.ask("甲市水务局和甲市统计局的公务接待费各是多少？一共多少？")
     assert "8.21万元" in ans.answer and "1.10万元" in ans.answer and "以上合计9.31万元" in ans.answer
     assert _all_verified(ans)
+
+
+def test_one_unit_as_a_percentage_of_another_end_to_end(engine):  # noqa: F811
+    assert relation("甲是乙的百分之几", WORDS) == "ratio"
+    ans = engine.ask("甲市统计局的公务接待费是甲市水务局的百分之多少")
+    assert "甲市统计局公务接待费相当于甲市水务局公务接待费的13.40%（计算：1.10万元 ÷ 8.21万元 × 100 = 13.40%）" \
+        in ans.answer, ans.answer
+    assert _all_verified(ans)

@@ -134,6 +134,12 @@ def _relation(relation: str, operands: list[Operand], larger_first: bool = False
     (a, la), (b, lb) = zip(operands, labels, strict=True)
     if larger_first and b.value > a.value:
         (a, la), (b, lb) = (b, lb), (a, la)
+    if relation == "ratio":
+        try:
+            d = combine("ratio", [_term(a), _term(b)])
+        except ArithmeticError_ as exc:
+            return f"{la}不能按{lb}计算百分比：{exc}。", []
+        return f"{la}相当于{lb}的{fmt(d.value)}%（计算：{d.formula}）。", [d]
     if relation == "times":
         try:
             d = combine("times", [_term(a), _term(b)])

@@ -20,7 +20,7 @@ Operation = Literal["lookup", "sum", "difference", "ratio", "change", "compare",
 # "difference" by how much
 # ("A比B多多少"); "times" how many times ("A是B的几倍"); "most"/"least" the largest/smallest of several or of a
 # concept's parts ("三公经费里哪项最多").
-Relation = Literal["", "more", "less", "difference", "times", "most", "least"]
+Relation = Literal["", "more", "less", "difference", "times", "ratio", "most", "least"]
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,7 @@ class CompareWords:
     """The words (vocabulary.toml [compare]) that say what a comparison asks."""
 
     times: tuple[str, ...] = ()
+    percent: tuple[str, ...] = ()  # "今年是去年的百分之多少": one figure as a percentage of another
     most: tuple[str, ...] = ()
     least: tuple[str, ...] = ()
     difference: tuple[str, ...] = ()
@@ -94,6 +95,8 @@ def relation(text: str, words: CompareWords) -> Relation:
     "which is larger" only with a comparative after it ("哪个多", "谁的招待费高"), not in "多少"."""
     if any(w in text for w in words.times):
         return "times"
+    if any(w in text for w in words.percent):
+        return "ratio"
     if any(w in text for w in words.most):
         return "most"
     if any(w in text for w in words.least):
@@ -112,7 +115,7 @@ def relations(text: str, words: CompareWords) -> list[Relation]:
     """Every relation the clause asks, in the order it asks them ("谁高？高多少？是几倍？": more, difference,
     times); a which-word's "more" only when nothing else is asked (a difference or a rank names the larger)."""
     at: dict[Relation, int] = {}
-    for rel, ws in (("times", words.times), ("most", words.most), ("least", words.least),
+    for rel, ws in (("times", words.times), ("ratio", words.percent), ("most", words.most), ("least", words.least),
                     ("difference", words.difference)):
         hits = [text.find(w) for w in ws if w in text]
         if hits:
