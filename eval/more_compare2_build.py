@@ -2,13 +2,19 @@
 import json
 from decimal import ROUND_HALF_UP
 from decimal import Decimal as D
+from typing import Any
 
 
-def r2(x): return float(D(x).quantize(D('0.01'), rounding=ROUND_HALF_UP))
-def pct(a, b): return r2(D(a) / D(b) * 100)
-def times(a, b): return r2(D(a) / D(b))
-def sub(a, b): return r2(D(a) - D(b))
-def add(*xs): return r2(sum(D(x) for x in xs))
+def r2(x: D) -> float:
+    return float(D(x).quantize(D('0.01'), rounding=ROUND_HALF_UP))
+def pct(a: str, b: str) -> float:
+    return r2(D(a) / D(b) * 100)
+def times(a: str, b: str) -> float:
+    return r2(D(a) / D(b))
+def sub(a: str, b: str) -> float:
+    return r2(D(a) - D(b))
+def add(*xs: str) -> float:
+    return r2(sum((D(x) for x in xs), D(0)))
 
 SJ = ('020_西安_2026年西安市审计局部门预算', '西安市审计局')
 XF = ('020_西安_2026年西安市信访局部门预算', '西安市信访局')
@@ -26,10 +32,11 @@ WXTJ = ('014_无锡_2026年无锡市统计局部门预算', '无锡市统计局'
 WXJY = ('014_无锡_教育局_2026年部门预算', '无锡市教育局')
 WXJYB = ('014_无锡_2026年无锡市教育局部门预算', '无锡市教育局')
 W = '万元'
-Q = []
+Q: list[dict[str, object]] = []
 
-def q(type_, shape, text, values, src, note, docs=None, must=None):
-    d = {'type': type_, 'q': text, 'values': values}
+def q(type_: str, shape: str, text: str, values: list[list[Any]], src: tuple[str, str] | None, note: str,
+      docs: list[tuple[str, str]] | None = None, must: list[str] | None = None) -> None:
+    d: dict[str, object] = {'type': type_, 'q': text, 'values': values}
     if must:
         d['must'] = must
     if src is not None:
@@ -174,4 +181,5 @@ with open('/work/wt/compare2/eval/more_compare2.jsonl', 'w', encoding='utf-8') a
     for i, d in enumerate(Q, 1):
         d = {'id': f'cmp2_{i:03d}', **d}
         f.write(json.dumps(d, ensure_ascii=False) + '\n')
-print(len(Q), 'questions;', len({x for d in Q for x in ([d['doc']] if 'doc' in d else []) + d.get('docs', [])}), 'documents')
+DOCS = {str(d['doc']) for d in Q if 'doc' in d} | {x for d in Q for x in d.get('docs', []) or []}  # type: ignore[attr-defined]
+print(len(Q), 'questions;', len(DOCS), 'documents')
