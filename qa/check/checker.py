@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from budgetqa.answer.arith import Derived, compute
+from budgetqa.answer.arith import Derived, recompute
 from budgetqa.index.extract.identity import identity_of, item_key
 from budgetqa.index.model import MONEY_FACTORS, Fact
 from budgetqa.index.read.years import without_base_years, years_in
@@ -71,7 +71,7 @@ def matches(fig: Figure, fact: Fact) -> bool:
 def matches_derived(fig: Figure, d: Derived) -> bool:
     """Recompute from the cited facts (never trust the stated value) and compare to printed precision."""
     try:
-        again = compute(d.op, d.inputs)
+        again = recompute(d)  # a computed operand (budgetqa.answer.arith terms) is recomputed from its facts
     except ValueError:
         return False
     if again.measure != fig.measure and not (again.measure in MONEY_FACTORS and fig.measure in MONEY_FACTORS):
