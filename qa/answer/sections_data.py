@@ -28,6 +28,9 @@ class SectionWords:
     page_footer: tuple[str, ...]
     project_columns: tuple[str, ...]
     project_roles: tuple[str, ...]
+    project_categories: tuple[str, ...]
+    project_totals: tuple[str, ...]
+    project_tables: dict[str, str]
     keys: dict[str, tuple[str, ...]]
     continues: tuple[str, ...]
     change_marks: tuple[str, ...]
@@ -52,6 +55,8 @@ def section_words() -> SectionWords:
         unit_code_digits=int(lists["unit_code_digits"]),
         aliases={k: tuple(v) for k, v in lists["aliases"].items()}, table_nouns=tuple(lists["table_nouns"]), page_footer=tuple(lists["page_footer"]),
         project_columns=tuple(lists["project_columns"]), project_roles=tuple(lists["project_roles"]),
+        project_categories=tuple(lists["project_categories"]), project_totals=tuple(lists["project_totals"]),
+        project_tables=dict(lists["project_tables"]),
         keys={k: tuple(v) for k, v in ex["keys"].items()}, continues=tuple(ex["continues"]),
         change_marks=tuple(ex["change_marks"]), compare_words=tuple(ex["compare_words"]), head_starts=tuple(ex["head_starts"]),
         directions=tuple(Direction(k, tuple(v["asked"]), tuple(v["shown"])) for k, v in ex["direction"].items()),

@@ -11,8 +11,9 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from budgetqa.answer.explain import explain
+from budgetqa.answer.explain import explain, numbered
 from budgetqa.answer.lists import list_answer
+from budgetqa.answer.targets import page_of, project_line
 from budgetqa.catalog import Catalog, Passage, norm
 from budgetqa.index.model import Fact
 from budgetqa.understand.understander import Query, Target, item_words
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 Search = Callable[[str, Target], list[Passage]]
 LIST_TOPICS = ("机构", "项目")
 EXPLAIN_TOPICS = ("原因", "用途")
+TARGET_TOPICS = ("绩效",)
 
 _TITLE_WORDS = {"职责": ("职责", "职能"),
                 "机构": ("机构设置", "单位构成", "预算单位构成", "基本情况", "人员情况", "概况", "机构"),
@@ -30,6 +32,7 @@ _TITLE_WORDS = {"职责": ("职责", "职能"),
 _FOCUS = {"机构": ("内设", "处室", "科室", "下属", "二级单位", "性质", "包括"), "职责": ("职责",)}
 _SENTENCE_WORDS = {"原因": ("主要原因", "原因", "主要是"), "用途": ("主要用于", "用于")}
 MAX_EXCERPT = 300
+MAX_DUTIES = 1000  # a list of duties is quoted whole up to this length, else each duty by its first clause
 
 
 def answer_text(query: Query, catalog: Catalog, search: object = None) -> Draft:
@@ -63,12 +66,15 @@ def answer_text(query: Query, catalog: Catalog, search: object = None) -> Draft:
 def _sectioned(query: Query, catalog: Catalog, t: Target) -> tuple[Passage, str] | None:
     """Lists from the 单位构成 / 机构设置 sections or project tables; why / what-for from the clause that
     explains the item (budgetqa.answer.lists, budgetqa.answer.explain)."""
-    if query.topic not in LIST_TOPICS and query.topic not in EXPLAIN_TOPICS:
+    if query.topic not in LIST_TOPICS and query.topic not in EXPLAIN_TOPICS and query.topic not in TARGET_TOPICS:
         return None
     passages = [p for d in t.docs for p in catalog.passages.get(d, []) if p.text.strip()]
     if query.topic in LIST_TOPICS:
         return list_answer(query, catalog, t, passages)
-    return explain(query, passages)
+    if query.topic in TARGET_TOPICS:
+        return project_line(query.residue, passages)
+    # what a project's money is for may be printed only as its target ("青茂口岸安检服务经费是干什么的")
+    return explain(query, passages) or (project_line(query.residue, passages) if query.topic == "用途" else None)
 
 
 def _best(query: Query, catalog: Catalog, t: Target, search: Search | None) -> tuple[Passage, str] | None:
@@ -78,7 +84,7 @@ def _best(query: Query, catalog: Catalog, t: Target, search: Search | None) -> t
         for w in words:
             hit = next((p for p in passages if w in p.title and "目录" not in p.title and len(p.title) <= 24), None)
             if hit:
-                return hit, _focused(hit.text, query)
+                return hit, (_duties(hit.text) if query.topic == "职责" else _focused(hit.text, query))
     keys = _SENTENCE_WORDS.get(query.topic, ())
     labels = [norm(x) for item in query.items for x in (*item.labels[:1], item.text)] or \
         [item_words(query.residue)]
@@ -134,6 +140,26 @@ def _focused(text: str, query: Query) -> str:
     return _clip("".join(sentences[start:]))
 
 
+def _duties(text: str) -> str:
+    """A section of duties: whole when short; else the lines before the numbered list, and each numbered
+    duty by its first clause, up to the first unnumbered line after the list (机构设置 follows)."""
+    flat = _flatten(text)
+    if len(flat) <= MAX_DUTIES:
+        return flat
+    out: list[str] = []
+    started = False
+    for line in (x.strip() for x in text.split("\n") if x.strip()):
+        if numbered(line):
+            started = True
+            cut = min((line.find(m) for m in "；。" if m in line), default=len(line))
+            out.append(line[:cut] + "。")
+        elif started:
+            break
+        elif len(line) <= MAX_EXCERPT // 2:
+            out.append(line)
+    return _clip_at("".join(out), MAX_DUTIES) if started else _clip(flat)
+
+
 def _best_window(text: str, query: Query) -> str:
     """The sentences of a retrieved passage that share most words with the question."""
     core = set(item_words(query.residue)) - set("的了是么什情况")
@@ -159,14 +185,19 @@ def _excerpt(text: str) -> str:
 
 
 def _clip(text: str) -> str:
-    if len(text) <= MAX_EXCERPT:
+    return _clip_at(text, MAX_EXCERPT)
+
+
+def _clip_at(text: str, limit: int) -> str:
+    if len(text) <= limit:
         return text
-    cut = text.rfind("。", 0, MAX_EXCERPT)
-    return text[: cut + 1] if cut > MAX_EXCERPT // 3 else text[:MAX_EXCERPT] + "……"
+    cut = text.rfind("。", 0, limit)
+    return text[: cut + 1] if cut > limit // 3 else text[:limit] + "……"
 
 
 def _as_fact(p: Passage, t: Target, catalog: Catalog, excerpt: str) -> Fact:
     meta = catalog.docs.get(p.doc)
+    page = page_of(excerpt, catalog.facts.get(p.doc, []), p.page)  # the excerpt's own page, not the section's first
     return Fact(doc=p.doc, unit=meta.unit if meta else t.ref.name, year=t.year, kind=t.kind, section=p.title,
-                table="", row=p.title, code=None, column="", value="", measure="", page=p.page,
+                table="", row=p.title, code=None, column="", value="", measure="", page=page,
                 quote=excerpt[:200], source="text")
