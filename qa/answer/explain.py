@@ -153,7 +153,7 @@ def numbered(clause: str) -> bool:
     if not head[:1] or not (head[:1].isdigit() or head[:1] in _NUMERALS):
         return False
     rest = head.lstrip("0123456789" + _NUMERALS)
-    return rest[:1] in (".", "．", "、", "）", ")", "，")
+    return rest[:1] in (".", "．", "、", "）", ")")
 
 
 def _head(subject: str) -> tuple[str, str, str]:

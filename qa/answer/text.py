@@ -142,22 +142,32 @@ def _focused(text: str, query: Query) -> str:
 
 def _duties(text: str) -> str:
     """A section of duties: whole when short; else the lines before the numbered list, and each numbered
-    duty by its first clause, up to the first unnumbered line after the list (机构设置 follows)."""
+    duty by its first clause (by its first phrase when those are still too long), up to the first
+    unnumbered line after the list (机构设置 follows)."""
     flat = _flatten(text)
     if len(flat) <= MAX_DUTIES:
         return flat
-    out: list[str] = []
-    started = False
+    lead: list[str] = []
+    duties: list[str] = []
     for line in (x.strip() for x in text.split("\n") if x.strip()):
         if numbered(line):
-            started = True
-            cut = min((line.find(m) for m in "；。" if m in line), default=len(line))
-            out.append(line[:cut] + "。")
-        elif started:
+            duties.append(line)
+        elif duties:
             break
         elif len(line) <= MAX_EXCERPT // 2:
-            out.append(line)
-    return _clip_at("".join(out), MAX_DUTIES) if started else _clip(flat)
+            lead.append(line)
+    if not duties:
+        return _clip(flat)
+    for marks in ("；。", "，；。"):
+        out = "".join(lead) + "".join(_first_part(d, marks) for d in duties)
+        if len(out) <= MAX_DUTIES:
+            break
+    return _clip_at(out, MAX_DUTIES)
+
+
+def _first_part(line: str, marks: str) -> str:
+    cut = min((line.find(m) for m in marks if m in line), default=len(line))
+    return line[:cut] + "。"
 
 
 def _best_window(text: str, query: Query) -> str:
