@@ -128,3 +128,16 @@ def test_the_excerpt_cites_the_page_its_words_are_printed_on():
                 quote="2026年安排公务接待费预算51.53万元，比上年预算数下降12.0%。")
     assert page_of("2.公务接待费：2026年安排公务接待费预算51.53万元，比上年预算数下降12.0%。", [f], 6) == 8
     assert page_of("另一段文字，与任何事实无关的说明内容。", [f], 6) == 6
+
+
+def test_the_noun_may_come_before_a_closing_asking_word():
+    assert list_shape("无锡发改委下属单位有哪些").topic == "机构"
+    assert list_shape("内设机构都有哪些").topic == "机构"
+    assert list_shape("三公经费包括哪些") is None and list_shape("公务接待费有哪些") is None
+
+
+def test_a_table_of_units_printed_in_the_list_sentence_reads_as_names(tmp_path):
+    units = Section("三、部门预算单位构成", 17, "纳入本部门2021年部门预算编制范围的二级预算单位共有3个，包括：\n序号\n单位名称\n拟变动情况\n"
+                    "1\n长江市示范管理局（机关）\n无\n2\n长江市第一福利院\n无\n3\n长江市殡仪馆\n无", None)
+    a = _engine(tmp_path, (units,)).ask("长江市示范管理局下属单位有哪些")
+    assert "包括：长江市示范管理局（机关）、长江市第一福利院、长江市殡仪馆。" in a.answer

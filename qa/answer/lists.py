@@ -41,10 +41,12 @@ def list_answer(query: Query, catalog: Catalog, t: Target, passages: list[Passag
 
 
 def _noun(listed: str, w: SectionWords) -> str:
-    """"下属单位" -> "单位": the relation is scored apart, the noun must be in the sentence."""
+    """"下属单位" -> "单位", "改委下属单位" -> "单位": the relation is scored apart, the noun must be in the
+    sentence."""
     for r in sorted(w.relations, key=len, reverse=True):
-        if listed.startswith(r) and len(listed) > len(r) + 1:
-            return listed[len(r):]
+        at = listed.find(r)
+        if at >= 0 and len(listed) > at + len(r) + 1:
+            return listed[at + len(r):]
     return listed
 
 
@@ -79,7 +81,33 @@ def _from_sections(question: str, listed: str, passages: list[Passage],
     if not scored:
         return None
     _, p, s = max(scored, key=lambda x: x[0])
+    s = _printed_table(s, w)
     return p, s if len(s) <= MAX_LIST else s[:MAX_LIST] + "……"
+
+
+def _printed_table(sentence: str, w: SectionWords) -> str:
+    """A table of units printed inside the sentence, its rows numbered 1, 2, 3 … after the header words,
+    as names joined by 、 ("包括：西安市民政局（机关）、西安市第一社会福利院、…")."""
+    at = min((sentence.find(h) for h in w.table_headers if h in sentence), default=-1)
+    if at < 0:
+        return sentence
+    body = sentence[at:]
+    for h in w.table_headers:
+        body = body.replace(h, "")
+    names: list[str] = []
+    pos, n = 0, 1
+    while body.startswith(str(n), pos):
+        start = pos + len(str(n))
+        nxt = body.find(str(n + 1), start + 1)
+        end = nxt if nxt > 0 else len(body)
+        name = body[start:end].rstrip("。；; ")
+        for filler in w.table_fillers:
+            name = name[: -len(filler)] if name.endswith(filler) and len(name) > len(filler) else name
+        names.append(name.strip())
+        pos, n = end, n + 1
+    if len(names) < 2:
+        return sentence
+    return sentence[:at] + "、".join(names) + "。"
 
 
 def _lists(sentence: str, w: SectionWords) -> bool:

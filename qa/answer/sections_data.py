@@ -25,6 +25,8 @@ class SectionWords:
     unit_code_digits: int
     aliases: dict[str, tuple[str, ...]]
     table_nouns: tuple[str, ...]
+    table_headers: tuple[str, ...]
+    table_fillers: tuple[str, ...]
     page_footer: tuple[str, ...]
     project_columns: tuple[str, ...]
     project_roles: tuple[str, ...]
@@ -53,7 +55,8 @@ def section_words() -> SectionWords:
         kinds={k: tuple(v) for k, v in data["kinds"].items()},
         list_kinds=tuple(lists["kinds"]), markers=tuple(lists["markers"]), relations=tuple(lists["relations"]),
         unit_code_digits=int(lists["unit_code_digits"]),
-        aliases={k: tuple(v) for k, v in lists["aliases"].items()}, table_nouns=tuple(lists["table_nouns"]), page_footer=tuple(lists["page_footer"]),
+        aliases={k: tuple(v) for k, v in lists["aliases"].items()}, table_nouns=tuple(lists["table_nouns"]),
+        table_headers=tuple(lists["table_headers"]), table_fillers=tuple(lists["table_fillers"]), page_footer=tuple(lists["page_footer"]),
         project_columns=tuple(lists["project_columns"]), project_roles=tuple(lists["project_roles"]),
         project_categories=tuple(lists["project_categories"]), project_totals=tuple(lists["project_totals"]),
         project_tables=dict(lists["project_tables"]),

@@ -21,6 +21,7 @@ class _Words:
     asks: tuple[str, ...]
     gap: int
     tail: tuple[str, ...]
+    verbs: tuple[str, ...]
     nouns: tuple[tuple[str, tuple[str, ...]], ...]
     cues: tuple[tuple[str, tuple[str, ...]], ...]
     spoken: tuple[tuple[str, str], ...]  # longest first
@@ -35,7 +36,7 @@ def _words() -> _Words:
     data = tomllib.loads(Path(__file__).with_name("text_shapes.toml").read_text(encoding="utf-8"))
     lists = data["lists"]
     lead = data["lead_cues"]
-    return _Words(tuple(lists["asks"]), int(lists["gap"]), tuple(lists["tail"]),
+    return _Words(tuple(lists["asks"]), int(lists["gap"]), tuple(lists["tail"]), tuple(lists["verbs"]),
                   tuple((t["topic"], tuple(t["nouns"])) for t in lists["topic"]),
                   tuple((k, tuple(v)) for k, v in data["cues"].items()),
                   tuple(sorted(data["spoken"].items(), key=lambda kv: -len(kv[0]))),
@@ -77,7 +78,7 @@ def list_shape(question: str) -> Shape | None:
         listed = (ask[2:] if ask.startswith("什么") else "") + q[at + len(ask):]  # "什么单位": the noun is in it
         if len(listed) > w.gap:
             continue
-        listed = listed or q[:at][-2:]
+        listed = listed or _without_tail(q[:at], w.verbs)[-w.gap:]  # "下属单位有哪些": the noun comes first
         for topic, nouns in w.nouns:
             if any(listed.endswith(n) for n in nouns):
                 return Shape(topic, listed)
