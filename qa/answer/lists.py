@@ -167,9 +167,10 @@ def _projects(catalog: Catalog, t: Target, w: SectionWords, roles: tuple[str, ..
         if not facts:
             continue
         units = (meta.unit, *meta.subunits) if meta else (t.ref.name,)
-        whole = bool(meta) and not own and not t.ref.subunit and norm(meta.unit) == norm(t.ref.name)
+        heads = meta is not None and norm(meta.unit) == norm(t.ref.name)  # the document is the unit's own
+        whole = heads and not own and not t.ref.subunit
         mine = [f for f in facts if _same_unit(f.row, t.ref.name)]
-        rows = facts if whole or (not mine and meta and norm(meta.unit) == norm(t.ref.name)) else mine
+        rows = facts if whole or (not mine and heads) else mine
         by_unit: dict[str, list[str]] = {}
         for f in rows:
             name = _project_name(f, units, w)
