@@ -141,3 +141,13 @@ def test_a_table_of_units_printed_in_the_list_sentence_reads_as_names(tmp_path):
                     "1\n长江市示范管理局（机关）\n无\n2\n长江市第一福利院\n无\n3\n长江市殡仪馆\n无", None)
     a = _engine(tmp_path, (units,)).ask("长江市示范管理局下属单位有哪些")
     assert "包括：长江市示范管理局（机关）、长江市第一福利院、长江市殡仪馆。" in a.answer
+
+
+def test_a_unit_target_question_skips_a_table_note_for_the_narrative(tmp_path):
+    note = Section("10、部门整体支出绩效目标表", 2, "注：以上部门预算报表中，空表表示本部门无相关收支情况", None)
+    prose = Section("六、其他重要事项的情况说明", 8, "（七）预算绩效目标说明：本单位所有支出实行绩效目标管理。"
+                    "纳入2026年部门整体支出绩效目标的金额为1935.36万元，具体绩效目标详见报表。", None)
+    e = _engine(tmp_path, (note, prose))
+    for q in ("长江市示范管理局的绩效目标是什么", "长江市示范管理局绩效目标情况"):
+        a = e.ask(q)
+        assert a.status == "answered" and "绩效目标管理" in a.answer and "空表" not in a.answer, q

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from budgetqa.answer.explain import explain, numbered
 from budgetqa.answer.lists import list_answer
-from budgetqa.answer.targets import page_of, project_line
+from budgetqa.answer.targets import page_of, project_line, project_words
 from budgetqa.catalog import Catalog, Passage, norm
 from budgetqa.index.model import Fact
 from budgetqa.understand.understander import Query, Target, item_words
@@ -30,8 +30,10 @@ _TITLE_WORDS = {"职责": ("职责", "职能"),
                 "机构": ("机构设置", "单位构成", "预算单位构成", "基本情况", "人员情况", "概况", "机构"),
                 "任务": ("工作任务", "主要任务", "工作总结", "工作计划"), "绩效": ("绩效目标", "绩效")}
 _FOCUS = {"机构": ("内设", "处室", "科室", "下属", "二级单位", "性质", "包括"), "职责": ("职责",)}
-_SENTENCE_WORDS = {"原因": ("主要原因", "原因", "主要是"), "用途": ("主要用于", "用于")}
+_SENTENCE_WORDS = {"原因": ("主要原因", "原因", "主要是"), "用途": ("主要用于", "用于"), "绩效": ("绩效目标",)}
 MAX_EXCERPT = 300
+MIN_PROSE = 20  # shorter section text is a caption, not an answer
+NOTE = "注"  # a table's note
 MAX_DUTIES = 1000  # a list of duties is quoted whole up to this length, else each duty by its first clause
 
 
@@ -81,13 +83,16 @@ def _best(query: Query, catalog: Catalog, t: Target, search: Search | None) -> t
     passages = [p for d in t.docs for p in catalog.passages.get(d, []) if p.text.strip()]
     words = _TITLE_WORDS.get(query.topic)
     if words:
-        for w in words:
-            hit = next((p for p in passages if w in p.title and "目录" not in p.title and len(p.title) <= 24), None)
+        for w in words:  # a title-only passage or a table's note ("注：空表表示…") says nothing
+            hit = next((p for p in passages if w in p.title and "目录" not in p.title and len(p.title) <= 24
+                        and _prose(p.text)), None)
             if hit:
                 return hit, (_duties(hit.text) if query.topic == "职责" else _focused(hit.text, query))
     keys = _SENTENCE_WORDS.get(query.topic, ())
     labels = [norm(x) for item in query.items for x in (*item.labels[:1], item.text)] or \
         [item_words(query.residue)]
+    if query.topic in TARGET_TOPICS and not project_words(query.residue):
+        labels = list(keys)  # the unit's targets as a whole: any sentence about them
     if keys:
         # every section's sentences about the item; the one sharing most wording with the question wins
         # ("决算小于年初预算的原因" is the 决算数小于预算数 sentence, not the first 原因 of the document)
@@ -101,6 +106,11 @@ def _best(query: Query, catalog: Catalog, t: Target, search: Search | None) -> t
         if hits:
             return hits[0], _best_window(hits[0].text, query)
     return _overlap(query, passages)
+
+
+def _prose(text: str) -> bool:
+    flat = _flatten(text)
+    return len(flat) >= MIN_PROSE and not flat.startswith(NOTE)
 
 
 def _shared(asked: str, text: str) -> int:
