@@ -151,3 +151,12 @@ def test_a_unit_target_question_skips_a_table_note_for_the_narrative(tmp_path):
     for q in ("长江市示范管理局的绩效目标是什么", "长江市示范管理局绩效目标情况"):
         a = e.ask(q)
         assert a.status == "answered" and "绩效目标管理" in a.answer and "空表" not in a.answer, q
+
+
+def test_a_heading_glued_to_its_text_is_the_section_cited(tmp_path):
+    prose = Section("八、一般公共预算基本支出预算情况说明", 37,
+                    "本局基本支出11,554.72万元。\n九、一般公共预算“三公”经费支出预算情况说明本局安排的“三公”经费支出预算46.29万元，"
+                    "比上年预算减少18.98万元，变动原因厉行节约。", None)
+    a = _engine(tmp_path, (prose,)).ask("长江市示范管理局三公经费减少的原因是什么")
+    assert "“九、一般公共预算“三公”经费支出预算情况说明”部分：本局安排" in a.answer
+    assert a.citations[0].section == "九、一般公共预算“三公”经费支出预算情况说明"

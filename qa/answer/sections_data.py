@@ -41,6 +41,8 @@ class SectionWords:
     directions: tuple[Direction, ...]
     totals_asked: tuple[str, ...]
     totals_shown: tuple[str, ...]
+    heading_ends: tuple[str, ...]
+    heading_max: int
 
     def kind_of(self, title: str) -> str:
         """The first kind whose title words the section title uses ("" = none)."""
@@ -63,4 +65,5 @@ def section_words() -> SectionWords:
         keys={k: tuple(v) for k, v in ex["keys"].items()}, continues=tuple(ex["continues"]),
         change_marks=tuple(ex["change_marks"]), compare_words=tuple(ex["compare_words"]), head_starts=tuple(ex["head_starts"]),
         directions=tuple(Direction(k, tuple(v["asked"]), tuple(v["shown"])) for k, v in ex["direction"].items()),
-        totals_asked=tuple(ex["totals"]["asked"]), totals_shown=tuple(ex["totals"]["shown"]))
+        totals_asked=tuple(ex["totals"]["asked"]), totals_shown=tuple(ex["totals"]["shown"]),
+        heading_ends=tuple(data["headings"]["ends"]), heading_max=int(data["headings"]["heading_max"]))

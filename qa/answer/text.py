@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from budgetqa.answer.explain import explain, numbered
 from budgetqa.answer.lists import list_answer
+from budgetqa.answer.sections_data import section_words
 from budgetqa.answer.targets import page_of, project_line, project_words
 from budgetqa.catalog import Catalog, Passage, norm
 from budgetqa.index.model import Fact
@@ -48,7 +50,7 @@ def answer_text(query: Query, catalog: Catalog, search: object = None) -> Draft:
         found = found or _best(query, catalog, t, search if callable(search) else None)
         if found is None:
             continue
-        passage, excerpt = found
+        passage, excerpt = _glued_heading(*found)
         meta = catalog.docs.get(passage.doc)
         named = sum(1 for u in meta.subunits if u in excerpt) if meta else 0
         if query.topic == "机构" and meta and meta.subunits and not all(u in excerpt for u in meta.subunits) \
@@ -111,6 +113,22 @@ def _best(query: Query, catalog: Catalog, t: Target, search: Search | None) -> t
 def _prose(text: str) -> bool:
     flat = _flatten(text)
     return len(flat) >= MIN_PROSE and not flat.startswith(NOTE)
+
+
+def _glued_heading(p: Passage, excerpt: str) -> tuple[Passage, str]:
+    """An excerpt opening with a numbered heading glued to its text ("九、…支出预算情况说明无锡市水利局…"):
+    the heading is the section cited, the text after it the excerpt."""
+    w = section_words()
+    if not numbered(excerpt):
+        return p, excerpt
+    head = excerpt[:w.heading_max]
+    ends = [(head.find(e), -len(e)) for e in w.heading_ends if e in head]  # the first, the longest there
+    first = min(ends, default=None)
+    cut = first[0] - first[1] if first else 0
+    title, rest = excerpt[:cut], excerpt[cut:].lstrip("：:")
+    if not cut or not rest or any(m in title for m in ("，", "。", "万元")):
+        return p, excerpt
+    return replace(p, title=title), rest
 
 
 def _shared(asked: str, text: str) -> int:
