@@ -517,3 +517,10 @@ def test_project_listed_with_its_score(projects):
 def test_plain_row_of_a_performance_table_is_not_a_project(projects):
     a = ask(projects, "佛山市轨道交通局财政拨款收入多少")
     assert "3000.00万元" in a.answer and "94.3" not in a.answer
+
+
+def test_last_years_label_keeps_no_year_and_no_own_level_mark():
+    from budgetqa.answer.answerer import _own_level_off
+    from budgetqa.index.read.years import without_years
+    assert _own_level_off(without_years("（本级）2026年度收入支出预算总计")) == "收入支出预算总计"
+    assert _own_level_off("（其中）收入") == "（其中）收入"

@@ -147,3 +147,13 @@ def test_score_list_printed_as_text_becomes_a_grid() -> None:
     grid = next(b for b in blocks if isinstance(b, Grid))
     assert grid.rows == (("项目名称", "自评分数"), ("甲项目经费", "100"), ("乙项目工程质量安全行业监管技术服务", "96.53"))
     assert any(isinstance(b, Heading) and "名词解释" in b.text for b in blocks)
+
+
+def test_numbered_heading_wrapped_at_the_line_width_stays_a_heading() -> None:
+    prose = "按照综合预算的原则，某市交通运输局所有收入和支出均纳入部门预算管理，收入包括一般公共预算拨款收入。"
+    lines = [prose[:26], prose[26:], "（二）关于某市交通运输局2026年收入预算情况说", "明",
+             "某市交通运输局2026年收入预算201286.11万元，比上", "年执行数增加81487.86万元。"]
+    blocks, _, _ = read_raw("\n".join(["===== 第1页 =====", *lines]))
+    heads = [b.text for b in blocks if isinstance(b, Heading)]
+    assert "（二）关于某市交通运输局2026年收入预算情况说明" in heads
+    assert any(isinstance(b, Paragraph) and b.text.startswith("某市交通运输局2026年收入预算") for b in blocks)

@@ -53,3 +53,13 @@ def test_derived_fact_cites_its_sentence() -> None:
     [f] = [f for f in narrative_facts(doc) if f.year == 2023]
     assert isinstance(f, Fact) and f.doc == "t.txt" and f.page == 5 and f.source == "text"
     assert f.quote == "机关运行经费支出618.35万元，比上年增加11.98万元"
+
+
+def test_change_against_last_years_outturn_says_so() -> None:
+    doc = Document(name="t.txt", sha256="0", unit="某市交通运输局", aliases=(), year=2026, kind="预算", subunits=(),
+                   sections=(Section(title="（二）收入预算情况", level=2, page=3,
+                                     text="某市交通运输局2026年收入预算201286.11万元，比上年执行数增加81487.86万元，增长68.02%。"),),
+                   tables=(), pages=None, layout="seed")
+    prior = [f for f in narrative_facts(doc) if f.year == 2025]
+    assert [(f.row, f.value, f.column) for f in prior] == [("上年收入预算", "119798.25", "执行数")]
+    assert _prior("收入预算为902.40万元，比上年增加90.77万元。") == [(2024, "上年收入预算", "811.63", "万元")]

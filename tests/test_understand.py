@@ -64,6 +64,12 @@ def test_year_before_document_reads_last_year_columns(u):
     assert q.targets[0].prior and q.targets[0].year == 2021
 
 
+def test_last_years_outturn_is_read_from_this_years_budget(u):
+    q = u.understand("福州市医疗保障局2023年收入执行数是多少")  # a budget prints 上年执行数 beside its own year
+    assert not q.problem and q.targets[0].prior and q.targets[0].year == 2023
+    assert u.understand("福州市医疗保障局2023年决算收入是多少").problem  # a final account it is not
+
+
 def test_code_digits_are_not_a_year(u):
     q = u.understand("福州市医疗保障局行政运行（2101501）")
     assert not q.problem and q.years == ()
@@ -88,6 +94,16 @@ def test_unknown_item_has_no_item(u):
 
 def test_modifier_the_documents_do_not_explain_is_not_found(u):
     assert u.understand("福州市医疗保障局医保基金总收入是多少").problem
+
+
+@pytest.mark.parametrize("text,label", [
+    ("福州市医疗保障局打算花多少钱在办公费上", "办公费"),
+    ("福州市医疗保障局给职工交的住房公积金有多少", "住房公积金"),
+    ("福州市医疗保障局整个部门的办公费", "办公费"),
+])
+def test_words_of_intent_do_not_make_another_item(u, text, label):
+    q = u.understand(text)  # vocabulary [words] intent: they wrap the item, they do not qualify it
+    assert not q.problem and q.items and q.items[0].labels[0] == label
 
 
 @pytest.mark.parametrize("text,qtype", [
@@ -146,3 +162,18 @@ def test_a_department_document_answers_unless_the_own_offices_are_asked() -> Non
     und = Understander(Catalog(source))
     assert [t.docs for t in und.understand("无锡市教育局的公务接待费是多少").targets] == [("b_dept.pdf",)]
     assert [t.docs for t in und.understand("无锡市教育局本级的公务接待费是多少").targets] == [("a_own.pdf",)]
+
+
+@pytest.mark.parametrize("text,table,label", [
+    ("福州市医疗保障局开会的会议费预算多少", "会议费", "会议费"),
+    ("福州市医疗保障局培训经费有多少", "培训费", "培训费"),
+])
+def test_an_item_reads_its_labels_table_whichever_word_asked(u, text, table, label):
+    q = u.understand(text)  # "开会" and "会议费" name one row: both prefer the table the vocabulary names for it
+    assert q.items[0].labels[0] == label and q.items[0].table == table
+
+
+def test_a_label_of_a_tabled_entry_brings_the_rows_other_printed_labels():
+    from budgetqa.understand.understander import Item, load_vocabulary
+    item = load_vocabulary().with_table(Item("公车运维费", ("公务用车运行维护费",)))
+    assert item.table == "三公" and "公务用车运行费" in item.labels

@@ -34,6 +34,7 @@ CS_JY = "长沙市教育局"
 BJ_JG = "北京市公安局交通管理局"
 BJ_GA = "北京市公安局"
 FZ = "福州市医疗保障局"
+XA_GH = "西安市自然资源和规划局"
 FZ_FUND = "福州市医疗保障基金中心"
 FZ_DATA = "福州市医疗保障数据技术中心"
 
@@ -50,7 +51,7 @@ def m() -> UnitMatcher:
         _doc("hz_ty", HZ_TY, (HZ_JXS,)), _doc("hz_cz", HZ_CZ),
         _doc("xa_ga", XA_GA, (XA_JG, "西安市公安局刑事侦查支队")), _doc("xa_xc", XA_XC, (XA_JST,)),
         _doc("xa_aj", XA_AJ), _doc("cs_jy", CS_JY, (CS_ZJ,)), _doc("bj_jg", BJ_JG), _doc("bj_ga", BJ_GA),
-        _doc("fz", FZ, (FZ_FUND,)), _doc("fz_data", FZ_DATA),
+        _doc("fz", FZ, (FZ_FUND,)), _doc("fz_data", FZ_DATA), _doc("xa_gh", XA_GH),
     ]
     return UnitMatcher(Catalog(MemorySource((d, []) for d in docs)), {})
 
@@ -88,6 +89,13 @@ def test_subunit_mention_covers_its_whole_short_name(m):
     mentions, _ = m.find("福州医保基金中心的收入是多少")
     assert [r.name for r in mentions[0].refs] == [FZ_FUND]
     assert "福州医保基金中心的收入是多少"[mentions[0].end:].startswith("的收入")
+
+
+def test_merged_office_named_with_its_fields_swapped(m):
+    q = "西安市规划和自然资源局公车运维费是多少"  # the documents print 自然资源和规划局
+    mentions, _ = m.find(q)
+    assert [r.name for r in mentions[0].refs] == [XA_GH] and q[mentions[0].end:].startswith("公车")
+    assert mentions[0].start == 0
 
 
 def test_two_units_in_one_question(m):

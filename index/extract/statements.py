@@ -21,6 +21,7 @@ TAIL_WORDS = ("了", "为", "达")
 COMPARE_WORDS = ("与上年预算数", "与上年预算", "与上年", "与去年", "与上年相比", "与上年度相比", "比上年度", "比上年", "较上年度", "较上年", "比去年", "较去年", "同比", "比", "较")
 SELF_WORDS = ("本部门", "本单位")
 PART_WORDS = ("其中：", "其中:", "其中")  # a part of the total a change clause before it is about  # the clause's subject, not its item
+OUTTURN_WORDS = ("执行数", "决算数", "实际支出", "实际")  # compared with last year's outturn, not its budget
 SAME_WORDS = ("无增减", "持平", "相同", "不变", "一致", "无变化", "没有变化")  # "较上年无增减"
 CLAUSE_STOPS = ("，", ",", "；", ";", "。")
 MAX_BACK = 8  # figures of the section a named change may refer back to
@@ -34,6 +35,7 @@ class Change:
     sign: int
     year: int | None
     noun: str = ""  # the item the clause names before the comparison ("支出较去年减少": 支出)
+    basis: str = ""  # what of last year it is compared with, when not its budget ("比上年执行数增加": 执行数)
 
 
 def prior_facts(facts: list[Fact]) -> list[Fact]:
@@ -136,7 +138,7 @@ def _change(f: Fact) -> Change | None:
     if year is None and not any(w in words for w in PREVIOUS_WORDS):
         part = _part_of_change(f, words)
         return Change(sign, None, part) if part else None
-    return Change(sign, year, _noun(words))
+    return Change(sign, year, _noun(words), next((w for w in OUTTURN_WORDS if w in words), ""))
 
 
 def _part_of_change(f: Fact, words: str) -> str:
@@ -189,7 +191,7 @@ def _prior(base: Fact, change: Fact, how: Change) -> Fact | None:
     # the row names the year as the documents do: 上年 for the year before, else the year itself
     row = (PRIOR_PREFIX if base.year and year == base.year - 1 else f"{year}年") + base.row
     return replace(base, year=year, row=row, value=f"{value:,.{places}f}".replace(",", "") if places else str(int(value)),
-                   code=base.code, context=base.context + "；" + change.context)
+                   code=base.code, context=base.context + "；" + change.context, column=how.basis or base.column)
 
 
 def _places(printed: str) -> int:

@@ -35,6 +35,7 @@ HEADING_RE = re.compile(
     r"^(?:第[一二三四五六七八九十]+部分|[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\d{1,2}[.．、](?!\d))"
 )
 SENTENCE_END = ("。", "：", ":", "；", "！", "？")
+TITLE_ENDS = ("说明", "情况", "概况")  # how a numbered heading ends ("（二）关于…2026年收入预算情况说明")
 LABEL_WORDS = {"项目", "科目编码", "科目代码", "功能分类", "经济分类", "科目名称", "项目名称", "类", "款", "项",
                "功能分类科目编码", "经济分类科目编码", "单位名称", "部门名称", "收入", "支出"}
 STANDALONE = {"合计", "小计", "项目", "行次", "金额", "栏次", "决算数", "预算数"}
@@ -232,6 +233,16 @@ class LineReader:
         # so figures do not run together ("56" + "56" must not read as 5656)
         short = bool(self.para) and len(self.para[-1]) < 0.6 * self.width
         self.para.append(" " + s if short else s)
+        if self._wrapped_heading():
+            self.blocks.append(Heading("".join(self.para), 0, self.para_page))
+            self.para = []
+
+    def _wrapped_heading(self) -> bool:
+        """A numbered heading as long as the wrap width, its last characters on the next line ("（二）关于…
+        收入预算情况说" + "明"): it titles what follows and is not the start of its first sentence."""
+        text = "".join(self.para)
+        return (len(self.para) == 2 and bool(HEADING_RE.match(text)) and text.endswith(TITLE_ENDS)
+                and len(text) <= 48 and not any(c in text for c in "，。；") and not re.search(r"\d\s*(?:万元|元|%)", text))
 
     def _flush(self) -> None:
         if self.para:

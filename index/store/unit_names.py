@@ -157,12 +157,22 @@ def place_short(place: str, levels: tuple[str, ...]) -> str:
 
 def _bodies(body: str, know: NameKnowledge, abbreviations: Mapping[str, tuple[str, ...]]) -> dict[str, bool]:
     """Body forms, each with whether it leaves a parent unit out (weaker)."""
-    strong = {body}
+    strong = {body, *_swapped(body, know)}
     if body.startswith("委") and len(body) >= 4:  # 市委宣传部: the party committee's department
         strong.add(body[1:])
     weak = {i for b in strong for i in _inner_units(b, know)}  # "公安局交通管理支队" → "交通管理支队"
     return {**{b: True for b in _expand(weak, know, abbreviations)},
             **{b: False for b in _expand(strong, know, abbreviations)}}
+
+
+def _swapped(body: str, know: NameKnowledge) -> set[str]:
+    """"自然资源和规划局" → "规划和自然资源局": an office merging two fields is named in either order (renamings
+    swap them, and so do citizens)."""
+    suffix = next((x for x in sorted(know.suffixes, key=len, reverse=True) if body.endswith(x) and len(body) > len(x)), "")
+    fields = body[: len(body) - len(suffix)].split("和") if suffix else []
+    if len(fields) != 2 or min(map(len, fields)) < 2:
+        return set()
+    return {f"{fields[1]}和{fields[0]}{suffix}"}
 
 
 def _expand(bodies: set[str], know: NameKnowledge, abbreviations: Mapping[str, tuple[str, ...]]) -> set[str]:

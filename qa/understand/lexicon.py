@@ -61,9 +61,9 @@ def _by_first(name: str) -> dict[str, tuple[str, ...]]:
     return {k: tuple(v) for k, v in groups.items()}
 
 
-def made_of(text: str, name: str) -> bool:
-    """The text is nothing but the words, one after another (at least one)."""
-    return bool(text) and _tail_start(text, words(name)) == 0
+def made_of(text: str, *names: str) -> bool:
+    """The text is nothing but words of the lists, one after another (at least one)."""
+    return bool(text) and _tail_start(text, tuple(w for n in names for w in words(n))) == 0
 
 
 def strip_trailing(text: str, name: str) -> str:

@@ -10,7 +10,7 @@ import re
 import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -124,6 +124,27 @@ class Vocabulary:
     questions: QuestionWords = field(default_factory=QuestionWords)
     compare: CompareWords = field(default_factory=CompareWords)
 
+    @cached_property
+    def label_entries(self) -> dict[str, tuple[str, tuple[str, ...]]]:
+        """A label's table and the labels printed for the same row elsewhere, whichever word asked for it:
+        "开会" and "会议费" both mean the row 会议费 and prefer the table the vocabulary names for it; a label of
+        several entries takes the first."""
+        out: dict[str, tuple[str, tuple[str, ...]]] = {}
+        for entry in self.items.values():
+            labels = tuple(norm(x) for x in entry.get("labels", ()))
+            for label in labels if entry.get("table") else ():
+                if len(label) >= 3:
+                    out.setdefault(label, (entry["table"], labels))
+        return out
+
+    def with_table(self, item: Item) -> Item:
+        """The item with its label's table and the other labels of that row ("公务用车运行维护费" is printed
+        "公务用车运行费" in some 三公 tables)."""
+        if item.table or item.code or not item.labels or item.labels[0] not in self.label_entries:
+            return item
+        table, labels = self.label_entries[item.labels[0]]
+        return replace(item, table=table, labels=tuple(dict.fromkeys((*item.labels, *labels))))
+
 
 @lru_cache(maxsize=1)
 def load_vocabulary(path: str = "") -> Vocabulary:
@@ -222,6 +243,7 @@ class Understander:
             items, unexplained = (bare.item(),), ""
         elif not items and qtype != "text" and self.nearest is not None:
             items, unexplained = self._nearest_phrase(residue) or (items, unexplained)
+        items = tuple(self.vocab.with_table(i) for i in items)
         items, columns, tables = self._hints(items, targets, qtype, residue)
         if qtype == "lookup" and len(items) == 1 and not items[0].code and not columns and not tables \
                 and concept_of(items[0]) is None:  # a concept is resolved by identity, not by a nearby label
@@ -379,7 +401,7 @@ class Understander:
         for i, group in enumerate(refs):
             for ref in group:
                 for y in (own[i],) if own else years:
-                    t, why = self._pick(ref, y, query.kind, own_level)
+                    t, why = self._pick(ref, y, query.kind, own_level, has_any(query.question, "outturn"))
                     if t is None:
                         problems.append(why)
                     else:
@@ -405,7 +427,7 @@ class Understander:
         return tuple(out), "；".join(dict.fromkeys(problems)) if not out else ""
 
     def _pick(self, ref: UnitRef, year: int | None, kind: str | None,
-              own_level: bool = False) -> tuple[Target | None, str]:
+              own_level: bool = False, outturn: bool = False) -> tuple[Target | None, str]:
         metas = [self.catalog.docs[d] for d in ref.docs if d in self.catalog.docs]
         # newest first, budgets first; then the document of the scope asked (the department's unless 本级),
         # and the name last so the order never depends on the order documents were indexed in
@@ -421,7 +443,7 @@ class Understander:
             return None, f"语料中{ref.name}只有{held}的资料，没有{year}年的。"
         if kind:
             same = [m for m in pool if m.kind == kind]
-            if not same and kind == "决算":
+            if not same and kind == "决算" and not (prior and outturn):  # a budget prints last year's 执行数
                 return None, f"语料中{ref.name}只有{held}的资料，没有{year or ''}{'年' if year else ''}决算。"
             pool = same or pool
         best = pool[0]
@@ -443,7 +465,7 @@ class Understander:
         # a verb inside a word the vocabulary or the documents know ("买车") is part of that word
         readings = verb_readings(residue) if verb_readings(outside) else []
         # words asked beyond the items found ("政府性基金收入" where only 收入 is found, "…和专项业务经费")
-        leftover = any(len(w) >= 2 and not made_of(w, "scope") for w in pieces_between(norm(residue), found[0]))
+        leftover = any(len(w) >= 2 and not made_of(w, "scope", "intent") for w in pieces_between(norm(residue), found[0]))
         if qtype == "text" or (found[0] and not found[1] and not readings and not leftover):
             return found
         return self._other_readings(found, [residue, *readings], targets, qtype)

@@ -87,7 +87,7 @@ def unexplained_words(text: str, chosen: list[tuple[int, int, Item]], scope: str
         chunk = chunk[:-1] if chunk.endswith(("比", "较", "占")) else chunk
         prev_end = e
         core = drop_scope_suffix(chunk)
-        if len(core) < 2 or lexicon.made_of(chunk, "scope") or core in scope:
+        if len(core) < 2 or lexicon.made_of(chunk, "scope", "intent") or core in scope:
             continue
         if lexicon.made_of(chunk[-2:], "scope") and (len(chunk) <= 3 or chunk[:-2] in scope):
             continue
