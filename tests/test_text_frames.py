@@ -160,3 +160,12 @@ def test_a_heading_glued_to_its_text_is_the_section_cited(tmp_path):
     a = _engine(tmp_path, (prose,)).ask("长江市示范管理局三公经费减少的原因是什么")
     assert "“九、一般公共预算“三公”经费支出预算情况说明”部分：本局安排" in a.answer
     assert a.citations[0].section == "九、一般公共预算“三公”经费支出预算情况说明"
+
+
+def test_a_detail_table_lists_the_trainings(tmp_path):
+    table = "培训费明细表"
+    facts = [_row("全市审计机关年度综合培训", "", "95", table=table, quote="1 全市审计机关年度综合培训\t95"),
+             _row("全市经责审计培训", "", "50", table=table, quote="3 全市经责审计培训\t50"),
+             _row(UNIT, "综合运行保障", "100")]
+    a = _engine(tmp_path, facts=facts).ask("长江市示范管理局2026年安排了哪些培训？")
+    assert "全市审计机关年度综合培训、全市经责审计培训" in a.answer and "综合运行保障" not in a.answer

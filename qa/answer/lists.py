@@ -17,7 +17,7 @@ from budgetqa.catalog import Catalog, Passage, norm
 from budgetqa.index.extract.identity import table_role
 from budgetqa.index.model import Fact
 from budgetqa.understand.lexicon import has_any
-from budgetqa.understand.text_shape import list_shape, spoken
+from budgetqa.understand.text_shape import list_nouns, list_shape, spoken
 from budgetqa.understand.understander import Query, Target
 
 MIN_MATCH = 0.5  # share of the listed noun's character pairs the sentence must repeat
@@ -32,6 +32,8 @@ def list_answer(query: Query, catalog: Catalog, t: Target, passages: list[Passag
         roles = tuple(r for word, r in w.project_tables.items() if word in query.question) or w.project_roles
         return _projects(catalog, t, w, roles, own=has_any(query.question, "own_level"))
     listed = _noun(shape.listed if shape else "", w)
+    if query.topic == "明细":
+        return _details(catalog, t, listed, w) if listed else None
     if not listed:
         return None
     found = _from_sections(query.question, listed, passages, w)
@@ -144,6 +146,24 @@ def _from_tables(catalog: Catalog, t: Target, w: SectionWords) -> tuple[Passage,
             first = next(iter(rows.values()))
             names = "、".join(rows)
             return Passage(doc=d, title=first.table, text=names, page=first.page), f"列出的单位：{names}。"
+    return None
+
+
+def _details(catalog: Catalog, t: Target, listed: str, w: SectionWords) -> tuple[Passage, str] | None:
+    """The row names of a detail table whose title names what is asked ("哪些培训": 培训费明细表)."""
+    noun = next((n for n in sorted(list_nouns("明细"), key=len, reverse=True) if listed.endswith(n)), listed)
+    for d in t.docs:
+        rows: dict[str, dict[str, Fact]] = {}
+        for f in catalog.facts.get(d, []):
+            title = norm(f.table)
+            if f.source == "table" and noun in title and any(m in title for m in w.detail_tables) \
+                    and norm(f.row) not in w.project_totals:
+                rows.setdefault(f.table, {}).setdefault(f.row, f)
+        named = next((r for r in rows.values() if r), None)
+        if named:
+            first = next(iter(named.values()))
+            names = "、".join(named)
+            return Passage(doc=d, title=first.table, text=names, page=first.page), f"{first.table}列出：{names}。"
     return None
 
 

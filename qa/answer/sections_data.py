@@ -33,6 +33,7 @@ class SectionWords:
     project_categories: tuple[str, ...]
     project_totals: tuple[str, ...]
     project_tables: dict[str, str]
+    detail_tables: tuple[str, ...]
     keys: dict[str, tuple[str, ...]]
     continues: tuple[str, ...]
     change_marks: tuple[str, ...]
@@ -61,7 +62,7 @@ def section_words() -> SectionWords:
         table_headers=tuple(lists["table_headers"]), table_fillers=tuple(lists["table_fillers"]), page_footer=tuple(lists["page_footer"]),
         project_columns=tuple(lists["project_columns"]), project_roles=tuple(lists["project_roles"]),
         project_categories=tuple(lists["project_categories"]), project_totals=tuple(lists["project_totals"]),
-        project_tables=dict(lists["project_tables"]),
+        project_tables=dict(lists["project_tables"]), detail_tables=tuple(lists["detail_tables"]),
         keys={k: tuple(v) for k, v in ex["keys"].items()}, continues=tuple(ex["continues"]),
         change_marks=tuple(ex["change_marks"]), compare_words=tuple(ex["compare_words"]), head_starts=tuple(ex["head_starts"]),
         directions=tuple(Direction(k, tuple(v["asked"]), tuple(v["shown"])) for k, v in ex["direction"].items()),

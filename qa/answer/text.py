@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from budgetqa.answer.answerer import Draft
 
 Search = Callable[[str, Target], list[Passage]]
-LIST_TOPICS = ("机构", "项目")
+LIST_TOPICS = ("机构", "项目", "明细")
 EXPLAIN_TOPICS = ("原因", "用途")
 TARGET_TOPICS = ("绩效",)
 

@@ -85,6 +85,11 @@ def list_shape(question: str) -> Shape | None:
     return None
 
 
+def list_nouns(topic: str) -> tuple[str, ...]:
+    """The nouns that make a list question of this topic (text_shapes.toml [[lists.topic]])."""
+    return next((nouns for t, nouns in _words().nouns if t == topic), ())
+
+
 def _without_tail(q: str, tail: tuple[str, ...]) -> str:
     changed = True
     while changed:
