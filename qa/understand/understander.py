@@ -50,7 +50,7 @@ from budgetqa.understand.label_forms import reordered_labels
 from budgetqa.understand.lexicon import drop_all, has_any, made_of, vocabulary_data, words
 from budgetqa.understand.normalize import from_english, normalize_question
 from budgetqa.understand.periods import change_ask, period_words, without_comparison
-from budgetqa.understand.text_shape import text_shape
+from budgetqa.understand.text_shape import duty_or_use, spoken, text_shape
 from budgetqa.understand.unit_cache import UnitCache
 from budgetqa.understand.units import Mention, UnitRef, matcher_for
 from budgetqa.understand.wording import (
@@ -198,7 +198,7 @@ class Understander:
                    history: Sequence[Any] = ()) -> Query:
         q = validate(question)
         injection = bool(INJECTION.search(q))
-        clean = strip_injection(q) if injection else q
+        clean = spoken(strip_injection(q) if injection else q)  # "用来干啥" -> "用来干什么" (text_shapes.toml)
         if not _has_cjk(drop_filler(clean)):
             raise BadQuestion("问题中只有指令，没有要查询的内容。请直接问单位和项目，例如“福州市医疗保障局的公务接待费是多少”。")
         mentions, foreign = self.matcher.find(clean)
@@ -212,6 +212,7 @@ class Understander:
         qtype = _change_type(clean, qtype)
         if shape := text_shape(clean):  # "下属有哪些医院", "怎么是0", "用来干什么": text_shapes.toml
             qtype, topic = "text", shape.topic
+        topic = duty_or_use(topic, clean, residue)  # "…经费是干什么的": what the money is for
         base = Query(question=q, qtype=qtype, year=asked_year, years=years, kind=kind, topic=topic,
                      residue=residue, injection=injection, relation=relation(clean, self.vocab.compare),
                      notes=("问题中的指令性内容已忽略，数字只来自文件。",) if injection else ())
