@@ -85,6 +85,9 @@ class Fact:
     quote: str  # the printed line it came from
     source: FactSource = "table"
     context: str = field(default="", compare=False)  # surrounding words for narrative figures
+    # the unit of a department that owns the figure: "" the department as a whole, "本级" its own offices,
+    # or a sub-unit's name (a table printed per unit, index/extract/owners.py)
+    owner: str = ""
 
     @property
     def number(self) -> Decimal | None:

@@ -82,7 +82,8 @@ def test_relation_words(text, want):
 
 def test_compare_words_are_data():
     data = vocabulary_data()["compare"]
-    assert "几倍" in data["times"] and "最多" in data["most"] and "多多少" in data["difference"]
+    assert "几倍" in data["times"] and "最多" in data["most"] and "相差" in data["difference"]
+    assert "出" in data["gap_links"] and "多少" in data["gap_asks"]  # "高出多少" is composed, not listed
     assert "今年" in WORDS.current and "多" in WORDS.comparatives  # comparatives are [joins]'
 
 

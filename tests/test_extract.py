@@ -159,8 +159,10 @@ def test_extract_includes_narrative_facts() -> None:
 def test_fact_to_json_has_contract_keys() -> None:
     [f] = _find(table_facts(_doc(ECON), ECON), "公务接待费", "合计")
     out = fact_to_json(f)
+    # the contract's keys in its order, then the owning unit ("" = the department as a whole)
     assert list(out) == ["doc", "unit", "year", "kind", "section", "table", "row", "code", "column", "value",
-                         "measure", "page", "quote"]
+                         "measure", "page", "quote", "owner"]
+    assert out["owner"] == ""
     assert out["value"] == "5.00" and out["code"] == "30217"
 
 

@@ -55,6 +55,8 @@ def _matches_table(exp: dict[str, Any], f: Fact) -> bool:
         return False
     if "page" in exp and exp["page"] != f.page:
         return False
+    if "owner" in exp and exp["owner"] != f.owner:
+        return False
     return _same_figure(exp, f)
 
 

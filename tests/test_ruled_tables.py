@@ -113,3 +113,16 @@ def test_a_performance_form_gives_one_grid_per_project() -> None:
     assert ("考务费", "23.9", "万元") in got
     assert ("客观题报考人数", "16000", "人") in got
     assert all(f.page == 59 for f in facts)
+
+
+def test_enumeration_labels_are_matched_with_any_separator() -> None:
+    from budgetqa.understand.label_forms import enumeration_forms, reordered_labels
+
+    forms = enumeration_forms("考试机位、场地租赁费(万元)")
+    assert {"考试机位和场地租赁费", "考试机位及场地租赁费", "考试机位与场地租赁费", "考试机位场地租赁费"} <= set(forms)
+    assert "文件、刊物和公报印制" in enumeration_forms("文件、刊物、公报印制")
+    assert "公务用车购置和运行维护费" in enumeration_forms("公务用车购置及运行维护费")
+    assert enumeration_forms("办公费") == () and enumeration_forms("1、办公费") == ()
+    # a form another label prints as such names only that label
+    pairs = dict(reordered_labels(["社会保障和就业支出", "社会保障就业支出"]))
+    assert "社会保障就业支出" not in pairs

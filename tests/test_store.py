@@ -302,3 +302,21 @@ def _read_from_threads(store: Any, pool_size: int) -> None:
         assert store._pool.get_stats()["connections_num"] <= pool_size
     finally:
         store.close()
+
+
+def test_owner_is_stored_and_an_older_store_gains_the_column(tmp_path: Path) -> None:
+    path = tmp_path / "facts.sqlite3"
+    store = FactStore(path)
+    doc = make_tiny_doc()
+    facts = make_tiny_facts(doc)
+    owned = [replace(facts[0], owner="测试市医疗保障局信息中心"), *facts[1:]]
+    store.replace_document(doc, owned)
+    assert store.facts(doc=doc.name)[0].owner == "测试市医疗保障局信息中心"
+    store.close()
+    with sqlite3.connect(path) as conn:  # a store written before facts had an owner
+        conn.execute("ALTER TABLE facts DROP COLUMN owner")
+    again = FactStore(path)
+    assert {f.owner for f in again.facts(doc=doc.name)} == {""}  # read, not reported damaged
+    again.replace_document(doc, owned)
+    assert again.facts(doc=doc.name)[0].owner == "测试市医疗保障局信息中心"
+    again.close()

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import replace
 from typing import Any
 
 from budgetqa.index.extract.narrative import narrative_facts
+from budgetqa.index.extract.owners import document_owners
 from budgetqa.index.model import MONEY_FACTORS, Document, Fact, Row, Table, parse_number
 
 # Columns that number rows or lines rather than hold amounts (决算 tables print 行次/栏次).
@@ -37,7 +39,8 @@ _DASHES = ("-", "—", "－", "--", "——")
 def extract_facts(doc: Document) -> list[Fact]:
     """All facts of a document, table facts first, in reading order."""
     fallback = _document_measure(doc)
-    facts = [f for table in doc.tables for f in table_facts(doc, table, fallback)]
+    owners = document_owners(doc)
+    facts = [f for i, table in enumerate(doc.tables) for f in table_facts(doc, table, fallback, owners.get(i))]
     facts.extend(narrative_facts(doc))
     return facts
 
@@ -57,8 +60,8 @@ def _document_measure(doc: Document) -> str:
 _NUMBERED_ITEM = re.compile(r"^(\d{1,2}[、.．]|[（(]\d{1,2}[)）]|[一二三四五六七八九十]{1,3}[、.．])\S")
 
 
-def table_facts(doc: Document, table: Table, fallback: str = "") -> list[Fact]:
-    """One fact per numeric cell of every row of `table`."""
+def table_facts(doc: Document, table: Table, fallback: str = "", owners: list[str] | None = None) -> list[Fact]:
+    """One fact per numeric cell of every row of `table`; `owners`: the unit owning each row (owners.py)."""
     default = table.measure or ("" if _is_target_table(table) else fallback)
     if _is_form(table):
         return _form_facts(doc, table, default)
@@ -67,7 +70,9 @@ def table_facts(doc: Document, table: Table, fallback: str = "") -> list[Fact]:
     out: list[Fact] = []
     spans = _half_spans(table)
     for i, row in enumerate(table.rows):
-        out.extend(_row_facts(doc, table, row, measures, skip, default, spans.get(i)))
+        owner = owners[i] if owners is not None and i < len(owners) else ""
+        out.extend(replace(f, owner=owner) if owner else f
+                   for f in _row_facts(doc, table, row, measures, skip, default, spans.get(i)))
     return out
 
 
@@ -230,7 +235,7 @@ def _fact(doc: Document, table: Table, row: Row, column: str, value: str, measur
 
 
 _JSON_KEYS = ("doc", "unit", "year", "kind", "section", "table", "row", "code", "column", "value",
-              "measure", "page", "quote")
+              "measure", "page", "quote", "owner")
 
 
 def fact_to_json(f: Fact) -> dict[str, Any]:

@@ -222,7 +222,7 @@ def identity_of(fact: Fact, subunits: tuple[str, ...] = ()) -> Identity:
 def _identity(fact: Fact, subunits: tuple[str, ...]) -> Identity:
     measure = "%" if fact.measure == "％" else fact.measure
     if fact.source == "text":
-        return Identity(fact.unit, None, fact.year, fact.kind, NARRATIVE, normalise_item(fact.row), None,
+        return Identity(fact.unit, fact.owner or None, fact.year, fact.kind, NARRATIVE, normalise_item(fact.row), None,
                         "", measure)
     role = table_role(fact.table, fact.section)
     if role == OTHER and fact.column:
@@ -230,8 +230,9 @@ def _identity(fact: Fact, subunits: tuple[str, ...]) -> Identity:
     printed_code, _ = split_code(fact.row)
     code = fact.code or printed_code
     row = normalise_item(fact.row)
-    subunit = _subunit(row, fact.unit, subunits, role)
-    item, column = _item_and_column(fact, row, subunit)
+    named = _subunit(row, fact.unit, subunits, role) or _owner_row(row, fact)
+    item, column = _item_and_column(fact, row, named)
+    subunit = fact.owner or named  # a row under a unit's line in a table split by unit is that unit's
     if item != row:
         code = None  # the row's code belongs to the unit row, not to the item across
     project = _project(fact.table) if role in PERFORMANCE_ROLES else ""
@@ -258,6 +259,15 @@ def _subunit(row: str, unit: str, subunits: tuple[str, ...], role: str) -> str |
         return row
     if row in ("本级", _clean(unit) + "本级") or (role == "单位构成" and subunits and row == _clean(unit)):
         return "本级"
+    return None
+
+
+def _owner_row(row: str, fact: Fact) -> str | None:
+    """The row is the line of the unit that owns it (its figures are that unit's totals, read across)."""
+    if not fact.owner:
+        return None
+    if row == _clean(fact.owner) or (fact.owner == "本级" and row.startswith(_clean(fact.unit))):
+        return fact.owner
     return None
 
 

@@ -51,13 +51,16 @@ CREATE TABLE IF NOT EXISTS unit_entries (doc TEXT PRIMARY KEY, version TEXT NOT 
 ADDED_TABLES = {"unit_entries": "CREATE TABLE IF NOT EXISTS unit_entries (doc TEXT PRIMARY KEY, version TEXT NOT NULL, "
                                 "entry TEXT NOT NULL)",
                 **{t: REGISTRY_SCHEMA for t in REGISTRY_TABLES}}  # ";"-separated statements, each idempotent
+# Columns added after a store's first release: an older store gains them when opened (empty until its
+# documents are indexed again, which a new pipeline version does).
+ADDED_FACT_COLUMNS = {"owner": "ALTER TABLE facts ADD COLUMN owner TEXT NOT NULL DEFAULT ''"}
 # The facts table: alike in both backends but for its row id's type ({id}).
 FACTS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS facts (
     id {id}, doc TEXT NOT NULL, unit TEXT NOT NULL, year INTEGER, kind TEXT,
     section TEXT NOT NULL, tbl TEXT NOT NULL, row TEXT NOT NULL, code TEXT, col TEXT NOT NULL,
     value TEXT NOT NULL, measure TEXT NOT NULL, page INTEGER, quote TEXT NOT NULL,
-    source TEXT NOT NULL, context TEXT NOT NULL);
+    source TEXT NOT NULL, context TEXT NOT NULL, owner TEXT NOT NULL DEFAULT '');
 CREATE INDEX IF NOT EXISTS facts_doc ON facts(doc);
 CREATE INDEX IF NOT EXISTS facts_unit ON facts(unit)"""
 
@@ -205,7 +208,7 @@ class FactStore:
     def facts(self, doc: str | None = None, unit: str | None = None) -> list[Fact]:
         where, params = where_clause({"doc": doc, "unit": unit})
         rows = self._query("SELECT doc, unit, year, kind, section, tbl, row, code, col, value, measure, "
-                           f"page, quote, source, context FROM facts{where} ORDER BY id", params)
+                           f"page, quote, source, context, owner FROM facts{where} ORDER BY id", params)
         return [Fact(*r) for r in rows]
 
     def row_labels(self, doc: str) -> list[str]:
@@ -357,7 +360,7 @@ class DocRows:
 
 DOCUMENT_COLUMNS = ("name, sha256, unit, aliases, year, kind, subunits, pages, layout, n_facts, indexed_at, "
                     "pipeline, title, source, origin")
-FACT_COLUMNS = "doc, unit, year, kind, section, tbl, row, code, col, value, measure, page, quote, source, context"
+FACT_COLUMNS = "doc, unit, year, kind, section, tbl, row, code, col, value, measure, page, quote, source, context, owner"
 CHUNK_COLUMNS = "id, doc, pos, text, metadata, unit, year, kind, chunk_type, tokens"
 
 
@@ -367,7 +370,7 @@ def doc_rows(doc: Document, facts: list[Fact], chunks: list[Chunk], pipeline: st
         (doc.name, doc.sha256, doc.unit, to_json(doc.aliases), doc.year, doc.kind, to_json(doc.subunits),
          doc.pages, doc.layout, len(facts), now, pipeline, doc.title, doc.source, origin),
         [(f.doc, f.unit, f.year, f.kind, f.section, f.table, f.row, f.code, f.column, f.value, f.measure,
-          f.page, f.quote, f.source, f.context) for f in facts],
+          f.page, f.quote, f.source, f.context, f.owner) for f in facts],
         [(doc.name, i, s.title, s.level, to_json(s.path), s.text, s.page) for i, s in enumerate(doc.sections)],
         [(doc.name, i, t.title, t.section, t.measure, to_json(t.columns), t.page, int(t.blank_is_zero))
          for i, t in enumerate(doc.tables)],
@@ -399,7 +402,8 @@ def unit_entry_of(doc: Document, facts: Sequence[Fact]) -> dict[str, Any]:
     """The document's unit-registry entry: its sub-units and its names' forms (unit_names.doc_entry)."""
     from budgetqa.index.store.unit_names import doc_entry
 
-    return doc_entry(doc.unit, doc.aliases, doc.subunits, {f.row for f in facts})
+    owners = sorted({f.owner for f in facts if f.owner and f.owner != doc.unit})  # units of tables by unit
+    return doc_entry(doc.unit, doc.aliases, (*doc.subunits, *owners), {f.row for f in facts})
 
 
 DOC_TABLES = ("documents", "facts", "sections", "tables", "rows", "chunks", "doc_terms", "unit_entries")

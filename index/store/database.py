@@ -23,6 +23,7 @@ from budgetqa.errors import IndexCorrupt
 from budgetqa.index.model import Document, Fact
 from budgetqa.index.store import registry
 from budgetqa.index.store.base import (
+    ADDED_FACT_COLUMNS,
     ADDED_TABLES,
     CHUNK_COLUMNS,
     DOC_TABLES,
@@ -131,6 +132,7 @@ class SqliteFactStore(FactStore):
             conn.execute("SELECT count(*) FROM documents").fetchone()
             _add_title_column(conn)
             self._add_origin(conn)
+            self._add_fact_columns(conn)
         except sqlite3.DatabaseError as exc:
             raise self._corrupt(exc) from exc
 
@@ -141,6 +143,15 @@ class SqliteFactStore(FactStore):
         if "origin" not in columns:
             with self._write_lock, _transaction(conn):
                 conn.execute("ALTER TABLE documents ADD COLUMN origin TEXT NOT NULL DEFAULT ''")
+
+    def _add_fact_columns(self, conn: sqlite3.Connection) -> None:
+        """Stores written before facts had an owner gain the column ('' until re-indexed)."""
+        columns = {r[1] for r in conn.execute("PRAGMA table_info(facts)")}
+        missing = [sql for name, sql in ADDED_FACT_COLUMNS.items() if name not in columns]
+        if missing:
+            with self._write_lock, _transaction(conn):
+                for sql in missing:
+                    conn.execute(sql)
 
     def _meta(self, key: str) -> str | None:
         row = self._conn().execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
@@ -278,7 +289,7 @@ def _insert_doc(conn: sqlite3.Connection, doc: Document, facts: list[Fact], chun
     now = datetime.now(UTC).isoformat(timespec="seconds")
     rows = doc_rows(doc, facts, chunks, pipeline, origin, tokens, terms, now, entry)
     conn.execute(f"INSERT INTO documents ({DOCUMENT_COLUMNS}) VALUES ({_marks(15)})", rows.document)
-    conn.executemany(f"INSERT INTO facts ({FACT_COLUMNS}) VALUES ({_marks(15)})", rows.facts)
+    conn.executemany(f"INSERT INTO facts ({FACT_COLUMNS}) VALUES ({_marks(16)})", rows.facts)
     conn.executemany(f"INSERT INTO sections VALUES ({_marks(7)})", rows.sections)
     conn.executemany(f"INSERT INTO tables VALUES ({_marks(8)})", rows.tables)
     conn.executemany(f"INSERT INTO rows VALUES ({_marks(8)})", rows.rows)

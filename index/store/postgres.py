@@ -34,6 +34,7 @@ from budgetqa.errors import BudgetQAError, IndexCorrupt
 from budgetqa.index.model import Document, Fact
 from budgetqa.index.store import registry
 from budgetqa.index.store.base import (
+    ADDED_FACT_COLUMNS,
     ADDED_TABLES,
     CHUNK_COLUMNS,
     DOC_TABLES,
@@ -226,6 +227,18 @@ def _init_schema(conn: psycopg.Connection[Any], url: str, repair: bool) -> None:
                                        ("lex_rows", "0"), ("lex_tokens", "0")])
     if problem:
         raise IndexCorrupt(f"数据库 {describe(url)} 中的索引{problem}；{REINDEX}")
+    _add_fact_columns(conn)
+
+
+def _add_fact_columns(conn: psycopg.Connection[Any]) -> None:
+    """A store written before facts had an owner gains the column ('' until re-indexed)."""
+    with conn.transaction():
+        have = {r[0] for r in conn.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
+            "AND table_name = 'facts'")}
+        for name, sql in ADDED_FACT_COLUMNS.items():
+            if have and name not in have:
+                conn.execute(sql)
 
 
 def _existing_tables(conn: psycopg.Connection[Any]) -> set[str]:

@@ -32,7 +32,7 @@ from budgetqa.answer.text import answer_text
 from budgetqa.catalog import Catalog, norm
 from budgetqa.index.model import Fact
 from budgetqa.index.read.years import leading_year, without_years
-from budgetqa.understand.lexicon import has_any, words
+from budgetqa.understand.lexicon import drop_all, has_any, words
 from budgetqa.understand.understander import Item, Query, Target, item_words
 
 MAX_EACH = 6  # ambiguous questions: answer for each candidate up to this many, else ask which one
@@ -121,7 +121,7 @@ def _lookups(query: Query, catalog: Catalog) -> Draft:
     for t in query.targets:
         for item in query.items:
             said = prior_said(catalog, t, item) if t.prior else None
-            choice = choose(catalog, t, item, _hints(query))
+            choice = choose(catalog, t, item, _hints(query, t))
             if said is not None and (choice is None or not agrees(choice.fact, said)):
                 lines.append(said.text)  # last year's figure as this year's sentence states it
                 facts += said.facts
@@ -253,7 +253,7 @@ def _lookup_sentence(t: Target, c: Choice) -> str:
     kindword = {"预算": "预算", "决算": "决算数"}.get(f.kind or "", "")
     if re.search(r"(?:决算|预算)数?$", item) or (f.kind == "决算" and "预算" in col):
         kindword = ""  # "住房公积金支出决算" or a final account's 预算数 column: the words already say it
-    unit = t.ref.name
+    unit = t.ref.name + (f"（{t.scope}）" if t.scope else "")  # a unit's two documents: which one
     year = t.year if t.prior else (f.year or t.year or "")
     printed_prior = t.prior and f.source == "text" and f.year != t.year  # "上年收入总计54.07万元" in prose
     if printed_prior:
@@ -278,11 +278,14 @@ def _own_level_off(label: str) -> str:
     return rest.strip() if head.lstrip("（(") in words("own_level") else label.strip()
 
 
-def _hints(query: Query) -> Hints:
+def _hints(query: Query, target: Target | None = None) -> Hints:
     cols = query.columns
     if query.kind == "预算" and any(t.kind == "决算" for t in query.targets):
         cols = (*cols, "预算")  # a budget figure asked of a final account: its 年初预算 columns
-    return Hints(cols, query.tables, query.measure, norm(query.residue))
+    residue = norm(query.residue)
+    if target is not None and target.scope == "部门":  # "本级和整个部门": the department's own total, not its 本级 row
+        residue = drop_all(residue, "own_level")
+    return Hints(cols, query.tables, query.measure, residue)
 
 
 def _kind_note(query: Query) -> list[str]:

@@ -20,13 +20,16 @@ TWO = Decimal("0.01")
 
 @dataclass(frozen=True)
 class Derived:
-    """A computed figure: the operation and the facts it was computed from."""
+    """A computed figure: the operation and the facts it was computed from. With `terms`, the operation
+    applies to the terms' values (an operand that is itself computed: last year's figure from a change, a
+    concept's sum of parts); `inputs` then holds all their facts, for citations."""
 
     op: Op
     inputs: tuple[Fact, ...]
     value: Decimal
     measure: str
     formula: str
+    terms: tuple[Derived, ...] = ()
 
 
 class ArithmeticError_(ValueError):
@@ -53,7 +56,46 @@ def compute(op: Op, inputs: Sequence[Fact], measure: str | None = None) -> Deriv
     m = measure or inputs[0].measure
     if op == "per":  # an amount per counted thing: 资金 ÷ 项目个数
         return _per(inputs, m)
-    xs = [in_measure(f, m) for f in inputs]
+    value, out_m, formula = _apply(op, [in_measure(f, m) for f in inputs], m)
+    return Derived(op, tuple(inputs), round2(value), out_m, formula)
+
+
+def of_fact(f: Fact) -> Derived:
+    """A printed figure as a term of a computation (its value as printed)."""
+    return Derived("sum", (f,), in_measure(f, f.measure), f.measure, "")
+
+
+def combine(op: Op, terms: Sequence[Derived]) -> Derived:
+    """The operation over terms, each a printed figure (`of_fact`) or itself computed; the checker recomputes
+    every term from its own facts (`recompute`), so a computed operand is trusted only as far as they are."""
+    if not terms or op == "per":
+        raise ArithmeticError_("没有可计算的数值")
+    m = terms[0].measure
+    xs = [_term_in(recompute(t), m) for t in terms]
+    value, out_m, formula = _apply(op, xs, m)
+    inputs = tuple(dict.fromkeys(f for t in terms for f in t.inputs))
+    return Derived(op, inputs, round2(value), out_m, formula, tuple(terms))
+
+
+def recompute(d: Derived) -> Derived:
+    """The computation again from its facts, never from the stated value."""
+    if d.terms:
+        return combine(d.op, d.terms)
+    if d.op == "sum" and len(d.inputs) == 1 and not d.formula:
+        return of_fact(d.inputs[0])
+    return compute(d.op, d.inputs)
+
+
+def _term_in(t: Derived, measure: str) -> Decimal:
+    if t.measure == measure:
+        return t.value
+    if t.measure in MONEY_FACTORS and measure in MONEY_FACTORS:
+        return t.value * MONEY_FACTORS[t.measure] / MONEY_FACTORS[measure]
+    raise ArithmeticError_(f"计量单位（{t.measure}）与{measure}不同，不能直接计算")
+
+
+def _apply(op: Op, xs: Sequence[Decimal], m: str) -> tuple[Decimal, str, str]:
+    """The operation over values in measure m: (value, its measure, the formula shown)."""
     shown = [f"{_fmt(x, m)}{m}" for x in xs]
     if op == "sum":
         value, out_m = sum(xs, Decimal(0)), m
@@ -81,7 +123,7 @@ def compute(op: Op, inputs: Sequence[Fact], measure: str | None = None) -> Deriv
             raise ArithmeticError_("上一期为零，无法计算增长率")
         value, out_m = (xs[0] - xs[1]) / xs[1] * 100, "%"
         formula = f"({shown[0]} - {shown[1]}) ÷ {shown[1]} × 100 = {_fmt(value)}%"
-    return Derived(op, tuple(inputs), round2(value), out_m, formula)
+    return value, out_m, formula
 
 
 def _per(inputs: Sequence[Fact], m: str) -> Derived:

@@ -16,15 +16,16 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from budgetqa.answer.arith import ArithmeticError_, Derived, compute, fmt, in_measure
+from budgetqa.answer.arith import ArithmeticError_, Derived, combine, fmt, in_measure, of_fact
 from budgetqa.answer.concepts import matching
 from budgetqa.answer.select import clean_label
-from budgetqa.catalog import Catalog
+from budgetqa.catalog import Catalog, norm
 from budgetqa.index.extract.identity import identity_of, item_key
 from budgetqa.index.model import Fact
 from budgetqa.understand.concepts import concept_of
+from budgetqa.understand.frame import relations
 from budgetqa.understand.lexicon import has_any
-from budgetqa.understand.understander import Item, Query, Target
+from budgetqa.understand.understander import Item, Query, Target, load_vocabulary
 
 if TYPE_CHECKING:
     from budgetqa.answer.answerer import Draft
@@ -49,16 +50,18 @@ def compared(query: Query, catalog: Catalog, lookup: Lookup) -> Draft | None:
     (the caller answers it as before: a single lookup, a change, or what is missing)."""
     pairs = [(t, i) for t in query.targets for i in query.items]
     if len(pairs) == 1 and query.relation in ("most", "least"):
-        return _ranked_parts(query, catalog, *pairs[0])
+        return _ranked_parts(query, catalog, *pairs[0]) or _parts_looked_up(query, *pairs[0], lookup)
     if len(pairs) < 2:
         return None
     operands = _operands(query, pairs, lookup)
-    if operands is None:
+    if operands is None or (query.qtype == "sum" and not _summable(operands)):
         return None
     return _reply(query, operands)
 
 
 def _operands(query: Query, pairs: Sequence[tuple[Target, Item]], lookup: Lookup) -> list[Operand] | None:
+    """Each (target, item) looked up as a one-target, one-item question; None when one is missing (the plain
+    path then says which)."""
     out: list[Operand] = []
     for t, item in pairs:
         one = replace(query, targets=(t,), items=(item,), qtype="lookup", relation="", year_defaulted=False,
@@ -94,30 +97,54 @@ def _reply(query: Query, operands: list[Operand]) -> Draft:
     lines = [o.draft.text for o in operands]
     derived: list[Derived] = [d for o in operands for d in o.draft.derived]
     facts = list(dict.fromkeys(f for o in operands for f in o.draft.facts))
-    relation = query.relation or "more"
-    said, made = _relation(relation, operands)
-    lines.append(said)
-    derived += made
+    asked = _relations_asked(query)
+    for relation in asked:  # "谁高？高多少？是几倍？": each relation asked, in its order
+        # "高多少？是几倍？": the multiple after a difference is the larger's over the smaller's
+        said, made = _relation(relation, operands, larger_first=len(asked) > 1)
+        if said not in lines:
+            lines.append(said)
+            derived += made
     units = {o.target.ref.name for o in operands}
     return Draft("answered", "".join(lines), tuple(facts), tuple(derived),
                  unit=operands[0].target.ref.name if len(units) == 1 else None)
 
 
-def _relation(relation: str, operands: list[Operand]) -> tuple[str, list[Derived]]:
-    """The sentence stating the relation, and the computations it shows."""
+def _relations_asked(query: Query) -> list[str]:
+    """The relations the frame asks of its operands: a sum; or every comparison its words ask, in their order
+    (budgetqa.understand.frame.relations); "which is larger" when it asks none by name."""
+    if query.qtype == "sum":
+        return ["sum"]
+    found: list[str] = list(relations(query.question, load_vocabulary().compare))
+    if query.relation and query.relation not in found:
+        found.insert(0, query.relation)
+    return found or ["more"]
+
+
+def _relation(relation: str, operands: list[Operand], larger_first: bool = False) -> tuple[str, list[Derived]]:
+    """The sentence stating the relation, and the computations it shows; with `larger_first` a multiple is the
+    larger figure's over the smaller's, whatever their order in the question."""
     labels = _labels(operands)
+    if relation == "sum":
+        d = combine("sum", [_term(o) for o in operands])
+        return f"以上合计{_amount(d)}（计算：{d.formula}）。", [d]
     if relation in ("most", "least") or len(operands) > 2:
         best, word = _extreme([o.value for o in operands], relation in ("least", "less"))
         o = operands[best]
         return f"其中{labels[best]}{word}，为{_shown(o)}。", []
     (a, la), (b, lb) = zip(operands, labels, strict=True)
-    if relation == "times":
-        if a.fact is None or b.fact is None:
-            return "", []
+    if larger_first and b.value > a.value:
+        (a, la), (b, lb) = (b, lb), (a, la)
+    if relation == "ratio":
         try:
-            d = compute("times", [a.fact, b.fact])
-        except ArithmeticError_:
-            return "", []
+            d = combine("ratio", [_term(a), _term(b)])
+        except ArithmeticError_ as exc:
+            return f"{la}不能按{lb}计算百分比：{exc}。", []
+        return f"{la}相当于{lb}的{fmt(d.value)}%（计算：{d.formula}）。", [d]
+    if relation == "times":
+        try:
+            d = combine("times", [_term(a), _term(b)])
+        except ArithmeticError_ as exc:
+            return f"{la}不能按{lb}计算倍数：{exc}。", []  # "会议费0.00万元": said, not left out
         return f"{la}是{lb}的{fmt(d.value)}倍（计算：{d.formula}）。", [d]
     if a.value == b.value:
         return f"{la}与{lb}相等。", []
@@ -126,13 +153,37 @@ def _relation(relation: str, operands: list[Operand]) -> tuple[str, list[Derived
         la, lb, word = lb, la, "多"
     elif relation == "less" and word == "多":  # "哪个少": the smaller one is named first
         la, lb, word = lb, la, "少"
-    if a.fact is None or b.fact is None:  # a computed figure: said which is larger, not recomputed here
-        return f"{la}比{lb}{word}。", []
     try:
-        d = compute("difference", [big.fact, small.fact])  # type: ignore[list-item]
+        d = combine("difference", [_term(big), _term(small)])
     except ArithmeticError_:
         return f"{la}比{lb}{word}。", []
-    return f"{la}比{lb}{word}{fmt(d.value, d.measure)}{d.measure}（计算：{d.formula}）。", [d]
+    return f"{la}比{lb}{word}{_amount(d)}（计算：{d.formula}）。", [d]
+
+
+def _amount(d: Derived) -> str:
+    """A computed amount with its unit; one in 元 of ten thousand or more also in 万元, as citizens and the
+    narratives count money ("30964500.00元（即3096.45万元）")."""
+    said = f"{fmt(d.value, d.measure)}{d.measure}"
+    if d.measure != "元" or abs(d.value) < _WAN:
+        return said
+    return f"{said}（即{fmt(d.value / _WAN, '万元')}万元）"
+
+
+_WAN = Decimal(10000)
+
+
+def _term(o: Operand) -> Derived:
+    """The operand as a term of the relation's computation: its printed figure, or the computation that gave
+    it (last year's figure from a change, a concept's sum of parts), recomputed by the checker from its facts."""
+    return of_fact(o.fact) if o.fact is not None else o.draft.derived[0]
+
+
+def _summable(operands: Sequence[Operand]) -> bool:
+    try:
+        combine("sum", [_term(o) for o in operands])
+    except ArithmeticError_:
+        return False  # 万元 and 人: no total
+    return True
 
 
 def _extreme(values: Sequence[Decimal], least: bool) -> tuple[int, str]:
@@ -151,11 +202,13 @@ def _labels(operands: Sequence[Operand]) -> list[str]:
     """What tells the operands apart: the unit where units differ, the year where years differ, then the item
     ("湖州市交通运输局公务接待费", "2025年机关运行经费")."""
     units = len({o.target.ref.name for o in operands}) > 1
+    scopes = len({o.target.scope for o in operands}) > 1  # 本级 and 部门: a unit's two documents
     years = len({_year_of(o) for o in operands}) > 1
     one_item = len({o.item.text for o in operands}) == 1  # one item asked: named alike, as the question names it
     out = []
     for o in operands:
-        parts = [o.target.ref.name if units else "", f"{_year_of(o)}年" if years and _year_of(o) else "",
+        parts = [o.target.ref.name if units else "", o.target.scope if scopes else "",
+                 f"{_year_of(o)}年" if years and _year_of(o) else "",
                  _asked(o.item) if one_item else _item_of(o)]
         out.append("".join(parts))
     return out
@@ -216,10 +269,42 @@ def _ranked_parts(query: Query, catalog: Catalog, t: Target, item: Item) -> Draf
     return Draft("answered", text, tuple(parts), unit=t.ref.name)
 
 
+def _parts_looked_up(query: Query, t: Target, item: Item, lookup: Lookup) -> Draft | None:
+    """"三公经费里哪项最多" where no one table prints every part (a narrative that states them one by one, a
+    table whose cells the text layer dropped): each part the concept names is an operand of its own, looked
+    up and checked alone; the largest (or smallest) is named only when every part is found (a part left out
+    could be the largest)."""
+    concept = concept_of(item)
+    if concept is None or concept.parts is None:
+        return None
+    parts = [(t, _part_item(w)) for w in concept.parts.items]
+    operands = _operands(query, parts, lookup)
+    if operands is None:
+        return None
+    return _reply(query, operands)
+
+
+def _part_item(word: str) -> Item:
+    """A concept's part as an item: the vocabulary entry one of whose labels has the part's key (so the
+    citizens' and the documents' variants of its label are all tried), else the word itself."""
+    key = item_key(word)
+    vocab = load_vocabulary()
+    for name, entry in vocab.items.items():
+        labels = tuple(dict.fromkeys(norm(x) for x in (*entry.get("labels", ()), name)))
+        if any(item_key(x) == key for x in labels):
+            return Item(name, labels, entry.get("table", ""), vocab=True)
+    return Item(word, (norm(word),))
+
+
 def asks_comparison(query: Query) -> bool:
-    """A question the comparison answers: it asks a relation and is not a change, share, sum or text question
-    (those have their own answers)."""
-    return bool(query.relation) and query.qtype not in _OWN_ANSWER and bool(query.items)
+    """A question the operands answer: it asks a relation and is not a change, share or text question (those
+    have their own answers), or it asks the sum of two or more figures ("A和B加起来", "A加上B一共") — each
+    looked up on its own, as a one-item question would be, then added in the open."""
+    if not query.items:
+        return False
+    if query.qtype == "sum":
+        return len(query.targets) * len(query.items) >= 2
+    return bool(query.relation) and query.qtype not in _OWN_ANSWER
 
 
 _OWN_ANSWER = ("text", "growth", "sum", "average", "ratio")

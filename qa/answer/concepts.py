@@ -102,7 +102,8 @@ def _unit_ok(f: Fact, ident: Identity, sub: str) -> bool:
     """The fact is the asked unit's own: a department's row (not a sub-unit's), or the sub-unit's row; in
     prose, the clause right before the figure names the sub-unit ("…中心编制人数8人，实有人员7人")."""
     if not sub:
-        return ident.subunit is None or ident.subunit == "本级"
+        # the 本级 row stands for the department only where no table splits it by unit
+        return ident.subunit is None or (ident.subunit == "本级" and not f.owner)
     if f.source == "text":
         at = f.context.find(f.value)
         before = f.context[:at] if at >= 0 else f.context

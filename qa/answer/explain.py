@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 from budgetqa.answer.sections_data import SectionWords, section_words
 from budgetqa.catalog import Passage, norm
-from budgetqa.understand.text_shape import cue_words
+from budgetqa.understand.text_shape import cue_words, lead_cue_words
 from budgetqa.understand.understander import Query, item_words
 
 _ENDS = "。；;"
@@ -26,6 +26,8 @@ COMPARE_SPAN = 12  # "比2024年预算" / "较上年" before the change word
 FULL_WORD = 6  # an item word this long (or longer) names the item fully; shorter ones count less
 CONTEXT_SHARE = 0.8  # the question's words found around the clause count less than in its head
 MIN_MATCH = 0.5  # share of the item word's character pairs the head must repeat
+MAX_BACK = 4  # clauses an explanation without its own subject may look back for the figure it explains
+_NUMERALS = "一二三四五六七八九十"
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,7 @@ def _item_words(query: Query, w: SectionWords) -> tuple[list[tuple[str, float]],
 def _asked(query: Query, w: SectionWords) -> str:
     """The question's own words for the item: the residue without why / change / filler words."""
     text = norm(query.residue).replace("\u3000", "")
-    drop = (*cue_words(), *(a for d in w.directions for a in d.asked), "为什么", "为何", "原因", "是什么", "什么",
+    drop = (*cue_words(), *lead_cue_words(text), *(a for d in w.directions for a in d.asked), "为什么", "为何", "原因", "是什么", "什么",
             "今年", "本年", "比上年", "比去年", "上年", "去年")
     for word in sorted(drop, key=len, reverse=True):
         text = text.replace(word, "")
@@ -121,9 +123,10 @@ def _explained(p: Passage, keys: tuple[str, ...], w: SectionWords) -> list[Expla
         text, context = c, subject
         if not _head(subject)[1] and i:  # no figure of its own ("决算数小于预算数的主要原因：")
             context = clauses[i - 1] + subject
-        if not _head(subject)[0] and i:  # "主要原因是…" opens its own sentence: the figure is the clause before
-            subject = clauses[i - 1]
-            text = clauses[i - 1] + c
+        if not _head(subject)[0] and i:  # "主要原因是…" opens its own sentence: the figure is a clause before
+            first = _subject_clause(clauses, i, keys)
+            subject = clauses[first]
+            text = "".join(clauses[first:i + 1])
         j = i + 1
         while j < len(clauses) and clauses[j].startswith(w.continues):
             text += clauses[j]
@@ -131,6 +134,26 @@ def _explained(p: Passage, keys: tuple[str, ...], w: SectionWords) -> list[Expla
         head, figure, change = _head(subject)
         out.append(Explained(p, text, head, figure, change, len(out), context, c[at:]))
     return out
+
+
+def _subject_clause(clauses: list[str], i: int, keys: tuple[str, ...]) -> int:
+    """The clause an explanation without its own subject is about: the nearest clause before it that states
+    a figure ("2.公务接待费：…预算51.53万元，比上年下降12.0%。主要用于…。减少的主要原因是…"), not going
+    past the start of a numbered paragraph nor into another explanation of the same kind."""
+    j = i - 1
+    while j > 0 and i - j < MAX_BACK and not _head(clauses[j])[1] and not numbered(clauses[j]) \
+            and not any(k in clauses[j - 1] for k in keys):
+        j -= 1
+    return j if _head(clauses[j])[1] else i - 1
+
+
+def numbered(clause: str) -> bool:
+    """The clause opens a numbered paragraph ("2.公务接待费：", "（三）", "(1)", "3、"); "一是" does not."""
+    head = clause[:4].lstrip("（(")
+    if not head[:1] or not (head[:1].isdigit() or head[:1] in _NUMERALS):
+        return False
+    rest = head.lstrip("0123456789" + _NUMERALS)
+    return rest[:1] in (".", "．", "、", "）", ")")
 
 
 def _head(subject: str) -> tuple[str, str, str]:

@@ -54,12 +54,22 @@ def stated(facts: list[Fact], year: int | None) -> list[Stated]:
 def printed_change(catalog: Catalog, t: Target, item: Item) -> Stated | None:
     """The statement whose item is the one asked (its figure's label, else the change's own words)."""
     best: tuple[tuple[int, int], Stated] | None = None
+    sub = norm(t.ref.name) if t.ref is not None and t.ref.subunit else ""
     for d in t.docs:
         for s in stated(catalog.facts.get(d, []), t.year):
+            if sub and not _about(s, sub):
+                continue  # the prose speaks for the department: a sub-unit's change is its own sentence's
             rank = _rank(s, item)
             if rank is not None and (best is None or rank < best[0]):
                 best = (rank, s)
     return best[1] if best else None
+
+
+def _about(s: Stated, sub: str) -> bool:
+    """The statement's sentence names the sub-unit (its full name or the tail people keep)."""
+    said = next((f for f in (s.base, s.amount, s.rate) if f is not None), None)
+    quote = norm(said.quote) if said is not None else ""
+    return sub in quote or (len(sub) >= 6 and sub[-4:] in quote)
 
 
 def column_change(catalog: Catalog, base: Fact) -> Fact | None:

@@ -23,8 +23,10 @@ def item_across(f: Fact, unit: str, label: str) -> str | None:
     None when the row is the item."""
     own = {norm(unit), norm(f.unit)}
     key = norm(label)
-    home = key in ("本级", norm(f.unit) + "本级")  # the department's own line beside its units
-    if f.source != "table" or not f.column or not (key in own or home):
+    # the line of the unit owning the figure, its name maybe cut short in its cell ("中共西安市委")
+    owned = bool(f.owner) and bool(key) and (key in norm(f.owner) or (f.owner == "本级" and norm(f.unit).startswith(key)))
+    home = key in ("本级", norm(f.unit) + "本级") or (owned and f.owner == "本级")  # the department's own line
+    if f.source != "table" or not f.column or not (key in own or home or owned):
         return None
     ident = identity_of(f, (label,))
     if ident.subunit is None and key != norm(f.unit):

@@ -25,9 +25,15 @@ class SectionWords:
     unit_code_digits: int
     aliases: dict[str, tuple[str, ...]]
     table_nouns: tuple[str, ...]
+    table_headers: tuple[str, ...]
+    table_fillers: tuple[str, ...]
     page_footer: tuple[str, ...]
     project_columns: tuple[str, ...]
     project_roles: tuple[str, ...]
+    project_categories: tuple[str, ...]
+    project_totals: tuple[str, ...]
+    project_tables: dict[str, str]
+    detail_tables: tuple[str, ...]
     keys: dict[str, tuple[str, ...]]
     continues: tuple[str, ...]
     change_marks: tuple[str, ...]
@@ -36,6 +42,8 @@ class SectionWords:
     directions: tuple[Direction, ...]
     totals_asked: tuple[str, ...]
     totals_shown: tuple[str, ...]
+    heading_ends: tuple[str, ...]
+    heading_max: int
 
     def kind_of(self, title: str) -> str:
         """The first kind whose title words the section title uses ("" = none)."""
@@ -50,9 +58,13 @@ def section_words() -> SectionWords:
         kinds={k: tuple(v) for k, v in data["kinds"].items()},
         list_kinds=tuple(lists["kinds"]), markers=tuple(lists["markers"]), relations=tuple(lists["relations"]),
         unit_code_digits=int(lists["unit_code_digits"]),
-        aliases={k: tuple(v) for k, v in lists["aliases"].items()}, table_nouns=tuple(lists["table_nouns"]), page_footer=tuple(lists["page_footer"]),
+        aliases={k: tuple(v) for k, v in lists["aliases"].items()}, table_nouns=tuple(lists["table_nouns"]),
+        table_headers=tuple(lists["table_headers"]), table_fillers=tuple(lists["table_fillers"]), page_footer=tuple(lists["page_footer"]),
         project_columns=tuple(lists["project_columns"]), project_roles=tuple(lists["project_roles"]),
+        project_categories=tuple(lists["project_categories"]), project_totals=tuple(lists["project_totals"]),
+        project_tables=dict(lists["project_tables"]), detail_tables=tuple(lists["detail_tables"]),
         keys={k: tuple(v) for k, v in ex["keys"].items()}, continues=tuple(ex["continues"]),
         change_marks=tuple(ex["change_marks"]), compare_words=tuple(ex["compare_words"]), head_starts=tuple(ex["head_starts"]),
         directions=tuple(Direction(k, tuple(v["asked"]), tuple(v["shown"])) for k, v in ex["direction"].items()),
-        totals_asked=tuple(ex["totals"]["asked"]), totals_shown=tuple(ex["totals"]["shown"]))
+        totals_asked=tuple(ex["totals"]["asked"]), totals_shown=tuple(ex["totals"]["shown"]),
+        heading_ends=tuple(data["headings"]["ends"]), heading_max=int(data["headings"]["heading_max"]))

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 import tomllib
+import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
@@ -62,16 +64,49 @@ def own_level_asked(wording: str) -> bool:
 
 
 def candidates(catalog: Catalog, target: Target, item: Item, tables: tuple[str, ...] = (),
-               own_level: bool = False) -> list[tuple[int, Fact]]:
-    """(label rank, fact) for every fact of the target's documents that stands for the item; with
-    `own_level`, the rows of the unit's own offices (its 本级 row) only, when the document prints them."""
+               own_level: bool = False, over_units: bool = False) -> list[tuple[int, Fact]]:
+    """(label rank, fact) for every fact of the target's documents that stands for the item, of the unit
+    asked: a sub-unit's own figures (the rows under its line in a table split by unit, or its row), the
+    department's own offices with `own_level` (its 本级 rows), else the department's figures only — never
+    a sub-unit's or the 本级's (index/extract/owners.py), unless one unit alone prints the item."""
     if target.ref is not None and target.ref.subunit:
-        return _subunit_rows(catalog, target, item, norm(target.ref.name))
+        name = norm(target.ref.name)
+        return (_matching(catalog, target, item, tables, lambda f: owner_is(f.owner, name))
+                + _subunit_rows(catalog, target, item, name, lambda f: owner_is(f.owner, name)))
     if own_level:
         own = [p for d in target.docs if d in catalog.docs
-               for p in _subunit_rows(catalog, replace(target, docs=(d,)), item, norm(catalog.docs[d].unit) + OWN)]
+               for p in _subunit_rows(catalog, replace(target, docs=(d,)), item, norm(catalog.docs[d].unit) + OWN,
+                                      lambda f: f.owner == OWN)]
+        own += _matching(catalog, target, item, tables, lambda f: f.owner == OWN)
         if own:
             return own
+    whole = _matching(catalog, target, item, tables, lambda f: not f.owner)
+    if whole:
+        return whole
+    # printed only inside one unit's rows (a project of one unit): that is the department's figure too;
+    # printed for several units, the department's own figure is not printed
+    # (`over_units`: the question adds the units up, "4家单位的在职人数合计": every unit's figure is an input)
+    owned = _matching(catalog, target, item, tables, lambda f: True)
+    return owned if over_units or len({f.owner for _, f in owned}) == 1 else []
+
+
+def owner_is(owner: str, name: str) -> bool:
+    """A fact's owner is the sub-unit named (its name as the registry spells it)."""
+    if not owner or owner == OWN:
+        return False
+    a, b = _name_key(owner), _name_key(name)
+    return a == b or (len(b) >= 4 and (a.endswith(b) or b.endswith(a)))
+
+
+_NAME_DROP = str.maketrans("", "", "()（） \t\u3000")
+
+
+def _name_key(name: str) -> str:
+    return unicodedata.normalize("NFKC", norm(name)).translate(_NAME_DROP)
+
+
+def _matching(catalog: Catalog, target: Target, item: Item, tables: tuple[str, ...],
+              keep: Callable[[Fact], bool]) -> list[tuple[int, Fact]]:
     out: list[tuple[int, Fact]] = []
     if tables and any(lab in _TOTAL_ROWS for lab in item.labels):  # "一般公共预算财政拨款支出": that table's 合计
         out += [(0, f) for d in target.docs for f in catalog.facts.get(d, [])
@@ -90,7 +125,7 @@ def candidates(catalog: Catalog, target: Target, item: Item, tables: tuple[str, 
             out += [(0, f) for f in catalog.by_code.get(d, {}).get(item.code, [])]
         unit = norm(catalog.docs[d].unit) if d in catalog.docs else ""
         out += _column_or_narrative(catalog.facts.get(d, []), item, unit)
-    return [(r, f) for r, f in out if f.table != "目录" and "目录" not in f.section[:4]]
+    return [(r, f) for r, f in out if f.table != "目录" and "目录" not in f.section[:4] and keep(f)]
 
 
 _TITLED_TOTAL = re.compile(r"^(.{4,}?)(总计|合计)$")
@@ -138,30 +173,56 @@ def _column_or_narrative(facts: list[Fact], item: Item, unit: str) -> list[tuple
     return out
 
 
-def _subunit_rows(catalog: Catalog, target: Target, item: Item, name: str) -> list[tuple[int, Fact]]:
+def _subunit_rows(catalog: Catalog, target: Target, item: Item, name: str,
+                  owned: Callable[[Fact], bool] = lambda f: False) -> list[tuple[int, Fact]]:
     """Rows labelled with a sub-unit (or the unit's 本级) inside its department's document (the item is
-    then a column). A table titled with the item (收入 by unit) gives its 合计 column, but only when no
-    column names the item: "…会议费、培训费支出预算表" has a 会议费 column beside its 合计."""
+    then a column); `owned`: the facts the unit owns (index/extract/owners.py), whose own line may print
+    its name cut short ("中共西安市委" for 中共西安市委理论讲师团) or the department's name for its 本级. A
+    table titled with the item (收入 by unit) gives its 合计 column, but only when no column names the item:
+    "…会议费、培训费支出预算表" has a 会议费 column beside its 合计; among titled tables, a 总表 first."""
     out: list[tuple[int, Fact]] = []
     generic: list[tuple[int, Fact]] = []  # 合计/小计 as a label: any column says it
     titled: list[tuple[int, Fact]] = []
     part: list[tuple[int, Fact]] = []  # "收入" in the column "其他收入": one of its parts
     for d in target.docs:
+        unit = norm(catalog.docs[d].unit) if d in catalog.docs else ""
         for f in catalog.facts.get(d, []):
-            if name not in norm(f.row) and name not in norm(f.context) and name not in _sentence_before(f):
+            if name not in norm(f.row) and name not in norm(f.context) and name not in _sentence_before(f) \
+                    and not (owned(f) and _unit_line(f, name, unit)):
                 continue
             col = norm(f.column)
             path = [p for p in col.split("/") if p]
             for i, lab in enumerate(item.labels):
                 if not lab:
                     continue
-                if lab in norm(f.row) or lab in norm(f.context) or _names_column(lab, path):
+                kind = _tail(lab, _KIND_WORDS)
+                if lab in norm(f.row) or lab in norm(f.context) or _names_column(lab, path) \
+                        or (kind and lab[-2:] in f.table and _names_column(kind, path)):
                     (generic if lab in _GENERIC else out).append((i, f))
                 elif lab in col:
                     part.append((i, f))
-                elif len(lab) >= 2 and lab in norm(f.table) and _MAIN_COL.search(col):
-                    titled.append((i, f))
+                elif len(head := _tail(lab, ("合计", "总计")) or lab) >= 2 and head in norm(f.table) \
+                        and _MAIN_COL.search(col):
+                    titled.append((i + (0 if "总表" in f.table else 1), f))
     return out or generic or titled or part
+
+
+# "一般公共预算收入": the 一般公共预算 column of a 收入 table; "支出合计" of a unit: its line of the 支出 table
+_KIND_WORDS = ("收入", "支出")
+
+
+def _tail(label: str, tails: tuple[str, ...]) -> str:
+    """The label without one of `tails` at its end (at least two characters left), else ""."""
+    t = next((w for w in tails if label.endswith(w) and len(label) >= len(w) + 2), "")
+    return label[:-len(t)] if t else ""
+
+
+def _unit_line(f: Fact, name: str, unit: str) -> bool:
+    """The fact is on its owner's own line (its figures the owner's totals), not an item row under it."""
+    row = norm(f.row)
+    if not row or f.source != "table":
+        return False
+    return row in name or name.startswith(row) or row == unit or row == unit + OWN
 
 
 def _sentence_before(f: Fact) -> str:
@@ -266,9 +327,10 @@ def choose(catalog: Catalog, target: Target, item: Item, hints: Hints = Hints())
         own = printed(catalog, target, concept)  # by identity: the concept's own figure, never a part
         if own is not None and (not hints.measure or _measure_ok(own, hints.measure)):
             return Choice(own, (), ())
-    cands = candidates(catalog, target, item, hints.tables, own_level)
+    over_units = any(w in hints.words for w in _scope_words()["over_units"])
+    cands = candidates(catalog, target, item, hints.tables, own_level, over_units)
     if not cands and not item.code:
-        cands = candidates(catalog, target, _plainer(item), hints.tables, own_level)
+        cands = candidates(catalog, target, _plainer(item), hints.tables, own_level, over_units)
     if hints.measure:
         asked = [(r, f) for r, f in cands if _measure_ok(f, hints.measure, relaxed=True)]
         cands = asked or [(r, f) for r, f in cands if _is_count(f)] if _is_count_measure(hints.measure) else asked

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from budgetqa.answer.arith import Derived, compute
+from budgetqa.answer.arith import Derived, recompute
 from budgetqa.index.extract.identity import identity_of, item_key
 from budgetqa.index.model import MONEY_FACTORS, Fact
 from budgetqa.index.read.years import without_base_years, years_in
@@ -71,7 +71,7 @@ def matches(fig: Figure, fact: Fact) -> bool:
 def matches_derived(fig: Figure, d: Derived) -> bool:
     """Recompute from the cited facts (never trust the stated value) and compare to printed precision."""
     try:
-        again = compute(d.op, d.inputs)
+        again = recompute(d)  # a computed operand (budgetqa.answer.arith terms) is recomputed from its facts
     except ValueError:
         return False
     if again.measure != fig.measure and not (again.measure in MONEY_FACTORS and fig.measure in MONEY_FACTORS):
@@ -138,6 +138,7 @@ def check_bound(sentence: str, facts: Sequence[Fact], derived: Iterable[Derived]
         years = set(years_in(without_base_years(before, with_and=True), written=True))
         named_units = {u for u in units if u in before}
         own = [f for f in facts if f.unit in named_units] if named_units else list(facts)
+        own = _of_owner(sentence[:fig.start], own)
         named = _named(before, own)
         # among the facts of the item named, the table's printed figure decides; prose ("0万元") rounds
         bound = ([f for f in named if f.source == "table"] or named) or own
@@ -159,12 +160,35 @@ def check_bound(sentence: str, facts: Sequence[Fact], derived: Iterable[Derived]
 
 
 _TOTALS = ("合计", "小计", "总计")
+_OWN_LEVEL = "本级"
+
+
+def _of_owner(text: str, facts: list[Fact]) -> list[Fact]:
+    """The facts of the unit the sentence gives the figure to: the sub-unit it names last (a table split by
+    unit prints one item per unit), the department's own offices when it says 本级, else the department's
+    own figures. Facts of one owner only are kept as they are."""
+    owners = {f.owner for f in facts}
+    if len(owners) < 2:
+        return facts
+    key = _KEY_DROP.sub("", text)
+    spots = {o: max(key.rfind(_KEY_DROP.sub("", o)), key.rfind(_KEY_DROP.sub("", o)[-5:]))
+             for o in owners if o and o != _OWN_LEVEL}
+    spots = {o: at for o, at in spots.items() if at >= 0}
+    if spots:
+        last = max(spots, key=lambda o: spots[o])
+        return [f for f in facts if f.owner == last]
+    if _OWN_LEVEL in key and _OWN_LEVEL in owners:
+        return [f for f in facts if f.owner == _OWN_LEVEL]
+    whole = [f for f in facts if not f.owner]
+    return whole or facts
 
 
 def _keys(f: Fact) -> list[str]:
     """What a sentence calls the fact: its item; for a totals row, also its column ("基本支出")."""
     i = identity_of(f)
     keys = [_KEY_DROP.sub("", item_key(i.item))]
+    if "/" in i.item:  # a 绩效 table's item is "project/row": a sentence names the row after the project
+        keys.append(_KEY_DROP.sub("", item_key(i.item.rsplit("/", 1)[1])))
     if f.source == "text" and keys[0].startswith("上年"):
         keys.append(keys[0][2:])  # last year's figure of a 比上年 statement is called by the item's own name
     if keys[0] in _TOTALS or not keys[0]:

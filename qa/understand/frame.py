@@ -20,7 +20,7 @@ Operation = Literal["lookup", "sum", "difference", "ratio", "change", "compare",
 # "difference" by how much
 # ("A比B多多少"); "times" how many times ("A是B的几倍"); "most"/"least" the largest/smallest of several or of a
 # concept's parts ("三公经费里哪项最多").
-Relation = Literal["", "more", "less", "difference", "times", "most", "least"]
+Relation = Literal["", "more", "less", "difference", "times", "ratio", "most", "least"]
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,7 @@ class FrameWords:
     compare_before: tuple[str, ...] = ("比", "较", "与", "同", "相比")
     item_after: tuple[str, ...] = ("结转", "结余", "末", "底", "同期")
     each: tuple[str, ...] = ("各", "分别", "都")
+    periods: tuple[str, ...] = ("今年", "去年", "上年", "年")
     operations: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
@@ -45,9 +46,12 @@ class CompareWords:
     """The words (vocabulary.toml [compare]) that say what a comparison asks."""
 
     times: tuple[str, ...] = ()
+    percent: tuple[str, ...] = ()  # "今年是去年的百分之多少": one figure as a percentage of another
     most: tuple[str, ...] = ()
     least: tuple[str, ...] = ()
     difference: tuple[str, ...] = ()
+    gap_links: tuple[str, ...] = ()  # comparative + link + ask asks a difference ("高出多少", "少了多少")
+    gap_asks: tuple[str, ...] = ()
     which: tuple[str, ...] = ()
     comparatives: tuple[str, ...] = ()  # [joins] comparatives: 多, 高, 少 …
     lesser: tuple[str, ...] = ()  # the comparatives that ask for the smaller one (少, 低)
@@ -91,11 +95,13 @@ def relation(text: str, words: CompareWords) -> Relation:
     "which is larger" only with a comparative after it ("哪个多", "谁的招待费高"), not in "多少"."""
     if any(w in text for w in words.times):
         return "times"
+    if any(w in text for w in words.percent):
+        return "ratio"
     if any(w in text for w in words.most):
         return "most"
     if any(w in text for w in words.least):
         return "least"
-    if any(w in text for w in words.difference):
+    if any(w in text for w in words.difference) or asks_gap(text, words):
         return "difference"
     plain = text.replace("多少", "")
     at = min((plain.find(w) for w in words.which if w in plain), default=-1)
@@ -103,6 +109,36 @@ def relation(text: str, words: CompareWords) -> Relation:
     if not after:
         return ""
     return "less" if min(after)[2] in words.lesser else "more"
+
+
+def relations(text: str, words: CompareWords) -> list[Relation]:
+    """Every relation the clause asks, in the order it asks them ("谁高？高多少？是几倍？": more, difference,
+    times); a which-word's "more" only when nothing else is asked (a difference or a rank names the larger)."""
+    at: dict[Relation, int] = {}
+    for rel, ws in (("times", words.times), ("ratio", words.percent), ("most", words.most), ("least", words.least),
+                    ("difference", words.difference)):
+        hits = [text.find(w) for w in ws if w in text]
+        if hits:
+            at[rel] = min(hits)  # type: ignore[index]
+    gap = _gap_at(text, words)
+    if gap >= 0:
+        at["difference"] = min(at.get("difference", gap), gap)
+    if not at:  # "哪个多": only when nothing else is asked (a difference or a rank names the larger itself)
+        which = relation(text, words)
+        return [which] if which else []
+    return sorted(at, key=lambda r: at[r])
+
+
+def _gap_at(text: str, words: CompareWords) -> int:
+    hits = [text.find(c + link + ask) for c in words.comparatives for link in words.gap_links
+            for ask in words.gap_asks if c + link + ask in text]
+    return min(hits, default=-1)
+
+
+def asks_gap(text: str, words: CompareWords) -> bool:
+    """A comparative, a link word and an asking word in a row ("多多少", "高出多少", "少花了几"): by how much."""
+    return any(c + link + ask in text for c in words.comparatives for link in words.gap_links
+               for ask in words.gap_asks)
 
 
 def asks_current(text: str, words: CompareWords) -> int:
@@ -241,7 +277,18 @@ def with_item(frame: Frame, item: str, words: FrameWords) -> Frame:
 def needs_item(frame: Frame, has_items: bool, words: FrameWords) -> bool:
     """A part always narrows the item before; a follow-up inherits it when it names none of its own."""
     start = frame.clause.lstrip("，, ")
-    return start.startswith(words.part) or (not has_items and start.startswith(words.follow))
+    return start.startswith(words.part) or (not has_items and (start.startswith(words.follow)
+                                                                 or _period_only(start, frame.subject, words)))
+
+
+def _period_only(clause: str, subject: str, words: FrameWords) -> bool:
+    """The clause names a period and asks, nothing else ("今年是多少", "2025年呢"): no item of its own."""
+    rest = clause.replace(subject, "") if subject else clause
+    if not any(w in rest for w in words.periods):
+        return False
+    for w in sorted((*words.periods, *words.bare), key=len, reverse=True):
+        rest = rest.replace(w, "")
+    return not "".join(c for c in rest if not c.isdecimal()).strip()
 
 
 def _strip_part(clause: str, words: FrameWords) -> str:

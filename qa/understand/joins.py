@@ -19,6 +19,7 @@ class JoinWords:
     sums: tuple[str, ...] = ()
     rank: tuple[str, ...] = ()
     comparatives: tuple[str, ...] = ()
+    subjects: tuple[str, ...] = ()  # "三家", "两个单位": words counting the subjects compared
     verbs: tuple[tuple[str, str], ...] = ()  # verb -> the documents' word for it ("" = dropped), longest first
     money: tuple[str, ...] = ()
 
@@ -29,8 +30,8 @@ def join_words() -> JoinWords:
     joins = data.get("joins", {})
     verbs = sorted(data.get("verbs", {}).items(), key=lambda kv: -len(kv[0]))
     return JoinWords(tuple(joins.get("list", ())), tuple(joins.get("sum", ())), tuple(joins.get("rank", ())),
-                     tuple(joins.get("comparatives", ())), tuple(verbs),
-                     tuple(data.get("companions", {}).get("money", ())))
+                     tuple(joins.get("comparatives", ())), tuple(sorted(joins.get("subjects", ()), key=len, reverse=True)),
+                     tuple(verbs), tuple(data.get("companions", {}).get("money", ())))
 
 
 _ENDS = "，,。？?！!；;　 "
@@ -47,10 +48,45 @@ def sum_joined(text: str, spans: Iterable[tuple[int, int]]) -> bool:
     return False
 
 
+def counted_units_total(text: str) -> bool:
+    """"4家单位的在职人数合计": units counted by a number, a total word after them — the rows of one column
+    added up ([joins] counted_units, row_totals)."""
+    data = lexicon.vocabulary_data().get("joins", {})
+    return any(text[at:].find(t) > 0 for at in _after_number(text, data.get("counted_units", ()))
+               for t in data.get("row_totals", ()))
+
+
+def counts_rows(text: str) -> bool:
+    """"4家单位", "办公费两行", "所有行": the question counts units or rows, so a sum is over them, not the
+    printed total ([joins] counted_units, rows, row_quantifiers)."""
+    data = lexicon.vocabulary_data().get("joins", {})
+    if _after_number(text, data.get("counted_units", ())) or _after_number(text, data.get("rows", ())):
+        return True
+    return any(text[:at].rstrip().endswith(tuple(data.get("row_quantifiers", ())))
+               for w in data.get("rows", ()) for at in _find_all(text, w))
+
+
+def _after_number(text: str, ws: Iterable[str]) -> list[int]:
+    """Where one of the words stands right after a number ("4家单位", "4 家单位")."""
+    return [at for w in ws for at in _find_all(text, w) if text[:at].rstrip()[-1:].isdecimal()]
+
+
+def _find_all(text: str, w: str) -> list[int]:
+    out: list[int] = []
+    at = text.find(w)
+    while at >= 0 and w:
+        out.append(at)
+        at = text.find(w, at + 1)
+    return out
+
+
 def without_rank(text: str) -> str:
     """"哪个三公经费多，各多少" -> "三公经费，各多少": a comparison between subjects asks the item of each;
     its asking word (哪个/谁) and the comparative after the item (多/高) are no part of the item."""
     words = join_words()
+    for w in words.subjects:  # "三家哪个培训费最多": the count of subjects is no part of the item
+        text = text.replace(w, "　")
+    text = _without_unit_qualifiers(text)
     if not any(w in text for w in words.rank):
         return text
     for w in sorted(words.rank, key=len, reverse=True):
@@ -61,6 +97,21 @@ def without_rank(text: str) -> str:
             out = out.replace(c + end, end)
         if out.endswith(c) and not out.endswith("多少"):
             out = out[: -len(c)]
+    return out
+
+
+def _without_unit_qualifiers(text: str) -> str:
+    """"应急管理局和住建局（无锡）": words in brackets right after a unit's place ("　", where the unit's name
+    stood in the residue) say which unit, not which item; 本级 in brackets still narrows the figure."""
+    out = text
+    for open_, close in (("（", "）"), ("(", ")")):
+        at = out.find("　" + open_)
+        while at >= 0:
+            end = out.find(close, at)
+            inner = out[at + 2:end] if end > 0 else ""
+            if inner and all("\u4e00" <= c <= "\u9fff" for c in inner) and not lexicon.has_any(inner, "own_level"):
+                out = out[:at + 1] + out[end + 1:]
+            at = out.find("　" + open_, at + 1)
     return out
 
 

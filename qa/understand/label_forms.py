@@ -11,7 +11,10 @@ One rule for every such label, applied to the labels the question's documents pr
 
 from __future__ import annotations
 
+import functools
 import re
+import tomllib
+from pathlib import Path
 
 from budgetqa.index.extract.narrative import MEASURES
 
@@ -38,11 +41,42 @@ def reordered_forms(label: str) -> tuple[str, ...]:
     return tuple(f for f in forms if f != label)
 
 
+@functools.cache
+def _separators() -> tuple[tuple[str, ...], bool]:
+    data = tomllib.loads(Path(__file__).with_name("label_forms.toml").read_text(encoding="utf-8"))
+    return tuple(sorted(data["separators"], key=len, reverse=True)), bool(data.get("drop_separators"))
+
+
+_MEASURE_TAILS = tuple(sorted((f"({m})" for m in MEASURES), key=len, reverse=True))
+
+
+def enumeration_forms(label: str) -> tuple[str, ...]:
+    """A label that lists items ("考试机位、场地租赁费", "公务用车购置及运行维护费") written with the other
+    separators ("考试机位和场地租赁费"), "A、B和C" for three or more, and (when the data says so) without any;
+    a trailing measure ("(万元)") is not said. () for a label that lists nothing."""
+    seps, drop = _separators()
+    tail = next((t for t in _MEASURE_TAILS if label.endswith(t)), "")
+    body = label[:-len(tail)] if tail else label
+    marked = body
+    for sep in seps:  # longest first: "以及" before "及"
+        marked = marked.replace(sep, "\x00")
+    items = marked.split("\x00")
+    if len(items) < 2 or any(not _CJK.search(p) for p in items):
+        return ()
+    joins = [s for s in seps if s != "以及"] + ([""] if drop else [])
+    forms = {j.join(items) for j in joins}
+    if len(items) >= 3:
+        forms |= {"、".join(items[:-1]) + j + items[-1] for j in ("和", "及", "与")}
+    if body != label:
+        forms.add(body)
+    return tuple(sorted(f for f in forms if f != label and len(f) >= 4))
+
+
 def reordered_labels(labels: list[str]) -> list[tuple[str, str]]:
     """(form, printed label) for every label that has other forms; a form two labels share names neither."""
     seen: dict[str, set[str]] = {}
     for label in labels:
-        for form in reordered_forms(label):
+        for form in (*reordered_forms(label), *enumeration_forms(label)):
             seen.setdefault(form, set()).add(label)
     printed = set(labels)
     return sorted(((f, next(iter(ls))) for f, ls in seen.items() if len(ls) == 1 and f not in printed),

@@ -37,6 +37,8 @@ from budgetqa.understand.frame import (
 )
 from budgetqa.understand.joins import (
     asks_money,
+    counted_units_total,
+    counts_rows,
     join_words,
     short_form_spans,
     sum_joined,
@@ -48,7 +50,7 @@ from budgetqa.understand.label_forms import reordered_labels
 from budgetqa.understand.lexicon import drop_all, has_any, made_of, vocabulary_data, words
 from budgetqa.understand.normalize import from_english, normalize_question
 from budgetqa.understand.periods import change_ask, period_words, without_comparison
-from budgetqa.understand.text_shape import text_shape
+from budgetqa.understand.text_shape import duty_or_use, spoken, text_shape
 from budgetqa.understand.unit_cache import UnitCache
 from budgetqa.understand.units import Mention, UnitRef, matcher_for
 from budgetqa.understand.wording import (
@@ -91,6 +93,7 @@ class Target:
     year: int | None
     kind: str | None
     prior: bool = False  # the year asked is the year before the document's: its 上年 columns answer
+    scope: str = ""  # "本级" / "部门" when the question asks both of a unit's documents of one year
 
 
 @dataclass(frozen=True)
@@ -195,7 +198,7 @@ class Understander:
                    history: Sequence[Any] = ()) -> Query:
         q = validate(question)
         injection = bool(INJECTION.search(q))
-        clean = strip_injection(q) if injection else q
+        clean = spoken(strip_injection(q) if injection else q)  # "用来干啥" -> "用来干什么" (text_shapes.toml)
         if not _has_cjk(drop_filler(clean)):
             raise BadQuestion("问题中只有指令，没有要查询的内容。请直接问单位和项目，例如“福州市医疗保障局的公务接待费是多少”。")
         mentions, foreign = self.matcher.find(clean)
@@ -209,6 +212,7 @@ class Understander:
         qtype = _change_type(clean, qtype)
         if shape := text_shape(clean):  # "下属有哪些医院", "怎么是0", "用来干什么": text_shapes.toml
             qtype, topic = "text", shape.topic
+        topic = duty_or_use(topic, clean, residue)  # "…经费是干什么的": what the money is for
         base = Query(question=q, qtype=qtype, year=asked_year, years=years, kind=kind, topic=topic,
                      residue=residue, injection=injection, relation=relation(clean, self.vocab.compare),
                      notes=("问题中的指令性内容已忽略，数字只来自文件。",) if injection else ())
@@ -232,7 +236,7 @@ class Understander:
             targets, problem = self._previous(targets, kind, asks_current(dated, self.vocab.compare),
                                               dated.find(relative[0]), has_any(base.question, "own_level"))
             defaulted = False
-        if targets and all(t.prior for t in targets):
+        if targets and any(t.prior for t in targets):  # "去年", also beside "今年": the targets say the years
             for w in sorted(self.vocab.frames.previous, key=len, reverse=True):
                 residue = residue.replace(w, "")  # "上年（2023年）": the year already says it
         items, unexplained = self._items(residue, targets, qtype)
@@ -256,10 +260,10 @@ class Understander:
             qtype = "sum"
         if qtype in ("lookup", "compare") and len(items) >= 2 and sum_joined(norm(residue), _spans(norm(residue), items)):
             qtype = "sum"  # "基本工资加绩效工资是多少": one figure, the two items' total
-        if qtype == "lookup" and len(items) == 1 and re.search(r"\d+\s*[家个]单位.*(?:合计|总计|加起来|一共)", clean):
+        if qtype == "lookup" and len(items) == 1 and counted_units_total(clean):
             qtype = "sum"  # "4家单位的在职人数合计": the rows of one column
-        elif qtype == "sum" and len(items) == 1 and len({t.ref.name for t in targets}) == 1 \
-                and not re.search(r"\d+\s*[家个]单位|(?:[两几各\d]|所有|每一?)\s*行", clean):
+        elif qtype == "sum" and len(items) == 1 and len({(t.ref.name, t.year, t.scope) for t in targets}) == 1 \
+                and not counts_rows(clean):
             qtype = "lookup"  # "三公经费一共多少": the total is printed
         if len({t.ref.name for t in targets}) > 1 and qtype == "lookup":
             qtype = "compare"
@@ -397,15 +401,19 @@ class Understander:
         defaulted = False
         years = query.years if len(query.years) > 1 else ((query.year,) if query.year else (None,))
         own_level = has_any(query.question, "own_level")
+        levels = _levels(query.question) if own_level else (False,)
         for i, group in enumerate(refs):
             for ref in group:
                 for y in (own[i],) if own else years:
-                    t, why = self._pick(ref, y, query.kind, own_level, has_any(query.question, "outturn"))
-                    if t is None:
-                        problems.append(why)
-                    else:
-                        targets.append(t)
-                        defaulted = defaulted or y is None
+                    outturn = has_any(query.question, "outturn")
+                    picked = [self._pick(ref, y, query.kind, level, outturn) for level in levels]
+                    scoped = len({t.docs for t, _ in picked if t is not None}) > 1  # two documents: say which
+                    for level, (t, why) in zip(levels, picked, strict=True):
+                        if t is None:
+                            problems.append(why)
+                        else:
+                            targets.append(replace(t, scope="本级" if level else "部门") if scoped else t)
+                            defaulted = defaulted or y is None
         problem = "；".join(dict.fromkeys(problems)) if not targets else ""
         return tuple(targets), problem, defaulted
 
@@ -680,6 +688,16 @@ def _own_years(text: str, mentions: Sequence[Mention], years: tuple[int, ...]) -
     if not all(text[m.end:].lstrip().startswith(f"{y}年") for m, y in zip(mentions, years, strict=True)):
         return ()
     return years
+
+
+def _levels(question: str) -> tuple[bool, ...]:
+    """The document scopes a question naming 本级 asks, in its order: the own offices only, or also the whole
+    department when it names that too ("本级和整个部门的…", "全系统比本级多多少")."""
+    whole = [question.find(w) for w in words("whole_department") if w in question]
+    if not whole:
+        return (True,)
+    own = min(question.find(w) for w in words("own_level") if w in question)
+    return (True, False) if own < min(whole) else (False, True)
 
 
 def _has_cjk(text: str) -> bool:

@@ -169,7 +169,9 @@ def matcher_for(catalog: Catalog, abbreviations: dict[str, str] | None = None,
     if cache is None:
         return UnitMatcher(catalog, abbreviations, entries=entries)
     key = digest(_code_version(), entry_version(know), _merged(know, abbreviations),
-                 sorted([m.name, m.sha256, m.unit, list(m.aliases), list(m.subunits)] for m in catalog.docs.values()))
+                 sorted([m.name, m.sha256, m.unit, list(m.aliases), list(m.subunits)] for m in catalog.docs.values()),
+                 # a document indexed again by a new pipeline keeps its bytes but may bring other units
+                 sorted(entries.items()) if entries else None)
     data = cache.snapshot(key)
     if data is not None:
         try:

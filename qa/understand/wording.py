@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from budgetqa.catalog import norm
 from budgetqa.understand import lexicon
+from budgetqa.understand.joins import join_words
 from budgetqa.understand.units import Mention
 
 QType = Literal["lookup", "sum", "difference", "ratio", "growth", "average", "compare", "text"]
@@ -85,6 +86,8 @@ def unexplained_words(text: str, chosen: list[tuple[int, int, Item]], scope: str
         if prev_end:  # "人员类经费比公用经费": a money noun after an item and the operator word explain nothing new
             chunk = next((chunk[len(w):] for w in ("经费", "费用", "资金") if chunk.startswith(w)), chunk)
         chunk = chunk[:-1] if chunk.endswith(("比", "较", "占")) else chunk
+        if prev_end and chunk in join_words().sums:  # "培训费加上三公经费": the join word names nothing
+            chunk = ""
         prev_end = e
         core = drop_scope_suffix(chunk)
         if len(core) < 2 or lexicon.made_of(chunk, "scope", "intent") or core in scope:
