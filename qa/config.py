@@ -46,6 +46,7 @@ class Settings:
     max_file_mb: float = field(default=20.0, metadata={"env": "BUDGETQA_MAX_FILE_MB", "help": "单个文件大小上限（MB），超过的文件不索引"})
     max_pages: int = field(default=500, metadata={"env": "BUDGETQA_MAX_PAGES", "help": "单个文件页数上限，超过的文件不索引"})
     parse_timeout: float = field(default=60.0, metadata={"env": "BUDGETQA_PARSE_TIMEOUT", "help": "单个文件解析时限（秒），在独立进程中解析，超时即放弃该文件；0 表示在本进程内解析、不设时限"})
+    index_workers: int = field(default=2, metadata={"env": "BUDGETQA_INDEX_WORKERS", "help": "批量索引时并行解析的进程数（每个进程同一时刻只解析一个文件）；默认 2"})
     upload_token: str = field(default="", metadata={"env": "BUDGETQA_UPLOAD_TOKEN", "help": "网页上传进入共享语料所需的口令（还需 serve --shared-uploads）；为空时上传只对上传者本人的会话可见"})
 
     @property
@@ -93,6 +94,7 @@ def load_settings(**overrides: object) -> Settings:
         "max_file_mb": float(_env("BUDGETQA_MAX_FILE_MB", "20") or 20),
         "max_pages": int(_env("BUDGETQA_MAX_PAGES", "500") or 500),
         "parse_timeout": float(_env("BUDGETQA_PARSE_TIMEOUT", "60") or 60),
+        "index_workers": max(1, int(_env("BUDGETQA_INDEX_WORKERS", "2") or 2)),
         "upload_token": _env("BUDGETQA_UPLOAD_TOKEN"),
     }
     values.update({k: v for k, v in overrides.items() if v is not None})

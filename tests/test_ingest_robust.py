@@ -125,12 +125,11 @@ def test_a_pdf_over_the_page_limit_is_refused(tmp_path: Path) -> None:
 
 def test_parsing_runs_with_the_index_lock_released(tmp_path: Path, seed_paths: list[Path],
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    """While a file parses, another indexer can take the lock (to commit its own file)."""
+    """While a file parses, another indexer can take the lock (to commit its own file): alone or in a batch."""
     settings = _settings(tmp_path)
     seen: list[bool] = []
-    real = isolate.start_parse
 
-    def probing(path: Path, key: str, limits: Limits, **kwargs: Any) -> isolate.ParseJob:
+    def lock_is_free() -> None:
         fd = os.open(settings.home / "index.lock", os.O_RDWR | os.O_CREAT)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises BlockingIOError when held
@@ -138,11 +137,23 @@ def test_parsing_runs_with_the_index_lock_released(tmp_path: Path, seed_paths: l
             seen.append(True)
         finally:
             os.close(fd)
-        return real(path, key, limits, **kwargs)
+
+    real_start, real_submit = isolate.start_parse, isolate.ParsePool.submit
+
+    def probing(path: Path, key: str, limits: Limits, **kwargs: Any) -> isolate.ParseJob:
+        lock_is_free()
+        return real_start(path, key, limits, **kwargs)
+
+    def probing_submit(pool: isolate.ParsePool, path: Path, key: str) -> None:
+        lock_is_free()
+        real_submit(pool, path, key)
 
     monkeypatch.setattr(isolate, "start_parse", probing)
+    monkeypatch.setattr(isolate.ParsePool, "submit", probing_submit)
     report = index_paths(seed_paths[:2], settings, progress=False)
     assert report.indexed == 2 and seen == [True, True]
+    report = index_paths(seed_paths[2:3], settings, progress=False)
+    assert report.indexed == 1 and seen == [True, True, True]
 
 
 def test_readme_and_office_files_in_a_folder_are_skipped_not_failed(tmp_path: Path, seed_paths: list[Path]) -> None:

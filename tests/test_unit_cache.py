@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import pytest
 from budgetqa.catalog import Catalog, MemorySource
 from budgetqa.index.model import Fact
 from budgetqa.understand.unit_cache import UnitCache
@@ -186,3 +187,80 @@ def _plain_doc(name: str, unit: str) -> Any:
 
     return Document(name=name, sha256="0" * 64, unit=unit, aliases=(), year=2026, kind="预算", subunits=(),
                     sections=(), tables=(), pages=None, layout="seed")
+
+
+_QUESTIONS = ("福州市医疗保障数据技术中心的会议费", "福州医保局2024年公务接待费", "宁远医保中心的会议费", "杭州市交通运输局的预算",
+              "西安交管支队", "医保局的办公费", "曾都医保局和福州医保局", "宁远市财政局2026年的收入")
+
+
+def _finds(m: UnitMatcher, questions: Sequence[str]) -> list[object]:
+    return [m.find(q) for q in questions]
+
+
+def test_the_registry_kept_in_the_store_answers_as_the_registry_read_afresh(backend: Any) -> None:
+    """The registry lives in the store (both backends), written with each document and removed with it;
+    looked up per question it finds what the registry read afresh from every document finds, as
+    documents come and go (a new place re-spells the names printing it), and a rebuild writes the same."""
+    import json
+
+    from budgetqa.index.store.unit_names import load_names
+    from budgetqa.understand.units import StoredUnitMatcher, matcher_for
+
+    base = corpus()
+    docs = [*((d, base.facts(doc=d.name)) for d in base.documents()),
+            (_plain_doc("a.txt", "宁远医疗保障服务中心"), []), (_plain_doc("b.txt", "宁远市财政局"), [])]
+    questions = [*_QUESTIONS, *(f"{d.unit}的会议费" for d, _ in docs)]
+    store = backend.open()
+    for i, (d, facts) in enumerate(docs):
+        store.replace_document(d, facts)
+        fresh = UnitMatcher(Catalog(MemorySource(docs[:i + 1])))
+        kept = StoredUnitMatcher(store, load_names())
+        assert _finds(kept, questions) == _finds(fresh, questions), d.name
+    merged = UnitMatcher(Catalog(store), entries=store.unit_entries())  # the start-up merge it replaces
+    assert [(r.name, r.docs, r.subunit) for r in kept.refs] == [(r.name, r.docs, r.subunit) for r in merged.refs]
+    assert set(kept.places) == set(fresh.places) and "宁远" in kept.places
+    assert kept.closest("杭州市交通运输局") == merged.closest("杭州市交通运输局")
+
+    def tables() -> list[object]:
+        return [sorted(store._query(f"SELECT * FROM {t}")) for t in ("reg_refs", "reg_names", "reg_forms", "reg_places")]
+
+    incremental = tables()
+    store.rebuild_registry()
+    assert tables() == incremental
+
+    store.remove("b.txt")  # 宁远 is no longer a place of the corpus: 宁远医疗保障服务中心 is spelled without it
+    left = [p for p in docs if p[0].name != "b.txt"]
+    assert _finds(StoredUnitMatcher(store, load_names()), questions) == _finds(UnitMatcher(Catalog(MemorySource(left))),
+                                                                              questions)
+    # start-up reads no document's entry: the store's registry is looked up
+    store.unit_entries = lambda: (_ for _ in ()).throw(AssertionError("entries merged at start"))  # type: ignore[method-assign]
+    assert isinstance(matcher_for(Catalog(store)), StoredUnitMatcher)
+    assert json.loads(store._query("SELECT record FROM reg_names WHERE name='宁远医疗保障服务中心'")[0][0])["inside"] == []
+    store.close()
+
+
+def test_new_name_rules_are_applied_by_the_next_index_run_not_at_start(backend: Any, seed_paths: list[Path]) -> None:
+    """A registry built with other name rules is still served at once (no rebuild at start); the next
+    `budgetqa index` rebuilds it, even when no file changed."""
+    from budgetqa.index.store.ingest import index_paths
+    from budgetqa.understand.units import StoredUnitMatcher, matcher_for
+
+    settings = backend.settings(dense=False)
+    store = backend.open()
+    rebuild = type(store).rebuild_registry
+    type(store).rebuild_registry = lambda self: pytest.fail("a fresh index rebuilt its registry")  # type: ignore[method-assign]
+    try:  # a fresh store's registry is kept as documents are written: nothing to rebuild after
+        index_paths(seed_paths[:2], settings, progress=False)
+    finally:
+        type(store).rebuild_registry = rebuild  # type: ignore[method-assign]
+    before = _finds(matcher_for(Catalog(store)), _QUESTIONS)
+    backend.execute("UPDATE meta SET value='older-rules' WHERE key='registry_version'")
+    backend.execute("DELETE FROM reg_forms")  # what a rebuild at start would have to redo
+    store = backend.open()
+    assert store.registry_stale()
+    served = matcher_for(Catalog(store))
+    assert isinstance(served, StoredUnitMatcher) and served.find("福州医保局的会议费")[0] == []  # served as built
+    report = index_paths(seed_paths[:2], settings, progress=False)
+    assert report.unchanged == 2
+    store = backend.open()
+    assert not store.registry_stale() and _finds(matcher_for(Catalog(store)), _QUESTIONS) == before

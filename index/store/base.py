@@ -17,6 +17,8 @@ from typing import Any
 
 from budgetqa.index.model import Document, Fact, Row, Section, Table
 from budgetqa.index.store.chunk import Chunk
+from budgetqa.index.store.registry import SCHEMA as REGISTRY_SCHEMA
+from budgetqa.index.store.registry import TABLES as REGISTRY_TABLES
 
 SCHEMA_VERSION = 3
 REINDEX = "请重新运行 `budgetqa index` 重建索引"
@@ -42,12 +44,13 @@ CREATE TABLE IF NOT EXISTS rows (
     cells TEXT NOT NULL, page INTEGER, quote TEXT NOT NULL, PRIMARY KEY (doc, tpos, pos));
 CREATE TABLE IF NOT EXISTS doc_terms (doc TEXT NOT NULL, term TEXT NOT NULL, PRIMARY KEY (doc, term));
 CREATE TABLE IF NOT EXISTS dense_pending (doc TEXT PRIMARY KEY);
-CREATE TABLE IF NOT EXISTS unit_entries (doc TEXT PRIMARY KEY, version TEXT NOT NULL, entry TEXT NOT NULL)
-"""
+CREATE TABLE IF NOT EXISTS unit_entries (doc TEXT PRIMARY KEY, version TEXT NOT NULL, entry TEXT NOT NULL);
+""" + REGISTRY_SCHEMA
 # Tables added after a store's first release: an older store gains them when opened (filled by the next
 # `budgetqa index`), instead of being reported damaged.
 ADDED_TABLES = {"unit_entries": "CREATE TABLE IF NOT EXISTS unit_entries (doc TEXT PRIMARY KEY, version TEXT NOT NULL, "
-                                "entry TEXT NOT NULL)"}
+                                "entry TEXT NOT NULL)",
+                **{t: REGISTRY_SCHEMA for t in REGISTRY_TABLES}}  # ";"-separated statements, each idempotent
 # Columns added after a store's first release: an older store gains them when opened (empty until its
 # documents are indexed again, which a new pipeline version does).
 ADDED_FACT_COLUMNS = {"owner": "ALTER TABLE facts ADD COLUMN owner TEXT NOT NULL DEFAULT ''"}
@@ -138,6 +141,18 @@ class FactStore:
         kept, or read with other name knowledge), one transaction."""
         raise NotImplementedError
 
+    def rebuild_registry(self) -> None:
+        """The unit registry afresh from every document's entry, one transaction (registry.rebuild)."""
+        raise NotImplementedError
+
+    def registry_stale(self) -> bool:
+        """Whether `rebuild_registry` is due: built with other name knowledge, or never built."""
+        from budgetqa.index.store.registry import current_version
+
+        if self.registry_version() == current_version():
+            return False
+        return bool(self._query("SELECT 1 FROM documents LIMIT 1")) or self.registry_version() is not None
+
     def set_origin(self, name: str, origin: str) -> None:
         """Record where a document stored before origins were kept came from (it was just seen there)."""
         raise NotImplementedError
@@ -176,6 +191,15 @@ class FactStore:
         rows = self._query("SELECT sha256, pipeline FROM documents WHERE name=?", (name,))
         return (str(rows[0][0]), str(rows[0][1])) if rows else None
 
+    def has_sha(self, sha256: str, pipeline: str) -> bool:
+        """Whether a document of these bytes, parsed by this code version, is stored (any origin)."""
+        return bool(self._query("SELECT 1 FROM documents WHERE sha256=? AND pipeline=? LIMIT 1", (sha256, pipeline)))
+
+    def origin_of(self, name: str) -> str | None:
+        """Where the document stored under `name` came from ('' before origins were kept); None: no such document."""
+        rows = self._query("SELECT origin FROM documents WHERE name=?", (name,))
+        return str(rows[0][0]) if rows else None
+
     def stamps(self) -> list[Stamp]:
         """Every document's identity, to decide what a file to index is (new, unchanged, changed)."""
         rows = self._query("SELECT name, origin, sha256, pipeline FROM documents ORDER BY name")
@@ -202,6 +226,44 @@ class FactStore:
         rows = self._query("SELECT d.name FROM documents d LEFT JOIN unit_entries u ON u.doc = d.name "
                            "WHERE u.version IS NULL OR u.version <> ? ORDER BY d.name", (version,))
         return [str(r[0]) for r in rows]
+
+    # -- the unit registry (budgetqa.index.store.registry): looked up per question, never loaded whole --
+
+    def registry_version(self) -> str | None:
+        """The name knowledge the stored registry was built with; None: never built (an older store)."""
+        rows = self._query("SELECT value FROM meta WHERE key='registry_version'")
+        return str(rows[0][0]) if rows else None
+
+    def registry_places(self) -> set[str]:
+        """The places the corpus' unit names add to the knowledge's places."""
+        return {str(r[0]) for r in self._query("SELECT DISTINCT place FROM reg_places")}
+
+    def registry_forms(self, texts: Sequence[str]) -> list[tuple[str, str, int, bool, bool]]:
+        """(form, name, its index among the name's forms, generic, weak) of the forms among `texts`."""
+        return [(str(r[0]), str(r[1]), int(r[2]), bool(r[3]), bool(r[4])) for part in _parts(texts)
+                for r in self._query("SELECT form, name, i, generic, weak FROM reg_forms WHERE form IN "
+                                     f"({','.join('?' * len(part))})", part)]
+
+    def registry_heads(self, heads: Sequence[str]) -> list[tuple[str, str, int, int]]:
+        """(form, name, index, lead) of the forms with a place that begin with one of `heads` (2 characters)."""
+        return [(str(r[0]), str(r[1]), int(r[2]), int(r[3])) for part in _parts(heads)
+                for r in self._query("SELECT form, name, i, lead FROM reg_forms WHERE generic = 0 AND head IN "
+                                     f"({','.join('?' * len(part))})", part)]
+
+    def registry_refs(self, names: Sequence[str] | None = None) -> list[tuple[str, str, bool, int]]:
+        """(name, document, sub-unit, position in the document's sub-units) of `names` (None: all)."""
+        if names is None:
+            return [(str(r[0]), str(r[1]), bool(r[2]), int(r[3]))
+                    for r in self._query("SELECT name, doc, subunit, pos FROM reg_refs")]
+        return [(str(r[0]), str(r[1]), bool(r[2]), int(r[3])) for part in _parts(names)
+                for r in self._query(f"SELECT name, doc, subunit, pos FROM reg_refs WHERE name IN "
+                                     f"({','.join('?' * len(part))})", part)]
+
+    def registry_records(self, names: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Each name's record (forms, place words …: budgetqa.index.store.unit_names.name_record)."""
+        return {str(r[0]): json.loads(r[1]) for part in _parts(names)
+                for r in self._query(f"SELECT name, record FROM reg_names WHERE name IN "
+                                     f"({','.join('?' * len(part))})", part)}
 
     def sections(self, doc: str | None = None) -> list[SectionRecord]:
         where, params = where_clause({"doc": doc})
@@ -265,6 +327,12 @@ class FactStore:
         where, params = where_clause({("name" if k == "doc" else k): v for k, v in filters.items()})
         rows = self._query(f"SELECT term FROM doc_terms WHERE doc IN (SELECT name FROM documents{where})", params)
         return {r[0] for r in rows}
+
+
+def _parts(values: Sequence[str], size: int = 500) -> list[list[str]]:
+    """`values` without repeats, in pieces small enough for one statement's placeholders."""
+    unique = list(dict.fromkeys(values))
+    return [unique[k:k + size] for k in range(0, len(unique), size)]
 
 
 def where_clause(filters: dict[str, Any], table: str = "") -> tuple[str, list[Any]]:

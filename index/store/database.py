@@ -21,6 +21,7 @@ from typing import Any
 
 from budgetqa.errors import IndexCorrupt
 from budgetqa.index.model import Document, Fact
+from budgetqa.index.store import registry
 from budgetqa.index.store.base import (
     ADDED_FACT_COLUMNS,
     ADDED_TABLES,
@@ -58,7 +59,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS lex USING fts5(tokens, content='',
 """
 # the lexical tokens are space-separated; every other character is part of a token (see lexical.py)
 _TABLES = ("meta", "documents", "facts", "sections", "tables", "rows", "chunks", "doc_terms", "lex", "dense_pending",
-           "unit_entries")
+           "unit_entries", *registry.TABLES)
 _REINDEX = REINDEX
 
 
@@ -114,12 +115,14 @@ class SqliteFactStore(FactStore):
                     _run_script(conn, _SCHEMA)
                     conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
                     conn.execute("INSERT OR IGNORE INTO meta VALUES ('generation', '0')")
+                    # an empty store's registry is complete: documents keep it so as they are written
+                    registry.set_version(_runner(conn), registry.current_version())
                 return
             missing = set(_TABLES) - existing
             if missing and missing <= set(ADDED_TABLES):  # an older store: add what it lacks
                 with self._write_lock, _transaction(conn):
-                    for table in missing:
-                        conn.execute(ADDED_TABLES[table])
+                    for script in dict.fromkeys(ADDED_TABLES[t] for t in sorted(missing)):
+                        _run_script(conn, script)
                 missing = set()
             if missing:
                 raise IndexCorrupt(f"索引库 {self.path} 不完整（缺少 {'、'.join(sorted(missing))}）；{_REINDEX}")
@@ -201,6 +204,7 @@ class SqliteFactStore(FactStore):
                 with _transaction(conn):
                     _delete_doc(conn, doc.name)
                     self._insert_doc(conn, doc, facts, chunks, pipeline, origin, tokens, terms, entry)
+                    registry.sync(_runner(conn), [doc.name])
                     _bump_generation(conn)
             except sqlite3.DatabaseError as exc:
                 raise self._corrupt(exc) from exc
@@ -224,8 +228,19 @@ class SqliteFactStore(FactStore):
         with self._write_lock, _transaction(conn):
             found = conn.execute("SELECT 1 FROM documents WHERE name=?", (name,)).fetchone() is not None
             _delete_doc(conn, name)
+            registry.sync(_runner(conn), [name])
             _bump_generation(conn)
         return found
+
+    def rebuild_registry(self) -> None:
+        conn = self._conn()
+        with self._write_lock, _transaction(conn):
+            registry.rebuild(_runner(conn))
+            _bump_generation(conn)
+
+
+def _runner(conn: sqlite3.Connection) -> registry.Run:
+    return lambda sql, params: conn.execute(sql, params).fetchall()
 
 
 @contextmanager

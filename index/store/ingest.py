@@ -16,13 +16,14 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from dataclasses import replace as dc_replace
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from budgetqa.config import Settings
 from budgetqa.errors import BudgetQAError, IndexCorrupt, NotBudgetDocument, UnreadableDocument
@@ -30,7 +31,7 @@ from budgetqa.index.store.base import FactStore, Stamp, prepare
 from budgetqa.index.store.database import SqliteFactStore
 
 if TYPE_CHECKING:
-    from budgetqa.index.store.isolate import Limits, ParseJob
+    from budgetqa.index.store.isolate import Limits, Parsed
     from budgetqa.index.store.vectors import VectorIndex
 
 log = logging.getLogger(__name__)
@@ -163,7 +164,8 @@ def index_paths(paths: Sequence[Path], settings: Settings, progress: bool = True
     try:
         _index_files(files, store, settings, progress, tally)
         with index_lock(settings):
-            refresh_unit_entries(store)
+            if refresh_unit_entries(store) or store.registry_stale():
+                store.rebuild_registry()  # new name knowledge: once here, never at an answerer's start
             if settings.dense if dense is None else dense:
                 _sync_vectors(store, _vector_index(settings))
     finally:
@@ -181,66 +183,170 @@ def _index_files(files: list[Path], store: FactStore, settings: Settings, progre
         monitor_interval = 0  # no monitor thread: a single file's parse worker is then a plain fork (isolate)
 
     limits = Limits.of(settings)
-    bar = Bar(files, desc="索引", unit="文件", file=sys.stderr, disable=not progress or not files,
+    bar = Bar(total=len(files), desc="索引", unit="文件", file=sys.stderr, disable=not progress or not files,
               dynamic_ncols=True)
-    ahead: dict[Path, ParseJob] = {}  # the next file's parse, started while this one is tokenised and written
-    for i, path in enumerate(bar):
-        bar.set_postfix_str(path.name[:40], refresh=False)
-        try:
-            result = _index_one(path, str(path), store, settings, limits, single=len(files) == 1, ahead=ahead,
-                                following=files[i + 1] if i + 1 < len(files) else None)
-        except NotBudgetDocument as exc:
-            tally.skipped.append((path.name, exc.reason))
-            continue
-        except (BudgetQAError, Exception) as exc:  # noqa: B014 - any parser bug must not stop the batch
-            if isinstance(exc, IndexCorrupt):
-                raise
-            tally.failed.append((path.name, _reason(exc)))
-            log.warning("未索引 %s：%s", path.name, _reason(exc))
-            continue
-        if result is None:
-            tally.unchanged += 1
-        else:
-            tally.indexed += 1
-            tally.facts += result[1]
-            tally.chunks += result[2]
-            tally.names.append(result[0])
-    bar.close()
-    for job in ahead.values():  # none is left unless a file failed oddly; never leave a worker behind
-        job.cancel()
+    try:
+        if len(files) == 1:  # `budgetqa index one.pdf`, an upload: no pool to start (a plain fork, see isolate)
+            _tallied(files[0], tally, lambda: _index_one(files[0], str(files[0]), store, settings, limits,
+                                                         single=True))
+            bar.update(1)
+        elif files:
+            _index_batch(files, store, settings, limits, tally, bar)
+    finally:
+        bar.close()
+
+
+def _tallied(path: Path, tally: _Tally, work: Callable[[], tuple[str, int, int] | None]) -> None:
+    """Run one file's indexing and count its outcome; one bad file never stops a batch."""
+    try:
+        result = work()
+    except NotBudgetDocument as exc:
+        tally.skipped.append((path.name, exc.reason))
+        return
+    except (BudgetQAError, Exception) as exc:  # noqa: B014 - any parser bug must not stop the batch
+        if isinstance(exc, IndexCorrupt):
+            raise
+        tally.failed.append((path.name, _reason(exc)))
+        log.warning("未索引 %s：%s", path.name, _reason(exc))
+        return
+    if result is None:
+        tally.unchanged += 1
+    else:
+        tally.indexed += 1
+        tally.facts += result[1]
+        tally.chunks += result[2]
+        tally.names.append(result[0])
+
+
+def _index_batch(files: list[Path], store: FactStore, settings: Settings, limits: Limits, tally: _Tally,
+                 bar: Any) -> None:
+    """Many files through a pool of parse workers (settings.index_workers, one document each in flight):
+    the workers parse, extract, chunk and tokenise; this process only writes, one document per
+    transaction under the lock, as each comes back. Keys are given in the files' order when they are
+    submitted, so which file gets a contested name does not depend on which worker finishes first."""
+    from budgetqa.index.store.isolate import ParsePool
+
+    stamps = _Stamps(store.stamps())
+    todo = list(reversed(files))
+    taken: dict[Path, tuple[str, str | None]] = {}  # submitted file -> (key, sha256)
+    order: deque[Path] = deque()  # submitted files not yet written, in the files' order
+    done: dict[Path, Parsed | Exception] = {}  # parsed ahead of an earlier file still in its worker
+    with ParsePool(limits, settings.index_workers, settings.home) as pool:
+        while todo or order:
+            # bounded memory: at most a worker's worth of documents waits for an earlier file
+            while todo and pool.free and len(done) < settings.index_workers:
+                path = todo.pop()
+                sha = _sha256(path)
+                known = stamps.known(sha)
+                if known is not None:
+                    _tallied(path, tally, functools.partial(_adopt, path, known, store, settings))
+                    bar.update(1)
+                    continue
+                key = stamps.key_for(str(path), path, {k for k, _ in taken.values()})
+                try:
+                    pool.submit(path, key)
+                except BudgetQAError as exc:
+                    _tallied(path, tally, functools.partial(_raise, exc))
+                    bar.update(1)
+                    continue
+                taken[path] = (key, sha)
+                order.append(path)
+            if order and order[0] in done:  # written in the files' order, as one process would: the
+                path = order.popleft()      # store (row ids, ties in a ranking) does not depend on which
+                outcome = done.pop(path)    # worker finished first
+                _key, sha = taken.pop(path)
+                bar.set_postfix_str(path.name[:40], refresh=False)
+                _tallied(path, tally, functools.partial(_commit, path, sha, outcome, store, settings, stamps))
+                bar.update(1)
+            elif order:
+                path, result = pool.next_done()
+                done[path] = result
+
+
+def _raise(exc: BaseException) -> None:
+    raise exc
+
+
+def _adopt(path: Path, known: Stamp, store: FactStore, settings: Settings) -> None:
+    """An unchanged file; one stored before origins were kept is adopted by this one (None: nothing written)."""
+    if known.origin == "" and known.name == path.name:
+        with index_lock(settings):
+            store.set_origin(known.name, str(path))
+
+
+class _Stamps:
+    """The stored documents' identities, read once per batch and kept up to date by its own writes (reading
+    them per file costs O(corpus) each time); the commit re-checks the store itself under the lock."""
+
+    def __init__(self, stamps: list[Stamp]) -> None:
+        self.items = {s.name: s for s in stamps}
+        self._by_sha = {s.sha256: s for s in stamps if s.pipeline == pipeline_version()}
+        self._by_origin = {s.origin: s for s in stamps if s.origin}
+
+    def known(self, sha: str | None) -> Stamp | None:
+        return self._by_sha.get(sha) if sha is not None else None
+
+    def key_for(self, origin: str, path: Path, reserved: set[str]) -> str:
+        """document_key over the stored documents plus the names already given to files in flight."""
+        mine = self._by_origin.get(origin)
+        if mine is not None:
+            return mine.name
+        extra = [Stamp(name, f"\0{name}", "", "") for name in reserved if name not in self.items]
+        return document_key([*self.items.values(), *extra], origin, path)
+
+    def add(self, stamp: Stamp) -> None:
+        old = self.items.get(stamp.name)
+        if old is not None:
+            self._by_sha.pop(old.sha256, None)
+        self.items[stamp.name] = stamp
+        self._by_sha[stamp.sha256] = stamp
+        self._by_origin[stamp.origin] = stamp
+
+
+def _commit(path: Path, sha: str | None, outcome: Parsed | BaseException, store: FactStore, settings: Settings,
+            stamps: _Stamps) -> tuple[str, int, int] | None:
+    """Write one parsed file of a batch under the lock (None: another indexer committed it meanwhile)."""
+    from budgetqa.index.store.chunk import make_chunks
+
+    if isinstance(outcome, BaseException):
+        raise outcome
+    doc, facts = outcome.doc, outcome.facts
+    chunks = outcome.chunks if outcome.chunks is not None else make_chunks(doc, facts)
+    prepared = outcome.prepared or prepare(doc, facts, chunks)
+    origin = str(path)
+    with index_lock(settings):
+        if sha is not None and store.has_sha(sha, pipeline_version()):
+            return None  # another indexer committed the same bytes meanwhile
+        owner = store.origin_of(doc.name)
+        if owner is not None and owner not in ("", origin):  # another indexer took the name meanwhile
+            key = document_key(store.stamps(), origin, path)
+            doc, facts = dc_replace(doc, name=key), [dc_replace(f, doc=key) for f in facts]
+            chunks = make_chunks(doc, facts)
+            prepared = prepare(doc, facts, chunks)
+        store.replace_document(doc, facts, chunks, pipeline=pipeline_version(), origin=origin, prepared=prepared)
+    stamps.add(Stamp(doc.name, origin, sha or "", pipeline_version()))
+    return doc.name, len(facts), len(chunks)
 
 
 def _index_one(path: Path, origin: str, store: FactStore, settings: Settings, limits: Limits,
-               single: bool = False, ahead: dict[Path, ParseJob] | None = None,
-               following: Path | None = None) -> tuple[str, int, int] | None:
+               single: bool = False) -> tuple[str, int, int] | None:
     """(key, facts, chunks) written, or None when the file is unchanged since it was indexed.
 
     Parsing runs with no lock held; the lock covers only the re-check and the one-transaction commit,
-    so a slow file delays nobody else's commit. In a batch (`ahead`), the `following` file's parse starts
-    as soon as this one's is done: its worker parses while this process tokenises and writes (on two
-    cores a third less time per file)."""
+    so a slow file delays nobody else's commit. (A batch goes through `_index_batch`'s pool instead.)"""
     from budgetqa.index.store.chunk import make_chunks
     from budgetqa.index.store.isolate import start_parse
     from budgetqa.index.store.lexical import preload_tokenizer
 
-    ahead = {} if ahead is None else ahead
-    job = ahead.pop(path, None)
     sha = _sha256(path)
     known = _known(store.stamps(), sha) if sha is not None else None
     if known is not None:
-        if job is not None:
-            job.cancel()
-        if known.origin == "" and known.name == path.name:  # stored before origins were kept: adopt it
-            with index_lock(settings):
-                store.set_origin(known.name, origin)
+        _adopt(path, known, store, settings)
         return None
-    if job is None:
-        job = start_parse(path, document_key(store.stamps(), origin, path), limits, single=single)
+    job = start_parse(path, document_key(store.stamps(), origin, path), limits, single=single)
     # jieba's dictionary loads in this process while the worker parses (started after the worker: a
     # single file's worker is forked, and a fork must not copy a half-done load)
     parsed = job.result(meanwhile=preload_tokenizer)
-    if following is not None:
-        _start_ahead(following, store, limits, ahead)
     # chunks, tokens and the unit-registry entry before the lock: a slow file delays nobody's commit
     chunks = make_chunks(parsed.doc, parsed.facts)
     prepared = prepare(parsed.doc, parsed.facts, chunks)
@@ -256,19 +362,6 @@ def _index_one(path: Path, origin: str, store: FactStore, settings: Settings, li
             prepared = prepare(doc, facts, chunks)
         store.replace_document(doc, facts, chunks, pipeline=pipeline_version(), origin=origin, prepared=prepared)
     return key, len(facts), len(chunks)
-
-
-def _start_ahead(path: Path, store: FactStore, limits: Limits, ahead: dict[Path, ParseJob]) -> None:
-    """Start parsing the next file of a batch, unless it is unchanged or refused (its own turn says why)."""
-    from budgetqa.index.store.isolate import start_parse
-
-    sha = _sha256(path)
-    if path in ahead or sha is None or _known(store.stamps(), sha) is not None:
-        return
-    try:
-        ahead[path] = start_parse(path, document_key(store.stamps(), str(path), path), limits)
-    except BudgetQAError:
-        return
 
 
 def refresh_unit_entries(store: FactStore, batch: int = 200) -> int:

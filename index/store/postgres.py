@@ -32,6 +32,7 @@ import psycopg
 import psycopg_pool
 from budgetqa.errors import BudgetQAError, IndexCorrupt
 from budgetqa.index.model import Document, Fact
+from budgetqa.index.store import registry
 from budgetqa.index.store.base import (
     ADDED_FACT_COLUMNS,
     ADDED_TABLES,
@@ -68,7 +69,7 @@ CREATE INDEX IF NOT EXISTS lex_postings_term ON lex_postings(term) INCLUDE (rid,
 CREATE INDEX IF NOT EXISTS lex_postings_doc ON lex_postings(doc)
 """
 _TABLES = ("meta", "documents", "facts", "sections", "tables", "rows", "chunks", "doc_terms", "lex_postings",
-           "dense_pending", "unit_entries")
+           "dense_pending", "unit_entries", *registry.TABLES)
 # FTS5's bm25() defaults; `lex_rows`/`lex_tokens` in meta are its row count and total token count
 K1, B = 1.2, 0.75
 POOL_SIZE = 4  # connections per process at most; a fifth concurrent reader waits for one
@@ -158,6 +159,7 @@ class PostgresFactStore(FactStore):
         with self._conn() as conn, conn.transaction():
             _delete_doc(conn, doc.name)
             self._insert_doc(conn, doc, facts, chunks, pipeline, origin, tokens, terms, entry)
+            registry.sync(_runner(conn), [doc.name])
             _bump_generation(conn)
 
     def _insert_doc(self, conn: psycopg.Connection[Any], *args: Any) -> None:
@@ -177,8 +179,21 @@ class PostgresFactStore(FactStore):
         with self._conn() as conn, conn.transaction():
             found = conn.execute("SELECT 1 FROM documents WHERE name=%s", (name,)).fetchone() is not None
             _delete_doc(conn, name)
+            registry.sync(_runner(conn), [name])
             _bump_generation(conn)
         return found
+
+    def rebuild_registry(self) -> None:
+        with self._conn() as conn, conn.transaction():
+            registry.rebuild(_runner(conn))
+            _bump_generation(conn)
+
+
+def _runner(conn: psycopg.Connection[Any]) -> registry.Run:
+    def run(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        cur = conn.execute(_pg(sql), params)  # type: ignore[arg-type]
+        return cur.fetchall() if cur.description else []
+    return run
 
     def dense_done(self, name: str) -> None:
         with self._conn() as conn:
@@ -193,8 +208,9 @@ def _init_schema(conn: psycopg.Connection[Any], url: str, repair: bool) -> None:
         conn.execute("SELECT pg_advisory_xact_lock(hashtext('budgetqa-schema:' || current_schema()))")
         existing = _existing_tables(conn)
         if "meta" in existing and set(_TABLES) - existing and set(_TABLES) - existing <= set(ADDED_TABLES):
-            for table in set(_TABLES) - existing:  # an older store: add what it lacks
-                conn.execute(ADDED_TABLES[table])
+            for script in dict.fromkeys(ADDED_TABLES[t] for t in sorted(set(_TABLES) - existing)):
+                for statement in registry.statements(script):  # an older store: add what it lacks
+                    conn.execute(statement)
             existing = _existing_tables(conn)
         problem = _damage(conn, existing)
         if problem and repair and _ours(conn, existing):
@@ -207,6 +223,7 @@ def _init_schema(conn: psycopg.Connection[Any], url: str, repair: bool) -> None:
                 conn.execute(statement)
             conn.cursor().executemany("INSERT INTO meta VALUES (%s, %s) ON CONFLICT DO NOTHING",
                                       [("schema_version", str(SCHEMA_VERSION)), ("generation", "0"),
+                                       (registry.VERSION_KEY, registry.current_version()),
                                        ("lex_rows", "0"), ("lex_tokens", "0")])
     if problem:
         raise IndexCorrupt(f"数据库 {describe(url)} 中的索引{problem}；{REINDEX}")

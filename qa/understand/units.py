@@ -161,10 +161,13 @@ def matcher_for(catalog: Catalog, abbreviations: dict[str, str] | None = None,
     process for exactly these documents (name, bytes, unit, aliases, sub-units), this name knowledge
     and this code is read back whole instead of built: building it costs ~1.5 ms per document even
     with every name's forms cached (3 s at 2,000 documents), reading it back ~0.2 ms."""
+    know = load_names()
+    stored = _stored_registry(catalog, know, abbreviations)
+    if stored is not None:
+        return stored
     entries = _stored_entries(catalog)
     if cache is None:
         return UnitMatcher(catalog, abbreviations, entries=entries)
-    know = load_names()
     key = digest(_code_version(), entry_version(know), _merged(know, abbreviations),
                  sorted([m.name, m.sha256, m.unit, list(m.aliases), list(m.subunits)] for m in catalog.docs.values()),
                  # a document indexed again by a new pipeline keeps its bytes but may bring other units
@@ -180,6 +183,24 @@ def matcher_for(catalog: Catalog, abbreviations: dict[str, str] | None = None,
     matcher = UnitMatcher(catalog, abbreviations, know, cache, entries)
     cache.put_snapshot(key, pickle.dumps(matcher, protocol=pickle.HIGHEST_PROTOCOL))
     return matcher
+
+
+def _stored_registry(catalog: Catalog, know: NameKnowledge,
+                     abbreviations: dict[str, str] | None) -> UnitMatcher | None:
+    """The registry kept in the store (budgetqa.index.store.registry), looked up per question: nothing
+    is merged at start, whatever the corpus' size. None for a store without one (indexed before it
+    was kept: the merge below serves until the next `budgetqa index` builds it) and for sources
+    that are not stores (tests' MemorySource)."""
+    source = catalog.source
+    version = getattr(source, "registry_version", None)
+    if not callable(version) or _merged(know, abbreviations) != dict(know.abbreviations):
+        return None
+    built = version()
+    if built is None:
+        return None
+    if built != entry_version(know):  # rules changed since: answer with the registry as built, say what fixes it
+        log.warning("单位名称规则已更新，单位登记表仍是旧规则生成的；运行 `budgetqa index` 即可更新")
+    return StoredUnitMatcher(source, know)
 
 
 def _stored_entries(catalog: Catalog) -> dict[str, tuple[str, str]] | None:
@@ -361,6 +382,116 @@ class UnitMatcher:
         if m and m.group(1) not in _NOT_PLACE:
             return m.group(1)
         return ""
+
+
+class _Fetched(dict[str, Any]):
+    """A name -> value map filled from the store on first use of a name (see StoredUnitMatcher)."""
+
+    def __init__(self, fetch: Any) -> None:
+        super().__init__()
+        self._fetch = fetch
+
+    def __missing__(self, name: str) -> Any:
+        return self._fetch(name)
+
+
+class StoredUnitMatcher(UnitMatcher):
+    """The UnitMatcher over the registry kept in the store: a question's substrings are looked up in the
+    forms' index, and only the names they hit are read (their refs and records, cached). Start-up reads
+    the corpus' places only. Matches come out in the order the in-memory registry gives them (refs in
+    the documents' order, forms in each name's order), so answers are the same."""
+
+    CACHE = 4096  # names kept with their refs and records
+
+    def __init__(self, source: Any, knowledge: NameKnowledge) -> None:  # noqa: D107 - no super(): nothing to merge
+        self.know = knowledge
+        self._source = source
+        self.places = tuple(sorted(set(source.registry_places()) | knowledge.places, key=len, reverse=True))
+        self._names: dict[str, tuple[UnitRef, tuple[Any, ...], list[_Variant], list[int], set[str]] | None] = {}
+        self._variants = _Fetched(lambda n: self._info([n])[n][2])
+        self._places = _Fetched(lambda n: self._info([n])[n][4])
+        self._all_refs: list[UnitRef] | None = None
+
+    @property  # type: ignore[override]
+    def refs(self) -> list[UnitRef]:  # type: ignore[override]
+        """Every unit (closest(), a question naming none): read once, on first use."""
+        if self._all_refs is None:
+            grouped: dict[str, list[tuple[str, bool, int]]] = defaultdict(list)
+            for name, doc, sub, pos in self._source.registry_refs():
+                grouped[name].append((doc, sub, pos))
+            made = [(_ref_key(name, rows), _ref(name, rows)) for name, rows in grouped.items()]
+            self._all_refs = [r for _, r in sorted(made, key=lambda p: p[0])]
+        return self._all_refs
+
+    def _info(self, names: Iterable[str]) -> dict[str, Any]:
+        """name -> (ref, ref's order key, variants, leads, place words), None when the store lacks it."""
+        names = list(dict.fromkeys(names))
+        wanted = [n for n in names if n not in self._names]
+        if wanted:
+            if len(self._names) + len(wanted) > self.CACHE:
+                self._names.clear()
+            grouped: dict[str, list[tuple[str, bool, int]]] = defaultdict(list)
+            for name, doc, sub, pos in self._source.registry_refs(wanted):
+                grouped[name].append((doc, sub, pos))
+            records = self._source.registry_records(wanted)
+            for n in wanted:
+                rec, rows = records.get(n), grouped.get(n)
+                self._names[n] = None if rec is None or not rows else (
+                    _ref(n, rows), _ref_key(n, rows), [_Variant(t, g, w) for t, g, w, _ in rec["forms"]],
+                    [lead for *_, lead in rec["forms"]], set(rec["words"]))
+        return {n: self._names.get(n) for n in names}
+
+    def _exact(self, q: str) -> list[_Match]:
+        texts = [q[i:j] for i in range(len(q)) for j in range(i + 3, len(q) + 1)]
+        rows = self._source.registry_forms(texts) if texts else []
+        info = self._info(r[1] for r in rows)
+        by_text: dict[str, list[tuple[Any, int, UnitRef, bool, bool]]] = defaultdict(list)
+        for text, name, i, generic, weak in rows:
+            got = info.get(name)
+            if got is not None:
+                by_text[text].append((got[1], i, got[0], generic, weak))
+        for hits in by_text.values():
+            hits.sort(key=lambda h: (h[0], h[1]))
+        out = []
+        for i in range(len(q)):
+            for j in range(i + 3, len(q) + 1):
+                for _, _, ref, generic, weak in by_text.get(q[i:j], ()):
+                    out.append(_Match(i, j, j - i - (0.5 if weak else 0.0), ref, generic))
+        return out
+
+    def _fuzzy(self, q: str) -> list[_Match]:
+        heads = [q[i:i + 2] for i in range(len(q) - 1)]
+        rows = self._source.registry_heads(heads) if heads else []
+        by_head: dict[str, list[tuple[str, str, int, int]]] = defaultdict(list)
+        for form, name, i, lead in rows:
+            by_head[form[:2]].append((form, name, i, lead))
+        found = []  # the in-order test first: only the names that pass it are read
+        for i in range(len(q) - 1):
+            for form, name, k, lead in by_head.get(q[i:i + 2], ()):
+                end = _in_order_end(q, i, form)
+                if end and end - i >= 4 and end - i - min(lead, 3) >= 3:
+                    found.append((i, end, name, k))
+        info = self._info(name for _, _, name, _ in found)
+        kept = [(i, info[name][1], k, end, info[name][0]) for i, end, name, k in found if info.get(name) is not None]
+        kept.sort(key=lambda m: (m[0], m[1], m[2]))  # as the in-memory index lists them: refs, then forms
+        return [_Match(i, end, end - i - 1.5, ref, False) for i, _, _, end, ref in kept]
+
+
+def _ref(name: str, rows: list[tuple[str, bool, int]]) -> UnitRef:
+    """A name's ref as unit_refs makes it: its own documents, else the documents it is a sub-unit of."""
+    own = sorted(d for d, sub, _ in rows if not sub)
+    if own:
+        return UnitRef(name, tuple(own))
+    return UnitRef(name, tuple(sorted(d for d, _, _ in rows)), subunit=True)
+
+
+def _ref_key(name: str, rows: list[tuple[str, bool, int]]) -> tuple[int, str, int]:
+    """Where unit_refs lists a name: own units by their first document, then sub-units by the first
+    document listing them and their place in its list."""
+    own = [d for d, sub, _ in rows if not sub]
+    if own:
+        return (0, min(own), 0)
+    return (1, *min((d, pos) for d, _, pos in rows))
 
 
 def _merge_entries(catalog: Catalog, stored: Mapping[str, tuple[str, str]], know: NameKnowledge,
