@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from budgetqa.index.model import Document, Row, Table, parse_number
+from budgetqa.index.read.tables import OWN
 
 DEPARTMENT = ""  # the department as a whole (or a table not split by unit)
-OWN_LEVEL = "本级"
+OWN_LEVEL = OWN  # the department's own offices: the word their rows are labelled with
 
 
 @dataclass(frozen=True)

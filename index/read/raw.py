@@ -240,8 +240,10 @@ class LineReader:
     def _wrapped_heading(self) -> bool:
         """A numbered heading as long as the wrap width, its last characters on the next line ("（二）关于…
         收入预算情况说" + "明"): it titles what follows and is not the start of its first sentence."""
+        if len(self.para) != 2:  # runs for every prose line: no join for a paragraph of any other length
+            return False
         text = "".join(self.para)
-        return (len(self.para) == 2 and bool(HEADING_RE.match(text)) and text.endswith(TITLE_ENDS)
+        return (bool(HEADING_RE.match(text)) and text.endswith(TITLE_ENDS)
                 and len(text) <= 48 and not any(c in text for c in "，。；") and not re.search(r"\d\s*(?:万元|元|%)", text))
 
     def _flush(self) -> None:

@@ -168,7 +168,7 @@ def _bodies(body: str, know: NameKnowledge, abbreviations: Mapping[str, tuple[st
 def _swapped(body: str, know: NameKnowledge) -> set[str]:
     """"自然资源和规划局" → "规划和自然资源局": an office merging two fields is named in either order (renamings
     swap them, and so do citizens)."""
-    suffix = next((x for x in sorted(know.suffixes, key=len, reverse=True) if body.endswith(x) and len(body) > len(x)), "")
+    suffix = next((x for x in know.suffixes if body.endswith(x) and len(body) > len(x)), "")  # longest first
     fields = body[: len(body) - len(suffix)].split("和") if suffix else []
     if len(fields) != 2 or min(map(len, fields)) < 2:
         return set()

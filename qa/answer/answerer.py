@@ -260,12 +260,13 @@ def _lookup_sentence(t: Target, c: Choice) -> str:
         year = f.year or ""  # the document's year and its own words "上年…": the figure keeps its identity
     elif t.prior:  # "（本级）2026年度收入支出预算总计" said of last year's figure: the label keeps no year
         item = _own_level_off(without_years(item.removeprefix("上年"))) or item
-    said = template("lookup").format(unit=unit, year=year, scope=sc, item=item,
-                                     kindword=kindword, value=f.value.strip(), measure=f.measure)
     if t.prior and f.source == "text" and not printed_prior:  # derived from "比上年(执行数)增加…": no section of that year
         basis = f.column.strip()
-        item = (re.sub(r"预算$", "", item) + basis) if basis else item + ("" if "预算" in item else kindword)
+        item = (item.removesuffix("预算") + basis) if basis else item + ("" if "预算" in item else kindword)
         said = template("prior_stated").format(unit=unit, year=year, item=item, value=f.value.strip(), measure=f.measure)
+    else:
+        said = template("lookup").format(unit=unit, year=year, scope=sc, item=item,
+                                         kindword=kindword, value=f.value.strip(), measure=f.measure)
     if t.prior:  # last year's figure as this document states it; its own year comes after the figure
         how = "上年数列" if f.source == "table" else "与上年比较的说明"
         said += f"（即{t.year}年的数字，出自{(t.year or 0) + 1}年{f.kind or ''}文件的{how}。）"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from budgetqa.catalog import norm
 from budgetqa.index.extract.identity import identity_of
+from budgetqa.index.extract.owners import OWN_LEVEL
 from budgetqa.index.model import Fact
 
 # column roles said around the item: last year's figure and the change are not the year's own
@@ -24,8 +25,8 @@ def item_across(f: Fact, unit: str, label: str) -> str | None:
     own = {norm(unit), norm(f.unit)}
     key = norm(label)
     # the line of the unit owning the figure, its name maybe cut short in its cell ("中共西安市委")
-    owned = bool(f.owner) and bool(key) and (key in norm(f.owner) or (f.owner == "本级" and norm(f.unit).startswith(key)))
-    home = key in ("本级", norm(f.unit) + "本级") or (owned and f.owner == "本级")  # the department's own line
+    owned = bool(f.owner) and bool(key) and (key in norm(f.owner) or (f.owner == OWN_LEVEL and norm(f.unit).startswith(key)))
+    home = key in ("本级", norm(f.unit) + "本级") or (owned and f.owner == OWN_LEVEL)  # the department's own line
     if f.source != "table" or not f.column or not (key in own or home or owned):
         return None
     ident = identity_of(f, (label,))

@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from budgetqa.answer.arith import Derived, recompute
 from budgetqa.index.extract.identity import identity_of, item_key
+from budgetqa.index.extract.owners import OWN_LEVEL
 from budgetqa.index.model import MONEY_FACTORS, Fact
 from budgetqa.index.read.years import without_base_years, years_in
 from budgetqa.types import Citation, FigureCheck
@@ -160,7 +161,6 @@ def check_bound(sentence: str, facts: Sequence[Fact], derived: Iterable[Derived]
 
 
 _TOTALS = ("合计", "小计", "总计")
-_OWN_LEVEL = "本级"
 
 
 def _of_owner(text: str, facts: list[Fact]) -> list[Fact]:
@@ -172,13 +172,13 @@ def _of_owner(text: str, facts: list[Fact]) -> list[Fact]:
         return facts
     key = _KEY_DROP.sub("", text)
     spots = {o: max(key.rfind(_KEY_DROP.sub("", o)), key.rfind(_KEY_DROP.sub("", o)[-5:]))
-             for o in owners if o and o != _OWN_LEVEL}
+             for o in owners if o and o != OWN_LEVEL}
     spots = {o: at for o, at in spots.items() if at >= 0}
     if spots:
         last = max(spots, key=lambda o: spots[o])
         return [f for f in facts if f.owner == last]
-    if _OWN_LEVEL in key and _OWN_LEVEL in owners:
-        return [f for f in facts if f.owner == _OWN_LEVEL]
+    if OWN_LEVEL in key and OWN_LEVEL in owners:
+        return [f for f in facts if f.owner == OWN_LEVEL]
     whole = [f for f in facts if not f.owner]
     return whole or facts
 

@@ -401,11 +401,11 @@ class Understander:
         defaulted = False
         years = query.years if len(query.years) > 1 else ((query.year,) if query.year else (None,))
         own_level = has_any(query.question, "own_level")
+        outturn = has_any(query.question, "outturn")
         levels = _levels(query.question) if own_level else (False,)
         for i, group in enumerate(refs):
             for ref in group:
                 for y in (own[i],) if own else years:
-                    outturn = has_any(query.question, "outturn")
                     picked = [self._pick(ref, y, query.kind, level, outturn) for level in levels]
                     scoped = len({t.docs for t, _ in picked if t is not None}) > 1  # two documents: say which
                     for level, (t, why) in zip(levels, picked, strict=True):

@@ -338,8 +338,8 @@ class UnitMatcher:
         out = []
         for i in range(len(q) - 1):
             for ref, form, lead in self._fuzzy_index.get(q[i:i + 2], ()):
-                end = _in_order_end(q, i, form)
-                if end and end - i >= 4 and end - i - min(lead, 3) >= 3:
+                end = _fuzzy_end(q, i, form, lead)
+                if end:
                     out.append(_Match(i, end, end - i - 1.5, ref, False))
         return out
 
@@ -468,8 +468,8 @@ class StoredUnitMatcher(UnitMatcher):
         found = []  # the in-order test first: only the names that pass it are read
         for i in range(len(q) - 1):
             for form, name, k, lead in by_head.get(q[i:i + 2], ()):
-                end = _in_order_end(q, i, form)
-                if end and end - i >= 4 and end - i - min(lead, 3) >= 3:
+                end = _fuzzy_end(q, i, form, lead)
+                if end:
                     found.append((i, end, name, k))
         info = self._info(name for _, _, name, _ in found)
         kept = [(i, info[name][1], k, end, info[name][0]) for i, end, name, k in found if info.get(name) is not None]
@@ -547,6 +547,13 @@ def _quoted(q: str, start: int, end: int) -> bool:
 
 def _question_text(question: str) -> str:
     return question.replace(" ", "").replace("　", "")
+
+
+def _fuzzy_end(q: str, i: int, form: str, lead: int) -> int:
+    """End of a fuzzy mention of `form` from i (both matchers' rule), or 0: its characters in order, at least
+    four of the question's, and three beyond the place words (`lead`) it starts with."""
+    end = _in_order_end(q, i, form)
+    return end if end and end - i >= 4 and end - i - min(lead, 3) >= 3 else 0
 
 
 def _in_order_end(q: str, i: int, form: str) -> int:
